@@ -1,0 +1,217 @@
+# JCode Watcher — top-level build.
+#
+#   make            build both daemons, tools and tests into build/
+#   make deps       install build and test dependencies (apt-get; idempotent)
+#   make run        quick start: show JSON events for a student session
+#   make test       unit, integration and end-to-end tests (ASan/UBSan build)
+#   make bench      benchmarks (figures, not pass/fail)
+#   make install    install binaries and units (DESTDIR, PREFIX)
+#   make V=1 ...    show the commands
+#
+# Generated code (vmlinux.h, skeletons, protobuf-c output) lives in the build
+# directory only. SAN=1 builds into build/san with sanitizers.
+
+.DELETE_ON_ERROR:
+.SECONDARY:
+.SUFFIXES:
+MAKEFLAGS += --no-builtin-rules
+
+ifeq ($(V),1)
+Q :=
+msg := @true
+else
+Q := @
+msg := @printf '  %-8s %s\n'
+endif
+
+SAN ?= 0
+ifeq ($(SAN),1)
+BUILD ?= build/san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+BUILD ?= build
+SANFLAGS :=
+endif
+
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1.0)
+PREFIX ?= /usr/local
+DESTDIR ?=
+
+CC ?= cc
+CLANG ?= clang
+BPFTOOL ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
+PROTOC_C ?= protoc-c
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+
+GEN := $(BUILD)/gen
+OBJ := $(BUILD)/obj
+
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread \
+	  -DJCW_VERSION='"$(VERSION)"' -Icommon -Ibpf -I$(GEN) $(SANFLAGS)
+LDFLAGS += $(SANFLAGS) -pthread
+# Generated protobuf-c code is not ours to lint.
+GEN_CFLAGS := $(filter-out -Werror -Wextra,$(CFLAGS))
+
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+	      -I$(GEN) -Ibpf
+
+LIBS_COLLECTOR := -lbpf -lelf -lz -lprotobuf-c
+LIBS_FORWARDER := -lprotobuf-c -lcurl -lev -lm
+LIBS_ALL := $(sort $(LIBS_COLLECTOR) $(LIBS_FORWARDER))
+
+# --- sources ---------------------------------------------------------------
+PROTOS := $(wildcard proto/*.proto)
+PB_C := $(patsubst proto/%.proto,$(GEN)/%.pb-c.c,$(PROTOS))
+PB_H := $(PB_C:.c=.h)
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
+SKELS := $(patsubst bpf/%.bpf.c,$(GEN)/%.skel.h,$(BPF_SRCS))
+
+COMMON_SRCS := $(wildcard common/*.c)
+COLLECTOR_SRCS := $(filter-out collector/main.c,$(wildcard collector/*.c))
+FORWARDER_SRCS := $(filter-out forwarder/main.c,$(wildcard forwarder/*.c forwarder/*/*.c))
+
+COMMON_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(COMMON_SRCS)) \
+	       $(patsubst $(GEN)/%.c,$(OBJ)/gen/%.o,$(PB_C))
+COLLECTOR_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(COLLECTOR_SRCS))
+FORWARDER_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(FORWARDER_SRCS))
+
+LIB_COMMON := $(BUILD)/libjcwcommon.a
+LIB_COLLECTOR := $(BUILD)/libjcwcollector.a
+LIB_FORWARDER := $(BUILD)/libjcwforwarder.a
+
+COLLECTOR := $(BUILD)/jcw-collector
+FORWARDER := $(BUILD)/jcw-forwarder
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+TOOL_SRCS := $(wildcard tests/tools/*.c)
+TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRCS))
+BENCH_SRCS := $(wildcard tests/bench/*.c)
+BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
+
+.PHONY: all deps run test check unit integration e2e bench install clean vmlinux help
+all: $(COLLECTOR) $(FORWARDER) $(TOOL_BINS) $(UNIT_BINS) $(BENCH_BINS)
+
+help:
+	@sed -n '2,13p' Makefile
+
+# --- dependencies ----------------------------------------------------------
+# Everything the build and the tests need, from Debian's archive.
+DEB_PKGS := clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev \
+	    protobuf-c-compiler libprotobuf-c-dev libcurl4-openssl-dev \
+	    libev-dev libcriterion-dev pkg-config python3 iproute2 util-linux \
+	    procps curl
+
+deps:
+	@missing=$$(for p in $(DEB_PKGS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+		echo "  DEPS     installing:" $$missing; \
+		if [ "$$(id -u)" != 0 ]; then echo "make deps: need root to apt-get install" $$missing >&2; exit 1; fi; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq >/dev/null && \
+		apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
+	fi
+
+# --- generated code --------------------------------------------------------
+$(GEN)/vmlinux.h:
+	$(msg) GEN $@
+	@mkdir -p $(@D)
+	$(Q)test -r $(VMLINUX_BTF) || { echo "no kernel BTF at $(VMLINUX_BTF): CONFIG_DEBUG_INFO_BTF=y is required" >&2; exit 1; }
+	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@
+
+vmlinux:
+	$(Q)rm -f $(GEN)/vmlinux.h
+	$(Q)$(MAKE) --no-print-directory $(GEN)/vmlinux.h
+
+$(GEN)/%.pb-c.c $(GEN)/%.pb-c.h: proto/%.proto
+	$(msg) PROTOC $<
+	@mkdir -p $(GEN)
+	$(Q)$(PROTOC_C) --proto_path=proto --c_out=$(GEN) $<
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(GEN)/vmlinux.h
+	$(msg) BPF $@
+	@mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
+
+$(GEN)/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(msg) SKEL $@
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
+
+# --- C objects -------------------------------------------------------------
+$(OBJ)/gen/%.o: $(GEN)/%.c
+	$(msg) CC $@
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(GEN_CFLAGS) -MMD -MP -c $< -o $@
+
+# Every object may include generated headers: build them first.
+$(OBJ)/%.o: %.c | $(PB_H) $(SKELS)
+	$(msg) CC $@
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Icollector -Iforwarder -MMD -MP -c $< -o $@
+
+$(LIB_COMMON): $(COMMON_OBJS)
+$(LIB_COLLECTOR): $(COLLECTOR_OBJS)
+$(LIB_FORWARDER): $(FORWARDER_OBJS)
+$(BUILD)/%.a:
+	$(msg) AR $@
+	@mkdir -p $(@D)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(COLLECTOR): $(OBJ)/collector/main.o $(LIB_COLLECTOR) $(LIB_COMMON)
+	$(msg) LINK $@
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_COLLECTOR)
+
+$(FORWARDER): $(OBJ)/forwarder/main.o $(LIB_FORWARDER) $(LIB_COMMON)
+	$(msg) LINK $@
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_FORWARDER)
+
+$(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(LIB_FORWARDER) $(LIB_COLLECTOR) $(LIB_COMMON)
+	$(msg) LINK $@
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcriterion $(LIBS_ALL)
+
+$(BUILD)/tools/%: $(OBJ)/tests/tools/%.o $(LIB_FORWARDER) $(LIB_COLLECTOR) $(LIB_COMMON)
+	$(msg) LINK $@
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_ALL)
+
+$(BUILD)/bench/%: $(OBJ)/tests/bench/%.o $(LIB_FORWARDER) $(LIB_COLLECTOR) $(LIB_COMMON)
+	$(msg) LINK $@
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_ALL)
+
+# --- running ---------------------------------------------------------------
+run: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)BUILD=$(BUILD) tests/tools/run.sh
+
+# The test build uses sanitizers; the suites take the binaries from BUILD.
+test: deps
+	$(Q)$(MAKE) --no-print-directory SAN=1 check
+
+check: all
+	$(Q)BUILD=$(BUILD) tests/run-all.sh
+
+unit: all
+	$(Q)BUILD=$(BUILD) tests/run-all.sh unit
+
+integration: all
+	$(Q)BUILD=$(BUILD) tests/run-all.sh integration
+
+e2e: all
+	$(Q)BUILD=$(BUILD) tests/run-all.sh e2e
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)BUILD=$(BUILD) tests/bench/run.sh
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
