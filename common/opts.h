@@ -1,0 +1,49 @@
+/* opts: one table per daemon declares every setting once: its flag, its
+ * environment variable, type, default, where it lives in the config struct
+ * and its help text. Defaults, the environment, command-line flags, --help
+ * and the README's tables all come from that table.
+ *
+ * Precedence: default < environment < command line. A bad value is an error
+ * that names the flag or variable it came from. */
+#ifndef JCW_OPTS_H
+#define JCW_OPTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum opt_type {
+	OPT_STR,      /* char * (strdup'ed; free with opts_free) */
+	OPT_UINT,     /* uint64_t */
+	OPT_BOOL,     /* bool: 1/0, true/false, yes/no, on/off; a bare flag sets true */
+	OPT_BYTES,    /* uint64_t; accepts suffixes k, m, g (powers of 1024) */
+	OPT_SECONDS,  /* double seconds; accepts suffixes ms, s, m */
+	OPT_ACTION,   /* flag without value handled by the caller (--help, --version) */
+};
+
+struct opt_def {
+	const char *flag;      /* "socket" for --socket */
+	const char *env;       /* "SOCKET_PATH", or NULL for flag-only */
+	enum opt_type type;
+	const char *defval;    /* textual default, NULL for none */
+	size_t offset;         /* offsetof(config, field) */
+	const char *help;
+	uint64_t min, max;     /* bounds for UINT/BYTES (0,0: unbounded) */
+};
+
+#define OPTS_END {0}
+
+/* Result of parsing: 0 ok, 1 an OPT_ACTION flag was given (its name in
+ * *action), -1 error (message in err). Positional arguments are errors. */
+int opts_parse(const struct opt_def *defs, void *cfg, int argc, char **argv,
+	       const char **action, char *err, size_t errlen);
+/* Applies only defaults (tests and --print-config). */
+int opts_defaults(const struct opt_def *defs, void *cfg, char *err, size_t errlen);
+void opts_free(const struct opt_def *defs, void *cfg);
+void opts_usage(FILE *out, const char *prog, const char *summary,
+		const struct opt_def *defs);
+/* One markdown table of the options, for the README. */
+void opts_markdown(FILE *out, const struct opt_def *defs);
+
+#endif
