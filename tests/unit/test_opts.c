@@ -60,6 +60,7 @@ Test(opts, bad_env_names_variable)
 	setenv("T_N", "abc", 1);
 	cr_assert_eq(parse(&c, 1, argv, &action, err), -1);
 	cr_assert(strstr(err, "T_N") != NULL, "%s", err);
+	opts_free(defs, &c);
 	setenv("T_N", "11", 1);
 	cr_assert_eq(parse(&c, 1, argv, &action, err), -1);
 	cr_assert(strstr(err, "out of range") != NULL, "%s", err);
