@@ -39,6 +39,7 @@ enum proc_type {
 	PROC_CXX_COMPILER,   /* g++, c++, clang++ */
 	PROC_PYTHON,         /* python, python3, python3.N */
 	PROC_BINARY,         /* an executable living in a homework directory */
+	PROC_COMPILER,       /* another compiler from the rules file (javac ...): a build */
 	PROC_TYPE_COUNT
 };
 

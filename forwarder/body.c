@@ -1,0 +1,177 @@
+#include "body.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "json.h"
+
+void body_time_iso8601(uint64_t unix_ns, char out[BODY_TIME_LEN])
+{
+	time_t secs = (time_t)(unix_ns / 1000000000u);
+	unsigned usec = (unsigned)(unix_ns % 1000000000u / 1000u);
+	struct tm tm;
+
+	/* uint64 nanoseconds end in 2554, so the year always has 4 digits. */
+	gmtime_r(&secs, &tm);
+	snprintf(out, BODY_TIME_LEN, "%04d-%02d-%02dT%02d:%02d:%02d.%06u+00:00",
+		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		 tm.tm_min, tm.tm_sec, usec);
+}
+
+int body_exit_code(const Jcw__Exit *exit, unsigned *signo)
+{
+	unsigned sig = exit->signal;
+
+	/* The wait status is authoritative when the split fields are unset. */
+	if (!sig && (exit->status & 0x7f) && (exit->status & 0x7f) != 0x7f)
+		sig = exit->status & 0x7f;
+	*signo = sig;
+	if (sig)
+		return 128 + (int)(sig & 0x7f);
+	if (exit->exit_code)
+		return (int)(exit->exit_code & 0xff);
+	return (int)((exit->status >> 8) & 0xff);
+}
+
+const char *body_signal_name(unsigned signo, char buf[16])
+{
+	/* Linux numbering (x86, arm64, ...), as the kernel reports it. */
+	static const char *const names[] = {
+		NULL, "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT",
+		"SIGBUS", "SIGFPE", "SIGKILL", "SIGUSR1", "SIGSEGV", "SIGUSR2",
+		"SIGPIPE", "SIGALRM", "SIGTERM", "SIGSTKFLT", "SIGCHLD", "SIGCONT",
+		"SIGSTOP", "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGURG", "SIGXCPU",
+		"SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH", "SIGIO", "SIGPWR",
+		"SIGSYS",
+	};
+
+	if (signo < sizeof(names) / sizeof(names[0]) && names[signo])
+		return names[signo];
+	snprintf(buf, 16, "SIG%u", signo);
+	return buf;
+}
+
+static const char *body_fd_kind(Jcw__FdKind k)
+{
+	switch (k) {
+	case JCW__FD_KIND__FD_NONE:   return "none";
+	case JCW__FD_KIND__FD_TTY:    return "tty";
+	case JCW__FD_KIND__FD_PIPE:   return "pipe";
+	case JCW__FD_KIND__FD_FILE:   return "file";
+	case JCW__FD_KIND__FD_SOCKET: return "socket";
+	case JCW__FD_KIND__FD_CHAR:   return "char";
+	case JCW__FD_KIND__FD_OTHER:  return "other";
+	default:                      return "unknown";
+	}
+}
+
+/* argv joined by single spaces, as one JSON string. Each argument is escaped
+ * by json_put_string straight into sb and the quotes between arguments are
+ * turned into the separating space: no joined copy of argv is made. */
+static size_t body_put_cmdline(struct strbuf *sb, const Jcw__Exec *e)
+{
+	size_t i, bad = 0, at;
+
+	if (e->n_argv == 0) {
+		strbuf_puts(sb, "\"\"");
+		return 0;
+	}
+	bad += json_put_string(sb, e->argv[0].data, e->argv[0].len);
+	for (i = 1; i < e->n_argv; i++) {
+		if (!strbuf_ok(sb))
+			return bad;
+		sb->buf[sb->len - 1] = ' ';   /* the closing quote so far */
+		at = sb->len;
+		bad += json_put_string(sb, e->argv[i].data, e->argv[i].len);
+		if (!strbuf_ok(sb))
+			return bad;
+		memmove(sb->buf + at, sb->buf + at + 1, sb->len - at);   /* opening quote, NUL kept */
+		sb->len--;
+	}
+	return bad;
+}
+
+/* Milliseconds with microsecond resolution, as a JSON number. */
+static void body_put_ms(struct json_obj *o, const char *key, uint64_t ns)
+{
+	json_obj_key(o, key);
+	strbuf_printf(o->sb, "%" PRIu64 ".%03" PRIu64, ns / 1000000u, ns / 1000u % 1000u);
+}
+
+size_t body_write(struct strbuf *sb, const struct body_in *in)
+{
+	const Jcw__Exec *e = in->exec;
+	const Jcw__Exit *x = in->exit;
+	struct json_obj o;
+	char ts[BODY_TIME_LEN], sigbuf[16];
+	unsigned sig;
+	int code = body_exit_code(x, &sig);
+	size_t bad = 0;
+	const char *src;
+	size_t srclen;
+
+	body_time_iso8601(x->time_unix_ns ? x->time_unix_ns : e->time_unix_ns, ts);
+	strbuf_reserve(sb, 512 + 2 * (e->cwd.len + e->exe_path.len + in->target_len));
+
+	json_obj_begin(&o, sb);
+	json_obj_cstr(&o, "timestamp", ts);
+	json_obj_int(&o, "exit_code", code);
+	json_obj_key(&o, "cmdline");
+	bad += body_put_cmdline(sb, e);
+	bad += json_obj_str(&o, "cwd", e->cwd.data, e->cwd.len);
+	if (in->endpoint == API_BUILD_LOG) {
+		bad += json_obj_str(&o, "binary_path", e->exe_path.data, e->exe_path.len);
+		bad += json_obj_str(&o, "target_path", in->target_path, in->target_len);
+	} else {
+		bad += json_obj_str(&o, "target_path", in->target_path, in->target_len);
+		json_obj_cstr(&o, "process_type", in->process_type);
+		bad += json_obj_str(&o, "binary_path", e->exe_path.data, e->exe_path.len);
+	}
+
+	/* Extensions: ignored by the API, documented in the README. */
+	bad += json_obj_cstr(&o, "event_id", in->event_id);
+	if (sig)
+		json_obj_cstr(&o, "signal", body_signal_name(sig, sigbuf));
+	else
+		json_obj_null(&o, "signal");
+	json_obj_bool(&o, "core_dumped", x->core_dumped);
+	body_put_ms(&o, "duration_ms", x->duration_ns);
+	body_put_ms(&o, "cpu_ms", x->utime_ns + x->stime_ns);
+	json_obj_uint(&o, "max_rss_kb", x->max_rss_kb);
+	json_obj_uint(&o, "read_bytes", x->read_bytes);
+	json_obj_uint(&o, "write_bytes", x->write_bytes);
+	if (in->endpoint == API_BUILD_LOG) {
+		json_obj_key(&o, "source_files");
+		strbuf_putc(sb, '[');
+		if (in->next_source) {
+			size_t n = 0;
+
+			while (in->next_source(in->source_ctx, &src, &srclen)) {
+				if (n++)
+					strbuf_putc(sb, ',');
+				bad += json_put_string(sb, src, srclen);
+			}
+		}
+		strbuf_putc(sb, ']');
+	}
+	json_obj_uint(&o, "argc", e->argc > e->n_argv ? e->argc : e->n_argv);
+	json_obj_bool(&o, "args_truncated", e->args_truncated || e->argc > e->n_argv);
+	json_obj_bool(&o, "paths_truncated", e->exe_path_truncated || e->cwd_truncated);
+	json_obj_uint(&o, "pid", e->vpid ? e->vpid : e->tgid);
+	json_obj_cstr(&o, "stdin", body_fd_kind(e->stdin_kind));
+	json_obj_cstr(&o, "stdout", body_fd_kind(e->stdout_kind));
+	if (x->killer_pid) {
+		json_obj_uint(&o, "killer_pid", x->killer_pid);
+		bad += json_obj_str(&o, "killer_comm", x->killer_comm.data, x->killer_comm.len);
+	} else {
+		json_obj_null(&o, "killer_pid");
+		json_obj_null(&o, "killer_comm");
+	}
+	json_obj_bool(&o, "oom_killed", x->oom_killed);
+	json_obj_bool(&o, "seeded", e->seeded || x->seeded);
+	json_obj_bool(&o, "invalid_utf8", bad > 0);
+	json_obj_end(&o);
+	return bad;
+}

@@ -1,0 +1,229 @@
+#include "join.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#define JOIN_NIL UINT32_MAX
+
+struct join_entry {
+	Jcw__Frame *frame;        /* NULL: slot free */
+	uint64_t start_ns;
+	uint64_t put_ns;
+	uint32_t tgid;
+	uint32_t hash_next;       /* chain of the bucket */
+	uint32_t older, newer;    /* insertion-order list; free list uses newer */
+};
+
+struct join_table {
+	struct join_entry *e;
+	uint32_t *buckets;
+	uint32_t mask;            /* buckets - 1 (a power of two) */
+	uint32_t cap;
+	uint32_t size;
+	uint32_t oldest, newest;
+	uint32_t free_head;
+	struct join_stats stats;
+};
+
+static uint32_t join_hash(uint32_t tgid, uint64_t start_ns)
+{
+	/* splitmix64's finaliser: start times differ in their low bits only. */
+	uint64_t x = start_ns ^ ((uint64_t)tgid << 32 | tgid);
+
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebull;
+	x ^= x >> 31;
+	return (uint32_t)x;
+}
+
+int join_new(size_t max_entries, struct join_table **out)
+{
+	struct join_table *t;
+	size_t nb = 1, i;
+
+	if (max_entries == 0)
+		max_entries = 1;
+	if (max_entries > UINT32_MAX / 4)
+		return -EINVAL;
+	while (nb < max_entries * 2)
+		nb <<= 1;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->e = calloc(max_entries, sizeof(*t->e));
+	t->buckets = malloc(nb * sizeof(*t->buckets));
+	if (!t->e || !t->buckets) {
+		free(t->e);
+		free(t->buckets);
+		free(t);
+		return -ENOMEM;
+	}
+	for (i = 0; i < nb; i++)
+		t->buckets[i] = JOIN_NIL;
+	t->mask = (uint32_t)(nb - 1);
+	t->cap = (uint32_t)max_entries;
+	t->oldest = t->newest = JOIN_NIL;
+	/* Free list threaded through `newer`. */
+	for (i = 0; i < max_entries; i++)
+		t->e[i].newer = i + 1 < max_entries ? (uint32_t)(i + 1) : JOIN_NIL;
+	t->free_head = 0;
+	*out = t;
+	return 0;
+}
+
+void join_free(struct join_table *t)
+{
+	uint32_t i;
+
+	if (!t)
+		return;
+	for (i = 0; i < t->cap; i++)
+		if (t->e[i].frame)
+			jcw__frame__free_unpacked(t->e[i].frame, NULL);
+	free(t->e);
+	free(t->buckets);
+	free(t);
+}
+
+static uint32_t *join_find_link(struct join_table *t, uint32_t tgid, uint64_t start_ns)
+{
+	uint32_t *link = &t->buckets[join_hash(tgid, start_ns) & t->mask];
+
+	while (*link != JOIN_NIL) {
+		struct join_entry *en = &t->e[*link];
+
+		if (en->tgid == tgid && en->start_ns == start_ns)
+			return link;
+		link = &en->hash_next;
+	}
+	return link;
+}
+
+static void join_list_unlink(struct join_table *t, uint32_t i)
+{
+	struct join_entry *en = &t->e[i];
+
+	if (en->older != JOIN_NIL)
+		t->e[en->older].newer = en->newer;
+	else
+		t->oldest = en->newer;
+	if (en->newer != JOIN_NIL)
+		t->e[en->newer].older = en->older;
+	else
+		t->newest = en->older;
+}
+
+static void join_list_append(struct join_table *t, uint32_t i)
+{
+	struct join_entry *en = &t->e[i];
+
+	en->older = t->newest;
+	en->newer = JOIN_NIL;
+	if (t->newest != JOIN_NIL)
+		t->e[t->newest].newer = i;
+	else
+		t->oldest = i;
+	t->newest = i;
+}
+
+/* Unlinks entry i (found through *link) and returns its frame. */
+static Jcw__Frame *join_remove(struct join_table *t, uint32_t *link)
+{
+	uint32_t i = *link;
+	struct join_entry *en = &t->e[i];
+	Jcw__Frame *f = en->frame;
+
+	*link = en->hash_next;
+	join_list_unlink(t, i);
+	en->frame = NULL;
+	en->newer = t->free_head;
+	t->free_head = i;
+	t->size--;
+	return f;
+}
+
+/* Drops the oldest entry (it exists: the table is not empty). */
+static void join_drop_oldest(struct join_table *t)
+{
+	struct join_entry *en = &t->e[t->oldest];
+	uint32_t *link = join_find_link(t, en->tgid, en->start_ns);
+
+	jcw__frame__free_unpacked(join_remove(t, link), NULL);
+}
+
+int join_put(struct join_table *t, Jcw__Frame *f, uint64_t now_ns)
+{
+	const Jcw__Exec *x;
+	uint32_t *link, i;
+	struct join_entry *en;
+
+	if (!f || f->body_case != JCW__FRAME__BODY_EXEC || !f->exec) {
+		if (f)
+			jcw__frame__free_unpacked(f, NULL);
+		return -EINVAL;
+	}
+	x = f->exec;
+	link = join_find_link(t, x->tgid, x->start_boottime_ns);
+	if (*link != JOIN_NIL) {
+		/* The process exec'd again: it is the new program now. */
+		en = &t->e[*link];
+		jcw__frame__free_unpacked(en->frame, NULL);
+		en->frame = f;
+		en->put_ns = now_ns;
+		join_list_unlink(t, *link);
+		join_list_append(t, *link);
+		t->stats.replaced++;
+		return 1;
+	}
+	if (t->size == t->cap) {
+		join_drop_oldest(t);
+		t->stats.evicted++;
+		/* the dropped entry may have been on our chain: look again */
+		link = join_find_link(t, x->tgid, x->start_boottime_ns);
+	}
+	i = t->free_head;
+	en = &t->e[i];
+	t->free_head = en->newer;
+	en->frame = f;
+	en->tgid = x->tgid;
+	en->start_ns = x->start_boottime_ns;
+	en->put_ns = now_ns;
+	en->hash_next = JOIN_NIL;
+	*link = i;
+	join_list_append(t, i);
+	t->size++;
+	return 0;
+}
+
+Jcw__Frame *join_take(struct join_table *t, uint32_t tgid, uint64_t start_boottime_ns)
+{
+	uint32_t *link = join_find_link(t, tgid, start_boottime_ns);
+
+	return *link == JOIN_NIL ? NULL : join_remove(t, link);
+}
+
+size_t join_expire(struct join_table *t, uint64_t now_ns, uint64_t ttl_ns)
+{
+	size_t n = 0;
+
+	if (now_ns < ttl_ns)
+		return 0;
+	while (t->oldest != JOIN_NIL && t->e[t->oldest].put_ns < now_ns - ttl_ns) {
+		join_drop_oldest(t);
+		n++;
+	}
+	t->stats.expired += n;
+	return n;
+}
+
+size_t join_size(const struct join_table *t)
+{
+	return t->size;
+}
+
+const struct join_stats *join_get_stats(const struct join_table *t)
+{
+	return &t->stats;
+}
