@@ -1,0 +1,182 @@
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+#define CFG(field) offsetof(struct fwd_config, field)
+
+const struct opt_def config_opts[] = {
+	{"api-server", "API_SERVER", OPT_STR, NULL, CFG(api_server),
+	 "Analytics API base URL, e.g. http://localhost:8000 (required unless --print)", 0, 0},
+	{"api-timeout", "API_TIMEOUT", OPT_SECONDS, "5", CFG(api_timeout),
+	 "timeout of one API request, seconds (suffix ms/s/m allowed)", 0, 0},
+	{"max-inflight", "API_MAX_INFLIGHT", OPT_UINT, "8", CFG(max_inflight),
+	 "API requests in flight at once", 1, 1024},
+	{"queue-max", "QUEUE_MAX_EVENTS", OPT_UINT, "100000", CFG(queue_max),
+	 "events waiting for delivery before new ones are dropped (and counted)", 1, 100000000},
+	{"retry-base", "API_RETRY_BASE", OPT_SECONDS, "0.5", CFG(retry_base),
+	 "first retry delay bound; doubles per failed attempt (full jitter)", 0, 0},
+	{"retry-max", "API_RETRY_MAX", OPT_SECONDS, "30", CFG(retry_max),
+	 "largest retry delay, also the probe period while the API is down", 0, 0},
+	{"print", NULL, OPT_BOOL, "false", CFG(print),
+	 "write each event as one JSON line to stdout instead of sending it", 0, 0},
+	{"socket", "SOCKET_PATH", OPT_STR, "/run/jcw/events.sock", CFG(socket_path),
+	 "Unix socket the collector connects to", 0, 0},
+	{"allowed-uids", "ALLOWED_UIDS", OPT_STR, "0", CFG(allowed_uids),
+	 "comma-separated uids allowed to connect to the socket (SO_PEERCRED)", 0, 0},
+	{"max-frame", "MAX_FRAME_BYTES", OPT_BYTES, "1m", CFG(max_frame),
+	 "largest accepted frame; a bigger one closes the connection", 64, 64u << 20},
+	{"replay", NULL, OPT_STR, NULL, CFG(replay),
+	 "read frames from this capture file instead of the socket, exit when done", 0, 0},
+	{"follow", NULL, OPT_BOOL, "false", CFG(follow),
+	 "with --replay: keep reading as the file grows, until SIGTERM/SIGINT", 0, 0},
+	{"rules-file", "RULES_FILE", OPT_STR, NULL, CFG(rules_file),
+	 "extra classification rules (see the pipeline's rules format)", 0, 0},
+	{"join-ttl", "JOIN_TTL", OPT_SECONDS, "86400", CFG(join_ttl),
+	 "forget an exec whose exit has not arrived after this long, seconds", 0, 0},
+	{"join-max", "JOIN_MAX_ENTRIES", OPT_UINT, "65536", CFG(join_max),
+	 "most execs waiting for their exit", 1, 100000000},
+	{"metrics-port", "METRICS_PORT", OPT_UINT, "3000", CFG(metrics_port),
+	 "port of /metrics, /healthz and /readyz (0 disables)", 0, 65535},
+	{"metrics-addr", "METRICS_ADDR", OPT_STR, "0.0.0.0", CFG(metrics_addr),
+	 "address the metrics port listens on (IPv4 or IPv6)", 0, 0},
+	{"shutdown-grace", "SHUTDOWN_GRACE", OPT_SECONDS, "10", CFG(shutdown_grace),
+	 "on SIGTERM/SIGINT or end of replay, how long delivery may flush, seconds", 0, 0},
+	{"log-level", "LOG_LEVEL", OPT_STR, "INFO", CFG(log_level),
+	 "DEBUG, INFO, WARNING or ERROR", 0, 0},
+	{"log-file", "LOG_FILE_PATH", OPT_STR, NULL, CFG(log_file),
+	 "also write the JSON logs to this file, rotated by size (SIGHUP reopens it)", 0, 0},
+	{"log-max-bytes", "LOG_MAX_BYTES", OPT_BYTES, "10485760", CFG(log_max_bytes),
+	 "rotate the log file at this size", 0, 0},
+	{"log-backup-count", "LOG_BACKUP_COUNT", OPT_UINT, "0", CFG(log_backup_count),
+	 "rotated log files to keep (0 = unlimited)", 0, 1000000},
+	{"help", NULL, OPT_ACTION, NULL, 0, "show this help and exit", 0, 0},
+	{"version", NULL, OPT_ACTION, NULL, 0, "show the version and exit", 0, 0},
+	{"print-options-markdown", NULL, OPT_ACTION, NULL, 0,
+	 "print this table as Markdown (for the README) and exit", 0, 0},
+	OPTS_END,
+};
+
+int config_parse_uids(const char *s, uid_t *out, size_t max, size_t *n,
+		      char *err, size_t errlen)
+{
+	const char *p = s;
+
+	*n = 0;
+	for (;;) {
+		unsigned long long v;
+		char *end;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p < '0' || *p > '9') {
+			snprintf(err, errlen, "'%s' is not a comma-separated list of uids", s);
+			return -1;
+		}
+		errno = 0;
+		v = strtoull(p, &end, 10);
+		/* (uid_t)-1 means "no uid" to the kernel: never a valid peer. */
+		if (errno || v >= (uid_t)-1) {
+			snprintf(err, errlen, "uid '%.*s' is out of range", (int)(end - p), p);
+			return -1;
+		}
+		if (*n == max) {
+			snprintf(err, errlen, "more than %zu uids", max);
+			return -1;
+		}
+		out[(*n)++] = (uid_t)v;
+		p = end;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0')
+			return 0;
+		if (*p != ',') {
+			snprintf(err, errlen, "'%s' is not a comma-separated list of uids", s);
+			return -1;
+		}
+		p++;
+	}
+}
+
+/* Checks that need the whole config; messages name flag and variable. */
+static int config_validate(struct fwd_config *cfg, char *err, size_t errlen)
+{
+	char uerr[128];
+	enum log_level lvl;
+	unsigned char addr[sizeof(struct in6_addr)];
+
+	if (log_level_parse(cfg->log_level, &lvl)) {
+		snprintf(err, errlen, "LOG_LEVEL / --log-level: '%s' is not one of DEBUG, INFO, WARNING, ERROR",
+			 cfg->log_level);
+		return -1;
+	}
+	cfg->log_lvl = (int)lvl;
+	if (config_parse_uids(cfg->allowed_uids, cfg->uids, CONFIG_MAX_UIDS, &cfg->n_uids,
+			      uerr, sizeof(uerr))) {
+		snprintf(err, errlen, "ALLOWED_UIDS / --allowed-uids: %s", uerr);
+		return -1;
+	}
+	if (inet_pton(AF_INET, cfg->metrics_addr, addr) != 1 &&
+	    inet_pton(AF_INET6, cfg->metrics_addr, addr) != 1) {
+		snprintf(err, errlen, "METRICS_ADDR / --metrics-addr: '%s' is not an IPv4 or IPv6 address",
+			 cfg->metrics_addr);
+		return -1;
+	}
+	if (cfg->api_server && strncmp(cfg->api_server, "http://", 7) != 0 &&
+	    strncmp(cfg->api_server, "https://", 8) != 0) {
+		snprintf(err, errlen, "API_SERVER / --api-server: '%s' is not an http:// or https:// URL",
+			 cfg->api_server);
+		return -1;
+	}
+	if (cfg->api_timeout < 0.001) {
+		snprintf(err, errlen, "API_TIMEOUT / --api-timeout: must be at least 1ms");
+		return -1;
+	}
+	if (cfg->retry_base < 0.001 || cfg->retry_max < cfg->retry_base) {
+		snprintf(err, errlen, "API_RETRY_BASE / --retry-base and API_RETRY_MAX / --retry-max: "
+			 "need 1ms <= base <= max");
+		return -1;
+	}
+	if (cfg->join_ttl < 0.001) {
+		snprintf(err, errlen, "JOIN_TTL / --join-ttl: must be at least 1ms");
+		return -1;
+	}
+	if (!cfg->socket_path[0]) {
+		snprintf(err, errlen, "SOCKET_PATH / --socket: must not be empty");
+		return -1;
+	}
+	if (cfg->follow && !cfg->replay) {
+		snprintf(err, errlen, "--follow needs --replay FILE");
+		return -1;
+	}
+	if (!cfg->print && !cfg->api_server) {
+		snprintf(err, errlen,
+			 "no API_SERVER (--api-server) set and no --print: nowhere to send events "
+			 "(set API_SERVER=http://host:port, or pass --print to write them to stdout)");
+		return -1;
+	}
+	return 0;
+}
+
+int config_load(struct fwd_config *cfg, int argc, char **argv,
+		const char **action, char *err, size_t errlen)
+{
+	int rc;
+
+	memset(cfg, 0, sizeof(*cfg));
+	rc = opts_parse(config_opts, cfg, argc, argv, action, err, errlen);
+	if (rc != 0)
+		return rc;
+	return config_validate(cfg, err, errlen);
+}
+
+void config_free(struct fwd_config *cfg)
+{
+	opts_free(config_opts, cfg);
+}

@@ -1,0 +1,60 @@
+/* config: every jcw-forwarder setting, declared once in an opts table
+ * (flag + environment variable + default + help), plus the checks that need
+ * more than one field (e.g. --print or API_SERVER must be given). */
+#ifndef JCW_FWD_CONFIG_H
+#define JCW_FWD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "opts.h"
+
+#define CONFIG_MAX_UIDS 32
+
+struct fwd_config {
+	char *api_server;
+	double api_timeout;
+	uint64_t metrics_port;
+	char *metrics_addr;
+	char *log_level;
+	char *log_file;
+	uint64_t log_max_bytes;
+	uint64_t log_backup_count;
+	char *socket_path;
+	char *allowed_uids;
+	char *rules_file;
+	uint64_t max_inflight;
+	uint64_t queue_max;
+	double retry_base;
+	double retry_max;
+	double join_ttl;
+	uint64_t join_max;
+	uint64_t max_frame;
+	double shutdown_grace;
+	char *replay;
+	bool follow;
+	bool print;
+
+	/* Derived by config_load from the strings above. */
+	uid_t uids[CONFIG_MAX_UIDS];
+	size_t n_uids;
+	int log_lvl;   /* enum log_level */
+};
+
+extern const struct opt_def config_opts[];
+
+/* Parses defaults < environment < argv and validates. 0: ready to run;
+ * 1: an action flag was given (*action: "help", "version",
+ * "print-options-markdown"); -1: error, message (naming the flag or
+ * variable) in err. Free with config_free in every case. */
+int config_load(struct fwd_config *cfg, int argc, char **argv,
+		const char **action, char *err, size_t errlen);
+void config_free(struct fwd_config *cfg);
+
+/* "0,1000, 33" -> uids. 0 or -1 with a message in err. */
+int config_parse_uids(const char *s, uid_t *out, size_t max, size_t *n,
+		      char *err, size_t errlen);
+
+#endif

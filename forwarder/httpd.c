@@ -1,0 +1,335 @@
+#include "httpd.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+
+struct httpd_conn {
+	struct httpd *srv;
+	struct httpd_conn *prev, *next;
+	int fd;
+	ev_io io;
+	ev_timer deadline;
+	char req[HTTPD_MAX_REQUEST + 1];
+	size_t req_len;
+	struct strbuf out;
+	size_t out_off;
+	int writing;
+};
+
+struct httpd {
+	struct ev_loop *loop;
+	int fd;
+	ev_io accept_io;
+	unsigned port;
+	double timeout_s;
+	unsigned max_conns;
+	unsigned nconns;
+	struct httpd_conn *conns;
+	httpd_handler handler;
+	void *arg;
+	struct log_ratelimit rl;
+};
+
+static void conn_close(struct httpd_conn *c)
+{
+	struct httpd *h = c->srv;
+
+	ev_io_stop(h->loop, &c->io);
+	ev_timer_stop(h->loop, &c->deadline);
+	close(c->fd);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		h->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	h->nconns--;
+	strbuf_free(&c->out);
+	free(c);
+}
+
+static const char *status_text(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 400: return "Bad Request";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
+	case 503: return "Service Unavailable";
+	}
+	return "Unknown";
+}
+
+static void conn_write_cb(struct ev_loop *loop, ev_io *w, int revents);
+
+/* Queues the whole response and switches the connection to writing. */
+static void conn_respond(struct httpd_conn *c, int status, const char *ctype,
+			 const struct strbuf *body, int head_only)
+{
+	struct httpd *h = c->srv;
+	size_t blen = body ? body->len : 0;
+
+	strbuf_printf(&c->out,
+		      "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+		      "Cache-Control: no-store\r\nConnection: close\r\n\r\n",
+		      status, status_text(status), ctype, blen);
+	if (blen && !head_only)
+		strbuf_append(&c->out, body->buf, blen);
+	if (!strbuf_ok(&c->out)) {
+		conn_close(c);
+		return;
+	}
+	c->writing = 1;
+	ev_io_stop(h->loop, &c->io);
+	ev_io_init(&c->io, conn_write_cb, c->fd, EV_WRITE);
+	c->io.data = c;
+	ev_io_start(h->loop, &c->io);
+}
+
+static void conn_error(struct httpd_conn *c, int status)
+{
+	struct strbuf body = STRBUF_INIT;
+
+	strbuf_printf(&body, "%s\n", status_text(status));
+	conn_respond(c, status, "text/plain; charset=utf-8", &body, 0);
+	strbuf_free(&body);
+}
+
+static void conn_write_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct httpd_conn *c = w->data;
+	ssize_t n;
+
+	(void)loop;
+	(void)revents;
+	while (c->out_off < c->out.len) {
+		n = send(c->fd, c->out.buf + c->out_off, c->out.len - c->out_off, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n <= 0) {
+			conn_close(c);
+			return;
+		}
+		c->out_off += (size_t)n;
+	}
+	shutdown(c->fd, SHUT_WR);
+	conn_close(c);
+}
+
+/* Parses "METHOD SP TARGET SP HTTP/x.y" of a complete head and answers. */
+static void conn_handle(struct httpd_conn *c)
+{
+	struct httpd *h = c->srv;
+	struct httpd_response resp;
+	char *line = c->req, *eol, *sp1, *sp2, *q;
+	int head_only;
+
+	eol = strpbrk(line, "\r\n");
+	if (eol)
+		*eol = '\0';
+	sp1 = strchr(line, ' ');
+	sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
+	if (!sp1 || !sp2 || strncmp(sp2 + 1, "HTTP/1.", 7) != 0 || sp1[1] != '/') {
+		conn_error(c, 400);
+		return;
+	}
+	*sp1 = *sp2 = '\0';
+	head_only = strcmp(line, "HEAD") == 0;
+	if (!head_only && strcmp(line, "GET") != 0) {
+		conn_error(c, 405);
+		return;
+	}
+	q = strchr(sp1 + 1, '?');
+	if (q)
+		*q = '\0';
+	memset(&resp, 0, sizeof(resp));
+	resp.status = 200;
+	h->handler(h->arg, sp1 + 1, &resp);
+	if (!strbuf_ok(&resp.body)) {
+		strbuf_free(&resp.body);
+		conn_error(c, 500);
+		return;
+	}
+	conn_respond(c, resp.status, resp.content_type ? resp.content_type : "text/plain; charset=utf-8",
+		     &resp.body, head_only);
+	strbuf_free(&resp.body);
+}
+
+/* The head ends at the first empty line (CRLF CRLF, or bare LF LF). */
+static int head_complete(const char *s, size_t len)
+{
+	(void)len;
+	return strstr(s, "\r\n\r\n") || strstr(s, "\n\n");
+}
+
+static void conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct httpd_conn *c = w->data;
+	ssize_t n;
+
+	(void)loop;
+	(void)revents;
+	for (;;) {
+		if (c->req_len == HTTPD_MAX_REQUEST) {
+			conn_error(c, 431);
+			return;
+		}
+		n = recv(c->fd, c->req + c->req_len, HTTPD_MAX_REQUEST - c->req_len, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n <= 0) {   /* peer gone before a full request */
+			conn_close(c);
+			return;
+		}
+		/* NUL bytes would hide the rest of the head from the parser. */
+		if (memchr(c->req + c->req_len, '\0', (size_t)n)) {
+			conn_error(c, 400);
+			return;
+		}
+		c->req_len += (size_t)n;
+		c->req[c->req_len] = '\0';
+		if (head_complete(c->req, c->req_len)) {
+			conn_handle(c);
+			return;
+		}
+	}
+}
+
+static void conn_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct httpd_conn *c = w->data;
+
+	(void)loop;
+	(void)revents;
+	LOG_DEBUG("metrics http: connection timed out");
+	conn_close(c);
+}
+
+static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct httpd *h = w->data;
+	struct httpd_conn *c;
+	uint64_t sup;
+	int fd;
+
+	(void)revents;
+	for (;;) {
+		fd = accept4(h->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    log_ratelimit_allow(&h->rl, 5, &sup))
+				LOG_WARN("metrics http: accept: %s", strerror(errno));
+			return;
+		}
+		if (h->nconns >= h->max_conns) {
+			close(fd);
+			continue;
+		}
+		c = calloc(1, sizeof(*c));
+		if (!c) {
+			close(fd);
+			continue;
+		}
+		c->srv = h;
+		c->fd = fd;
+		c->next = h->conns;
+		if (h->conns)
+			h->conns->prev = c;
+		h->conns = c;
+		h->nconns++;
+		ev_io_init(&c->io, conn_read_cb, fd, EV_READ);
+		c->io.data = c;
+		ev_io_start(loop, &c->io);
+		ev_timer_init(&c->deadline, conn_deadline_cb, h->timeout_s, 0);
+		c->deadline.data = c;
+		ev_timer_start(loop, &c->deadline);
+	}
+}
+
+int httpd_new(struct ev_loop *loop, const struct httpd_config *cfg,
+	      struct httpd **out, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t slen;
+	struct httpd *h;
+	int one = 1, rc;
+
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, cfg->addr, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
+		ss.ss_family = AF_INET;
+		((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)cfg->port);
+		slen = sizeof(struct sockaddr_in);
+	} else if (inet_pton(AF_INET6, cfg->addr, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
+		ss.ss_family = AF_INET6;
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)cfg->port);
+		slen = sizeof(struct sockaddr_in6);
+	} else {
+		snprintf(err, errlen, "'%s' is not an IP address", cfg->addr);
+		return -EINVAL;
+	}
+	h = calloc(1, sizeof(*h));
+	if (!h) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	h->loop = loop;
+	h->handler = cfg->handler;
+	h->arg = cfg->arg;
+	h->timeout_s = cfg->timeout_s > 0 ? cfg->timeout_s : 5.0;
+	h->max_conns = cfg->max_conns ? cfg->max_conns : 32;
+	h->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (h->fd < 0)
+		goto fail_errno;
+	setsockopt(h->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(h->fd, (struct sockaddr *)&ss, slen) < 0 || listen(h->fd, 64) < 0)
+		goto fail_errno;
+	slen = sizeof(ss);
+	if (getsockname(h->fd, (struct sockaddr *)&ss, &slen) < 0)
+		goto fail_errno;
+	h->port = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+						 : ((struct sockaddr_in6 *)&ss)->sin6_port);
+	ev_io_init(&h->accept_io, accept_cb, h->fd, EV_READ);
+	h->accept_io.data = h;
+	ev_io_start(loop, &h->accept_io);
+	*out = h;
+	return 0;
+fail_errno:
+	rc = -errno;
+	snprintf(err, errlen, "listen on %s port %u: %s", cfg->addr, cfg->port, strerror(errno));
+	if (h->fd >= 0)
+		close(h->fd);
+	free(h);
+	return rc;
+}
+
+unsigned httpd_port(const struct httpd *h)
+{
+	return h->port;
+}
+
+void httpd_free(struct httpd *h)
+{
+	if (!h)
+		return;
+	while (h->conns)
+		conn_close(h->conns);
+	ev_io_stop(h->loop, &h->accept_io);
+	close(h->fd);
+	free(h);
+}

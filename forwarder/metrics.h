@@ -1,0 +1,69 @@
+/* metrics: a small registry of counters, gauges and histograms with labels,
+ * rendered in the Prometheus text exposition format (version 0.0.4).
+ *
+ * Families are created once at start (name, help, type, label names) and
+ * rendered in creation order; a series is found or created by its label
+ * values and rendered in creation order within its family, so the output is
+ * stable. Values are doubles (exact for counts up to 2^53). Collect hooks
+ * run before each render to refresh values kept elsewhere (process stats,
+ * delivery stats). Not thread safe: one event loop owns it. */
+#ifndef JCW_METRICS_H
+#define JCW_METRICS_H
+
+#include <stddef.h>
+
+#include "strbuf.h"
+
+#define METRICS_MAX_LABELS 4
+
+enum metric_type { METRIC_COUNTER, METRIC_GAUGE, METRIC_HISTOGRAM };
+
+struct metrics;
+struct metric_family;
+struct metric_series;
+
+struct metrics *metrics_new(void);
+void metrics_free(struct metrics *m);
+
+/* labels: NULL-terminated label names (at most METRICS_MAX_LABELS), or
+ * NULL. buckets: strictly increasing upper bounds for a histogram (+Inf is
+ * implied). NULL on a bad argument or no memory. */
+struct metric_family *metrics_family(struct metrics *m, enum metric_type type,
+				     const char *name, const char *help,
+				     const char *const *labels,
+				     const double *buckets, size_t nbuckets);
+
+/* The series with these label values (as many as the family has label
+ * names), created at zero if new. NULL only when out of memory. */
+struct metric_series *metrics_series(struct metric_family *f, const char *const *values);
+/* Variadic shorthand: metrics_get(f, "success") for a one-label family. */
+struct metric_series *metrics_get(struct metric_family *f, ...);
+
+/* All accept NULL series (out of memory earlier) and then do nothing. */
+void metric_add(struct metric_series *s, double v);
+void metric_inc(struct metric_series *s);
+void metric_set(struct metric_series *s, double v);
+void metric_observe(struct metric_series *s, double v);
+double metric_value(const struct metric_series *s);
+/* Replaces a histogram's state with counts kept elsewhere: cumulative[i] =
+ * observations <= the family's i-th bound (n must equal the family's bucket
+ * count, else nothing happens), count = all observations, sum = their sum. */
+void metric_hist_set(struct metric_series *s, const double *cumulative, size_t n,
+		     double count, double sum);
+
+typedef void (*metrics_collect_fn)(struct metrics *m, void *arg);
+/* Registers a hook run at the start of every metrics_render. 0 or -ENOMEM. */
+int metrics_on_collect(struct metrics *m, metrics_collect_fn fn, void *arg);
+
+/* Appends the exposition text; 0 or -ENOMEM. */
+int metrics_render(struct metrics *m, struct strbuf *out);
+
+/* Formats a sample value as Prometheus expects it (integers without a
+ * fraction, +Inf/-Inf/NaN spelled out). buf needs 32 bytes. */
+void metrics_format_value(double v, char *buf, size_t len);
+
+/* Standard process_* metrics from /proc/self: resident memory, CPU seconds,
+ * open fds, start time, max fds, virtual memory. 0 or -ENOMEM. */
+int metrics_add_process(struct metrics *m);
+
+#endif
