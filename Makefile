@@ -106,6 +106,13 @@ DEB_PKGS := clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev \
 	    libev-dev libcriterion-dev pkg-config python3 iproute2 util-linux \
 	    procps curl
 
+# Deployment checks (tests/integration/deploy_*.sh): YAML parsing, man pages,
+# systemd-analyze and systemd-sysusers; kubectl for "kubectl kustomize"
+# unless some kubectl is installed already (another vendor's kubectl package
+# would conflict with Debian's kubernetes-client on /usr/bin/kubectl).
+DEB_PKGS += python3-yaml help2man systemd \
+	    $(if $(shell command -v kubectl 2>/dev/null),,kubernetes-client)
+
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; \
@@ -210,6 +217,60 @@ e2e: all
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)BUILD=$(BUILD) tests/bench/run.sh
+
+# --- installing ------------------------------------------------------------
+# make install [DESTDIR=...] [PREFIX=/usr/local]: both daemons, their man
+# pages generated from --help (help2man; plain --help text when it is
+# missing), the systemd units, the sysusers.d entry of the forwarder's user
+# and /etc/default files (never overwritten). Then, on the host:
+#   systemd-sysusers && systemctl daemon-reload &&
+#   systemctl enable --now jcw-forwarder jcw-collector
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/jcode-watcher
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+SYSCONFDIR ?= /etc
+JCW_DAEMONS := jcw-collector jcw-forwarder
+jcw-collector_NAME := BPF collector of JCode Watcher (exec, exit and file events)
+jcw-forwarder_NAME := event forwarder of JCode Watcher (Analytics API, metrics)
+
+.PHONY: uninstall
+install: $(COLLECTOR) $(FORWARDER)
+	$(msg) INSTALL "$(DESTDIR)$(PREFIX)"
+	$(Q)install -d "$(DESTDIR)$(SBINDIR)" "$(DESTDIR)$(UNITDIR)" \
+		"$(DESTDIR)$(SYSUSERSDIR)" "$(DESTDIR)$(SYSCONFDIR)/default"
+	$(Q)install -m 0755 $(COLLECTOR) $(FORWARDER) "$(DESTDIR)$(SBINDIR)/"
+	$(Q)install -m 0644 compose/systemd/jcw.sysusers "$(DESTDIR)$(SYSUSERSDIR)/jcw.conf"
+	$(Q)set -e; for d in $(JCW_DAEMONS); do \
+		sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+			compose/systemd/$$d.service.in > "$(DESTDIR)$(UNITDIR)/$$d.service"; \
+		chmod 0644 "$(DESTDIR)$(UNITDIR)/$$d.service"; \
+		f="$(DESTDIR)$(SYSCONFDIR)/default/$$d"; \
+		[ -e "$$f" ] || install -m 0644 compose/systemd/$$d.default "$$f"; \
+	done
+	$(Q)set -e; if command -v help2man >/dev/null; then \
+		install -d "$(DESTDIR)$(MANDIR)/man8"; \
+		help2man --no-info --section=8 --version-string='$(VERSION)' \
+			--name='$(jcw-collector_NAME)' --output="$(DESTDIR)$(MANDIR)/man8/jcw-collector.8" $(COLLECTOR); \
+		help2man --no-info --section=8 --version-string='$(VERSION)' \
+			--name='$(jcw-forwarder_NAME)' --output="$(DESTDIR)$(MANDIR)/man8/jcw-forwarder.8" $(FORWARDER); \
+	else \
+		echo "install: no help2man, installing --help text in $(DOCDIR) instead of man pages" >&2; \
+		install -d "$(DESTDIR)$(DOCDIR)"; \
+		$(COLLECTOR) --help > "$(DESTDIR)$(DOCDIR)/jcw-collector.txt"; \
+		$(FORWARDER) --help > "$(DESTDIR)$(DOCDIR)/jcw-forwarder.txt"; \
+	fi
+
+# Leaves the /etc/default files: they are the administrator's settings.
+uninstall:
+	$(msg) UNINSTALL "$(DESTDIR)$(PREFIX)"
+	$(Q)for d in $(JCW_DAEMONS); do \
+		rm -f "$(DESTDIR)$(SBINDIR)/$$d" "$(DESTDIR)$(UNITDIR)/$$d.service" \
+		      "$(DESTDIR)$(MANDIR)/man8/$$d.8" "$(DESTDIR)$(DOCDIR)/$$d.txt"; \
+	done
+	$(Q)rm -f "$(DESTDIR)$(SYSUSERSDIR)/jcw.conf"
+	$(Q)rmdir "$(DESTDIR)$(DOCDIR)" 2>/dev/null || true
 
 clean:
 	rm -rf build
