@@ -1,0 +1,34 @@
+/* app: the forwarder's glue on one libev loop.
+ *
+ * input (socket or capture) -> frames -> join (exec waits for its exit) ->
+ * pipeline -> deliver (HTTP) or --print (one JSON line per event on stdout),
+ * with the metrics/health HTTP endpoint beside it. Shutdown (signal or end
+ * of a replay) stops input, lets delivery flush for the grace period, then
+ * breaks the loop. */
+#ifndef JCW_APP_H
+#define JCW_APP_H
+
+#include <stddef.h>
+
+#include <ev.h>
+
+#include "config.h"
+
+struct app;
+
+/* Builds everything (pipeline, join table, delivery unless --print,
+ * metrics); nothing listens yet. 0, or -errno with a message in err. */
+int app_new(struct ev_loop *loop, const struct fwd_config *cfg, struct app **out,
+	    char *err, size_t errlen);
+/* Opens the metrics port and starts the input (socket or replay). */
+int app_start(struct app *a, char *err, size_t errlen);
+/* Begins an orderly stop (idempotent); the loop breaks when it is done. */
+void app_shutdown(struct app *a, const char *why);
+/* Stops at once: delivery still pending is abandoned (second signal). */
+void app_abort(struct app *a);
+/* Process exit status once the loop has returned: 0, or 1 when the
+ * capture could not be read to its end or --print output failed. */
+int app_exit_status(const struct app *a);
+void app_free(struct app *a);
+
+#endif

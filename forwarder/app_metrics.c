@@ -1,0 +1,204 @@
+#include "app_metrics.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *const lost_names[APP_LOST_SOURCES] = {
+	"unspecified", "kernel_ringbuf", "collector_queue", "collector_decode", "other",
+};
+
+static const char *const l_type[] = {"type", NULL};
+static const char *const l_reason[] = {"reason", NULL};
+static const char *const l_result[] = {"result", NULL};
+static const char *const l_ptype[] = {"process_type", NULL};
+static const char *const l_source[] = {"source", NULL};
+static const char *const l_version[] = {"version", NULL};
+static const char *const l_endpoint_code[] = {"endpoint", "code", NULL};
+static const char *const l_endpoint[] = {"endpoint", NULL};
+
+#define FAM(t, name, help, labels) metrics_family(am->reg, (t), (name), (help), (labels), NULL, 0)
+#define ONE(t, name, help) metrics_series(FAM((t), (name), (help), NULL), NULL)
+
+static void collect(struct metrics *m, void *arg)
+{
+	struct app_metrics *am = arg;
+	const struct input_stats *is;
+	const struct join_stats *js;
+	const struct deliver_stats *ds;
+	size_t i, e, c;
+	char code[16];
+
+	(void)m;
+	if (am->in) {
+		is = input_stats(am->in);
+		for (i = 0; i < INPUT_FT_COUNT; i++)
+			metric_set(metrics_get(am->f_frames, input_frame_type_name(i)), (double)is->frames[i]);
+		for (i = 0; i < INPUT_ERR_COUNT; i++)
+			metric_set(metrics_get(am->f_errors, input_error_name(i)), (double)is->errors[i]);
+		for (i = 0; i < INPUT_REJ_COUNT; i++)
+			metric_set(metrics_get(am->f_rejected, input_reject_name(i)), (double)is->rejected[i]);
+		metric_set(am->accepted, (double)is->accepted);
+		metric_set(am->active, (double)is->active);
+		metric_set(am->bytes, (double)is->bytes);
+		metric_set(am->gaps, (double)is->seq_gaps);
+		metric_set(am->dups, (double)is->seq_duplicates);
+		metric_set(am->last_frame, is->last_frame_unix);
+	}
+	if (am->join) {
+		js = join_get_stats(am->join);
+		metric_set(am->join_entries, (double)join_size(am->join));
+		metric_set(am->join_expired, (double)js->expired);
+		metric_set(am->join_replaced, (double)js->replaced);
+		metric_set(am->join_evicted, (double)js->evicted);
+	}
+	if (am->dl) {
+		ds = deliver_stats(am->dl);
+		for (e = 0; e < API_ENDPOINT_COUNT; e++) {
+			double cum[DELIVER_HIST_BUCKETS];
+
+			for (c = 0; c < DELIVER_CODE_SLOTS; c++) {
+				if (!ds->requests[e][c])
+					continue;
+				if (c == DELIVER_CODE_ERROR)
+					snprintf(code, sizeof(code), "error");
+				else
+					snprintf(code, sizeof(code), "%zu", c);
+				metric_set(metrics_get(am->f_api_req, api_endpoint_name(e), code),
+					   (double)ds->requests[e][c]);
+			}
+			for (i = 0; i < DELIVER_HIST_BUCKETS; i++)
+				cum[i] = (double)ds->duration[e].le[i];
+			metric_hist_set(metrics_get(am->f_api_dur, api_endpoint_name(e)), cum,
+					DELIVER_HIST_BUCKETS, (double)ds->duration[e].count,
+					ds->duration[e].sum);
+		}
+		metric_set(am->api_delivered, (double)ds->delivered);
+		metric_set(am->api_retries, (double)ds->retries);
+		metric_set(am->api_rejected, (double)ds->rejected);
+		metric_set(am->api_dropped, (double)ds->dropped);
+		metric_set(am->api_abandoned, (double)ds->abandoned);
+		metric_set(am->api_inflight, (double)ds->inflight);
+		metric_set(am->api_queue, (double)ds->queued);
+		metric_set(am->api_circuit, (double)ds->circuit_open);
+		metric_set(am->api_last_success, ds->last_success_unix);
+	}
+}
+
+int app_metrics_init(struct app_metrics *am)
+{
+	struct metric_family *f;
+	size_t i;
+
+	memset(am, 0, sizeof(*am));
+	am->reg = metrics_new();
+	if (!am->reg)
+		return -ENOMEM;
+
+	metric_set(metrics_get(FAM(METRIC_GAUGE, "jcw_build_info",
+				   "Version of jcw-forwarder; the value is always 1.", l_version),
+			       JCW_VERSION), 1);
+
+	/* Input. */
+	am->f_frames = FAM(METRIC_COUNTER, "jcw_frames_received_total",
+			   "Frames decoded from the collector or a capture, by body type.", l_type);
+	am->f_errors = FAM(METRIC_COUNTER, "jcw_frame_errors_total",
+			   "Input streams closed or ended badly, by reason.", l_reason);
+	am->bytes = ONE(METRIC_COUNTER, "jcw_received_bytes_total",
+			"Bytes read from collector connections and captures.");
+	am->accepted = ONE(METRIC_COUNTER, "jcw_connections_accepted_total",
+			   "Collector connections accepted.");
+	am->f_rejected = FAM(METRIC_COUNTER, "jcw_connections_rejected_total",
+			     "Collector connections refused, by reason.", l_reason);
+	am->active = ONE(METRIC_GAUGE, "jcw_connections_active", "Open collector connections.");
+	am->gaps = ONE(METRIC_COUNTER, "jcw_sequence_gaps_total",
+		       "Frames missing according to the per-boot sequence numbers.");
+	am->dups = ONE(METRIC_COUNTER, "jcw_frames_duplicate_total",
+		       "Frames skipped because their sequence number was already seen.");
+	am->last_frame = ONE(METRIC_GAUGE, "jcw_last_frame_timestamp_seconds",
+			     "Unix time the last frame was received (0: none yet).");
+	am->last_heartbeat = ONE(METRIC_GAUGE, "jcw_last_heartbeat_timestamp_seconds",
+				 "Unix time the last collector Heartbeat was received (0: none yet).");
+	am->coll_queue_frames = ONE(METRIC_GAUGE, "jcw_collector_queue_frames",
+				    "Frames waiting in the collector, as of its last Heartbeat.");
+	am->coll_queue_bytes = ONE(METRIC_GAUGE, "jcw_collector_queue_bytes",
+				   "Bytes waiting in the collector, as of its last Heartbeat.");
+	f = FAM(METRIC_COUNTER, "jcw_lost_records_total",
+		"Records lost before reaching the forwarder, as reported by Lost frames, by source.",
+		l_source);
+	for (i = 0; i < APP_LOST_SOURCES; i++)
+		am->lost[i] = metrics_get(f, lost_names[i]);
+
+	/* Pipeline and join. */
+	f = FAM(METRIC_COUNTER, "jcw_pipeline_events_total",
+		"Finished processes run through the pipeline, by result.", l_result);
+	for (i = 0; i < PIPE_RESULT_COUNT; i++)
+		am->pipe_result[i] = metrics_get(f, pipe_result_name(i));
+	f = FAM(METRIC_COUNTER, "jcw_pipeline_events_by_reason_total",
+		"Finished processes not turned into a request, by reason.", l_reason);
+	for (i = 1; i < PIPE_REASON_COUNT; i++)
+		am->pipe_reason[i] = metrics_get(f, pipe_reason_name(i));
+	f = FAM(METRIC_COUNTER, "jcw_pipeline_events_by_type_total",
+		"Requests built by the pipeline, by process type.", l_ptype);
+	for (i = 1; i < PROC_TYPE_COUNT; i++)
+		am->proc_type[i] = metrics_get(f, proc_type_name(i));
+	am->print_errors = ONE(METRIC_COUNTER, "jcw_print_errors_total",
+			       "Events that could not be written to stdout (--print).");
+	am->join_entries = ONE(METRIC_GAUGE, "jcw_join_entries", "Execs waiting for their exit.");
+	am->join_expired = ONE(METRIC_COUNTER, "jcw_join_expired_total",
+			       "Execs forgotten because no exit came within JOIN_TTL.");
+	am->join_replaced = ONE(METRIC_COUNTER, "jcw_join_replaced_total",
+				"Execs replaced by a later exec of the same process.");
+	am->join_evicted = ONE(METRIC_COUNTER, "jcw_join_evicted_total",
+			       "Execs dropped because the join table was full (JOIN_MAX_ENTRIES).");
+	am->unmatched = ONE(METRIC_COUNTER, "jcw_join_unmatched_exits_total",
+			    "Exits without a known exec (started before the collector, or exec lost).");
+
+	/* Delivery. */
+	am->f_api_req = FAM(METRIC_COUNTER, "jcw_api_requests_total",
+			    "API request attempts by endpoint and HTTP status (code=\"error\": no answer).",
+			    l_endpoint_code);
+	am->f_api_dur = metrics_family(am->reg, METRIC_HISTOGRAM, "jcw_api_request_duration_seconds",
+				       "Duration of API request attempts.", l_endpoint,
+				       deliver_hist_bounds, DELIVER_HIST_BUCKETS);
+	am->api_delivered = ONE(METRIC_COUNTER, "jcw_api_delivered_total",
+				"Requests the API accepted (2xx, or 409 already known).");
+	am->api_retries = ONE(METRIC_COUNTER, "jcw_api_retries_total",
+			      "Request attempts scheduled again after a failure.");
+	am->api_rejected = ONE(METRIC_COUNTER, "jcw_api_rejected_total",
+			       "Requests the API refused for good (4xx other than 408/409/429).");
+	am->api_dropped = ONE(METRIC_COUNTER, "jcw_api_dropped_total",
+			      "Requests not queued: queue full (QUEUE_MAX_EVENTS) or shutting down.");
+	am->api_abandoned = ONE(METRIC_COUNTER, "jcw_api_abandoned_total",
+				"Requests still undelivered when the shutdown grace period ended.");
+	am->api_inflight = ONE(METRIC_GAUGE, "jcw_api_inflight_requests", "API requests in flight.");
+	am->api_queue = ONE(METRIC_GAUGE, "jcw_api_queue_depth",
+			    "Requests waiting for delivery (including those waiting to retry).");
+	am->api_circuit = ONE(METRIC_GAUGE, "jcw_api_circuit_open",
+			      "1 while the API is considered down and only probed.");
+	am->api_last_success = ONE(METRIC_GAUGE, "jcw_api_last_success_timestamp_seconds",
+				   "Unix time of the last accepted request (0: none yet).");
+
+	if (!am->f_frames || !am->f_errors || !am->f_rejected || !am->f_api_req || !am->f_api_dur ||
+	    !am->api_last_success || !am->unmatched || !am->pipe_result[0] ||
+	    metrics_add_process(am->reg) || metrics_on_collect(am->reg, collect, am)) {
+		app_metrics_free(am);
+		return -ENOMEM;
+	}
+	/* Pre-create label sets so every metric shows from the first scrape. */
+	collect(am->reg, am);
+	return 0;
+}
+
+void app_metrics_free(struct app_metrics *am)
+{
+	metrics_free(am->reg);
+	am->reg = NULL;
+}
+
+void app_metrics_lost(struct app_metrics *am, int source, double n)
+{
+	if (source < 0 || source >= APP_LOST_SOURCES - 1)
+		source = APP_LOST_SOURCES - 1;
+	metric_add(am->lost[source], n);
+}

@@ -1,0 +1,47 @@
+/* app_metrics: the forwarder's metric families (all prefixed jcw_) and the
+ * hook that copies the input, join and delivery counters into them when
+ * /metrics is scraped. Counters of things only the glue sees (pipeline
+ * results, Lost frames, heartbeats, unmatched exits) are kept here as
+ * series the glue increments directly. */
+#ifndef JCW_APP_METRICS_H
+#define JCW_APP_METRICS_H
+
+#include <stddef.h>
+
+#include "deliver.h"
+#include "input.h"
+#include "join.h"
+#include "metrics.h"
+#include "pipeline.h"
+
+#define APP_LOST_SOURCES 5   /* jcw.LostSource values 0..3, and "other" */
+
+struct app_metrics {
+	struct metrics *reg;
+	struct metric_series *pipe_result[PIPE_RESULT_COUNT];
+	struct metric_series *pipe_reason[PIPE_REASON_COUNT];
+	struct metric_series *proc_type[PROC_TYPE_COUNT];
+	struct metric_series *lost[APP_LOST_SOURCES];
+	struct metric_series *unmatched;
+	struct metric_series *last_heartbeat;
+	struct metric_series *coll_queue_frames, *coll_queue_bytes;
+	struct metric_series *print_errors;
+
+	/* Copied from their owners at scrape time (each may be NULL). */
+	const struct input *in;
+	const struct join_table *join;
+	const struct deliver *dl;
+	struct metric_family *f_frames, *f_errors, *f_rejected, *f_api_req, *f_api_dur;
+	struct metric_series *accepted, *active, *bytes, *gaps, *dups, *last_frame;
+	struct metric_series *join_entries, *join_expired, *join_replaced, *join_evicted;
+	struct metric_series *api_delivered, *api_retries, *api_rejected, *api_dropped,
+		*api_abandoned, *api_inflight, *api_queue, *api_circuit, *api_last_success;
+};
+
+/* Creates the registry and every family. 0 or -ENOMEM. */
+int app_metrics_init(struct app_metrics *am);
+void app_metrics_free(struct app_metrics *am);
+/* Counts n records lost at `source` (a jcw.LostSource value). */
+void app_metrics_lost(struct app_metrics *am, int source, double n);
+
+#endif

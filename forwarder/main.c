@@ -1,0 +1,122 @@
+/* jcw-forwarder: turns the collector's exec/exit frames into build and run
+ * logs on the Analytics API (see app.h for the flow, config.c for every
+ * setting). Unprivileged; one libev loop. */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <ev.h>
+
+#include "app.h"
+#include "config.h"
+#include "log.h"
+
+static const char summary[] =
+	"Receives process frames from jcw-collector (or a capture with --replay),\n"
+	"turns compiles and runs in student containers into build and run logs and\n"
+	"sends them to the Analytics API (or prints them with --print).";
+
+static int stop_signals;
+
+/* SIGTERM/SIGINT: orderly stop with a delivery grace period; a second one
+ * stops at once. */
+static void on_stop(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct app *a = w->data;
+
+	(void)loop;
+	(void)revents;
+	if (stop_signals++ == 0)
+		app_shutdown(a, w->signum == SIGINT ? "SIGINT" : "SIGTERM");
+	else
+		app_abort(a);
+}
+
+static void on_hup(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	int rc;
+
+	(void)loop;
+	(void)w;
+	(void)revents;
+	rc = log_reopen();
+	if (rc)
+		LOG_ERROR("SIGHUP: cannot reopen the log file: %s", strerror(-rc));
+	else
+		LOG_INFO("SIGHUP: log file reopened");
+}
+
+int main(int argc, char **argv)
+{
+	struct fwd_config cfg;
+	struct ev_loop *loop;
+	struct app *app = NULL;
+	ev_signal sig_term, sig_int, sig_hup;
+	const char *action = NULL;
+	char err[512];
+	int rc, status = 1;
+
+	signal(SIGPIPE, SIG_IGN);
+	log_init("jcw-forwarder", LOG_LVL_INFO);
+	rc = config_load(&cfg, argc, argv, &action, err, sizeof(err));
+	if (rc < 0) {
+		LOG_ERROR("invalid configuration: %s", err);
+		status = 2;
+		goto out_cfg;
+	}
+	if (rc == 1) {
+		if (strcmp(action, "help") == 0)
+			opts_usage(stdout, "jcw-forwarder", summary, config_opts);
+		else if (strcmp(action, "version") == 0)
+			printf("jcw-forwarder %s\n", JCW_VERSION);
+		else
+			opts_markdown(stdout, config_opts);
+		status = 0;
+		goto out_cfg;
+	}
+	log_init("jcw-forwarder", (enum log_level)cfg.log_lvl);
+	if (cfg.log_file) {
+		rc = log_open_file(cfg.log_file, cfg.log_max_bytes, (unsigned)cfg.log_backup_count);
+		if (rc) {
+			LOG_ERROR("LOG_FILE_PATH / --log-file: cannot open %s: %s", cfg.log_file,
+				  strerror(-rc));
+			status = 2;
+			goto out_cfg;
+		}
+	}
+	loop = ev_default_loop(EVFLAG_AUTO);
+	if (!loop) {
+		LOG_ERROR("cannot create the event loop");
+		goto out_log;
+	}
+	rc = app_new(loop, &cfg, &app, err, sizeof(err));
+	if (rc) {
+		LOG_ERROR("%s", err);
+		goto out_log;
+	}
+	ev_signal_init(&sig_term, on_stop, SIGTERM);
+	ev_signal_init(&sig_int, on_stop, SIGINT);
+	ev_signal_init(&sig_hup, on_hup, SIGHUP);
+	sig_term.data = sig_int.data = app;
+	ev_signal_start(loop, &sig_term);
+	ev_signal_start(loop, &sig_int);
+	ev_signal_start(loop, &sig_hup);
+	rc = app_start(app, err, sizeof(err));
+	if (rc) {
+		LOG_ERROR("%s", err);
+		goto out_app;
+	}
+	ev_run(loop, 0);
+	status = app_exit_status(app);
+	LOG_INFO("stopped");
+out_app:
+	ev_signal_stop(loop, &sig_term);
+	ev_signal_stop(loop, &sig_int);
+	ev_signal_stop(loop, &sig_hup);
+	app_free(app);
+out_log:
+	log_close();
+out_cfg:
+	config_free(&cfg);
+	return status;
+}
