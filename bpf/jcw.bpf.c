@@ -1,0 +1,359 @@
+// SPDX-License-Identifier: GPL-2.0
+/* jcw: exec and exit of processes in student containers.
+ *
+ * Programs:
+ *   tp_btf/sched_process_exec  hostname filter, then an exec record; track tgid
+ *   tp_btf/sched_process_exit  last thread of a tracked group: an exit record
+ *   tp_btf/signal_generate     remember who sent a fatal signal to a tracked group
+ *   raw_tp/mark_victim         remember that the OOM killer chose a tracked group
+ *   iter/task                  at start: seed the tracked set from running processes
+ *
+ * Records go out without waking the reader (BPF_RB_NO_WAKEUP); the collector
+ * drains the ring on a short timer. A waking submit costs ~24 us here against
+ * ~0.7 us without (DESIGN.md), so we wake only when the pending data passes
+ * wakeup_bytes, i.e. when a burst risks filling the ring before the timer. */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "compat.bpf.h"
+#include "path.bpf.h"
+#include "records.h"
+#include "task.bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Tunables, set by the collector between open and load. */
+const volatile __u32 args_max = JCW_ARGS_DEFAULT;
+const volatile __u64 wakeup_bytes = 1 << 20;
+const volatile __u32 seed_slot;          /* scratch slot of the iterator (= nr CPUs) */
+const volatile bool mark_victim_has_task = true;
+
+/* An exec record under construction: fixed part then variable data. */
+struct scratch {
+	struct jcw_exec rec;
+	__u8 data[JCW_DATA_CAP + JCW_DATA_SLACK];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20);        /* resized by the collector */
+} events SEC(".maps");
+
+/* A plain array indexed by CPU (plus one slot for the iterator, which runs
+ * preemptible in the collector's context): per-CPU arrays cap values at
+ * 32 KiB and the record needs more. Tracepoint programs run with
+ * preemption disabled, so one slot per CPU is never shared. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);              /* nr CPUs + 1, set by the collector */
+	__type(key, __u32);
+	__type(value, struct scratch);
+} scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);                  /* tgid */
+	__type(value, struct jcw_tracked);
+} tracked SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, JCW_CNT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+static __always_inline void count(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&counters, &idx);
+
+	if (v)
+		__sync_fetch_and_add(v, 1);
+}
+
+static __always_inline __u64 rb_flags(__u64 size)
+{
+	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+
+	return avail + size >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+}
+
+/* Fills s->rec (fixed part already set by task_fill_exec) with exe and cwd
+ * after `args_len` bytes of argv already in s->data, then outputs it. */
+static __always_inline int exec_emit(struct scratch *s, struct task_struct *t,
+				     __u32 args_len, __u8 flags)
+{
+	struct path root, pwd;
+	struct file *exe;
+	bool trunc = false;
+	__u32 off = args_len, n;
+	__u64 size;
+
+	BPF_CORE_READ_INTO(&root, t, fs, root);
+	BPF_CORE_READ_INTO(&pwd, t, fs, pwd);
+	exe = BPF_CORE_READ(t, mm, exe_file);
+
+	n = path_resolve(s->data, off, BPF_CORE_READ(exe, f_path.dentry),
+			 BPF_CORE_READ(exe, f_path.mnt), &root, &trunc);
+	if (trunc)
+		flags |= JCW_EXEC_EXE_TRUNC;
+	s->rec.exe_len = n;
+	off += n;
+
+	trunc = false;
+	n = path_resolve(s->data, off, pwd.dentry, pwd.mnt, &root, &trunc);
+	if (trunc)
+		flags |= JCW_EXEC_CWD_TRUNC;
+	s->rec.cwd_len = n;
+	off += n;
+
+	s->rec.args_len = args_len;
+	s->rec.flags = flags;
+	size = sizeof(s->rec) + off;
+	if (size > sizeof(*s))
+		return 0;
+	s->rec.hdr.size = size;
+	if (bpf_ringbuf_output(&events, s, size, rb_flags(size)))
+		count(JCW_CNT_RINGBUF_LOST);
+	return 0;
+}
+
+/* Hostname filter and identity policy: 1 if the task is to be tracked. */
+static __always_inline int want(struct task_struct *t, struct uts_namespace **uts, __u8 *flags)
+{
+	if (!task_host_match(t, uts))
+		return 0;
+	if (!task_uts_trusted(*uts)) {
+		count(JCW_CNT_FORGED);
+		if (uts_policy != JCW_UTS_ANY)
+			return 0;
+		*flags |= JCW_EXEC_UNTRUSTED;
+	}
+	return 1;
+}
+
+static __always_inline int track(__u32 tgid, __u64 start, __u32 flags, __u64 update)
+{
+	struct jcw_tracked v = {
+		.start_boottime_ns = start,
+		.flags = flags,
+	};
+	long err = bpf_map_update_elem(&tracked, &tgid, &v, update);
+
+	if (err && err != -17 /* -EEXIST */)
+		count(JCW_CNT_TRACKED_FULL);
+	return err;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	struct uts_namespace *uts;
+	struct scratch *s;
+	__u32 slot, len = 0;
+	__u8 flags = 0;
+	__u64 start, end;
+	struct mm_struct *mm;
+
+	if (!want(p, &uts, &flags))
+		return 0;
+	slot = bpf_get_smp_processor_id();
+	s = bpf_map_lookup_elem(&scratch, &slot);
+	if (!s)
+		return 0;
+	task_fill_exec(&s->rec, p, uts);
+	s->rec.argc = BPF_CORE_READ(bprm, argc);
+
+	mm = BPF_CORE_READ(p, mm);
+	start = BPF_CORE_READ(mm, arg_start);
+	end = BPF_CORE_READ(mm, arg_end);
+	if (end > start) {
+		len = end - start;
+		if (len > args_max) {
+			len = args_max;
+			flags |= JCW_EXEC_ARGS_TRUNC;
+		}
+		len &= JCW_DATA_MASK; /* args_max <= JCW_ARGS_LIMIT < JCW_DATA_CAP */
+		if (bpf_probe_read_user(s->data, len, (void *)start)) {
+			len = 0;
+			flags |= JCW_EXEC_ARGS_TRUNC;
+		}
+	}
+	/* Re-exec of a tracked process keeps its entry (and killer/OOM state
+	 * of the group, which exec does not reset). */
+	track(s->rec.tgid, s->rec.start_boottime_ns, 0, BPF_NOEXIST);
+	return exec_emit(s, p, len, flags);
+}
+
+/* Seeds: group leaders already running in matching containers. */
+SEC("iter/task")
+int seed_tasks(struct bpf_iter__task *ctx)
+{
+	struct task_struct *t = ctx->task;
+	struct uts_namespace *uts;
+	struct scratch *s;
+	__u32 slot = seed_slot;
+	__u8 flags = JCW_EXEC_SEEDED;
+
+	if (!t || t->pid != t->tgid || (t->flags & JCW_PF_KTHREAD) || t->exit_state)
+		return 0;
+	if (!want(t, &uts, &flags))
+		return 0;
+	/* Already tracked: its exec was seen after we attached. */
+	if (track(t->tgid, compat_start_boottime(t), JCW_EXIT_SEEDED, BPF_NOEXIST))
+		return 0;
+	s = bpf_map_lookup_elem(&scratch, &slot);
+	if (!s)
+		return 0;
+	task_fill_exec(&s->rec, t, uts);
+	s->rec.argc = 0; /* argv comes from /proc/PID/cmdline in the collector */
+	return exec_emit(s, t, 0, flags);
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(handle_exit, struct task_struct *p)
+{
+	struct signal_struct *sig = p->signal;
+	struct task_struct *leader;
+	struct jcw_tracked *tr;
+	struct jcw_exit *e;
+	struct mm_struct *mm;
+	__u32 tgid, code;
+	__u64 rss;
+
+	/* Cheapest test first: other threads of the group are still alive.
+	 * do_exit() decrements signal->live before this tracepoint. */
+	if (sig->live.counter != 0)
+		return 0;
+	tgid = p->tgid;
+	tr = bpf_map_lookup_elem(&tracked, &tgid);
+	if (!tr)
+		return 0;
+	leader = p->group_leader;
+	if (tr->start_boottime_ns != compat_start_boottime(leader)) {
+		/* A stale entry (pid reused after a missed exit): drop it. */
+		bpf_map_delete_elem(&tracked, &tgid);
+		return 0;
+	}
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(JCW_CNT_RINGBUF_LOST);
+		bpf_map_delete_elem(&tracked, &tgid);
+		return 0;
+	}
+	e->hdr.type = JCW_REC_EXIT;
+	e->hdr.size = sizeof(*e);
+	e->ktime_ns = bpf_ktime_get_boot_ns();
+	e->start_boottime_ns = tr->start_boottime_ns;
+	e->pid = p->pid;
+	e->tgid = tgid;
+	/* exit_group() and fatal signals set the group's code; a lone
+	 * exit() of the last thread leaves it in the task. */
+	if (BPF_CORE_READ(sig, flags) & JCW_SIGNAL_GROUP_EXIT)
+		code = BPF_CORE_READ(sig, group_exit_code);
+	else
+		code = BPF_CORE_READ(p, exit_code);
+	e->exit_code = code;
+	e->flags = tr->flags & (JCW_EXIT_OOM | JCW_EXIT_SEEDED);
+	e->killer_pid = 0;
+	e->killer_sig = 0;
+	__builtin_memset(e->killer_comm, 0, sizeof(e->killer_comm));
+	if ((tr->flags & JCW_EXIT_KILLER) && (code & 0x7f) && tr->killer_sig == (code & 0x7f)) {
+		e->flags |= JCW_EXIT_KILLER;
+		e->killer_pid = tr->killer_pid;
+		e->killer_sig = tr->killer_sig;
+		__builtin_memcpy(e->killer_comm, tr->killer_comm, sizeof(e->killer_comm));
+	}
+
+	/* Threads already reaped were folded into signal_struct; the exiting
+	 * task, and a zombie leader waiting for it, were not yet. */
+	e->utime_ns = BPF_CORE_READ(sig, utime) + BPF_CORE_READ(p, utime);
+	e->stime_ns = BPF_CORE_READ(sig, stime) + BPF_CORE_READ(p, stime);
+	e->rchar = 0;
+	e->wchar = 0;
+	compat_sig_io_add(sig, &e->rchar, &e->wchar);
+	compat_io_add(p, &e->rchar, &e->wchar);
+	if (leader != p) {
+		e->utime_ns += BPF_CORE_READ(leader, utime);
+		e->stime_ns += BPF_CORE_READ(leader, stime);
+		compat_io_add(leader, &e->rchar, &e->wchar);
+	}
+
+	/* do_exit() folds the mm's high-water mark into signal->maxrss; on
+	 * kernels where this tracepoint fires before exit_mm() the mm is
+	 * still here and its counters may be higher. */
+	e->max_rss_pages = BPF_CORE_READ(sig, maxrss);
+	mm = BPF_CORE_READ(p, mm);
+	if (mm) {
+		rss = BPF_CORE_READ(mm, hiwater_rss);
+		if (rss > e->max_rss_pages)
+			e->max_rss_pages = rss;
+		rss = compat_mm_rss_pages(mm);
+		if (rss > e->max_rss_pages)
+			e->max_rss_pages = rss;
+		e->flags |= JCW_EXIT_MM_RSS;
+	}
+	bpf_map_delete_elem(&tracked, &tgid);
+	bpf_ringbuf_submit(e, rb_flags(sizeof(*e)));
+	return 0;
+}
+
+/* Signals whose default action ends the process. */
+#define FATAL_SIGS ((1ull << 1) | (1ull << 2) | (1ull << 3) | (1ull << 4) | \
+		    (1ull << 5) | (1ull << 6) | (1ull << 7) | (1ull << 8) | \
+		    (1ull << 9) | (1ull << 10) | (1ull << 11) | (1ull << 12) | \
+		    (1ull << 13) | (1ull << 14) | (1ull << 15) | (1ull << 16) | \
+		    (1ull << 24) | (1ull << 25) | (1ull << 26) | (1ull << 27) | \
+		    (1ull << 29) | (1ull << 30) | (1ull << 31))
+
+/* The last fatal-by-default signal another process sent to a tracked group.
+ * At exit it is reported only if it is the signal the group died of. A
+ * signal raised by the kernel on the task's own behalf (a fault, abort())
+ * has the target as current and is not a "killer". Terminal keys (Ctrl-C)
+ * are delivered by the kworker that runs the tty line discipline. */
+SEC("tp_btf/signal_generate")
+int BPF_PROG(handle_signal, int sig, struct kernel_siginfo *info, struct task_struct *task,
+	     int group, int result)
+{
+	struct jcw_tracked *tr;
+	__u32 tgid, sender;
+
+	if (sig <= 0 || sig >= 64 || !((1ull << sig) & FATAL_SIGS) || result != 0)
+		return 0;
+	tgid = task->tgid;
+	sender = bpf_get_current_pid_tgid() >> 32;
+	if (sender == tgid)
+		return 0;
+	tr = bpf_map_lookup_elem(&tracked, &tgid);
+	if (!tr)
+		return 0;
+	tr->killer_pid = sender;
+	tr->killer_sig = sig;
+	bpf_get_current_comm(tr->killer_comm, sizeof(tr->killer_comm));
+	tr->flags |= JCW_EXIT_KILLER;
+	return 0;
+}
+
+/* raw_tp because the arguments changed: TP_PROTO(int pid) for years, then
+ * (struct task_struct *task, uid_t uid) since the 2024 patch that added the
+ * uid to mark_victim. tp_btf would fail verification on the other shape;
+ * the collector reads the prototype from the kernel's BTF and sets
+ * mark_victim_has_task. */
+SEC("raw_tp/mark_victim")
+int handle_oom(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct jcw_tracked *tr;
+	__u32 tgid;
+
+	if (mark_victim_has_task)
+		tgid = BPF_CORE_READ((struct task_struct *)ctx->args[0], tgid);
+	else
+		tgid = (__u32)ctx->args[0]; /* a pid of the group (its leader) */
+	tr = bpf_map_lookup_elem(&tracked, &tgid);
+	if (tr)
+		tr->flags |= JCW_EXIT_OOM;
+	return 0;
+}

@@ -1,0 +1,159 @@
+/* records: the layouts of what the BPF programs put in the ring buffer.
+ *
+ * The ONE definition shared by the BPF programs and collector/: fixed-width
+ * types only, no pointers, no kernel or libc headers, so both compilers see
+ * the same bytes. Every record starts with struct jcw_hdr; `size` is the
+ * whole record including the header, so a reader can check it before
+ * touching anything else.
+ *
+ * Exec records are variable length: the fixed part is followed by
+ * args_len bytes of argv (NUL separated, as in /proc/PID/cmdline), then
+ * exe_len bytes of the executable path, then cwd_len bytes of the working
+ * directory. Paths are stored leaf first, one NUL-terminated component per
+ * name (the BPF side walks dentries upwards and cannot cheaply write
+ * backwards); the collector reverses them into "/a/b/c". An empty list is
+ * the root "/".
+ *
+ * Why variable length: the record is built in a per-CPU scratch slot (it is
+ * far bigger than the 512-byte BPF stack) and copied out with
+ * bpf_ringbuf_output() at its real size. Reserving the worst case (8 KiB of
+ * paths + up to JCW_ARGS_LIMIT of argv) per exec would fill an 8 MiB ring
+ * with ~200 records; a typical compiler exec is 300-900 bytes, so the same
+ * ring holds ~10,000. The extra memcpy costs about as much as a single
+ * probe read of the same bytes (see the figures in the report/README). */
+#ifndef JCW_RECORDS_H
+#define JCW_RECORDS_H
+
+#ifdef __bpf__
+/* vmlinux.h provides __u8 .. __u64. */
+#else
+#include <linux/types.h>
+#endif
+
+#define JCW_COMM_LEN 16
+#define JCW_HOST_LEN 65            /* __NEW_UTS_LEN + 1 */
+#define JCW_PREFIX_MAX 32          /* longest hostname prefix filter */
+
+/* Path walk bounds: components per path, bytes per component, bytes per
+ * path. Hitting any of them sets the path's truncation flag. */
+#define JCW_PATH_DEPTH 64
+#define JCW_NAME_MAX 256           /* NAME_MAX 255 + NUL */
+#define JCW_PATH_MAX 4096
+/* Mount points crossed per path walk (not counted as components). */
+#define JCW_MOUNT_HOPS 16
+
+/* argv capture bound: default and the largest accepted at load time. */
+#define JCW_ARGS_DEFAULT 8192
+#define JCW_ARGS_LIMIT 32768
+
+/* Scratch data area: a power of two so offsets can be masked for the
+ * verifier, plus room for one component read past the mask. */
+#define JCW_DATA_CAP 65536
+#define JCW_DATA_MASK (JCW_DATA_CAP - 1)
+#define JCW_DATA_SLACK JCW_NAME_MAX
+
+enum jcw_rec_type {
+	JCW_REC_EXEC = 1,
+	JCW_REC_EXIT = 2,
+};
+
+/* jcw_exec.flags */
+#define JCW_EXEC_ARGS_TRUNC (1u << 0)  /* argv longer than the bound */
+#define JCW_EXEC_EXE_TRUNC (1u << 1)   /* exe path hit a walk bound */
+#define JCW_EXEC_CWD_TRUNC (1u << 2)   /* cwd hit a walk bound */
+#define JCW_EXEC_SEEDED (1u << 3)      /* from the task iterator at start */
+#define JCW_EXEC_UNTRUSTED (1u << 4)   /* hostname matched in a UTS ns not owned by the initial user ns (policy "any") */
+
+/* Kind of what fd 0 / 1 refers to (mirrors jcw.FdKind). */
+enum jcw_fd_kind {
+	JCW_FD_UNKNOWN = 0,
+	JCW_FD_NONE = 1,
+	JCW_FD_TTY = 2,
+	JCW_FD_PIPE = 3,
+	JCW_FD_FILE = 4,
+	JCW_FD_SOCKET = 5,
+	JCW_FD_CHAR = 6,
+	JCW_FD_OTHER = 7,
+};
+
+struct jcw_hdr {
+	__u32 type;                /* enum jcw_rec_type */
+	__u32 size;                /* whole record, header included */
+};
+
+struct jcw_exec {
+	struct jcw_hdr hdr;
+	__u64 ktime_ns;            /* bpf_ktime_get_boot_ns() at exec */
+	__u64 start_boottime_ns;   /* task->start_boottime */
+	__u64 cgroup_id;
+	__u64 uts_ns_inum;
+	__u64 mnt_ns_inum;
+	__u32 pid;
+	__u32 tgid;
+	__u32 ppid;
+	__u32 uid;
+	__u32 gid;
+	__u32 vpid;
+	__u32 argc;                /* bprm->argc (0 for seeded records) */
+	__u32 args_len;
+	__u16 exe_len;
+	__u16 cwd_len;
+	__u8 flags;                /* JCW_EXEC_* */
+	__u8 stdin_kind;           /* enum jcw_fd_kind */
+	__u8 stdout_kind;
+	__u8 pad;
+	char comm[JCW_COMM_LEN];
+	char hostname[JCW_HOST_LEN];
+	__u8 pad2[7];
+	/* then: args[args_len] exe[exe_len] cwd[cwd_len] */
+};
+
+/* jcw_exit.flags */
+#define JCW_EXIT_OOM (1u << 0)         /* chosen by the OOM killer */
+#define JCW_EXIT_SEEDED (1u << 1)
+#define JCW_EXIT_KILLER (1u << 2)      /* killer_* describe who sent the fatal signal */
+#define JCW_EXIT_MM_RSS (1u << 3)      /* max_rss included the live mm's counters */
+
+struct jcw_exit {
+	struct jcw_hdr hdr;
+	__u64 ktime_ns;            /* bpf_ktime_get_boot_ns() at exit */
+	__u64 start_boottime_ns;
+	__u64 utime_ns;            /* whole thread group */
+	__u64 stime_ns;
+	__u64 max_rss_pages;       /* pages; the collector converts to KiB */
+	__u64 rchar;
+	__u64 wchar;
+	__u32 pid;                 /* the last thread of the group */
+	__u32 tgid;
+	__u32 exit_code;           /* wait status: code << 8 | core 0x80 | signal */
+	__u32 killer_pid;          /* tgid of the fatal signal's sender */
+	__u32 killer_sig;
+	__u32 flags;               /* JCW_EXIT_* */
+	char killer_comm[JCW_COMM_LEN];
+};
+
+/* Value of the `tracked` hash map (key: tgid). */
+struct jcw_tracked {
+	__u64 start_boottime_ns;
+	__u32 killer_pid;
+	__u32 killer_sig;
+	char killer_comm[JCW_COMM_LEN];
+	__u32 flags;               /* JCW_EXIT_OOM | JCW_EXIT_SEEDED | JCW_EXIT_KILLER */
+	__u32 pad;
+};
+
+/* Indexes of the per-CPU `counters` array. */
+enum jcw_counter {
+	JCW_CNT_RINGBUF_LOST = 0,  /* ring buffer output failed */
+	JCW_CNT_FORGED = 1,        /* prefix matched in a UTS ns not owned by the initial user ns */
+	JCW_CNT_TRACKED_FULL = 2,  /* `tracked` insert failed: that exit will be missed */
+	JCW_CNT_MAX = 3,
+};
+
+/* UTS identity policy (rodata uts_policy). */
+enum jcw_uts_policy {
+	JCW_UTS_INIT_USERNS = 0,   /* trust the hostname only if its UTS ns is owned by the initial user ns */
+	JCW_UTS_ANY = 1,           /* trust every hostname */
+};
+
+#endif

@@ -1,0 +1,137 @@
+/* task: reading identity and context of a task for the exec record.
+ *
+ * task_host_match() is the hot path: it runs for every exec on the node, so
+ * it uses direct BTF loads (no helper calls, no map lookups) and stops at
+ * the first byte that differs from the prefix. Everything else runs only for
+ * tracked processes and favours clarity (BPF_CORE_READ). */
+#ifndef JCW_TASK_BPF_H
+#define JCW_TASK_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+
+#include "compat.bpf.h"
+#include "records.h"
+
+/* Set by the loader between open and load. */
+const volatile char host_prefix[JCW_PREFIX_MAX] = "jcode-";
+const volatile __u32 host_prefix_len = 6;
+const volatile __u32 uts_policy = JCW_UTS_INIT_USERNS;
+
+/* 1 if t's UTS nodename starts with host_prefix; *utsp gets the namespace.
+ * t must be a BTF pointer (tp_btf argument, iterator task). The loop bound
+ * is a frozen rodata constant, so the verifier sees a fixed trip count. */
+static __always_inline int task_host_match(struct task_struct *t, struct uts_namespace **utsp)
+{
+	struct uts_namespace *uts = t->nsproxy->uts_ns;
+	__u32 i;
+
+	for (i = 0; i < JCW_PREFIX_MAX; i++) {
+		if (i >= host_prefix_len)
+			break;
+		if (uts->name.nodename[i] != host_prefix[i])
+			return 0;
+	}
+	*utsp = uts;
+	return 1;
+}
+
+/* UTS namespace owned by the initial user namespace: only the node's admin
+ * (or Kubernetes) can name it. A user namespace lets anyone create a UTS ns
+ * and call it "jcode-anything"; that is a forgery under the default policy.
+ * init_user_ns is not in BTF as a symbol, hence the level check. */
+static __always_inline int task_uts_trusted(struct uts_namespace *uts)
+{
+	return uts->user_ns->level == 0;
+}
+
+static __always_inline __u32 task_vpid(struct task_struct *t)
+{
+	struct pid *pid = BPF_CORE_READ(t, thread_pid);
+	unsigned int level;
+	struct upid up;
+
+	if (!pid)
+		return 0;
+	level = BPF_CORE_READ(pid, level);
+	if (level > 32)
+		return 0;
+	/* numbers[] is a flexible array: index it by hand, CO-RE offset. */
+	if (bpf_probe_read_kernel(&up, sizeof(up), (void *)pid +
+				  bpf_core_field_offset(struct pid, numbers) +
+				  level * sizeof(struct upid)))
+		return 0;
+	return (__u32)up.nr;
+}
+
+#define JCW_S_IFMT 00170000
+#define JCW_S_IFSOCK 0140000
+#define JCW_S_IFREG 0100000
+#define JCW_S_IFCHR 0020000
+#define JCW_S_IFIFO 0010000
+
+/* Kernel dev_t: 12-bit major in the top bits (MINORBITS 20). */
+static __always_inline int is_tty_major(__u32 major)
+{
+	/* TTY_MAJOR 4 (vt, serial), TTYAUX_MAJOR 5 (/dev/tty, console, ptmx),
+	 * UNIX98_PTY_SLAVE_MAJOR 136..143 (/dev/pts/N). */
+	return major == 4 || major == 5 || (major >= 136 && major <= 143);
+}
+
+static __always_inline __u8 task_fd_kind(struct task_struct *t, unsigned int fd)
+{
+	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
+	struct file **fds, *f = NULL;
+	struct inode *inode;
+	__u32 mode, rdev;
+
+	if (!fdt)
+		return JCW_FD_UNKNOWN;
+	if (fd >= BPF_CORE_READ(fdt, max_fds))
+		return JCW_FD_NONE;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_probe_read_kernel(&f, sizeof(f), fds + fd))
+		return JCW_FD_UNKNOWN;
+	if (!f)
+		return JCW_FD_NONE;
+	inode = BPF_CORE_READ(f, f_inode);
+	mode = BPF_CORE_READ(inode, i_mode);
+	switch (mode & JCW_S_IFMT) {
+	case JCW_S_IFCHR:
+		rdev = BPF_CORE_READ(inode, i_rdev);
+		return is_tty_major(rdev >> 20) ? JCW_FD_TTY : JCW_FD_CHAR;
+	case JCW_S_IFIFO:
+		return JCW_FD_PIPE;
+	case JCW_S_IFREG:
+		return JCW_FD_FILE;
+	case JCW_S_IFSOCK:
+		return JCW_FD_SOCKET;
+	default:
+		return JCW_FD_OTHER;
+	}
+}
+
+/* The fixed part of an exec record, common to exec and seed. */
+static __always_inline void task_fill_exec(struct jcw_exec *e, struct task_struct *t,
+					   struct uts_namespace *uts)
+{
+	e->hdr.type = JCW_REC_EXEC;
+	e->ktime_ns = bpf_ktime_get_boot_ns();
+	e->start_boottime_ns = compat_start_boottime(t);
+	e->cgroup_id = compat_cgroup_id(t);
+	e->uts_ns_inum = BPF_CORE_READ(uts, ns.inum);
+	e->mnt_ns_inum = BPF_CORE_READ(t, nsproxy, mnt_ns, ns.inum);
+	e->pid = BPF_CORE_READ(t, pid);
+	e->tgid = BPF_CORE_READ(t, tgid);
+	e->ppid = BPF_CORE_READ(t, real_parent, tgid);
+	e->uid = BPF_CORE_READ(t, cred, uid.val);
+	e->gid = BPF_CORE_READ(t, cred, gid.val);
+	e->vpid = task_vpid(t);
+	e->stdin_kind = task_fd_kind(t, 0);
+	e->stdout_kind = task_fd_kind(t, 1);
+	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), t->comm);
+	bpf_probe_read_kernel_str(e->hostname, sizeof(e->hostname), uts->name.nodename);
+}
+
+#endif

@@ -1,0 +1,257 @@
+#include "loader.h"
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "jcw.skel.h"
+#include "log.h"
+
+#define VMLINUX_BTF "/sys/kernel/btf/vmlinux"
+
+struct loader {
+	struct jcw_bpf *skel;
+	int ncpus;
+};
+
+/* libbpf's messages: debug logs, and the last warning kept for the error
+ * message (the verifier log's last lines say why a program was refused). */
+static char last_libbpf_msg[512];
+
+static int loader_libbpf_print(enum libbpf_print_level lvl, const char *fmt, va_list ap)
+{
+	char line[512];
+	size_t n;
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	n = strlen(line);
+	while (n && line[n - 1] == '\n')
+		line[--n] = '\0';
+	if (lvl <= LIBBPF_WARN && n)
+		snprintf(last_libbpf_msg, sizeof(last_libbpf_msg), "%s", line);
+	LOG_DEBUG("libbpf: %s", line);
+	return 0;
+}
+
+static int kernel_older_than(const char *release, int want_major, int want_minor)
+{
+	int major = 0, minor = 0;
+
+	if (sscanf(release, "%d.%d", &major, &minor) != 2)
+		return 0;
+	return major < want_major || (major == want_major && minor < want_minor);
+}
+
+/* Says what is wrong with the machine before libbpf says it less clearly. */
+static int loader_precheck(char *err, size_t errlen)
+{
+	struct utsname u;
+
+	if (geteuid() != 0) {
+		snprintf(err, errlen, "not root: loading BPF programs needs root "
+			 "(or CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE)");
+		return -EPERM;
+	}
+	if (access(VMLINUX_BTF, R_OK) != 0) {
+		snprintf(err, errlen, "no kernel BTF at %s: the kernel needs "
+			 "CONFIG_DEBUG_INFO_BTF=y", VMLINUX_BTF);
+		return -ENOENT;
+	}
+	if (uname(&u) == 0 && kernel_older_than(u.release, 5, 17)) {
+		snprintf(err, errlen, "kernel %s is too old: need %s or later "
+			 "(BTF tracepoints, ring buffer, bpf_loop)", u.release, LOADER_MIN_KERNEL);
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+/* mark_victim changed from (int pid) to (struct task_struct *, uid_t):
+ * look at the second parameter of btf_trace_mark_victim's prototype.
+ * Returns 1 task, 0 pid, -1 no such tracepoint. */
+static int mark_victim_shape(void)
+{
+	const struct btf_type *t;
+	const struct btf_param *p;
+	struct btf *btf = btf__load_vmlinux_btf();
+	int id, ret = -1;
+
+	if (!btf)
+		return -1;
+	id = btf__find_by_name_kind(btf, "btf_trace_mark_victim", BTF_KIND_TYPEDEF);
+	if (id <= 0)
+		goto out;
+	t = btf__type_by_id(btf, id);
+	t = btf__type_by_id(btf, t->type);          /* pointer */
+	if (!t || !btf_is_ptr(t))
+		goto out;
+	t = btf__type_by_id(btf, t->type);          /* func proto */
+	if (!t || !btf_is_func_proto(t) || btf_vlen(t) < 2)
+		goto out;
+	p = btf_params(t);
+	t = btf__type_by_id(btf, p[1].type);        /* after the void *ctx */
+	while (t && (btf_is_typedef(t) || btf_is_const(t) || btf_is_volatile(t)))
+		t = btf__type_by_id(btf, t->type);
+	ret = t && btf_is_ptr(t);
+out:
+	btf__free(btf);
+	return ret;
+}
+
+int loader_open(const struct loader_opts *o, struct loader **out, char *err, size_t errlen)
+{
+	struct loader *l;
+	size_t plen = strlen(o->host_prefix);
+	int mv, e;
+
+	*out = NULL;
+	e = loader_precheck(err, errlen);
+	if (e)
+		return e;
+	if (plen > JCW_PREFIX_MAX) {
+		snprintf(err, errlen, "hostname prefix is longer than %d bytes", JCW_PREFIX_MAX);
+		return -EINVAL;
+	}
+	libbpf_set_print(loader_libbpf_print);
+	l = calloc(1, sizeof(*l));
+	if (!l) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	l->ncpus = libbpf_num_possible_cpus();
+	if (l->ncpus <= 0) {
+		e = l->ncpus ? l->ncpus : -EINVAL;
+		snprintf(err, errlen, "cannot count possible CPUs: %s", strerror(-e));
+		goto cleanup;
+	}
+
+	l->skel = jcw_bpf__open();
+	if (!l->skel) {
+		e = -errno;
+		snprintf(err, errlen, "opening the BPF object: %s", strerror(-e));
+		goto cleanup;
+	}
+	memset((void *)l->skel->rodata->host_prefix, 0, sizeof(l->skel->rodata->host_prefix));
+	memcpy((void *)l->skel->rodata->host_prefix, o->host_prefix, plen);
+	l->skel->rodata->host_prefix_len = (__u32)plen;
+	l->skel->rodata->uts_policy = o->uts_any ? JCW_UTS_ANY : JCW_UTS_INIT_USERNS;
+	l->skel->rodata->args_max = o->args_max;
+	/* Wake the reader only when a burst fills a quarter of the ring
+	 * faster than the flush timer drains it. */
+	l->skel->rodata->wakeup_bytes = o->ringbuf_bytes / 4;
+	l->skel->rodata->seed_slot = (__u32)l->ncpus;
+	mv = mark_victim_shape();
+	if (mv < 0)
+		bpf_program__set_autoload(l->skel->progs.handle_oom, false);
+	l->skel->rodata->mark_victim_has_task = mv == 1;
+
+	e = bpf_map__set_max_entries(l->skel->maps.events, (__u32)o->ringbuf_bytes);
+	if (!e)
+		e = bpf_map__set_max_entries(l->skel->maps.scratch, (__u32)l->ncpus + 1);
+	if (!e)
+		e = bpf_map__set_max_entries(l->skel->maps.tracked, o->tracked_max);
+	if (e) {
+		snprintf(err, errlen, "sizing BPF maps: %s", strerror(-e));
+		goto cleanup;
+	}
+
+	e = jcw_bpf__load(l->skel);
+	if (e) {
+		snprintf(err, errlen, "loading BPF programs: %s%s%s", strerror(-e),
+			 *last_libbpf_msg ? ": " : "", last_libbpf_msg);
+		goto cleanup;
+	}
+	e = jcw_bpf__attach(l->skel);
+	if (e) {
+		snprintf(err, errlen, "attaching BPF programs: %s%s%s", strerror(-e),
+			 *last_libbpf_msg ? ": " : "", last_libbpf_msg);
+		goto cleanup;
+	}
+	if (mv < 0)
+		LOG_WARN("no mark_victim tracepoint in this kernel: OOM kills will not be flagged");
+	*out = l;
+	return 0;
+cleanup:
+	loader_close(l);
+	return e;
+}
+
+int loader_ringbuf_fd(const struct loader *l)
+{
+	return bpf_map__fd(l->skel->maps.events);
+}
+
+int loader_seed(struct loader *l, char *err, size_t errlen)
+{
+	struct bpf_link *link = l->skel->links.seed_tasks;
+	char buf[256];
+	ssize_t n;
+	int fd, e = 0;
+
+	if (!link) {
+		snprintf(err, errlen, "task iterator not attached");
+		return -ENOENT;
+	}
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd < 0) {
+		e = -errno;
+		snprintf(err, errlen, "creating the task iterator: %s", strerror(-e));
+		return e;
+	}
+	/* The program writes to the ring buffer, not to the iterator: reading
+	 * to EOF just runs it over every task. */
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			e = -errno;
+			snprintf(err, errlen, "running the task iterator: %s", strerror(-e));
+			break;
+		}
+	}
+	close(fd);
+	bpf_link__destroy(link);
+	l->skel->links.seed_tasks = NULL;
+	return e;
+}
+
+int loader_counters(const struct loader *l, uint64_t out[JCW_CNT_MAX])
+{
+	uint64_t *vals = calloc((size_t)l->ncpus, sizeof(*vals));
+	int fd = bpf_map__fd(l->skel->maps.counters), c, i, e = 0;
+
+	if (!vals)
+		return -ENOMEM;
+	for (i = 0; i < JCW_CNT_MAX; i++) {
+		__u32 key = (__u32)i;
+
+		out[i] = 0;
+		if (bpf_map_lookup_elem(fd, &key, vals)) {
+			e = -errno;
+			break;
+		}
+		for (c = 0; c < l->ncpus; c++)
+			out[i] += vals[c];
+	}
+	free(vals);
+	return e;
+}
+
+void loader_detach(struct loader *l)
+{
+	jcw_bpf__detach(l->skel);
+}
+
+void loader_close(struct loader *l)
+{
+	if (!l)
+		return;
+	jcw_bpf__destroy(l->skel);
+	free(l);
+}

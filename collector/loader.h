@@ -1,0 +1,40 @@
+/* loader: open, configure, load and attach the BPF programs (bpf/jcw.bpf.c),
+ * seed the tracked set from running processes, read the kernel counters,
+ * detach. Errors come back as text that says what is wrong with the
+ * machine (not root, no BTF, kernel too old) rather than a bare errno. */
+#ifndef JCW_LOADER_H
+#define JCW_LOADER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "records.h"
+
+struct loader_opts {
+	const char *host_prefix;     /* at most JCW_PREFIX_MAX bytes */
+	bool uts_any;                /* trust hostnames of any UTS namespace */
+	uint32_t args_max;           /* argv bytes captured, <= JCW_ARGS_LIMIT */
+	uint64_t ringbuf_bytes;      /* power of two, >= page size */
+	uint32_t tracked_max;        /* entries of the tracked map */
+};
+
+struct loader;
+
+/* The oldest kernel the programs can run on (bpf_loop, BPF_RB_* query). */
+#define LOADER_MIN_KERNEL "5.17"
+
+int loader_open(const struct loader_opts *o, struct loader **out, char *err, size_t errlen);
+/* Fd of the ring buffer map, for ring_buffer__new(). */
+int loader_ringbuf_fd(const struct loader *l);
+/* Runs the task iterator once: seed records go to the ring buffer. Returns
+ * 0 or -errno (err filled). */
+int loader_seed(struct loader *l, char *err, size_t errlen);
+/* Sums the per-CPU counters (enum jcw_counter). 0 or -errno. */
+int loader_counters(const struct loader *l, uint64_t out[JCW_CNT_MAX]);
+/* Detaches the programs; maps (ring buffer, counters) stay readable. */
+void loader_detach(struct loader *l);
+/* Detaches and frees; NULL is fine. */
+void loader_close(struct loader *l);
+
+#endif

@@ -1,0 +1,87 @@
+#include "privs.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static int privs_switch_user(const char *user, char *err, size_t errlen)
+{
+	struct passwd *pw;
+	char *end;
+	uid_t uid;
+	gid_t gid;
+	unsigned long v;
+
+	errno = 0;
+	pw = getpwnam(user);
+	if (pw) {
+		uid = pw->pw_uid;
+		gid = pw->pw_gid;
+	} else {
+		v = strtoul(user, &end, 10);
+		if (!*user || *end) {
+			snprintf(err, errlen, "--user %s: no such user", user);
+			return -ENOENT;
+		}
+		uid = (uid_t)v;
+		gid = (gid_t)v;
+	}
+	if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0) {
+		int e = errno;
+
+		snprintf(err, errlen, "switching to user %s (uid %u): %s", user, uid, strerror(e));
+		return -e;
+	}
+	return 0;
+}
+
+int privs_drop(const char *user, char *err, size_t errlen)
+{
+	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+	int cap, e;
+
+	/* The bounding set needs CAP_SETPCAP: empty it while we have it. */
+	for (cap = 0; cap <= 63; cap++)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL && errno != EPERM)
+			break;
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	if (user && *user) {
+		e = privs_switch_user(user, err, errlen);
+		if (e)
+			return e;
+	}
+	memset(data, 0, sizeof(data));
+	if (syscall(SYS_capset, &hdr, data) < 0) {
+		e = errno;
+		snprintf(err, errlen, "capset to empty: %s", strerror(e));
+		return -e;
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		e = errno;
+		snprintf(err, errlen, "PR_SET_NO_NEW_PRIVS: %s", strerror(e));
+		return -e;
+	}
+	return 0;
+}
+
+int privs_none_left(void)
+{
+	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+	int i;
+
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		return 0;
+	for (i = 0; i < _LINUX_CAPABILITY_U32S_3; i++)
+		if (data[i].effective || data[i].permitted)
+			return 0;
+	return 1;
+}
