@@ -30,8 +30,11 @@ static bool argv_cc_takes_value(const ProtobufCBinaryData *a)
 {
 	size_t i;
 
+	/* every option in the table is 2..24 bytes: most arguments stop here */
+	if (a->len < 2 || a->len > 24)
+		return false;
 	for (i = 0; i < sizeof(argv_cc_value_opts) / sizeof(argv_cc_value_opts[0]); i++)
-		if (argv_eq(a, argv_cc_value_opts[i]))
+		if (a->data[1] == (uint8_t)argv_cc_value_opts[i][1] && argv_eq(a, argv_cc_value_opts[i]))
 			return true;
 	return false;
 }

@@ -7,6 +7,17 @@
 
 #include "json.h"
 
+/* Writes v as exactly `width` decimal digits ending before end; returns the
+ * start. Fixed widths keep the output at BODY_TIME_LEN - 1 bytes. */
+static char *body_digits(char *end, unsigned v, int width)
+{
+	while (width-- > 0) {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	}
+	return end;
+}
+
 void body_time_iso8601(uint64_t unix_ns, char out[BODY_TIME_LEN])
 {
 	time_t secs = (time_t)(unix_ns / 1000000000u);
@@ -14,10 +25,16 @@ void body_time_iso8601(uint64_t unix_ns, char out[BODY_TIME_LEN])
 	struct tm tm;
 
 	/* uint64 nanoseconds end in 2554, so the year always has 4 digits. */
-	gmtime_r(&secs, &tm);
-	snprintf(out, BODY_TIME_LEN, "%04d-%02d-%02dT%02d:%02d:%02d.%06u+00:00",
-		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		 tm.tm_min, tm.tm_sec, usec);
+	if (!gmtime_r(&secs, &tm))
+		memset(&tm, 0, sizeof(tm));   /* not reachable for 64-bit time_t */
+	memcpy(out, "0000-00-00T00:00:00.000000+00:00", BODY_TIME_LEN);
+	body_digits(out + 4, (unsigned)tm.tm_year + 1900, 4);
+	body_digits(out + 7, (unsigned)tm.tm_mon + 1, 2);
+	body_digits(out + 10, (unsigned)tm.tm_mday, 2);
+	body_digits(out + 13, (unsigned)tm.tm_hour, 2);
+	body_digits(out + 16, (unsigned)tm.tm_min, 2);
+	body_digits(out + 19, (unsigned)tm.tm_sec, 2);
+	body_digits(out + 26, usec, 6);
 }
 
 int body_exit_code(const Jcw__Exit *exit, unsigned *signo)
