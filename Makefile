@@ -101,7 +101,7 @@ help:
 
 # --- dependencies ----------------------------------------------------------
 # Everything the build and the tests need, from Debian's archive.
-DEB_PKGS := clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev \
+DEB_PKGS := gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev \
 	    protobuf-c-compiler libprotobuf-c-dev libcurl4-openssl-dev \
 	    libev-dev libcriterion-dev pkg-config python3 iproute2 util-linux \
 	    procps curl
