@@ -419,3 +419,81 @@ Test(pipeline, names)
 	for (int i = 0; i < PROC_TYPE_COUNT; i++)
 		cr_assert_not_null(proc_type_name(i));
 }
+
+/* Deterministic pseudo-random events built from hostile pieces: nothing may
+ * crash (ASan/UBSan build), every body must be valid JSON and every URL path
+ * must have the /api/{class_div}/{hw}/{id}/logs/{kind} shape. */
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+
+static uint32_t rnd(uint32_t n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (uint32_t)(rng % n);
+}
+
+static const char *pick(const char *const *set, size_t n)
+{
+	return set[rnd((uint32_t)n)];
+}
+
+#define PICK(set) pick(set, sizeof(set) / sizeof(set[0]))
+
+Test(pipeline, random_hostile_events)
+{
+	static const char *const hosts[] = {
+		HOST, "jcode-a-b-1", "jcode-os-1-", "jcode-%2e%2e-1-1", "jcode-os-1-1\xff",
+		"", "jcode-x-y-000000000000000001", "jcode-../x-1-1",
+	};
+	static const char *const exes[] = {
+		"/usr/bin/gcc", "/usr/bin/python3.11", HW1 "/a.out", "/home/coder/project/hw1/../hw2/b",
+		"/home/coder/project/hw21/x", "gcc", "/", "", "/usr/bin/clang++-14",
+		HW1 "/\xff\xfe", HW1 "/a b?#%", "/workspace/x/hw3/p (deleted)",
+	};
+	static const char *const cwds[] = {
+		HW1, HW2, "/", "", "relative", "/home/coder/project", "/tmp/../home/coder/project/hw5",
+		"/home/coder/project/hw1/\n/..", "/workspace/./x/hw0",
+	};
+	static const char *const args[] = {
+		"-o", "-I", "-x", "c", "-m", "-c", "-", "--", "-W", "a.c", "b.py", "../hw3/c.c",
+		"/home/coder/project/hw4/d.cpp", "..", ".", "", "\xff.c", "\"q\".c", "x\ny.py",
+		"-DA=\"1\"", "@f", "-Wignore", "hw1/hw2/z.c", "//home//coder//project//hw6//e.c",
+	};
+	struct fix_exec f;
+	const char *argv[FIX_MAX_ARGS + 1];
+	size_t i, k, n, successes = 0;
+
+	for (i = 0; i < 20000; i++) {
+		n = rnd(8);
+		argv[0] = "cmd";
+		for (k = 1; k <= n; k++)
+			argv[k] = PICK(args);
+		argv[k] = NULL;
+		fix_init(&f, PICK(hosts), PICK(exes), PICK(cwds), argv);
+		f.exit.signal = rnd(4) == 0 ? rnd(70) : 0;
+		f.exec.cwd_truncated = rnd(10) == 0;
+		struct run r = process(&f);   /* checks JSON validity on success */
+
+		cr_assert_lt(r.res, PIPE_RESULT_COUNT);
+		cr_assert_lt(r.why, PIPE_REASON_COUNT);
+		if (r.res != PIPE_SUCCESS)
+			continue;
+		successes++;
+		{
+			char *p = r.req.path, *seg;
+			int nseg = 0;
+
+			cr_assert_eq(strncmp(p, "/api/", 5), 0, "%s", p);
+			for (seg = strtok(p + 1, "/"); seg; seg = strtok(NULL, "/"), nseg++) {
+				cr_assert_str_neq(seg, ".");
+				cr_assert_str_neq(seg, "..");
+				cr_assert_eq(strspn(seg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+						    "0123456789-._~%"), strlen(seg), "%s", seg);
+			}
+			cr_assert_eq(nseg, 6);
+		}
+		api_request_free(&r.req);
+	}
+	cr_assert_gt(successes, 100);   /* the mix does reach the body builder */
+}
