@@ -48,8 +48,9 @@ struct deliver_config {
 	void *on_result_arg;
 };
 
-/* Request-duration histogram buckets (seconds, upper bounds; +Inf implied). */
-#define DELIVER_HIST_BUCKETS 10
+/* Request-duration histogram buckets (seconds, upper bounds; +Inf implied):
+ * Prometheus' defaults, .005 .01 .025 .05 .1 .25 .5 1 2.5 5 10. */
+#define DELIVER_HIST_BUCKETS 11
 extern const double deliver_hist_bounds[DELIVER_HIST_BUCKETS];
 
 /* requests[endpoint][slot]: slot DELIVER_CODE_ERROR counts attempts with no

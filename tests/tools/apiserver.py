@@ -5,10 +5,13 @@ Every request is appended to --log as one JSON line and flushed, so a test can
 read the file while the server runs:
 
   {"seq": 1, "time": 1700000000.123, "method": "POST",
-   "path": "/api/os-1/hw1/202012345/logs/build", "headers": {...},
+   "path": "/api/os-1/hw1/202012345/logs/build",
    "idempotency_key": "boot-42", "client_port": 51234,
-   "body": "<raw body as text>", "json": {...} or null,
-   "response": 200 | 503 | 422 | "drop", "committed": true | false}
+   "response": 200 | 503 | 422 | "drop", "committed": true | false,
+   "headers": {...}, "body": "<raw body as text>", "json": {...} or null}
+
+Lines are written when a request arrives (before any --delay), keys in
+this order. "time" is the arrival time.
 
 "committed" says whether the server "stored" the request: true for a 2xx
 answer and for --commit-then-drop, false otherwise. "client_port" identifies
@@ -88,7 +91,7 @@ class Recorder:
         self.f = open(path, "a", encoding="utf-8")
 
     def write(self, rec):
-        line = json.dumps(rec, ensure_ascii=False, sort_keys=True)
+        line = json.dumps(rec, ensure_ascii=False)
         with self.lock:
             self.f.write(line + "\n")
             self.f.flush()
@@ -158,19 +161,17 @@ class Handler(BaseHTTPRequestHandler):
             parsed = json.loads(body)
         except (ValueError, RecursionError):
             parsed = None
+        # Keys in a fixed order, top-level fields first and the parsed body
+        # last, so a line can be searched for '"path": ' without meeting a
+        # key of the body.
         rec = {
             "seq": seq,
             "time": time.time(),
             "method": self.command,
             "path": self.path,
-            "headers": {k: v for k, v in self.headers.items()},
             "idempotency_key": self.headers.get("Idempotency-Key"),
             "client_port": self.client_address[1],
-            "body": body.decode("utf-8", errors="replace"),
-            "json": parsed,
         }
-        if delay > 0:
-            time.sleep(delay)
         if action == "drop":
             rec.update(response="drop", committed=False)
         elif action == "commit-drop":
@@ -181,9 +182,14 @@ class Handler(BaseHTTPRequestHandler):
             rec.update(response=srv.args.reject_status, committed=False)
         else:
             rec.update(response=200, committed=True)
-        # Record before answering: once the client has its answer, the line
-        # is in the file (tests read the log right after delivery).
+        rec["headers"] = {k: v for k, v in self.headers.items()}
+        rec["body"] = body.decode("utf-8", errors="replace")
+        rec["json"] = parsed
+        # Recorded on arrival, before any --delay: once the client has its
+        # answer (or has given up waiting), the line is in the file.
         srv.recorder.write(rec)
+        if delay > 0:
+            time.sleep(delay)
         if action in ("drop", "commit-drop"):
             self.drop()
         elif action == "fail":
@@ -200,6 +206,12 @@ class Handler(BaseHTTPRequestHandler):
 class Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+
+    def handle_error(self, request, client_address):
+        # A client that gave up (timeout) resets the connection: expected.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 def main():
