@@ -1,0 +1,207 @@
+/* jcw-forwarder configuration: defaults, environment, flags, and errors
+ * that name the variable or flag at fault. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+
+/* The test environment must not leak into the cases. */
+static void clear_env(void)
+{
+	const struct opt_def *d;
+
+	for (d = config_opts; d->flag; d++)
+		if (d->env)
+			unsetenv(d->env);
+}
+
+static int load(struct fwd_config *c, int argc, char **argv, const char **action, char *err)
+{
+	return config_load(c, argc, argv, action, err, 512);
+}
+
+Test(config, defaults_with_print)
+{
+	struct fwd_config c;
+	const char *action;
+	char err[512];
+	char *argv[] = {"jcw-forwarder", "--print", NULL};
+
+	clear_env();
+	cr_assert_eq(load(&c, 2, argv, &action, err), 0, "%s", err);
+	cr_assert(c.print);
+	cr_assert_null(c.api_server);
+	cr_assert_float_eq(c.api_timeout, 5.0, 1e-9);
+	cr_assert_eq(c.metrics_port, 3000);
+	cr_assert_str_eq(c.metrics_addr, "0.0.0.0");
+	cr_assert_str_eq(c.socket_path, "/run/jcw/events.sock");
+	cr_assert_eq(c.n_uids, 1);
+	cr_assert_eq(c.uids[0], 0);
+	cr_assert_eq(c.log_max_bytes, 10485760);
+	cr_assert_eq(c.log_backup_count, 0);
+	cr_assert_str_eq(c.log_level, "INFO");
+	cr_assert_null(c.log_file);
+	cr_assert_not(c.follow);
+	config_free(&c);
+}
+
+Test(config, env_then_flags)
+{
+	struct fwd_config c;
+	const char *action;
+	char err[512];
+	char *argv[] = {"jcw-forwarder", "--api-timeout", "250ms", "--metrics-port=9100",
+			"--replay", "/tmp/x.cap", "--follow", NULL};
+
+	clear_env();
+	setenv("API_SERVER", "http://127.0.0.1:8000", 1);
+	setenv("API_TIMEOUT", "7", 1);
+	setenv("METRICS_PORT", "1234", 1);
+	setenv("ALLOWED_UIDS", "0, 1000,65534", 1);
+	setenv("LOG_LEVEL", "debug", 1);
+	setenv("LOG_FILE_PATH", "/tmp/fwd.log", 1);
+	setenv("LOG_MAX_BYTES", "1m", 1);
+	setenv("LOG_BACKUP_COUNT", "3", 1);
+	setenv("SOCKET_PATH", "/tmp/s.sock", 1);
+	cr_assert_eq(load(&c, 7, argv, &action, err), 0, "%s", err);
+	cr_assert_str_eq(c.api_server, "http://127.0.0.1:8000");
+	cr_assert_float_eq(c.api_timeout, 0.25, 1e-9);   /* flag beats env */
+	cr_assert_eq(c.metrics_port, 9100);
+	cr_assert_eq(c.n_uids, 3);
+	cr_assert_eq(c.uids[1], 1000);
+	cr_assert_eq(c.uids[2], 65534);
+	cr_assert_eq(c.log_lvl, 0);                      /* LOG_LVL_DEBUG */
+	cr_assert_str_eq(c.log_file, "/tmp/fwd.log");
+	cr_assert_eq(c.log_max_bytes, 1u << 20);
+	cr_assert_eq(c.log_backup_count, 3);
+	cr_assert_str_eq(c.socket_path, "/tmp/s.sock");
+	cr_assert_str_eq(c.replay, "/tmp/x.cap");
+	cr_assert(c.follow);
+	config_free(&c);
+}
+
+/* Each bad value is rejected with the name of where it came from. */
+static void expect_env_error(const char *var, const char *val, const char *needle)
+{
+	struct fwd_config c;
+	const char *action;
+	char err[512];
+	char *argv[] = {"jcw-forwarder", "--print", NULL};
+
+	clear_env();
+	setenv(var, val, 1);
+	cr_assert_eq(load(&c, 2, argv, &action, err), -1, "%s=%s accepted", var, val);
+	cr_assert(strstr(err, needle), "error for %s=%s does not name %s: %s", var, val, needle, err);
+	config_free(&c);
+	unsetenv(var);
+}
+
+Test(config, bad_values_name_the_variable)
+{
+	expect_env_error("METRICS_PORT", "http", "METRICS_PORT");
+	expect_env_error("METRICS_PORT", "70000", "METRICS_PORT");
+	expect_env_error("API_TIMEOUT", "soon", "API_TIMEOUT");
+	expect_env_error("API_TIMEOUT", "0", "API_TIMEOUT");
+	expect_env_error("LOG_LEVEL", "LOUD", "LOG_LEVEL");
+	expect_env_error("LOG_MAX_BYTES", "-1", "LOG_MAX_BYTES");
+	expect_env_error("LOG_BACKUP_COUNT", "x", "LOG_BACKUP_COUNT");
+	expect_env_error("ALLOWED_UIDS", "root", "ALLOWED_UIDS");
+	expect_env_error("ALLOWED_UIDS", "0,,1", "ALLOWED_UIDS");
+	expect_env_error("ALLOWED_UIDS", "4294967295", "ALLOWED_UIDS");
+	expect_env_error("API_SERVER", "localhost:8000", "API_SERVER");
+	expect_env_error("METRICS_ADDR", "localhost", "METRICS_ADDR");
+	expect_env_error("API_MAX_INFLIGHT", "0", "API_MAX_INFLIGHT");
+	expect_env_error("JOIN_TTL", "0", "JOIN_TTL");
+}
+
+Test(config, needs_api_server_or_print)
+{
+	struct fwd_config c;
+	const char *action;
+	char err[512];
+	char *argv[] = {"jcw-forwarder", NULL};
+
+	clear_env();
+	cr_assert_eq(load(&c, 1, argv, &action, err), -1);
+	cr_assert(strstr(err, "API_SERVER") && strstr(err, "--print"), "%s", err);
+	config_free(&c);
+}
+
+Test(config, flag_errors)
+{
+	struct fwd_config c;
+	const char *action;
+	char err[512];
+	char *follow[] = {"jcw-forwarder", "--print", "--follow", NULL};
+	char *unknown[] = {"jcw-forwarder", "--print", "--nope", NULL};
+	char *port[] = {"jcw-forwarder", "--print", "--metrics-port", "-1", NULL};
+
+	clear_env();
+	cr_assert_eq(load(&c, 3, follow, &action, err), -1);
+	cr_assert(strstr(err, "--replay"), "%s", err);
+	config_free(&c);
+	cr_assert_eq(load(&c, 3, unknown, &action, err), -1);
+	cr_assert(strstr(err, "--nope"), "%s", err);
+	config_free(&c);
+	cr_assert_eq(load(&c, 4, port, &action, err), -1);
+	cr_assert(strstr(err, "--metrics-port"), "%s", err);
+	config_free(&c);
+}
+
+Test(config, actions)
+{
+	struct fwd_config c;
+	const char *action;
+	char err[512];
+	char *help[] = {"jcw-forwarder", "--help", NULL};
+	char *md[] = {"jcw-forwarder", "--print-options-markdown", NULL};
+
+	clear_env();
+	/* Actions work even when the rest would not validate. */
+	cr_assert_eq(load(&c, 2, help, &action, err), 1);
+	cr_assert_str_eq(action, "help");
+	config_free(&c);
+	cr_assert_eq(load(&c, 2, md, &action, err), 1);
+	cr_assert_str_eq(action, "print-options-markdown");
+	config_free(&c);
+}
+
+Test(config, every_setting_has_a_flag_and_the_seed_names)
+{
+	static const char *const envs[] = {
+		"API_SERVER", "API_TIMEOUT", "METRICS_PORT", "METRICS_ADDR", "LOG_LEVEL",
+		"LOG_FILE_PATH", "LOG_MAX_BYTES", "LOG_BACKUP_COUNT", "SOCKET_PATH", "ALLOWED_UIDS",
+		"RULES_FILE", "API_MAX_INFLIGHT", "QUEUE_MAX_EVENTS", "JOIN_TTL", "JOIN_MAX_ENTRIES",
+	};
+	const struct opt_def *d;
+	size_t i;
+
+	for (i = 0; i < sizeof(envs) / sizeof(envs[0]); i++) {
+		for (d = config_opts; d->flag; d++)
+			if (d->env && strcmp(d->env, envs[i]) == 0)
+				break;
+		cr_assert_not_null(d->flag, "no option reads %s", envs[i]);
+		cr_assert(d->help && *d->help);
+	}
+}
+
+Test(config, parse_uids)
+{
+	uid_t u[4];
+	size_t n;
+	char err[128];
+
+	cr_assert_eq(config_parse_uids("7", u, 4, &n, err, sizeof(err)), 0);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(u[0], 7);
+	cr_assert_eq(config_parse_uids(" 1 ,2,\t3 ", u, 4, &n, err, sizeof(err)), 0);
+	cr_assert_eq(n, 3);
+	cr_assert_eq(u[2], 3);
+	cr_assert_eq(config_parse_uids("", u, 4, &n, err, sizeof(err)), -1);
+	cr_assert_eq(config_parse_uids("1,", u, 4, &n, err, sizeof(err)), -1);
+	cr_assert_eq(config_parse_uids("1 2", u, 4, &n, err, sizeof(err)), -1);
+	cr_assert_eq(config_parse_uids("-1", u, 4, &n, err, sizeof(err)), -1);
+	cr_assert_eq(config_parse_uids("1,2,3,4,5", u, 4, &n, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "more than 4"), "%s", err);
+}
