@@ -1,12 +1,5 @@
-/* deliver: libcurl multi driven by libev; outcomes, retries, circuit, stats.
- *
- * The glue follows curl's docs/examples/evhiperfifo.c: curl tells us which
- * sockets to watch (sock_cb -> one ev_io each, attached with
- * curl_multi_assign) and when to call it back (timer_cb -> one ev_timer);
- * libev tells curl what happened (curl_multi_socket_action), and after each
- * call finished transfers are drained with curl_multi_info_read. Callbacks
- * from curl only touch watchers, never curl itself, so nothing re-enters the
- * multi handle.
+/* deliver: outcomes, retries, per-student order, circuit and stats on top
+ * of http_multi (libcurl multi driven by libev).
  *
  * A request ("job") is held from submit until its fate is final. It sits in
  * its student's lane (deliver_lanes); only a lane's head is ever in flight or
@@ -24,6 +17,7 @@
 
 #include "backoff.h"
 #include "deliver_lanes.h"
+#include "http_multi.h"
 #include "json.h"
 #include "log.h"
 #include "strbuf.h"
@@ -54,26 +48,16 @@ struct deliver_job {
 	char errbuf[CURL_ERROR_SIZE];
 };
 
-struct deliver_sock {
-	ev_io io;                         /* first member: watcher == sock */
-	struct deliver *d;
-	curl_socket_t fd;
-	struct deliver_sock *prev, *next;
-};
-
 struct deliver {
 	struct ev_loop *loop;
 	struct deliver_config cfg;
 	char *base;                       /* api_server without trailing '/' */
-	CURLM *multi;
-	bool curl_global;
-	ev_timer curl_timer;              /* curl's single timeout */
+	struct http_multi *http;
 	ev_timer probe_timer;             /* circuit open: one probe per tick */
 	ev_timer grace_timer;             /* shutdown deadline */
 	ev_timer finish_timer;            /* runs done() from the loop */
 	struct deliver_lanes lanes;
 	struct deliver_job *jobs;
-	struct deliver_sock *socks;
 	size_t held;                      /* jobs alive */
 	struct deliver_stats st;
 	struct backoff_rng rng;
@@ -86,7 +70,6 @@ struct deliver {
 };
 
 static void dispatch(struct deliver *d);
-static void check_multi_info(struct deliver *d);
 
 const char *deliver_outcome_name(enum deliver_outcome o)
 {
@@ -327,7 +310,7 @@ static int transfer_start(struct deliver *d, struct deliver_job *job)
 	strbuf_reset(&job->resp);
 	job->easy = e;
 	job->hdrs = h;
-	if (curl_multi_add_handle(d->multi, e) != CURLM_OK) {
+	if (http_multi_add(d->http, e) < 0) {
 		job->easy = NULL;
 		job->hdrs = NULL;
 		goto fail;
@@ -347,9 +330,9 @@ fail:
 	return -EIO;
 }
 
-static void transfer_cleanup(struct deliver *d, struct deliver_job *job)
+/* The handle is out of the multi (finished or removed): free it. */
+static void transfer_release(struct deliver *d, struct deliver_job *job)
 {
-	curl_multi_remove_handle(d->multi, job->easy);
 	curl_easy_cleanup(job->easy);
 	curl_slist_free_all(job->hdrs);
 	job->easy = NULL;
@@ -427,7 +410,7 @@ static void transfer_done(struct deliver *d, struct deliver_job *job, CURLcode r
 	    curl_easy_header(e, "Retry-After", 0, CURLH_HEADER, -1, &h) == CURLHE_OK &&
 	    backoff_parse_retry_after(h->value, time(NULL), &retry_after) < 0)
 		retry_after = -1;
-	transfer_cleanup(d, job);
+	transfer_release(d, job);
 	observe(d, job->req.endpoint, res == CURLE_OK ? status : 0, (double)us / 1e6);
 
 	if (res == CURLE_OK && ((status >= 200 && status < 300) || status == 409)) {
@@ -483,126 +466,18 @@ static void dispatch(struct deliver *d)
 	}
 }
 
-static void check_multi_info(struct deliver *d)
+/* http_multi_done_fn: a transfer ended; its job's fate follows. */
+static void transfer_finished(void *arg, CURL *easy, CURLcode res)
 {
-	CURLMsg *msg;
-	CURLcode res;
-	char *priv;
-	int left;
+	struct deliver *d = arg;
+	char *priv = NULL;
 
-	while ((msg = curl_multi_info_read(d->multi, &left))) {
-		if (msg->msg != CURLMSG_DONE)
-			continue;
-		res = msg->data.result;   /* msg dies with the handle's removal */
-		if (curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
-				      &priv) != CURLE_OK || !priv)
-			continue;
-		transfer_done(d, (struct deliver_job *)priv, res);
+	if (curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv) != CURLE_OK || !priv) {
+		curl_easy_cleanup(easy);   /* not ours: cannot happen */
+		return;
 	}
+	transfer_done(d, (struct deliver_job *)priv, res);
 	dispatch(d);
-}
-
-/* --- curl <-> libev ------------------------------------------------------- */
-
-static void io_cb(struct ev_loop *loop, ev_io *w, int revents)
-{
-	struct deliver_sock *s = (struct deliver_sock *)w;
-	struct deliver *d = s->d;   /* s may be freed inside socket_action */
-	int action = 0, running;
-	CURLMcode mc;
-
-	(void)loop;
-	if (revents & EV_READ)
-		action |= CURL_CSELECT_IN;
-	if (revents & EV_WRITE)
-		action |= CURL_CSELECT_OUT;
-	mc = curl_multi_socket_action(d->multi, s->fd, action, &running);
-	if (mc != CURLM_OK && log_ratelimit_allow(&d->rl_local, DELIVER_LOG_BURST, NULL))
-		LOG_ERROR("curl_multi_socket_action: %s", curl_multi_strerror(mc));
-	check_multi_info(d);
-}
-
-static void curl_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct deliver *d = w->data;
-	int running;
-	CURLMcode mc;
-
-	(void)loop;
-	(void)revents;
-	mc = curl_multi_socket_action(d->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	if (mc != CURLM_OK && log_ratelimit_allow(&d->rl_local, DELIVER_LOG_BURST, NULL))
-		LOG_ERROR("curl_multi_socket_action: %s", curl_multi_strerror(mc));
-	check_multi_info(d);
-}
-
-/* CURLMOPT_TIMERFUNCTION: -1 = no timeout, else call back in timeout_ms
- * (0 = as soon as possible; from the loop, never from here). */
-static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
-{
-	struct deliver *d = userp;
-
-	(void)multi;
-	ev_timer_stop(d->loop, &d->curl_timer);
-	if (timeout_ms >= 0) {
-		ev_timer_set(&d->curl_timer, (double)timeout_ms / 1000.0, 0.);
-		ev_timer_start(d->loop, &d->curl_timer);
-	}
-	return 0;
-}
-
-static void sock_free(struct deliver *d, struct deliver_sock *s)
-{
-	ev_io_stop(d->loop, &s->io);
-	if (s->prev)
-		s->prev->next = s->next;
-	else
-		d->socks = s->next;
-	if (s->next)
-		s->next->prev = s->prev;
-	free(s);
-}
-
-/* CURLMOPT_SOCKETFUNCTION: watch fd for `what`, or forget it. */
-static int sock_cb(CURL *e, curl_socket_t fd, int what, void *userp, void *socketp)
-{
-	struct deliver *d = userp;
-	struct deliver_sock *s = socketp;
-	int events = (what & CURL_POLL_IN ? EV_READ : 0) |
-		     (what & CURL_POLL_OUT ? EV_WRITE : 0);
-
-	(void)e;
-	if (what == CURL_POLL_REMOVE) {
-		if (s) {
-			curl_multi_assign(d->multi, fd, NULL);
-			sock_free(d, s);
-		}
-		return 0;
-	}
-	if (!s) {
-		s = calloc(1, sizeof(*s));
-		if (!s) {
-			/* Unwatched, the transfer ends by its timeout and is
-			 * retried; failing here would abort every transfer. */
-			if (log_ratelimit_allow(&d->rl_local, DELIVER_LOG_BURST, NULL))
-				LOG_ERROR("no memory to watch a socket");
-			return 0;
-		}
-		s->d = d;
-		s->fd = fd;
-		s->next = d->socks;
-		if (d->socks)
-			d->socks->prev = s;
-		d->socks = s;
-		ev_init(&s->io, io_cb);
-		curl_multi_assign(d->multi, fd, s);
-	} else if (ev_is_active(&s->io) && (s->io.events & (EV_READ | EV_WRITE)) == events) {
-		return 0;
-	}
-	ev_io_stop(d->loop, &s->io);
-	ev_io_set(&s->io, fd, events);
-	ev_io_start(d->loop, &s->io);
-	return 0;
 }
 
 /* --- shutdown ------------------------------------------------------------- */
@@ -623,8 +498,10 @@ static void abandon_all(struct deliver *d)
 
 	for (job = d->jobs; job; job = next) {
 		next = job->next;
-		if (job->state == JOB_INFLIGHT)
-			transfer_cleanup(d, job);
+		if (job->state == JOB_INFLIGHT) {
+			http_multi_remove(d->http, job->easy);
+			transfer_release(d, job);
+		}
 		else if (job->state == JOB_BACKOFF)
 			ev_timer_stop(d->loop, &job->retry);
 		else
@@ -760,12 +637,10 @@ int deliver_new(struct ev_loop *loop, const struct deliver_config *cfg,
 	}
 	d->loop = loop;
 	d->cfg = *cfg;
-	ev_init(&d->curl_timer, curl_timer_cb);
 	ev_init(&d->probe_timer, probe_cb);
 	ev_init(&d->grace_timer, grace_cb);
 	ev_init(&d->finish_timer, finish_cb);
-	d->curl_timer.data = d->probe_timer.data = d->grace_timer.data =
-		d->finish_timer.data = d;
+	d->probe_timer.data = d->grace_timer.data = d->finish_timer.data = d;
 	backoff_rng_seed(&d->rng);
 
 	rc = -ENOMEM;
@@ -779,31 +654,15 @@ int deliver_new(struct ev_loop *loop, const struct deliver_config *cfg,
 		d->base[--n] = '\0';
 	d->cfg.api_server = d->base;
 
-	rc = -EINVAL;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		snprintf(err, errlen, "curl_global_init failed");
+	rc = http_multi_new(loop, (long)cfg->max_inflight, transfer_finished, d,
+			    &d->http, err, errlen);
+	if (rc < 0)
 		goto fail;
-	}
-	d->curl_global = true;
+	/* curl's own parser has the last word on the URL. */
+	rc = -EINVAL;
 	url = curl_url();
 	if (!url || curl_url_set(url, CURLUPART_URL, d->base, 0) != CURLUE_OK) {
 		snprintf(err, errlen, "API server \"%s\" is not a valid URL", d->base);
-		goto fail;
-	}
-	d->multi = curl_multi_init();
-	if (!d->multi) {
-		snprintf(err, errlen, "curl_multi_init failed");
-		goto fail;
-	}
-	/* One connection per concurrent transfer, kept alive and reused. */
-	if (curl_multi_setopt(d->multi, CURLMOPT_SOCKETFUNCTION, sock_cb) ||
-	    curl_multi_setopt(d->multi, CURLMOPT_SOCKETDATA, d) ||
-	    curl_multi_setopt(d->multi, CURLMOPT_TIMERFUNCTION, timer_cb) ||
-	    curl_multi_setopt(d->multi, CURLMOPT_TIMERDATA, d) ||
-	    curl_multi_setopt(d->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)cfg->max_inflight) ||
-	    curl_multi_setopt(d->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)cfg->max_inflight) ||
-	    curl_multi_setopt(d->multi, CURLMOPT_MAXCONNECTS, (long)cfg->max_inflight)) {
-		snprintf(err, errlen, "curl_multi_setopt failed");
 		goto fail;
 	}
 	curl_url_cleanup(url);
@@ -826,18 +685,8 @@ void deliver_free(struct deliver *d)
 	ev_timer_stop(d->loop, &d->finish_timer);
 	if (d->lanes.buckets)
 		abandon_all(d);
-	if (d->multi) {
-		/* No callbacks into d while curl closes its cached connections. */
-		curl_multi_setopt(d->multi, CURLMOPT_SOCKETFUNCTION, NULL);
-		curl_multi_setopt(d->multi, CURLMOPT_TIMERFUNCTION, NULL);
-		curl_multi_cleanup(d->multi);
-	}
-	ev_timer_stop(d->loop, &d->curl_timer);
-	while (d->socks)
-		sock_free(d, d->socks);
+	http_multi_free(d->http);
 	deliver_lanes_fini(&d->lanes);
-	if (d->curl_global)
-		curl_global_cleanup();
 	free(d->base);
 	free(d);
 }
