@@ -91,7 +91,7 @@ void outq_sent(struct outq *q, size_t n)
 
 		if (n < left) {
 			q->sent_off += n;
-			return;
+			break;
 		}
 		n -= left;
 		q->sent_off = 0;
