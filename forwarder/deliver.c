@@ -259,7 +259,8 @@ static int transfer_start(struct deliver *d, struct deliver_job *job)
 	struct curl_slist *h = NULL, *t;
 	CURLcode rc = CURLE_OK;
 	CURL *e;
-	long timeout_ms = (long)(d->cfg.timeout_s * 1000);
+	double ms = d->cfg.timeout_s * 1000;
+	long timeout_ms = ms < 1 ? 1 : ms > 1e9 ? 1000000000L : (long)ms;
 
 	e = curl_easy_init();
 	if (!e)
@@ -284,8 +285,6 @@ static int transfer_start(struct deliver *d, struct deliver_job *job)
 			goto nomem;
 		h = t;
 	}
-	if (timeout_ms < 1)
-		timeout_ms = 1;
 #define SETOPT(opt, val) do { if (rc == CURLE_OK) rc = curl_easy_setopt(e, opt, val); } while (0)
 	SETOPT(CURLOPT_URL, job->url);
 	SETOPT(CURLOPT_PRIVATE, job);
@@ -560,8 +559,10 @@ int deliver_submit(struct deliver *d, struct api_request *req)
 	struct strbuf url = STRBUF_INIT;
 
 	if (!req->path || req->path[0] != '/' ||
-	    (unsigned)req->endpoint >= API_ENDPOINT_COUNT)
+	    (unsigned)req->endpoint >= API_ENDPOINT_COUNT) {
+		d->st.dropped++;
 		return -EINVAL;
+	}
 	if (d->shutting_down) {
 		d->st.dropped++;
 		return -ESHUTDOWN;

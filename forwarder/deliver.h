@@ -10,8 +10,10 @@
  *   wait behind it. Other students keep flowing.
  * - At most max_inflight transfers at once, at most queue_max requests
  *   waiting (including those waiting to retry); beyond that submit fails.
- * - After repeated consecutive failures the circuit opens: no new transfers,
- *   one probe per backoff_cap_s until a request succeeds.
+ * - After 5 consecutive failed attempts (transport errors or retryable
+ *   statuses) the circuit opens: no new transfers, one probe at a time at
+ *   most every backoff_cap_s, until an attempt gets a final answer (2xx,
+ *   409 or a rejecting 4xx).
  * - Every request carries "Idempotency-Key: <event_id>", so a retry of a
  *   request whose answer was lost is recognisable by the server. */
 #ifndef JCW_DELIVER_H
@@ -86,7 +88,9 @@ int deliver_new(struct ev_loop *loop, const struct deliver_config *cfg,
 
 /* Takes ownership of *req's contents on success (0) and zeroes *req.
  * -ENOBUFS when the queue is full, -ESHUTDOWN after deliver_shutdown(),
- * -ENOMEM: the caller keeps req. Refusals are counted in stats.dropped. */
+ * -EINVAL without a "/..." path, -ENOMEM: the caller keeps req. Every
+ * refusal is counted in stats.dropped (callers need not count it again).
+ * A NULL student_key is one shared lane. */
 int deliver_submit(struct deliver *d, struct api_request *req);
 
 /* No new submits; queued and retrying requests keep going until everything

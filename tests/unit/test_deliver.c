@@ -781,3 +781,52 @@ Test(deliver, probes_a_down_api_then_recovers)
 	cr_assert_eq(st->delivered, N);
 	run_free(&r);
 }
+
+/* --- configuration and submit checks (no server needed) -------------------- */
+
+Test(deliver_config, refuses_bad_settings)
+{
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	struct deliver_config ok = {.api_server = "http://127.0.0.1:1", .timeout_s = 1,
+				    .max_inflight = 1, .queue_max = 1,
+				    .backoff_base_s = 0.1, .backoff_cap_s = 1};
+	struct deliver_config c;
+	struct deliver *d = NULL;
+	char err[256];
+
+	c = ok;
+	c.api_server = "ftp://127.0.0.1";
+	cr_assert_eq(deliver_new(loop, &c, &d, err, sizeof(err)), -EINVAL);
+	cr_assert_neq(strstr(err, "ftp://127.0.0.1"), NULL, "%s", err);
+	c = ok;
+	c.api_server = "http://127.0.0.1:1/?x=1";
+	cr_assert_eq(deliver_new(loop, &c, &d, err, sizeof(err)), -EINVAL);
+	c = ok;
+	c.api_server = "http://exa[mple.org";
+	cr_assert_eq(deliver_new(loop, &c, &d, err, sizeof(err)), -EINVAL, "curl's URL parser");
+	c = ok;
+	c.max_inflight = 0;
+	cr_assert_eq(deliver_new(loop, &c, &d, err, sizeof(err)), -EINVAL);
+	c = ok;
+	c.backoff_cap_s = 0.01;
+	cr_assert_eq(deliver_new(loop, &c, &d, err, sizeof(err)), -EINVAL, "cap below base");
+	cr_assert_null(d);
+	ev_loop_destroy(loop);
+}
+
+Test(deliver_config, submit_refuses_a_request_without_path)
+{
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	struct deliver_config c = {.api_server = "http://127.0.0.1:1", .timeout_s = 1,
+				   .max_inflight = 1, .queue_max = 1,
+				   .backoff_base_s = 0.1, .backoff_cap_s = 1};
+	struct api_request q = {.endpoint = API_RUN_LOG};
+	struct deliver *d;
+	char err[256];
+
+	cr_assert_eq(deliver_new(loop, &c, &d, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(deliver_submit(d, &q), -EINVAL);
+	cr_assert_eq(deliver_stats(d)->dropped, 1);
+	deliver_free(d);
+	ev_loop_destroy(loop);
+}
