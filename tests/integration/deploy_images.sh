@@ -15,7 +15,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 # The Makefile's own package list, as make expands it.
-make -pq -s 2>/dev/null | sed -n 's/^DEB_PKGS := //p' >"$tmp/deb_pkgs" || true
+make -s -p -n help 2>/dev/null | sed -n 's/^DEB_PKGS := //p' >"$tmp/deb_pkgs" || true
 [ -s "$tmp/deb_pkgs" ] || { echo "FAIL: could not read DEB_PKGS from the Makefile"; exit 1; }
 
 # Debian package of each shared library a binary needs directly; the C
