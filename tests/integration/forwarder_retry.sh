@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Delivery faults seen from the forwarder: a 503 is retried, a dropped
+# connection is retried, a 422 is not (counted as rejected); every attempt
+# carries the same Idempotency-Key.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+FWD=$BUILD/jcw-forwarder
+MK=$BUILD/tools/mkcapture
+for b in "$FWD" "$MK"; do [ -x "$b" ] || { echo "missing $b (run make)"; exit 1; }; done
+
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+wait_for() {
+	local end=$((SECONDS + $1)); shift
+	until "$@"; do
+		[ $SECONDS -lt $end ] || { echo "timed out waiting for: $*"; return 1; }
+		sleep 0.05
+	done
+}
+
+# Two events: a build in hw1 and a python run in hw2 (its body names hw2).
+"$MK" -o "$tmp/s.cap" <<'EOF'
+hello boot=rt-boot first_seq=1
+defaults host=jcode-os-1-202012345
+exec tgid=1 exe=/usr/bin/gcc cwd=/home/coder/project/hw1 argv=gcc argv=main.c time=1700000000
+exit tgid=1 time=1700000001
+exec tgid=2 exe=/usr/bin/python3 cwd=/home/coder/project/hw2 argv=python3 argv=a.py time=1700000002
+exit tgid=2 time=1700000003
+EOF
+
+# run NAME [apiserver fault options]: replays the capture against a fresh
+# server; the forwarder exits by itself once delivery has settled.
+run() {
+	local name=$1; shift
+	python3 tests/tools/apiserver.py --log "$tmp/$name.log" --port-file "$tmp/$name.port" "$@" &
+	local srv=$!
+	pids+=($srv)
+	wait_for 10 test -s "$tmp/$name.port"
+	API_SERVER=http://127.0.0.1:$(cat "$tmp/$name.port") timeout 60 "$FWD" --replay "$tmp/s.cap" \
+		--metrics-port 0 --retry-base 50ms --retry-max 200ms --api-timeout 2 \
+		2>"$tmp/$name.err" || { echo "$name: forwarder failed"; cat "$tmp/$name.err"; return 1; }
+	kill "$srv"; wait "$srv" 2>/dev/null || true
+}
+
+check() {  # check NAME PYTHON-EXPR-over-reqs
+	python3 - "$tmp/$1.log" "$2" <<'EOF'
+import json, sys
+reqs = [json.loads(l) for l in open(sys.argv[1])]
+seq = [(r["path"].rsplit("/", 1)[1], r["response"], r["idempotency_key"], r["committed"]) for r in reqs]
+ok = eval(sys.argv[2], {"seq": seq, "reqs": reqs})
+assert ok, f"{sys.argv[1]}: {seq}"
+EOF
+}
+
+run fail503 --fail-first 1
+check fail503 'seq == [("build", 503, "rt-boot-3", False), ("build", 200, "rt-boot-3", True), ("run", 200, "rt-boot-5", True)]'
+grep -q '"delivery finished: 2 delivered, 0 rejected' "$tmp/fail503.err"
+
+run drop --drop-first 1
+check drop 'seq == [("build", "drop", "rt-boot-3", False), ("build", 200, "rt-boot-3", True), ("run", 200, "rt-boot-5", True)]'
+grep -q '"delivery finished: 2 delivered, 0 rejected' "$tmp/drop.err"
+
+run reject --reject-marker hw2
+check reject 'seq == [("build", 200, "rt-boot-3", True), ("run", 422, "rt-boot-5", False)]'
+grep -q '"delivery finished: 1 delivered, 1 rejected' "$tmp/reject.err"
+echo "FIGURE forwarder retry: 503 and dropped connection retried once, 422 not retried"
