@@ -27,7 +27,10 @@ struct app {
 	struct httpd *http;
 	struct app_metrics am;
 	ev_timer join_timer;
+	ev_timer drain_timer;
 	bool stopping;
+	bool draining;       /* end of replay: waiting for delivery to settle */
+	bool dl_stopping;    /* deliver_shutdown() called */
 	int status;
 	struct log_ratelimit rl_lost, rl_drop;
 };
@@ -186,13 +189,50 @@ static void on_result(void *arg, const struct api_request *req, enum deliver_out
 		input_kick(a->in);
 }
 
+static void delivery_done(void *arg);
+
+/* Starts delivery's own shutdown once (grace period, then abandon). */
+static void app_stop_delivery(struct app *a)
+{
+	if (a->dl_stopping)
+		return;
+	a->dl_stopping = true;
+	ev_timer_stop(a->loop, &a->drain_timer);
+	deliver_shutdown(a->dl, a->cfg->shutdown_grace, delivery_done, a);
+}
+
+/* A replay is done only when every event is delivered or rejected, however
+ * long that takes (a signal cuts it short with the usual grace period). */
+static void drain_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct app *a = w->data;
+	const struct deliver_stats *ds = deliver_stats(a->dl);
+
+	(void)loop;
+	(void)revents;
+	if (ds->queued == 0 && ds->inflight == 0)
+		app_stop_delivery(a);
+}
+
 static void on_replay_done(void *arg, int status)
 {
 	struct app *a = arg;
 
 	if (status)
 		a->status = 1;
-	app_shutdown(a, status ? "capture could not be read to its end" : "end of capture");
+	if (!a->dl) {
+		app_shutdown(a, status ? "capture could not be read to its end" : "end of capture");
+		return;
+	}
+	a->stopping = true;
+	a->draining = true;
+	LOG_INFO("%s: waiting for delivery to finish (SIGTERM stops after SHUTDOWN_GRACE)",
+		 status ? "capture could not be read to its end" : "end of capture");
+	input_stop(a->in);
+	ev_timer_stop(a->loop, &a->join_timer);
+	ev_timer_init(&a->drain_timer, drain_timer_cb, 0., 0.05);
+	a->drain_timer.data = a;
+	ev_timer_start(a->loop, &a->drain_timer);
 }
 
 static void join_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -355,16 +395,18 @@ static void delivery_done(void *arg)
 
 void app_shutdown(struct app *a, const char *why)
 {
-	if (a->stopping)
+	if (a->dl_stopping || (a->stopping && !a->draining))
 		return;
-	a->stopping = true;
 	LOG_INFO("shutting down: %s", why);
-	input_stop(a->in);
-	ev_timer_stop(a->loop, &a->join_timer);
+	if (!a->stopping) {
+		a->stopping = true;
+		input_stop(a->in);
+		ev_timer_stop(a->loop, &a->join_timer);
+	}
 	if (join_size(a->join))
 		LOG_INFO("%zu exec(s) still waiting for an exit", join_size(a->join));
 	if (a->dl)
-		deliver_shutdown(a->dl, a->cfg->shutdown_grace, delivery_done, a);
+		app_stop_delivery(a);
 	else
 		ev_break(a->loop, EVBREAK_ALL);
 }
@@ -388,6 +430,7 @@ void app_free(struct app *a)
 	if (a->http)
 		httpd_free(a->http);
 	ev_timer_stop(a->loop, &a->join_timer);
+	ev_timer_stop(a->loop, &a->drain_timer);
 	input_free(a->in);
 	if (a->dl)
 		deliver_free(a->dl);

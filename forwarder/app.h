@@ -2,9 +2,10 @@
  *
  * input (socket or capture) -> frames -> join (exec waits for its exit) ->
  * pipeline -> deliver (HTTP) or --print (one JSON line per event on stdout),
- * with the metrics/health HTTP endpoint beside it. Shutdown (signal or end
- * of a replay) stops input, lets delivery flush for the grace period, then
- * breaks the loop. */
+ * with the metrics/health HTTP endpoint beside it. A signal stops input and
+ * lets delivery flush for the grace period (SHUTDOWN_GRACE) before the loop
+ * breaks; the end of a replay waits until every event is delivered or
+ * rejected, however long that takes (a signal then applies the grace). */
 #ifndef JCW_APP_H
 #define JCW_APP_H
 
@@ -22,7 +23,8 @@ int app_new(struct ev_loop *loop, const struct fwd_config *cfg, struct app **out
 	    char *err, size_t errlen);
 /* Opens the metrics port and starts the input (socket or replay). */
 int app_start(struct app *a, char *err, size_t errlen);
-/* Begins an orderly stop (idempotent); the loop breaks when it is done. */
+/* Begins an orderly stop with the grace period (idempotent, also cuts a
+ * replay's unbounded drain short); the loop breaks when it is done. */
 void app_shutdown(struct app *a, const char *why);
 /* Stops at once: delivery still pending is abandoned (second signal). */
 void app_abort(struct app *a);

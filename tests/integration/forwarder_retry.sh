@@ -70,4 +70,19 @@ grep -q '"delivery finished: 2 delivered, 0 rejected' "$tmp/drop.err"
 run reject --reject-marker hw2
 check reject 'seq == [("build", 200, "rt-boot-3", True), ("run", 422, "rt-boot-5", False)]'
 grep -q '"delivery finished: 1 delivered, 1 rejected' "$tmp/reject.err"
+# API down: the end of a replay waits for delivery; SIGTERM then gives it
+# SHUTDOWN_GRACE and the rest is abandoned (counted), exit 0.
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+API_SERVER=http://127.0.0.1:$port "$FWD" --replay "$tmp/s.cap" --metrics-port 0 --retry-base 50ms \
+	--retry-max 100ms --shutdown-grace 300ms 2>"$tmp/down.err" &
+fwd=$!
+pids+=($fwd)
+wait_for 10 grep -q 'waiting for delivery to finish' "$tmp/down.err"
+sleep 0.5
+kill -0 "$fwd" || { echo "replay ended while the API was down"; cat "$tmp/down.err"; exit 1; }
+kill -TERM "$fwd"
+rc=0; wait "$fwd" || rc=$?
+[ $rc -eq 0 ] || { echo "forwarder exited $rc"; cat "$tmp/down.err"; exit 1; }
+grep -q '"delivery finished: 0 delivered, 0 rejected, 0 dropped, 2 abandoned' "$tmp/down.err"
+
 echo "FIGURE forwarder retry: 503 and dropped connection retried once, 422 not retried"
