@@ -132,7 +132,9 @@ enum pipe_result pipeline_process(const struct pipeline *p, const char *boot_id,
 	if (student_parse(exec->hostname.data, exec->hostname.len, &st))
 		return pipeline_fail(reason, REASON_NOT_STUDENT_HOST);
 
-	exe = exec->exe_path.data;
+	/* protobuf-c leaves an absent bytes field as {0, NULL}: NULL + 0 is
+	 * undefined behaviour, so an empty path gets a real (empty) string. */
+	exe = exec->exe_path.data ? exec->exe_path.data : (const uint8_t *)"";
 	exe_len = pipeline_strip_deleted(exe, exec->exe_path.len);
 	for (base = exe_len; base > 0 && exe[base - 1] != '/'; base--)
 		;

@@ -355,6 +355,20 @@ Test(pipeline, missing_messages)
 	cr_assert_eq(pipeline_process(pl, "b", 1, &f.exec, NULL, &req, &why), PIPE_FAILURE);
 }
 
+/* Found by fuzz_frame: an Exec frame without exe_path decodes to {0, NULL}. */
+Test(pipeline, absent_exe_path)
+{
+	struct fix_exec f;
+	struct run r;
+
+	fix_init(&f, HOST, "/usr/bin/gcc", HW1, ARGV("gcc", "main.c"));
+	f.exec.exe_path.len = 0;
+	f.exec.exe_path.data = NULL;
+	r = process(&f);
+	cr_assert_eq(r.res, PIPE_NONTARGET);
+	cr_assert_eq(r.why, REASON_UNCLASSIFIED);
+}
+
 Test(pipeline, rules_file_javac)
 {
 	char path[] = "/tmp/jcw-pipeline-rules-XXXXXX";
