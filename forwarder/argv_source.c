@@ -92,8 +92,9 @@ ssize_t argv_python_script(const ProtobufCBinaryData *argv, size_t n)
 		if (a->len == 1)
 			return -1;                      /* "-": stdin */
 		if (a->data[1] == '-') {
-			if (a->len == 2)                /* "--": the script follows */
-				return i + 1 < n && argv[i + 1].len ? (ssize_t)(i + 1) : -1;
+			if (a->len == 2)                /* "--": the script follows, */
+				return i + 1 < n && argv[i + 1].len &&   /* "-" is stdin */
+				       !argv_eq(&argv[i + 1], "-") ? (ssize_t)(i + 1) : -1;
 			if (argv_eq(a, "--check-hash-based-pycs"))
 				i++;
 			else if (argv_eq(a, "--help") || argv_eq(a, "--version") ||

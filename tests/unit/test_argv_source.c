@@ -132,6 +132,7 @@ Test(argv_python, no_script)
 	PY(-1, "python3", "-c", "import x", "a.py");
 	PY(-1, "python3", "-Ic", "pass");
 	PY(-1, "python3", "-");
+	PY(-1, "python3", "-u", "--", "-");   /* found by fuzz_argv_source */
 	PY(-1, "python3", "-", "a.py");
 	PY(-1, "python3");
 	PY(-1, "python3", "-i");
