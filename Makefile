@@ -218,6 +218,40 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)BUILD=$(BUILD) tests/bench/run.sh
 
+# --- fuzzing ---------------------------------------------------------------
+# libFuzzer targets tests/fuzz/fuzz_<name>.c, built with clang against the
+# project's sources compiled with clang and the same sanitizers, in their own
+# build directory (build/fuzz) so the normal builds are untouched. Only the
+# common and forwarder libraries are needed, so no BPF skeletons (SKELS=).
+#   make fuzz-build                     build build/fuzz/bin/fuzz_<name>
+#   make fuzz [FUZZ_SECONDS=60] [FUZZ_JOBS=2]
+#                                       run each target, new corpus entries in
+#                                       build/fuzz/corpus/<name>, crashes in
+#                                       build/fuzz/artifacts/
+.PHONY: fuzz fuzz-build fuzz-bins
+FUZZ_DIR := build/fuzz
+FUZZ_SAN := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+	    -fno-sanitize-recover=undefined
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/bin/%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS ?= 1
+DEB_PKGS += libclang-rt-14-dev
+
+fuzz-build:
+	$(Q)$(MAKE) --no-print-directory BUILD=$(FUZZ_DIR) CC=$(CLANG) SANFLAGS='$(FUZZ_SAN)' \
+		SKELS= fuzz-bins
+
+fuzz-bins: $(FUZZ_BINS)
+
+$(BUILD)/bin/fuzz_%: $(OBJ)/tests/fuzz/fuzz_%.o $(LIB_FORWARDER) $(LIB_COMMON)
+	$(msg) LINK $@
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS_FORWARDER)
+
+fuzz: fuzz-build
+	$(Q)FUZZ_BIN=$(FUZZ_DIR)/bin FUZZ_OUT=$(FUZZ_DIR) FUZZ_SECONDS=$(FUZZ_SECONDS) \
+		FUZZ_JOBS=$(FUZZ_JOBS) tests/fuzz/run.sh
+
 # --- installing ------------------------------------------------------------
 # make install [DESTDIR=...] [PREFIX=/usr/local]: both daemons, their man
 # pages generated from --help (help2man; plain --help text when it is
