@@ -20,6 +20,14 @@ const struct opt_def config_opts[] = {
 	 "API requests in flight at once", 1, 1024},
 	{"queue-max", "QUEUE_MAX_EVENTS", OPT_UINT, "100000", CFG(queue_max),
 	 "requests waiting for delivery; when full, input pauses (the collector buffers)", 1, 100000000},
+	/* A real student's compile/run cycle takes seconds, and a test script
+	 * running 100 cases at once fits in the burst; a `while true; do
+	 * ./a.out; done` loop (about 1,400 runs/s on one core) does not. */
+	{"student-rate", "STUDENT_RATE_LIMIT", OPT_UINT, "20", CFG(student_rate),
+	 "events per second one student may send after the burst; the excess is counted "
+	 "(jcw_ratelimited_events_total) and logged per student (0 disables)", 0, 1000000},
+	{"student-burst", "STUDENT_RATE_BURST", OPT_UINT, "200", CFG(student_burst),
+	 "events one student may send at once before --student-rate applies", 1, 100000000},
 	{"retry-base", "API_RETRY_BASE", OPT_SECONDS, "0.5", CFG(retry_base),
 	 "first retry delay bound; doubles per failed attempt (full jitter)", 0, 0},
 	{"retry-max", "API_RETRY_MAX", OPT_SECONDS, "30", CFG(retry_max),
@@ -42,6 +50,20 @@ const struct opt_def config_opts[] = {
 	 "forget an exec whose exit has not arrived after this long, seconds", 0, 0},
 	{"join-max", "JOIN_MAX_ENTRIES", OPT_UINT, "65536", CFG(join_max),
 	 "most execs waiting for their exit", 1, 100000000},
+	{"snapshots", "SNAPSHOTS_ENABLED", OPT_BOOL, "true", CFG(snapshots),
+	 "store and register snapshots of saved homework source files (FileEvent frames)", 0, 0},
+	{"watch-root", "WATCH_ROOT", OPT_STR, "/watcher/codes", CFG(watch_root),
+	 "read-only view of the workspace volume: {course}-{section}-{id}/hwN/... below it", 0, 0},
+	{"container-root", "CONTAINER_ROOT", OPT_STR, "/home/coder/project", CFG(container_root),
+	 "the workspace's path inside a student's container (absolute)", 0, 0},
+	{"snapshot-base", "SNAPSHOT_BASE", OPT_STR, "/watcher/snapshots", CFG(snapshot_base),
+	 "where snapshot files are written (must exist; API.md's layout below it)", 0, 0},
+	{"max-file-size", "MAX_CAPTURABLE_FILE_SIZE", OPT_BYTES, "64k", CFG(max_file_size),
+	 "larger saved files are skipped (counted as too_large)", 0, 64u << 20},
+	{"debounce-window", "DEBOUNCE_WINDOW", OPT_SECONDS, "0.6", CFG(debounce_window),
+	 "a saved file is snapshotted after this long without another save, seconds", 0, 0},
+	{"debounce-max-wait", "DEBOUNCE_MAX_WAIT", OPT_SECONDS, "3", CFG(debounce_max_wait),
+	 "... or at the latest this long after the first save of a burst, seconds", 0, 0},
 	{"metrics-port", "METRICS_PORT", OPT_UINT, "3000", CFG(metrics_port),
 	 "port of /metrics, /healthz and /readyz (0 disables)", 0, 65535},
 	{"metrics-addr", "METRICS_ADDR", OPT_STR, "0.0.0.0", CFG(metrics_addr),
@@ -149,6 +171,11 @@ static int config_validate(struct fwd_config *cfg, char *err, size_t errlen)
 	}
 	if (!cfg->socket_path[0]) {
 		snprintf(err, errlen, "SOCKET_PATH / --socket: must not be empty");
+		return -1;
+	}
+	if (cfg->container_root[0] != '/') {
+		snprintf(err, errlen, "CONTAINER_ROOT / --container-root: '%s' is not an absolute path",
+			 cfg->container_root);
 		return -1;
 	}
 	if (cfg->follow && !cfg->replay) {

@@ -27,6 +27,8 @@ struct fwd_config {
 	char *rules_file;
 	uint64_t max_inflight;
 	uint64_t queue_max;
+	uint64_t student_rate;    /* events/s per student; 0: no limit */
+	uint64_t student_burst;
 	double retry_base;
 	double retry_max;
 	double join_ttl;
@@ -36,6 +38,14 @@ struct fwd_config {
 	char *replay;
 	bool follow;
 	bool print;
+	/* Snapshots (FileEvent frames). */
+	bool snapshots;
+	char *watch_root;
+	char *container_root;
+	char *snapshot_base;
+	uint64_t max_file_size;
+	double debounce_window;
+	double debounce_max_wait;
 
 	/* Derived by config_load from the strings above. */
 	uid_t uids[CONFIG_MAX_UIDS];
