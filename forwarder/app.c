@@ -15,6 +15,8 @@
 #include "json.h"
 #include "log.h"
 #include "pipeline.h"
+#include "snapshots.h"
+#include "ratelimit.h"
 #include "strbuf.h"
 
 struct app {
@@ -33,7 +35,13 @@ struct app {
 	bool dl_stopping;    /* deliver_shutdown() called */
 	int status;
 	struct log_ratelimit rl_lost, rl_drop;
+	struct snapshots *snap;   /* NULL: SNAPSHOTS_ENABLED=false */
+	struct ratelimit *student_rl;   /* per-student flood limit */
+	ev_timer student_rl_timer;      /* its per-student summary */
 };
+
+/* How often the students over their rate limit are logged. */
+#define APP_STUDENT_RL_REPORT_S 60.
 
 static uint64_t mono_ns(void)
 {
@@ -75,11 +83,48 @@ static int app_print(struct app *a, const struct api_request *req)
 	return rc;
 }
 
+/* One log line per student over the limit since the last report. */
+static void app_student_rl_log(void *arg, const char *key, uint64_t n, uint64_t total)
+{
+	const struct app *a = arg;
+	struct strbuf f = STRBUF_INIT;
+
+	strbuf_puts(&f, "\"student\":");
+	if (key)
+		json_put_cstr(&f, key);
+	else
+		strbuf_puts(&f, "null");
+	strbuf_printf(&f, ",\"ratelimited\":%llu,\"ratelimited_total\":%llu",
+		      (unsigned long long)n, (unsigned long long)total);
+	LOG_AT(LOG_LVL_WARN, strbuf_ok(&f) ? f.buf : NULL,
+	       "student %s: %llu event(s) over the limit of %llu/s (burst %llu) not sent "
+	       "since the last report, %llu in all",
+	       key ? key : "(several, evicted from the limiter's table)", (unsigned long long)n,
+	       (unsigned long long)a->cfg->student_rate, (unsigned long long)a->cfg->student_burst,
+	       (unsigned long long)total);
+	strbuf_free(&f);
+}
+
+static void student_rl_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct app *a = w->data;
+
+	(void)loop;
+	(void)revents;
+	ratelimit_report(a->student_rl, app_student_rl_log, a);
+}
+
 static void app_emit(struct app *a, struct api_request *req)
 {
 	uint64_t sup = 0;
 	int rc;
 
+	/* On the event's own time, so a replay limits as the live run did. */
+	if (!ratelimit_allow(a->student_rl, req->student_key, req->event_time_unix_ns)) {
+		metric_inc(a->am.ratelimited);
+		api_request_free(req);
+		return;
+	}
 	if (a->cfg->print) {
 		if (app_print(a, req))
 			app_shutdown(a, "stdout is gone");
@@ -95,6 +140,12 @@ static void app_emit(struct app *a, struct api_request *req)
 			 rc == -ENOBUFS ? "delivery queue full" : strerror(-rc),
 			 (unsigned long long)sup);
 	api_request_free(req);
+}
+
+/* Snapshot registrations take the same way as the logs. */
+static void app_snapshot_submit(void *arg, struct api_request *req)
+{
+	app_emit(arg, req);
 }
 
 static void app_exit(struct app *a, const char *boot_id, Jcw__Frame *f)
@@ -159,9 +210,12 @@ static void on_frame(void *arg, const char *boot_id, Jcw__Frame *f)
 		metric_set(a->am.coll_queue_frames, (double)f->heartbeat->queue_frames);
 		metric_set(a->am.coll_queue_bytes, (double)f->heartbeat->queue_bytes);
 		break;
+	case JCW__FRAME__BODY_FILE:
+		if (a->snap)
+			snapshots_on_file_event(a->snap, boot_id, f->seq, f->file);
+		break;
 	default:
-		/* Hello is handled by input; file events feed snapshots, which
-		 * this forwarder does not do yet (counted by type). */
+		/* Hello is handled by input. */
 		break;
 	}
 	jcw__frame__free_unpacked(f, NULL);
@@ -229,6 +283,8 @@ static void on_replay_done(void *arg, int status)
 	LOG_INFO("%s: waiting for delivery to finish (SIGTERM stops after SHUTDOWN_GRACE)",
 		 status ? "capture could not be read to its end" : "end of capture");
 	input_stop(a->in);
+	if (a->snap)
+		snapshots_flush(a->snap);
 	ev_timer_stop(a->loop, &a->join_timer);
 	ev_timer_init(&a->drain_timer, drain_timer_cb, 0., 0.05);
 	a->drain_timer.data = a;
@@ -305,6 +361,19 @@ int app_new(struct ev_loop *loop, const struct fwd_config *cfg, struct app **out
 			 (unsigned long long)cfg->join_max, strerror(-rc));
 		goto fail;
 	}
+	{
+		struct ratelimit_config rc_cfg = {
+			.rate = cfg->student_rate,
+			.burst = cfg->student_burst,
+			.max_students = RATELIMIT_STUDENTS_DEFAULT,
+		};
+
+		rc = ratelimit_new(&rc_cfg, &a->student_rl);
+		if (rc) {
+			snprintf(err, errlen, "student rate limiter: %s", strerror(-rc));
+			goto fail;
+		}
+	}
 	if (!cfg->print) {
 		struct deliver_config dc = {
 			.api_server = cfg->api_server,
@@ -320,6 +389,25 @@ int app_new(struct ev_loop *loop, const struct fwd_config *cfg, struct app **out
 		rc = deliver_new(loop, &dc, &a->dl, err, errlen);
 		if (rc)
 			goto fail;
+	}
+	if (cfg->snapshots) {
+		struct snapshots_config sc = {
+			.watch_root = cfg->watch_root,
+			.container_root = cfg->container_root,
+			.snapshot_base = cfg->snapshot_base,
+			.max_file_size = (size_t)cfg->max_file_size,
+			.window_s = cfg->debounce_window,
+			.max_wait_s = cfg->debounce_max_wait,
+		};
+
+		rc = snapshots_new(loop, &sc, app_snapshot_submit, a, &a->snap, err, errlen);
+		if (rc)
+			goto fail;
+		rc = snapshots_add_metrics(a->snap, a->am.reg);
+		if (rc) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
 	}
 	memset(&ic, 0, sizeof(ic));
 	ic.socket_path = cfg->socket_path;
@@ -368,6 +456,11 @@ int app_start(struct app *a, char *err, size_t errlen)
 	ev_timer_init(&a->join_timer, join_timer_cb, period, period);
 	a->join_timer.data = a;
 	ev_timer_start(a->loop, &a->join_timer);
+	ev_timer_init(&a->student_rl_timer, student_rl_timer_cb, APP_STUDENT_RL_REPORT_S,
+		      APP_STUDENT_RL_REPORT_S);
+	a->student_rl_timer.data = a;
+	if (cfg->student_rate)
+		ev_timer_start(a->loop, &a->student_rl_timer);
 	if (cfg->replay)
 		rc = input_replay(a->in, cfg->replay, cfg->follow, err, errlen);
 	else
@@ -402,6 +495,9 @@ void app_shutdown(struct app *a, const char *why)
 		a->stopping = true;
 		input_stop(a->in);
 		ev_timer_stop(a->loop, &a->join_timer);
+		/* Files waiting in the debounce are taken before delivery stops. */
+		if (a->snap)
+			snapshots_flush(a->snap);
 	}
 	if (join_size(a->join))
 		LOG_INFO("%zu exec(s) still waiting for an exit", join_size(a->join));
@@ -431,6 +527,11 @@ void app_free(struct app *a)
 		httpd_free(a->http);
 	ev_timer_stop(a->loop, &a->join_timer);
 	ev_timer_stop(a->loop, &a->drain_timer);
+	if (a->student_rl) {
+		ev_timer_stop(a->loop, &a->student_rl_timer);
+		ratelimit_report(a->student_rl, app_student_rl_log, a);   /* the last interval */
+		ratelimit_free(a->student_rl);
+	}
 	input_free(a->in);
 	if (a->dl)
 		deliver_free(a->dl);
@@ -438,6 +539,7 @@ void app_free(struct app *a)
 		join_free(a->join);
 	if (a->pipe)
 		pipeline_free(a->pipe);
+	snapshots_free(a->snap);
 	app_metrics_free(&a->am);
 	free(a);
 }

@@ -144,6 +144,9 @@ int app_metrics_init(struct app_metrics *am)
 		am->proc_type[i] = metrics_get(f, proc_type_name(i));
 	am->print_errors = ONE(METRIC_COUNTER, "jcw_print_errors_total",
 			       "Events that could not be written to stdout (--print).");
+	am->ratelimited = ONE(METRIC_COUNTER, "jcw_ratelimited_events_total",
+			      "Events not sent because their student was over --student-rate "
+			      "(logged per student every minute).");
 	am->join_entries = ONE(METRIC_GAUGE, "jcw_join_entries", "Execs waiting for their exit.");
 	am->join_expired = ONE(METRIC_COUNTER, "jcw_join_expired_total",
 			       "Execs forgotten because no exit came within JOIN_TTL.");

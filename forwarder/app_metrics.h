@@ -26,6 +26,7 @@ struct app_metrics {
 	struct metric_series *last_heartbeat;
 	struct metric_series *coll_queue_frames, *coll_queue_bytes;
 	struct metric_series *print_errors;
+	struct metric_series *ratelimited;
 
 	/* Copied from their owners at scrape time (each may be NULL). */
 	const struct input *in;
