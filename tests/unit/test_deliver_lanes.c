@@ -130,3 +130,49 @@ Test(deliver_lanes, many_students_grow_the_table)
 		cr_assert_eq(seen_second[i], 1);
 	cr_assert_eq(L.nlanes, 0);
 }
+
+/* Fairness under a flood: two students each with 10,000 queued requests (a
+ * `while true; do ./a.out; done` loop) hold at most one request each in
+ * flight whatever the delivery window, and a third student's single request,
+ * queued in the middle of the flood, goes out within one round: after at
+ * most one request of each flooder. */
+Test(deliver_lanes, a_flood_delays_another_student_by_one_round_at_most)
+{
+	enum { FLOOD = 10000, WINDOW = 8 };
+	static struct item items[2 * FLOOD + 1];
+	struct deliver_lanes_item *inflight[WINDOW];
+	int takes = 0, single_at = -1, single_pushed_at = -1;
+
+	for (int i = 0; i < 2 * FLOOD; i++) {
+		items[i].id = i;
+		cr_assert_eq(deliver_lanes_push(&L, i % 2 ? "os-1/2" : "os-1/1", &items[i].it), 0);
+	}
+	items[2 * FLOOD].id = 2 * FLOOD;
+	while (single_at < 0) {
+		int n = 0, a = 0, b = 0;
+
+		/* fill the window, then finish everything taken (one round) */
+		while (n < WINDOW && (inflight[n] = deliver_lanes_take(&L)) != NULL) {
+			int id = ((struct item *)inflight[n])->id;
+
+			takes++;
+			if (id == 2 * FLOOD)
+				single_at = takes;
+			else if (id % 2)
+				b++;
+			else
+				a++;
+			n++;
+		}
+		cr_assert(a <= 1 && b <= 1, "a flooder had %d + %d requests in flight", a, b);
+		for (int i = 0; i < n; i++)
+			deliver_lanes_done(&L, inflight[i]);
+		if (takes >= FLOOD && single_pushed_at < 0) {
+			single_pushed_at = takes;
+			cr_assert_eq(deliver_lanes_push(&L, "os-1/3", &items[2 * FLOOD].it), 0);
+		}
+	}
+	/* queued behind at most one request of each of the two flooders */
+	cr_assert_leq(single_at - single_pushed_at, 3, "pushed after %d takes, taken as %d",
+		      single_pushed_at, single_at);
+}
