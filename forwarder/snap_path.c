@@ -92,6 +92,7 @@ const char *snap_path_result_name(enum snap_path_result r)
 	case SNAP_PATH_INVALID:      return "invalid_path";
 	case SNAP_PATH_OUTSIDE_ROOT: return "outside_workspace";
 	case SNAP_PATH_OUTSIDE_HW:   return "outside_hw";
+	case SNAP_PATH_RESULT_COUNT: break;
 	}
 	return "unknown";
 }

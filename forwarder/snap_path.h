@@ -27,6 +27,7 @@ enum snap_path_result {
 	SNAP_PATH_INVALID,        /* empty, relative, truncated, NUL byte, too long */
 	SNAP_PATH_OUTSIDE_ROOT,   /* not below the container root */
 	SNAP_PATH_OUTSIDE_HW,     /* below the root, but not in a file of hw0..hw20 */
+	SNAP_PATH_RESULT_COUNT
 };
 
 struct snap_path {
