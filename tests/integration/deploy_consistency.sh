@@ -53,6 +53,10 @@ OMITTED = {
         "JOIN_TTL": "tuning",
         "JOIN_MAX_ENTRIES": "tuning",
         "MAX_FRAME_BYTES": "the collector's frames are far below the default bound",
+        "SNAPSHOTS_ENABLED": "on by default; snapshots are half of what the watcher is for",
+        "MAX_CAPTURABLE_FILE_SIZE": "the seeds' 64 KiB is the default",
+        "DEBOUNCE_WINDOW": "the seeds' 0.6 s is the default",
+        "DEBOUNCE_MAX_WAIT": "the seeds' 3 s is the default",
     },
 }
 
