@@ -86,8 +86,9 @@ def apt_pkgs(stage):
 build = apt_pkgs("build")
 deb = open(os.path.join(tmp, "deb_pkgs")).read().split()
 # What the Makefile needs to build the two daemons: its -dev packages and
-# tools; test-only ones (criterion) and the test tooling are not.
-test_only = {"libcriterion-dev"}
+# tools; test-only ones (criterion, the libFuzzer runtime) and the test
+# tooling are not.
+test_only = {"libcriterion-dev", "libclang-rt-14-dev"}   # unit tests, fuzzing
 needed = {p for p in deb if (p.endswith("-dev") or p in ("clang", "llvm", "bpftool", "protobuf-c-compiler", "pkg-config")) and p not in test_only}
 check(needed <= build, f"build stage lacks {sorted(needed - build)} (in the Makefile's DEB_PKGS)")
 blines = " ".join(stages.get("build", {}).get("lines", []))
