@@ -14,23 +14,28 @@
 #include "compat.bpf.h"
 #include "records.h"
 
-/* Set by the loader between open and load. */
-const volatile char host_prefix[JCW_PREFIX_MAX] = "jcode-";
-const volatile __u32 host_prefix_len = 6;
+/* Set by the loader between open and load. The prefix is compared as
+ * little-endian 8-byte words under a mask (JCW_PREFIX_MAX / 8 at most), so
+ * the usual "jcode-" is one load and one compare. */
+const volatile __u64 host_prefix_words[JCW_PREFIX_MAX / 8];
+const volatile __u64 host_prefix_masks[JCW_PREFIX_MAX / 8];
+const volatile __u32 host_prefix_nwords;
 const volatile __u32 uts_policy = JCW_UTS_INIT_USERNS;
 
-/* 1 if t's UTS nodename starts with host_prefix; *utsp gets the namespace.
- * t must be a BTF pointer (tp_btf argument, iterator task). The loop bound
- * is a frozen rodata constant, so the verifier sees a fixed trip count. */
+/* 1 if t's UTS nodename starts with the prefix; *utsp gets the namespace.
+ * t must be a BTF pointer (tp_btf argument, iterator task): these are
+ * plain loads, no helper calls. nodename is 65 bytes, so 8-byte loads at
+ * 0..24 stay inside it. The loop bound is frozen rodata: the verifier sees
+ * a constant trip count. */
 static __always_inline int task_host_match(struct task_struct *t, struct uts_namespace **utsp)
 {
 	struct uts_namespace *uts = t->nsproxy->uts_ns;
 	__u32 i;
 
-	for (i = 0; i < JCW_PREFIX_MAX; i++) {
-		if (i >= host_prefix_len)
+	for (i = 0; i < JCW_PREFIX_MAX / 8; i++) {
+		if (i >= host_prefix_nwords)
 			break;
-		if (uts->name.nodename[i] != host_prefix[i])
+		if ((*(__u64 *)&uts->name.nodename[i * 8] & host_prefix_masks[i]) != host_prefix_words[i])
 			return 0;
 	}
 	*utsp = uts;

@@ -104,6 +104,22 @@ out:
 	return ret;
 }
 
+/* The prefix as masked little-endian words, as task_host_match() reads
+ * the nodename (x86 and arm64 BPF are little-endian). */
+static void loader_prefix_words(const char *prefix, size_t plen, __u64 *words, __u64 *masks,
+				__u32 *nwords)
+{
+	size_t i;
+
+	for (i = 0; i < JCW_PREFIX_MAX / 8; i++)
+		words[i] = masks[i] = 0;
+	for (i = 0; i < plen; i++) {
+		words[i / 8] |= (__u64)(unsigned char)prefix[i] << (8 * (i % 8));
+		masks[i / 8] |= (__u64)0xff << (8 * (i % 8));
+	}
+	*nwords = (__u32)((plen + 7) / 8);
+}
+
 int loader_open(const struct loader_opts *o, struct loader **out, char *err, size_t errlen)
 {
 	struct loader *l;
@@ -137,9 +153,8 @@ int loader_open(const struct loader_opts *o, struct loader **out, char *err, siz
 		snprintf(err, errlen, "opening the BPF object: %s", strerror(-e));
 		goto cleanup;
 	}
-	memset((void *)l->skel->rodata->host_prefix, 0, sizeof(l->skel->rodata->host_prefix));
-	memcpy((void *)l->skel->rodata->host_prefix, o->host_prefix, plen);
-	l->skel->rodata->host_prefix_len = (__u32)plen;
+	loader_prefix_words(o->host_prefix, plen, l->skel->rodata->host_prefix_words,
+			    l->skel->rodata->host_prefix_masks, &l->skel->rodata->host_prefix_nwords);
 	l->skel->rodata->uts_policy = o->uts_any ? JCW_UTS_ANY : JCW_UTS_INIT_USERNS;
 	l->skel->rodata->args_max = o->args_max;
 	/* Wake the reader only when a burst fills a quarter of the ring
