@@ -23,7 +23,7 @@ void emit_free(struct emit *em)
 	frame_writer_free(&em->capw);
 }
 
-int emit_frame(struct emit *em, Jcw__Frame *f)
+int emit_frame(struct emit *em, Jcw__Frame *f, bool control)
 {
 	uint8_t *buf;
 	size_t len;
@@ -38,7 +38,9 @@ int emit_frame(struct emit *em, Jcw__Frame *f)
 		if (err)
 			em->cap_errors++;
 	}
-	if (em->to_queue)
+	if (em->to_queue && control)
+		outq_push_control(&em->q, f->seq, buf, len);
+	else if (em->to_queue)
 		outq_push(&em->q, f->seq, buf, len); /* takes buf; a refusal is counted */
 	else
 		free(buf);

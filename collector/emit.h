@@ -28,8 +28,9 @@ struct emit {
 int emit_init(struct emit *em, bool to_queue, size_t queue_max, int cap_fd);
 void emit_free(struct emit *em);
 /* Sets f->seq and sends it on. 0, or -errno when encoding failed; a full
- * queue is not an error here (it is counted). */
-int emit_frame(struct emit *em, Jcw__Frame *f);
+ * queue is not an error here (it is counted). A control frame (Lost)
+ * is queued even when the queue is full. */
+int emit_frame(struct emit *em, Jcw__Frame *f, bool control);
 /* Writes buffered capture bytes. 0 or -errno. */
 int emit_flush_capture(struct emit *em);
 

@@ -141,7 +141,7 @@ static void refresh_clock(struct collector *c)
 
 static void emit_or_log(struct collector *c, Jcw__Frame *f)
 {
-	int err = emit_frame(&c->em, f);
+	int err = emit_frame(&c->em, f, f->body_case == JCW__FRAME__BODY_LOST);
 
 	if (err)
 		LOG_ERROR("encoding a frame failed: %s", strerror(-err));

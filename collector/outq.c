@@ -38,14 +38,8 @@ static int outq_grow(struct outq *q)
 	return 0;
 }
 
-int outq_push(struct outq *q, uint64_t seq, uint8_t *data, size_t len)
+static int outq_append(struct outq *q, uint64_t seq, uint8_t *data, size_t len)
 {
-	if (len > q->max_bytes || q->bytes > q->max_bytes - len) {
-		q->dropped_frames++;
-		q->dropped_bytes += len;
-		free(data);
-		return -ENOBUFS;
-	}
 	if (q->count == q->cap && outq_grow(q)) {
 		free(data);
 		return -ENOMEM;
@@ -54,6 +48,22 @@ int outq_push(struct outq *q, uint64_t seq, uint8_t *data, size_t len)
 	q->count++;
 	q->bytes += len;
 	return 0;
+}
+
+int outq_push(struct outq *q, uint64_t seq, uint8_t *data, size_t len)
+{
+	if (len > q->max_bytes || q->bytes > q->max_bytes - len) {
+		q->dropped_frames++;
+		q->dropped_bytes += len;
+		free(data);
+		return -ENOBUFS;
+	}
+	return outq_append(q, seq, data, len);
+}
+
+int outq_push_control(struct outq *q, uint64_t seq, uint8_t *data, size_t len)
+{
+	return outq_append(q, seq, data, len);
 }
 
 int outq_iov(const struct outq *q, struct iovec *iov, int max)

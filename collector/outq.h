@@ -44,6 +44,9 @@ void outq_free(struct outq *q);
 /* Takes ownership of data (malloc'ed) in every case. 0, or -ENOBUFS when it
  * would exceed max_bytes (data freed, counted in dropped_*), -ENOMEM. */
 int outq_push(struct outq *q, uint64_t seq, uint8_t *data, size_t len);
+/* The same without the bound: for the small in-band reports of what was
+ * dropped (Lost), which must not be dropped by the same full queue. */
+int outq_push_control(struct outq *q, uint64_t seq, uint8_t *data, size_t len);
 /* Fills up to max iovecs with the unsent bytes, in order. Returns the count. */
 int outq_iov(const struct outq *q, struct iovec *iov, int max);
 /* n bytes of what outq_iov() described were written. */

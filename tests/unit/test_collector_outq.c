@@ -119,3 +119,19 @@ Test(outq, grows_and_wraps)
 	cr_assert_eq(q.bytes, q.count * 3);
 	outq_free(&q);
 }
+
+Test(outq, control_frames_pass_a_full_queue)
+{
+	struct outq q;
+
+	outq_init(&q, 10);
+	cr_assert_eq(outq_push(&q, 1, frame(10, 'a'), 10), 0);
+	cr_assert_eq(outq_push(&q, 2, frame(5, 'b'), 5), -ENOBUFS);
+	/* The report of that drop must not be dropped by the same bound. */
+	cr_assert_eq(outq_push_control(&q, 3, frame(5, 'l'), 5), 0);
+	cr_assert_eq(q.count, 2);
+	cr_assert_eq(q.dropped_frames, 1);
+	outq_sent(&q, 15);
+	cr_assert_eq(q.bytes, 0);
+	outq_free(&q);
+}
