@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -49,12 +51,25 @@ static int kernel_older_than(const char *release, int want_major, int want_minor
 	return major < want_major || (major == want_major && minor < want_minor);
 }
 
+/* CAP_BPF + CAP_PERFMON (5.8+), or CAP_SYS_ADMIN, in the effective set. */
+static int loader_has_bpf_caps(void)
+{
+	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+	uint64_t eff;
+
+	if (syscall(SYS_capget, &hdr, d) < 0)
+		return 0;
+	eff = (uint64_t)d[1].effective << 32 | d[0].effective;
+	return (eff >> 21 & 1) || ((eff >> 38 & 1) && (eff >> 39 & 1));
+}
+
 /* Says what is wrong with the machine before libbpf says it less clearly. */
 static int loader_precheck(char *err, size_t errlen)
 {
 	struct utsname u;
 
-	if (geteuid() != 0) {
+	if (geteuid() != 0 && !loader_has_bpf_caps()) {
 		snprintf(err, errlen, "not root: loading BPF programs needs root "
 			 "(or CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE)");
 		return -EPERM;

@@ -28,11 +28,12 @@ for t in gcc unshare /usr/bin/python3; do
 done
 
 tmp=$(mktemp -d /tmp/jcw-e2e.XXXXXX)
-cpid= spid=
+cpid= spid= cg=
 cleanup() {
 	[ -n "$spid" ] && kill -KILL "$spid" 2>/dev/null
 	[ -n "$cpid" ] && kill -KILL "$cpid" 2>/dev/null
 	wait 2>/dev/null
+	[ -n "$cg" ] && rmdir "$cg" 2>/dev/null
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -48,6 +49,17 @@ EOF
 cat >"$tmp/proj/hw1/script.py" <<'EOF'
 print("hello from hw1")
 EOF
+
+# A memory cgroup of 64 MiB for an OOM kill, where the machine has one.
+if grep -qw memory /sys/fs/cgroup/cgroup.controllers 2>/dev/null &&
+   mkdir "/sys/fs/cgroup/jcw-e2e-$$" 2>/dev/null; then
+	cg=/sys/fs/cgroup/jcw-e2e-$$
+	echo 64M >"$cg/memory.max" && echo 0 >"$cg/memory.swap.max" 2>/dev/null
+elif [ -d /sys/fs/cgroup/memory ] && mkdir "/sys/fs/cgroup/memory/jcw-e2e-$$" 2>/dev/null; then
+	cg=/sys/fs/cgroup/memory/jcw-e2e-$$
+	echo 64M >"$cg/memory.limit_in_bytes"
+fi
+[ -n "$cg" ] || echo "NOTE no memory cgroup here: OOM kill not exercised"
 
 # A student process that was running before the collector started.
 unshare -u sh -c "hostname $HOST && exec sleep 300" </dev/null >/dev/null 2>&1 &
@@ -89,7 +101,7 @@ timeout 60 unshare -u sh -c 'hostname other-host-1 && /bin/echo outside-marker' 
 long_args=$(for i in $(seq -w 1 60); do printf 'arg%s-%s ' "$i" "$(printf 'x%.0s' $(seq 44))"; done)
 
 timeout 120 unshare -u -m -p --fork --mount-proc env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-	HOME=/root TMPDIR=/tmp LONG_ARGS="$long_args" PROJ="$tmp/proj" HOST="$HOST" bash -c '
+	HOME=/root TMPDIR=/tmp LONG_ARGS="$long_args" PROJ="$tmp/proj" HOST="$HOST" CG="$cg" bash -c '
 	set -u
 	hostname "$HOST"
 	mount --make-rprivate /
@@ -104,6 +116,10 @@ timeout 120 unshare -u -m -p --fork --mount-proc env -i PATH=/usr/sbin:/usr/bin:
 	python3 script.py
 	/bin/true $LONG_ARGS
 	unshare -U -u --map-root-user sh -c "hostname jcode-os-1-999 && /bin/echo forged-marker"
+	if [ -n "$CG" ]; then
+		sh -c "echo \$\$ >$CG/cgroup.procs && exec python3 -c \"x = bytearray(512 << 20)\" oom-marker"
+		echo "oom exit $?"
+	fi
 	' </dev/null >"$tmp/student.log" 2>&1
 cat "$tmp/student.log"
 
@@ -118,10 +134,10 @@ cat "$tmp/collector.log"
 "$CAPDUMP" "$tmp/cap" >"$tmp/cap.jsonl" || { echo "capdump failed"; exit 1; }
 echo "FIGURE capture: $(wc -l <"$tmp/cap.jsonl") frames, $(stat -c %s "$tmp/cap") bytes"
 
-/usr/bin/python3 - "$tmp/cap.jsonl" "$HOST" "$$" "$long_args" <<'EOF'
+/usr/bin/python3 - "$tmp/cap.jsonl" "$HOST" "$$" "$long_args" "$cg" <<'EOF'
 import json, sys
 
-path, host, shell_pid, long_args = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+path, host, shell_pid, long_args, cg = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
 frames = [json.loads(l) for l in open(path)]
 fails = []
 
@@ -193,6 +209,12 @@ if seed:
     x = exit_of(seed, "seeded sleep")
     check(x.get("seeded") and x.get("signal") == 15, f"seeded exit {x}")
     check(x.get("killer_pid") == shell_pid, f"killer {x.get('killer_pid')} is this shell {shell_pid}")
+
+if cg:
+    oom = find(lambda e: "oom-marker" in e["argv"], "the OOM victim")
+    x = exit_of(oom, "the OOM victim")
+    check(x.get("oom_killed") and x.get("signal") == 9, f"OOM exit {x}")
+    check(x.get("max_rss_kb", 0) > 32 * 1024, f"OOM victim peak RSS {x.get('max_rss_kb')} KiB")
 
 for f in fails:
     print("FAIL:", f)
