@@ -152,6 +152,7 @@ SEC("tp_btf/sched_process_exec")
 int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
 	struct uts_namespace *uts;
+	struct jcw_tracked *tr;
 	struct scratch *s;
 	__u32 slot, len = 0;
 	__u8 flags = 0;
@@ -183,8 +184,11 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 		}
 	}
 	/* Re-exec of a tracked process keeps its entry (and killer/OOM state
-	 * of the group, which exec does not reset). */
-	track(s->rec.tgid, s->rec.start_boottime_ns, 0, BPF_NOEXIST);
+	 * of the group, which exec does not reset); an entry of an older
+	 * process with the same tgid (its exit was missed) is replaced. */
+	tr = bpf_map_lookup_elem(&tracked, &s->rec.tgid);
+	if (!tr || tr->start_boottime_ns != s->rec.start_boottime_ns)
+		track(s->rec.tgid, s->rec.start_boottime_ns, 0, BPF_ANY);
 	return exec_emit(s, p, len, flags);
 }
 
