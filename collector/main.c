@@ -94,6 +94,8 @@ static const struct opt_def opt_defs[] = {
 	 "debug, info, warning or error", 0, 0},
 	{"help", NULL, OPT_ACTION, NULL, 0, "show this help", 0, 0},
 	{"version", NULL, OPT_ACTION, NULL, 0, "show the version", 0, 0},
+	{"print-options-markdown", NULL, OPT_ACTION, NULL, 0,
+	 "print this table as Markdown (for the README) and exit", 0, 0},
 	OPTS_END,
 };
 #undef O
@@ -583,6 +585,8 @@ int main(int argc, char **argv)
 				   "Traces exec and exit of processes in student containers (by UTS hostname)\n"
 				   "and streams them as protobuf frames to jcw-forwarder and/or a capture file.",
 				   opt_defs);
+		else if (strcmp(action, "print-options-markdown") == 0)
+			opts_markdown(stdout, opt_defs);
 		else
 			printf("jcw-collector %s\n", JCW_VERSION);
 		opts_free(opt_defs, &c.cfg);
