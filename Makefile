@@ -58,8 +58,8 @@ GEN_CFLAGS := $(filter-out -Werror -Wextra,$(CFLAGS))
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	      -I$(GEN) -Ibpf
 
-LIBS_COLLECTOR := -lbpf -lelf -lz -lprotobuf-c
-LIBS_FORWARDER := -lprotobuf-c -lcurl -lev -lm
+LIBS_COLLECTOR := -lbpf -lelf -lz -lprotobuf-c -lseccomp
+LIBS_FORWARDER := -lprotobuf-c -lcurl -lev -lm -lseccomp
 LIBS_ALL := $(sort $(LIBS_COLLECTOR) $(LIBS_FORWARDER))
 
 # --- sources ---------------------------------------------------------------
@@ -104,7 +104,7 @@ help:
 DEB_PKGS := gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev \
 	    protobuf-c-compiler libprotobuf-c-dev libcurl4-openssl-dev \
 	    libev-dev libcriterion-dev pkg-config python3 iproute2 util-linux \
-	    procps curl
+	    procps curl libseccomp-dev
 
 # Deployment checks (tests/integration/deploy_*.sh): YAML parsing, man pages,
 # systemd-analyze and systemd-sysusers; kubectl for "kubectl kustomize"
