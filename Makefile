@@ -59,7 +59,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	      -I$(GEN) -Ibpf
 
 LIBS_COLLECTOR := -lbpf -lelf -lz -lprotobuf-c -lseccomp
-LIBS_FORWARDER := -lprotobuf-c -lcurl -lev -lm -lseccomp
+LIBS_FORWARDER := -lprotobuf-c -lcurl -lev -lsqlite3 -lm -lseccomp
 LIBS_ALL := $(sort $(LIBS_COLLECTOR) $(LIBS_FORWARDER))
 
 # --- sources ---------------------------------------------------------------
@@ -103,7 +103,7 @@ help:
 # Everything the build and the tests need, from Debian's archive.
 DEB_PKGS := gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev \
 	    protobuf-c-compiler libprotobuf-c-dev libcurl4-openssl-dev \
-	    libev-dev libcriterion-dev pkg-config python3 iproute2 util-linux \
+	    libev-dev libsqlite3-dev libcriterion-dev pkg-config python3 iproute2 util-linux \
 	    procps curl libseccomp-dev
 
 # Deployment checks (tests/integration/deploy_*.sh): YAML parsing, man pages,
