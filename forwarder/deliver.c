@@ -67,6 +67,7 @@ struct deliver {
 	void (*done)(void *arg);
 	void *done_arg;
 	struct log_ratelimit rl_retry, rl_reject, rl_local;
+	const struct deliver_job *settling;   /* during on_result */
 };
 
 static void dispatch(struct deliver *d);
@@ -85,6 +86,14 @@ const char *deliver_outcome_name(enum deliver_outcome o)
 const struct deliver_stats *deliver_stats(const struct deliver *d)
 {
 	return &d->st;
+}
+
+const char *deliver_response(const struct deliver *d, size_t *len)
+{
+	const struct deliver_job *job = d->settling;
+
+	*len = job && job->resp.buf ? job->resp.len : 0;
+	return *len ? job->resp.buf : "";
 }
 
 static void update_gauges(struct deliver *d)
@@ -149,8 +158,11 @@ static void maybe_finish(struct deliver *d)
 static void job_settle(struct deliver *d, struct deliver_job *job,
 		       enum deliver_outcome outcome, long status)
 {
-	if (d->cfg.on_result)
+	if (d->cfg.on_result) {
+		d->settling = job;
 		d->cfg.on_result(d->cfg.on_result_arg, &job->req, outcome, status);
+		d->settling = NULL;
+	}
 	deliver_lanes_done(&d->lanes, &job->item);
 	job_free(d, job);
 	maybe_finish(d);
@@ -222,6 +234,8 @@ static double job_schedule_retry(struct deliver *d, struct deliver_job *job,
 		delay = retry_after_s < d->cfg.backoff_cap_s ? retry_after_s
 							      : d->cfg.backoff_cap_s;
 	d->st.retries++;
+	if (d->cfg.on_retry)
+		d->cfg.on_retry(d->cfg.on_result_arg, &job->req, job->failures, delay);
 	job->state = JOB_BACKOFF;
 	ev_timer_set(&job->retry, delay, 0.);
 	ev_timer_start(d->loop, &job->retry);

@@ -48,6 +48,10 @@ struct deliver_config {
 	void (*on_result)(void *arg, const struct api_request *req,
 			  enum deliver_outcome outcome, long http_status);
 	void *on_result_arg;
+	/* Optional: an attempt failed and the next one waits delay_s (an
+	 * outbox records attempts). Same argument as on_result. */
+	void (*on_retry)(void *arg, const struct api_request *req, unsigned attempts,
+			 double delay_s);
 };
 
 /* Request-duration histogram buckets (seconds, upper bounds; +Inf implied):
@@ -101,6 +105,10 @@ void deliver_shutdown(struct deliver *d, double grace_s,
 		      void (*done)(void *arg), void *arg);
 
 const struct deliver_stats *deliver_stats(const struct deliver *d);
+
+/* Inside on_result: the first bytes of the answer that settled the request
+ * (what a dead-letter store keeps with a rejected one); "" elsewhere. */
+const char *deliver_response(const struct deliver *d, size_t *len);
 
 /* Aborts whatever is still running (abandoned) and frees everything. */
 void deliver_free(struct deliver *d);
