@@ -36,6 +36,10 @@ struct stream {
 	char *boot_id;
 	struct boot *boot;   /* cache: valid while boot->id equals boot_id */
 	uint64_t hello_seq;
+	bool acks;           /* the peer keeps frames until acknowledged */
+	struct frame_writer wr;  /* Acks not yet written */
+	ev_io wio;
+	uint64_t ack_later;  /* Ack held back while wr is not empty */
 	char name[96];       /* for logs */
 };
 
@@ -94,6 +98,7 @@ static double now_unix(void)
 }
 
 static void pause_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
+static void conn_write_cb(struct ev_loop *loop, ev_io *w, int revents);
 
 static enum input_frame_type frame_type(const Jcw__Frame *f)
 {
@@ -179,12 +184,15 @@ static struct stream *stream_new(struct input *in, int fd, bool is_replay)
 	s->fd = fd;
 	s->is_replay = is_replay;
 	frame_reader_init(&s->rd, in->cfg.max_frame, is_replay);
+	frame_writer_init(&s->wr);
 	return s;
 }
 
 static void stream_free(struct stream *s)
 {
 	ev_io_stop(s->in->loop, &s->io);
+	ev_io_stop(s->in->loop, &s->wio);
+	frame_writer_free(&s->wr);
 	if (s->fd >= 0)
 		close(s->fd);
 	frame_reader_free(&s->rd);
@@ -228,9 +236,10 @@ static int stream_hello(struct stream *s, const Jcw__Frame *f)
 	bool created;
 	struct boot *b;
 
-	if (h->format_version != JCW__FORMAT_VERSION__FORMAT_VERSION_CURRENT) {
-		snprintf(detail, sizeof(detail), "Hello has format_version %u, this forwarder speaks %u",
-			 h->format_version, (unsigned)JCW__FORMAT_VERSION__FORMAT_VERSION_CURRENT);
+	if (h->format_version != JCW__FORMAT_VERSION__FORMAT_VERSION_CURRENT &&
+	    h->format_version != JCW__FORMAT_VERSION__FORMAT_VERSION_ACKED) {
+		snprintf(detail, sizeof(detail), "Hello has format_version %u, this forwarder speaks "
+			 "1 and 2", h->format_version);
 		stream_error(s, INPUT_ERR_VERSION, detail);
 		return -1;
 	}
@@ -246,8 +255,12 @@ static int stream_hello(struct stream *s, const Jcw__Frame *f)
 		return -1;
 	}
 	s->boot = b;
+	if (!s->is_replay && h->format_version == JCW__FORMAT_VERSION__FORMAT_VERSION_ACKED)
+		s->acks = true;
 	if (created && h->first_seq > 0)
 		b->last_seq = h->first_seq - 1;
+	else if (!created && h->first_seq > 0 && h->first_seq <= b->last_seq)
+		in->st.resends++;   /* a reconnect that resends what was already seen */
 	/* A Hello that takes the next number is part of the sequence. */
 	if (f->seq && f->seq == b->last_seq + 1)
 		b->last_seq = f->seq;
@@ -506,6 +519,8 @@ int input_adopt(struct input *in, int fd)
 	in->st.active = in->nconns;
 	ev_io_init(&s->io, conn_read_cb, fd, EV_READ);
 	s->io.data = s;
+	ev_io_init(&s->wio, conn_write_cb, fd, EV_WRITE);
+	s->wio.data = s;
 	if (!in->paused)
 		ev_io_start(in->loop, &s->io);
 	LOG_INFO("collector connected (%s)", s->name);
@@ -769,6 +784,88 @@ int input_replay(struct input *in, const char *path, bool follow, char *err, siz
 	if (!in->paused)
 		ev_idle_start(in->loop, &in->replay_idle);
 	LOG_INFO("replaying %s%s", path, follow ? " (following)" : "");
+	return 0;
+}
+
+/* --- acknowledgements ---------------------------------------------------- */
+
+static int stream_put_ack(struct stream *s, uint64_t seq)
+{
+	Jcw__Frame f = JCW__FRAME__INIT;
+	Jcw__Ack a = JCW__ACK__INIT;
+
+	a.boot_id = s->boot_id;
+	a.seq = seq;
+	f.body_case = JCW__FRAME__BODY_ACK;
+	f.ack = &a;
+	return frame_writer_put_frame(&s->wr, &f);
+}
+
+static void stream_write_acks(struct stream *s)
+{
+	struct input *in = s->in;
+	uint64_t sup = 0;
+	int rc;
+
+	for (;;) {
+		rc = frame_writer_flush(&s->wr, s->fd);
+		if (rc == -EAGAIN) {
+			ev_io_start(in->loop, &s->wio);
+			return;
+		}
+		ev_io_stop(in->loop, &s->wio);
+		if (rc < 0) {
+			/* The peer is gone; reading will notice and close. */
+			s->acks = false;
+			if (log_ratelimit_allow(&in->rl_error, 20, &sup))
+				LOG_WARN("%s: writing an Ack: %s", s->name, strerror(-rc));
+			return;
+		}
+		if (!s->ack_later || stream_put_ack(s, s->ack_later))
+			return;
+		s->ack_later = 0;
+	}
+}
+
+static void conn_write_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	stream_write_acks(w->data);
+}
+
+int input_ack(struct input *in, const char *boot_id, uint64_t seq)
+{
+	struct stream *s;
+	int n = 0;
+
+	for (s = in->conns; s; s = s->next) {
+		if (!s->acks || !s->boot_id || strcmp(s->boot_id, boot_id) != 0)
+			continue;
+		/* Acks are cumulative: behind a slow reader only the last counts. */
+		if (frame_writer_pending(&s->wr) || stream_put_ack(s, seq)) {
+			s->ack_later = seq;
+		} else {
+			stream_write_acks(s);
+		}
+		n++;
+	}
+	if (n) {
+		in->st.acks_sent++;
+		in->st.acked_seq = seq;
+	}
+	return n;
+}
+
+int input_set_boot(struct input *in, const char *boot_id, uint64_t last_seq)
+{
+	bool created;
+	struct boot *b = boot_find(in, boot_id, &created);
+
+	if (!b)
+		return -ENOMEM;
+	if (last_seq > b->last_seq)
+		b->last_seq = last_seq;
 	return 0;
 }
 

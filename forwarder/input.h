@@ -13,6 +13,11 @@
  *   when that is 0 or the Hello is the first frame of the boot); a Hello
  *   that takes a number of its own inside a resend is not a gap.
  *
+ * A socket peer whose Hello has format_version 2 keeps its frames until
+ * acknowledged: input_ack() writes Ack frames back to it (non-blocking; a
+ * peer that does not read gets only the latest Ack once it does). Version
+ * 1 peers (and captures) get no Acks.
+ *
  * Frames that pass are handed to on_frame (Hello included, so the caller
  * sees boot changes). Before each frame input asks can_take(); when it says
  * no (delivery queue full), reading pauses and is retried shortly, so a
@@ -57,6 +62,9 @@ struct input_stats {
 	uint64_t active;                      /* gauge: open connections */
 	uint64_t seq_gaps;                    /* frames missing */
 	uint64_t seq_duplicates;              /* frames skipped as already seen */
+	uint64_t resends;                     /* Hellos resending frames already seen */
+	uint64_t acks_sent;                   /* Ack frames queued to collectors */
+	uint64_t acked_seq;                   /* seq of the last Ack queued */
 	uint64_t bytes;                       /* bytes read */
 	double last_frame_unix;               /* wall clock of the last frame */
 };
@@ -97,6 +105,13 @@ int input_adopt(struct input *in, int fd);
 void input_stop(struct input *in);
 /* Listening, or replaying: frames can arrive. */
 bool input_ready(const struct input *in);
+/* Acknowledges every frame up to seq of boot_id to the connections of that
+ * boot that asked for Acks (format_version 2). Returns how many got it. */
+int input_ack(struct input *in, const char *boot_id, uint64_t seq);
+/* Before input starts: frames of boot_id up to last_seq were processed by
+ * an earlier run (they are duplicates if a collector resends them). 0 or
+ * -ENOMEM. */
+int input_set_boot(struct input *in, const char *boot_id, uint64_t last_seq);
 /* Resumes paused reading now (call when can_take turns true again). */
 void input_kick(struct input *in);
 const struct input_stats *input_stats(const struct input *in);

@@ -178,7 +178,7 @@ Test(input, unsupported_version_and_missing_boot)
 	struct input *in = make_input(loop, &r, getuid(), 0, NULL);
 	int fd1 = connect_pair(in, 0), fd2 = connect_pair(in, 0);
 
-	put_hello(fd1, 1, 2, "boot-a", 1);
+	put_hello(fd1, 1, 3, "boot-a", 1);
 	put_hello(fd2, 1, 1, "", 1);
 	spin(loop);
 	cr_assert_eq(r.n, 0);
@@ -187,6 +187,88 @@ Test(input, unsupported_version_and_missing_boot)
 	cr_assert_eq(input_stats(in)->active, 0);
 	close(fd1);
 	close(fd2);
+	input_free(in);
+	ev_loop_destroy(loop);
+}
+
+/* Reads one Ack frame from fd (non-blocking after a spin): 1 with its
+ * fields, 0 when nothing is there. */
+static int get_ack(int fd, char *boot, size_t blen, uint64_t *seq)
+{
+	struct frame_reader rd;
+	const uint8_t *data;
+	Jcw__Frame *f;
+	size_t len;
+	int rc = 0;
+
+	frame_reader_init(&rd, 4096, false);
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	while (frame_reader_fill(&rd, fd) > 0)
+		;
+	/* Several Acks may be queued: the last one counts. */
+	while (frame_reader_next(&rd, &data, &len) == 1) {
+		f = frame_decode(data, len);
+		cr_assert_not_null(f);
+		cr_assert_eq(f->body_case, JCW__FRAME__BODY_ACK);
+		snprintf(boot, blen, "%s", f->ack->boot_id);
+		*seq = f->ack->seq;
+		jcw__frame__free_unpacked(f, NULL);
+		rc = 1;
+	}
+	frame_reader_free(&rd);
+	return rc;
+}
+
+Test(input, acks_go_to_version_2_peers_of_that_boot_only)
+{
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	struct rec r = {0};
+	struct input *in = make_input(loop, &r, getuid(), 0, NULL);
+	int v2 = connect_pair(in, 0), v1 = connect_pair(in, 0), other = connect_pair(in, 0);
+	char boot[64];
+	uint64_t seq = 0;
+
+	put_hello(v2, 1, 2, "boot-a", 1);
+	put_exec(v2, 2, 10);
+	put_hello(v1, 1, 1, "boot-a", 1);
+	put_hello(other, 1, 2, "boot-b", 1);
+	spin(loop);
+	cr_assert_eq(input_ack(in, "boot-a", 2), 1);
+	spin(loop);
+	cr_assert_eq(get_ack(v2, boot, sizeof(boot), &seq), 1);
+	cr_assert_str_eq(boot, "boot-a");
+	cr_assert_eq(seq, 2);
+	cr_assert_eq(get_ack(v1, boot, sizeof(boot), &seq), 0);
+	cr_assert_eq(get_ack(other, boot, sizeof(boot), &seq), 0);
+	cr_assert_eq(input_stats(in)->acks_sent, 1);
+	cr_assert_eq(input_stats(in)->acked_seq, 2);
+	close(v2);
+	close(v1);
+	close(other);
+	input_free(in);
+	ev_loop_destroy(loop);
+}
+
+Test(input, a_restored_boot_drops_resent_frames)
+{
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	struct rec r = {0};
+	struct input *in = make_input(loop, &r, getuid(), 0, NULL);
+	int fd = connect_pair(in, 0);
+
+	/* An earlier run processed boot-a up to 3; the collector resends from 2. */
+	cr_assert_eq(input_set_boot(in, "boot-a", 3), 0);
+	put_hello(fd, 0, 2, "boot-a", 2);
+	put_exec(fd, 2, 10);
+	put_exec(fd, 3, 11);
+	put_exec(fd, 4, 12);
+	spin(loop);
+	cr_assert_eq(r.n, 2);   /* the Hello and seq 4 */
+	cr_assert_eq(r.seq[1], 4);
+	cr_assert_eq(input_stats(in)->seq_duplicates, 2);
+	cr_assert_eq(input_stats(in)->seq_gaps, 0);
+	cr_assert_eq(input_stats(in)->resends, 1);
+	close(fd);
 	input_free(in);
 	ev_loop_destroy(loop);
 }
