@@ -23,6 +23,8 @@ order (the first that applies decides the answer):
   --commit-then-drop N   record as committed, then close without answering
   --fail-first N         answer --fail-status (default 503), with
                          Retry-After: --retry-after if given
+  --fail-for S           the same for every request in the first S seconds
+                         after the server started (an outage of S seconds)
   --reject-marker STR    a body containing STR gets --reject-status (default
                          422) and a pydantic-like error document
   --delay S              wait S seconds before answering (the first
@@ -57,6 +59,7 @@ class Faults:
         self.fail = args.fail_first
         self.delay_left = args.delay_first
         self.args = args
+        self.started = time.monotonic()
 
     def decide(self, body):
         """Returns (seq, action, delay) with action one of
@@ -80,6 +83,8 @@ class Faults:
                 return seq, "commit-drop", delay
             if self.fail > 0:
                 self.fail -= 1
+                return seq, "fail", delay
+            if time.monotonic() - self.started < a.fail_for:
                 return seq, "fail", delay
         if a.reject_marker is not None and a.reject_marker.encode() in body:
             return seq, "reject", delay
@@ -228,6 +233,7 @@ def main():
     p.add_argument("--port-file", help="write the bound port here (atomically)")
     p.add_argument("--log", required=True, help="JSON line per request")
     p.add_argument("--fail-first", type=int, default=0)
+    p.add_argument("--fail-for", type=float, default=0.0)
     p.add_argument("--fail-status", type=int, default=503)
     p.add_argument("--retry-after", help="Retry-After value sent with --fail-status")
     p.add_argument("--drop-first", type=int, default=0)
