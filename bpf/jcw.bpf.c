@@ -7,6 +7,7 @@
  *   tp_btf/signal_generate     remember who sent a fatal signal to a tracked group
  *   raw_tp/mark_victim         remember that the OOM killer chose a tracked group
  *   iter/task                  at start: seed the tracked set from running processes
+ *   tp/syscalls/...            file close-after-write, rename, unlink (file.bpf.h)
  *
  * Records go out without waking the reader (BPF_RB_NO_WAKEUP); the collector
  * drains the ring on a short timer. A waking submit costs ~24 us here against
@@ -369,3 +370,6 @@ int handle_oom(struct bpf_raw_tracepoint_args *ctx)
 		tr->flags |= JCW_EXIT_OOM;
 	return 0;
 }
+
+/* File events: they share events, scratch and counters defined above. */
+#include "file.bpf.h"

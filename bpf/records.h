@@ -55,6 +55,7 @@
 enum jcw_rec_type {
 	JCW_REC_EXEC = 1,
 	JCW_REC_EXIT = 2,
+	JCW_REC_FILE = 3,
 };
 
 /* jcw_exec.flags */
@@ -130,6 +131,49 @@ struct jcw_exit {
 	__u32 killer_sig;
 	__u32 flags;               /* JCW_EXIT_* */
 	char killer_comm[JCW_COMM_LEN];
+};
+
+/* File events (mirror jcw.FileEventKind). */
+enum jcw_file_kind {
+	JCW_FILE_CLOSE_WRITE = 1,      /* a regular file open for writing is being closed */
+	JCW_FILE_RENAME = 2,           /* old -> path, after the rename succeeded */
+	JCW_FILE_UNLINK = 3,           /* after the unlink succeeded */
+};
+
+/* Kernel-side extension filter of file events: at most JCW_EXT_MAX
+ * suffixes (".c", ".ipynb") of at most 8 bytes each. */
+#define JCW_EXT_MAX 8
+
+/* jcw_file.flags */
+#define JCW_FILE_PATH_TRUNC (1u << 0)  /* path hit a walk bound or was unreadable */
+#define JCW_FILE_OLD_TRUNC (1u << 1)   /* the same for old */
+
+/* A file event. Variable length, like jcw_exec; the data that follows is
+ *   path_arg[path_arg_len] old_arg[old_arg_len] path[path_len] old[old_len]
+ * A close resolves the file itself: path = its components (leaf first, as
+ * in exec records), no args. A rename or unlink has the path arguments as
+ * the process passed them (NUL-terminated, maybe relative), and, for a
+ * relative one, the components of the directory it is relative to (the
+ * cwd or the dirfd's directory); an absolute one is already as the
+ * process sees it. The collector joins dir and argument; the forwarder
+ * normalises ("..", "."). */
+struct jcw_file {
+	struct jcw_hdr hdr;
+	__u64 ktime_ns;            /* bpf_ktime_get_boot_ns() at the event */
+	__u64 size;                /* i_size at close; 0 otherwise */
+	__u32 pid;
+	__u32 tgid;
+	__u16 path_arg_len;
+	__u16 old_arg_len;
+	__u16 path_len;
+	__u16 old_len;
+	__u8 kind;                 /* enum jcw_file_kind */
+	__u8 flags;                /* JCW_FILE_* */
+	__u8 pad[6];
+	char comm[JCW_COMM_LEN];
+	char hostname[JCW_HOST_LEN];
+	__u8 pad2[7];
+	/* then: path_arg old_arg path old */
 };
 
 /* Value of the `tracked` hash map (key: tgid). */

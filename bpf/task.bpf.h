@@ -84,22 +84,38 @@ static __always_inline int is_tty_major(__u32 major)
 	return major == 4 || major == 5 || (major >= 136 && major <= 143);
 }
 
-static __always_inline __u8 task_fd_kind(struct task_struct *t, unsigned int fd)
+/* The file behind t's descriptor fd, NULL when not open; *unknown is set
+ * when the table could not be read. */
+static __always_inline struct file *task_fd_file(struct task_struct *t, unsigned int fd,
+						 bool *unknown)
 {
 	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
 	struct file **fds, *f = NULL;
+
+	*unknown = false;
+	if (!fdt) {
+		*unknown = true;
+		return NULL;
+	}
+	if (fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_probe_read_kernel(&f, sizeof(f), fds + fd)) {
+		*unknown = true;
+		return NULL;
+	}
+	return f;
+}
+
+static __always_inline __u8 task_fd_kind(struct task_struct *t, unsigned int fd)
+{
 	struct inode *inode;
 	__u32 mode, rdev;
+	bool unknown;
+	struct file *f = task_fd_file(t, fd, &unknown);
 
-	if (!fdt)
-		return JCW_FD_UNKNOWN;
-	if (fd >= BPF_CORE_READ(fdt, max_fds))
-		return JCW_FD_NONE;
-	fds = BPF_CORE_READ(fdt, fd);
-	if (bpf_probe_read_kernel(&f, sizeof(f), fds + fd))
-		return JCW_FD_UNKNOWN;
 	if (!f)
-		return JCW_FD_NONE;
+		return unknown ? JCW_FD_UNKNOWN : JCW_FD_NONE;
 	inode = BPF_CORE_READ(f, f_inode);
 	mode = BPF_CORE_READ(inode, i_mode);
 	switch (mode & JCW_S_IFMT) {

@@ -9,6 +9,11 @@
 
 _Static_assert(sizeof(struct jcw_exec) % 8 == 0, "jcw_exec must stay 8-byte aligned");
 _Static_assert(sizeof(struct jcw_exit) % 8 == 0, "jcw_exit must stay 8-byte aligned");
+_Static_assert(sizeof(struct jcw_file) % 8 == 0, "jcw_file must stay 8-byte aligned");
+_Static_assert((int)JCW_FILE_CLOSE_WRITE == (int)JCW__FILE_EVENT_KIND__FILE_CLOSE_WRITE &&
+	       (int)JCW_FILE_RENAME == (int)JCW__FILE_EVENT_KIND__FILE_RENAME &&
+	       (int)JCW_FILE_UNLINK == (int)JCW__FILE_EVENT_KIND__FILE_UNLINK,
+	       "file kinds mirror jcw.FileEventKind");
 _Static_assert((int)JCW_FD_OTHER == (int)JCW__FD_KIND__FD_OTHER && (int)JCW_FD_TTY == (int)JCW__FD_KIND__FD_TTY, "fd kinds mirror jcw.FdKind");
 _Static_assert(JCW_ARGS_LIMIT + 2 * JCW_PATH_MAX + JCW_NAME_MAX <= JCW_DATA_CAP,
 	       "args and both paths must fit the scratch data area");
@@ -78,6 +83,26 @@ size_t convert_path(const uint8_t *comps, size_t len, char *out)
 	if (pos == 0)
 		out[pos++] = '/';
 	return pos;
+}
+
+size_t convert_file_path(const uint8_t *arg, size_t arg_len, const uint8_t *comps,
+			 size_t comps_len, char *out)
+{
+	size_t alen = arg_len ? strnlen((const char *)arg, arg_len) : 0, n;
+
+	if (arg_len == 0)
+		return convert_path(comps, comps_len, out);
+	if (alen > 0 && arg[0] == '/') {
+		memcpy(out, arg, alen);
+		return alen;
+	}
+	n = convert_path(comps, comps_len, out);
+	if (alen == 0)
+		return n;
+	if (out[n - 1] != '/')
+		out[n++] = '/';
+	memcpy(out + n, arg, alen);
+	return n + alen;
 }
 
 void convert_status(uint32_t status, uint32_t *code, uint32_t *sig, int *core)
@@ -193,6 +218,56 @@ static int convert_exit(const struct jcw_exit *r, size_t len, const struct conve
 	return 0;
 }
 
+static int convert_file(const struct jcw_file *r, size_t len, const struct convert_ctx *ctx,
+			struct converted *out, char *err, size_t errlen)
+{
+	const uint8_t *d = (const uint8_t *)(r + 1);
+	const uint8_t *path_arg = d, *old_arg = d + r->path_arg_len;
+	const uint8_t *path = old_arg + r->old_arg_len, *old = path + r->path_len;
+	size_t var = (size_t)r->path_arg_len + r->old_arg_len + r->path_len + r->old_len;
+	Jcw__FileEvent *e = &out->file;
+	char *p;
+
+	if (len - sizeof(*r) < var) {
+		snprintf(err, errlen, "file record: %zu variable bytes announced, %zu present",
+			 var, len - sizeof(*r));
+		return -EINVAL;
+	}
+	if (r->kind < JCW_FILE_CLOSE_WRITE || r->kind > JCW_FILE_UNLINK) {
+		snprintf(err, errlen, "file record of unknown kind %u", r->kind);
+		return -EINVAL;
+	}
+	jcw__file_event__init(e);
+	e->kind = (Jcw__FileEventKind)r->kind;
+	e->pid = r->pid;
+	e->tgid = r->tgid;
+	e->time_unix_ns = convert_time(ctx, r->ktime_ns);
+	e->hostname = cbytes(r->hostname, sizeof(r->hostname));
+	e->comm = cbytes(r->comm, sizeof(r->comm));
+	e->size = r->size;
+	e->path_truncated = !!(r->flags & JCW_FILE_PATH_TRUNC);
+	e->old_path_truncated = !!(r->flags & JCW_FILE_OLD_TRUNC);
+
+	/* Each joined path is at most its two parts + "/" (+ "/" for an
+	 * empty component list). */
+	out->paths = malloc(var + 4);
+	if (!out->paths) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	p = out->paths;
+	e->path.data = (uint8_t *)p;
+	e->path.len = convert_file_path(path_arg, r->path_arg_len, path, r->path_len, p);
+	if (r->kind == JCW_FILE_RENAME) {
+		p += e->path.len;
+		e->old_path.data = (uint8_t *)p;
+		e->old_path.len = convert_file_path(old_arg, r->old_arg_len, old, r->old_len, p);
+	}
+	out->frame.body_case = JCW__FRAME__BODY_FILE;
+	out->frame.file = e;
+	return 0;
+}
+
 int convert_record(const void *rec, size_t len, const struct convert_ctx *ctx,
 		   struct converted *out, char *err, size_t errlen)
 {
@@ -216,6 +291,12 @@ int convert_record(const void *rec, size_t len, const struct convert_ctx *ctx,
 		return convert_exec(rec, len, ctx, out, err, errlen);
 	case JCW_REC_EXIT:
 		return convert_exit(rec, len, ctx, out, err, errlen);
+	case JCW_REC_FILE:
+		if (len < sizeof(struct jcw_file)) {
+			snprintf(err, errlen, "file record of %zu bytes is too short", len);
+			return -EINVAL;
+		}
+		return convert_file(rec, len, ctx, out, err, errlen);
 	default:
 		snprintf(err, errlen, "unknown record type %u", h.type);
 		return -EINVAL;

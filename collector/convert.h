@@ -22,6 +22,7 @@ struct converted {
 	Jcw__Frame frame;
 	Jcw__Exec exec;
 	Jcw__Exit exit;
+	Jcw__FileEvent file;
 	ProtobufCBinaryData *argv;
 	char *paths;
 };
@@ -47,6 +48,14 @@ int convert_argv(const uint8_t *buf, size_t len, ProtobufCBinaryData **argv, siz
  * components are skipped; a last component without NUL is kept. Returns
  * the length written (no NUL appended). */
 size_t convert_path(const uint8_t *comps, size_t len, char *out);
+
+/* A file record's path: the components alone when there is no argument
+ * (arg_len 0), the argument when it is absolute, else the components (the
+ * directory) + "/" + the argument, unnormalised. arg is NUL-terminated
+ * within arg_len. out must hold arg_len + comps_len + 2 bytes. Returns the
+ * length written (no NUL appended). */
+size_t convert_file_path(const uint8_t *arg, size_t arg_len, const uint8_t *comps,
+			 size_t comps_len, char *out);
 
 /* Wait status -> exit code, signal, core flag. */
 void convert_status(uint32_t status, uint32_t *code, uint32_t *sig, int *core);

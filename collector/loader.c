@@ -9,18 +9,30 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/capability.h>
+#include <linux/perf_event.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
 #include "jcw.skel.h"
 #include "log.h"
+#include "tracefs.h"
 
 #define VMLINUX_BTF "/sys/kernel/btf/vmlinux"
+
+/* File-event programs: SEC("tp/syscalls/<event>"). */
+#define LOADER_TP_PREFIX "tp/syscalls/"
+#define LOADER_FILE_PROGS 16
 
 struct loader {
 	struct jcw_bpf *skel;
 	int ncpus;
+	bool files_on;
+	int nfile;
+	struct bpf_program *file_prog[LOADER_FILE_PROGS];
+	int file_id[LOADER_FILE_PROGS];
+	int file_pfd[LOADER_FILE_PROGS];     /* perf event, -1: none */
+	int file_link[LOADER_FILE_PROGS];    /* BPF link on it, -1: none */
 };
 
 /* libbpf's messages: debug logs, and the last warning kept for the error
@@ -135,8 +147,143 @@ static void loader_prefix_words(const char *prefix, size_t plen, __u64 *words, _
 	*nwords = (__u32)((plen + 7) / 8);
 }
 
+int loader_file_exts(const char *list, __u64 words[JCW_EXT_MAX], __u8 lens[JCW_EXT_MAX],
+		     __u32 *n, char *err, size_t errlen)
+{
+	const char *p = list, *end;
+	size_t len, i;
+
+	*n = 0;
+	for (i = 0; i < JCW_EXT_MAX; i++) {
+		words[i] = 0;
+		lens[i] = 0;
+	}
+	while (*p) {
+		end = strchr(p, ',');
+		len = end ? (size_t)(end - p) : strlen(p);
+		if (len == 0 || len > 8) {
+			snprintf(err, errlen, "extension '%.*s' is not 1 to 8 bytes", (int)len, p);
+			return -EINVAL;
+		}
+		if (*n == JCW_EXT_MAX) {
+			snprintf(err, errlen, "more than %d extensions", JCW_EXT_MAX);
+			return -EINVAL;
+		}
+		/* As file.bpf.h loads a name's last bytes: little-endian. */
+		for (i = 0; i < len; i++)
+			words[*n] |= (__u64)(unsigned char)p[i] << (8 * i);
+		lens[*n] = (__u8)len;
+		(*n)++;
+		if (!end)
+			break;
+		p = end + 1;
+		if (!*p) {
+			snprintf(err, errlen, "empty extension after the last ','");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* Before load: file programs are attached by hand (autoattach off); those
+ * whose event this kernel lacks (sys_enter_rename on arm64) or all of
+ * them when file events are off are not loaded. */
+static int loader_file_progs(struct loader *l, const struct tracefs *tf, bool on,
+			     char *err, size_t errlen)
+{
+	struct bpf_program *p;
+	const char *sec;
+	int id;
+
+	bpf_object__for_each_program(p, l->skel->obj) {
+		sec = bpf_program__section_name(p);
+		if (strncmp(sec, LOADER_TP_PREFIX, strlen(LOADER_TP_PREFIX)) != 0)
+			continue;
+		bpf_program__set_autoattach(p, false);
+		if (!on) {
+			bpf_program__set_autoload(p, false);
+			continue;
+		}
+		id = tracefs_event_id(tf, "syscalls", sec + strlen(LOADER_TP_PREFIX));
+		if (id == -ENOENT) {
+			LOG_DEBUG("no %s event in this kernel: %s not loaded", sec,
+				  bpf_program__name(p));
+			bpf_program__set_autoload(p, false);
+			continue;
+		}
+		if (id < 0) {
+			snprintf(err, errlen, "reading the id of %s: %s", sec, strerror(-id));
+			return id;
+		}
+		if (l->nfile == LOADER_FILE_PROGS) {
+			snprintf(err, errlen, "more than %d file-event programs", LOADER_FILE_PROGS);
+			return -E2BIG;
+		}
+		l->file_prog[l->nfile] = p;
+		l->file_id[l->nfile] = id;
+		l->file_pfd[l->nfile] = -1;
+		l->file_link[l->nfile] = -1;
+		l->nfile++;
+	}
+	return 0;
+}
+
+/* perf_event_open on the event, enabled from the start (any CPU: the
+ * program hangs off the event itself, as libbpf does it), then a BPF link.
+ * Not libbpf's bpf_program__attach_perf_event(): its detach needs an
+ * ioctl, and detaching runs under the collector's seccomp filter; closing
+ * the link and the event is enough. */
+static int loader_file_attach(struct loader *l, char *err, size_t errlen)
+{
+	struct perf_event_attr a;
+	int i, pfd, e;
+
+	for (i = 0; i < l->nfile; i++) {
+		memset(&a, 0, sizeof(a));
+		a.type = PERF_TYPE_TRACEPOINT;
+		a.size = sizeof(a);
+		a.config = (__u64)l->file_id[i];
+		a.sample_period = 1;
+		a.wakeup_events = 1;
+		pfd = (int)syscall(SYS_perf_event_open, &a, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
+		if (pfd < 0) {
+			e = -errno;
+			snprintf(err, errlen, "perf_event_open for %s: %s",
+				 bpf_program__section_name(l->file_prog[i]), strerror(-e));
+			return e;
+		}
+		l->file_pfd[i] = pfd;
+		l->file_link[i] = bpf_link_create(bpf_program__fd(l->file_prog[i]), pfd,
+						  BPF_PERF_EVENT, NULL);
+		if (l->file_link[i] < 0) {
+			e = -errno;
+			snprintf(err, errlen, "attaching %s: %s",
+				 bpf_program__section_name(l->file_prog[i]), strerror(-e));
+			return e;
+		}
+	}
+	return 0;
+}
+
+static void loader_file_detach(struct loader *l)
+{
+	int i;
+
+	for (i = 0; i < l->nfile; i++) {
+		if (l->file_link[i] >= 0)
+			close(l->file_link[i]);
+		if (l->file_pfd[i] >= 0)
+			close(l->file_pfd[i]);
+		l->file_link[i] = -1;
+		l->file_pfd[i] = -1;
+	}
+}
+
 int loader_open(const struct loader_opts *o, struct loader **out, char *err, size_t errlen)
 {
+	struct tracefs tf = {.mounted = false};
+	char ferr[256];
+	bool files = o->files;
 	struct loader *l;
 	size_t plen = strlen(o->host_prefix);
 	int mv, e;
@@ -176,6 +323,20 @@ int loader_open(const struct loader_opts *o, struct loader **out, char *err, siz
 	 * faster than the flush timer drains it. */
 	l->skel->rodata->wakeup_bytes = o->ringbuf_bytes / 4;
 	l->skel->rodata->seed_slot = (__u32)l->ncpus;
+	if (files) {
+		e = loader_file_exts(o->file_exts ? o->file_exts : "",
+				     l->skel->rodata->file_ext_words, l->skel->rodata->file_ext_lens,
+				     &l->skel->rodata->file_ext_n, err, errlen);
+		if (e)
+			goto cleanup;
+		if (tracefs_open(&tf, ferr, sizeof(ferr)) != 0) {
+			LOG_ERROR("file events (snapshots) disabled: %s; or set CAPTURE_FILES=false", ferr);
+			files = false;
+		}
+	}
+	e = loader_file_progs(l, &tf, files, err, errlen);
+	if (e)
+		goto cleanup;
 	mv = mark_victim_shape();
 	if (mv < 0)
 		bpf_program__set_autoload(l->skel->progs.handle_oom, false);
@@ -203,13 +364,24 @@ int loader_open(const struct loader_opts *o, struct loader **out, char *err, siz
 			 *last_libbpf_msg ? ": " : "", last_libbpf_msg);
 		goto cleanup;
 	}
+	e = loader_file_attach(l, err, errlen);
+	if (e)
+		goto cleanup;
+	l->files_on = l->nfile > 0;
+	tracefs_close(&tf);
 	if (mv < 0)
 		LOG_WARN("no mark_victim tracepoint in this kernel: OOM kills will not be flagged");
 	*out = l;
 	return 0;
 cleanup:
+	tracefs_close(&tf);
 	loader_close(l);
 	return e;
+}
+
+bool loader_files_on(const struct loader *l)
+{
+	return l->files_on;
 }
 
 int loader_ringbuf_fd(const struct loader *l)
@@ -275,6 +447,7 @@ int loader_counters(const struct loader *l, uint64_t out[JCW_CNT_MAX])
 
 void loader_detach(struct loader *l)
 {
+	loader_file_detach(l);
 	jcw_bpf__detach(l->skel);
 }
 
@@ -282,6 +455,7 @@ void loader_close(struct loader *l)
 {
 	if (!l)
 		return;
+	loader_file_detach(l);
 	jcw_bpf__destroy(l->skel);
 	free(l);
 }

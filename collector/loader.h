@@ -1,6 +1,8 @@
 /* loader: open, configure, load and attach the BPF programs (bpf/jcw.bpf.c),
  * seed the tracked set from running processes, read the kernel counters,
- * detach. Errors come back as text that says what is wrong with the
+ * detach. The file-event programs (SEC("tp/syscalls/...")) are attached
+ * here with event ids from tracefs (collector/tracefs.h); without tracefs
+ * they stay unloaded and the rest runs (logged as an error). Errors come back as text that says what is wrong with the
  * machine (not root, no BTF, kernel too old) rather than a bare errno. */
 #ifndef JCW_LOADER_H
 #define JCW_LOADER_H
@@ -17,7 +19,15 @@ struct loader_opts {
 	uint32_t args_max;           /* argv bytes captured, <= JCW_ARGS_LIMIT */
 	uint64_t ringbuf_bytes;      /* power of two, >= page size */
 	uint32_t tracked_max;        /* entries of the tracked map */
+	bool files;                  /* file close/rename/unlink events */
+	const char *file_exts;       /* kernel extension filter, loader_file_exts() */
 };
+
+/* Parses ".c,.h,.py" (comma separated, each 1..8 bytes, at most
+ * JCW_EXT_MAX; "" = no filter) into the words file.bpf.h compares. 0 or
+ * -EINVAL with a reason in err. */
+int loader_file_exts(const char *list, __u64 words[JCW_EXT_MAX], __u8 lens[JCW_EXT_MAX],
+		     __u32 *n, char *err, size_t errlen);
 
 struct loader;
 
@@ -25,6 +35,8 @@ struct loader;
 #define LOADER_MIN_KERNEL "5.17"
 
 int loader_open(const struct loader_opts *o, struct loader **out, char *err, size_t errlen);
+/* 1 if the file-event programs are attached. */
+bool loader_files_on(const struct loader *l);
 /* Fd of the ring buffer map, for ring_buffer__new(). */
 int loader_ringbuf_fd(const struct loader *l);
 /* Runs the task iterator once: seed records go to the ring buffer. Returns

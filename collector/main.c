@@ -53,6 +53,8 @@ struct config {
 	uint64_t args_max;
 	uint64_t ringbuf_bytes;
 	uint64_t tracked_max;
+	bool files;
+	char *file_exts;
 	uint64_t queue_max;
 	double flush_interval;
 	double heartbeat_interval;
@@ -80,6 +82,10 @@ static const struct opt_def opt_defs[] = {
 	 "kernel ring buffer size (rounded up to a power of two)", 65536, 1ull << 30},
 	{"tracked-max", "TRACKED_MAX", OPT_UINT, "65536", O(tracked_max),
 	 "processes tracked at once until their exit", 1024, 1u << 22},
+	{"files", "CAPTURE_FILES", OPT_BOOL, "true", O(files),
+	 "trace file close-after-write, rename and unlink for snapshots (needs tracefs at start)", 0, 0},
+	{"file-extensions", "FILE_EXTENSIONS", OPT_STR, ".c,.h,.cpp,.hpp,.py,.ipynb", O(file_exts),
+	 "file events only for names ending so (at most 8, each at most 8 bytes); empty: all files", 0, 0},
 	{"queue-max", "QUEUE_MAX_BYTES", OPT_BYTES, "64m", O(queue_max),
 	 "frames held while the forwarder is away", 65536, 1ull << 34},
 	{"flush-interval", "FLUSH_INTERVAL", OPT_SECONDS, "5ms", O(flush_interval),
@@ -625,6 +631,8 @@ int main(int argc, char **argv)
 	lo.args_max = (uint32_t)c.cfg.args_max;
 	lo.ringbuf_bytes = c.cfg.ringbuf_bytes;
 	lo.tracked_max = (uint32_t)c.cfg.tracked_max;
+	lo.files = c.cfg.files;
+	lo.file_exts = c.cfg.file_exts;
 	e = loader_open(&lo, &c.ld, err, sizeof(err));
 	if (e) {
 		LOG_ERROR("cannot start: %s", err);
@@ -658,9 +666,9 @@ int main(int argc, char **argv)
 		LOG_ERROR("setting up the event loop: %s", strerror(-e));
 		goto cleanup;
 	}
-	LOG_INFO("attached: tracing hostnames '%s*' (uts policy %s), %" PRIu64 " seeded, "
+	LOG_INFO("attached: tracing hostnames '%s*' (uts policy %s, file events %s), %" PRIu64 " seeded, "
 		 "socket %s, capture %s, boot id %s", c.cfg.host_prefix, c.cfg.uts_policy,
-		 c.records_total, c.use_socket ? c.cfg.socket : "(none)",
+		 loader_files_on(c.ld) ? "on" : "off", c.records_total, c.use_socket ? c.cfg.socket : "(none)",
 		 *c.cfg.record ? c.cfg.record : "(none)", c.boot_id);
 	c.next_loss_poll_ns = now_ns(CLOCK_MONOTONIC) + LOSS_POLL_NS;
 	c.next_heartbeat_ns = now_ns(CLOCK_MONOTONIC) +

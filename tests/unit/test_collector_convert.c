@@ -267,3 +267,168 @@ Test(convert, malformed_records)
 	converted_free(&cv);
 	free(e);
 }
+
+/* A file record laid out as bpf/file.bpf.h does: path_arg old_arg path old
+ * (argument lengths include their NUL). */
+static void *make_file(uint8_t kind, const void *path_arg, size_t palen, const void *old_arg,
+		       size_t oalen, const void *path, size_t plen, const void *old, size_t olen,
+		       size_t *len)
+{
+	size_t n = sizeof(struct jcw_file) + palen + oalen + plen + olen;
+	struct jcw_file *f = calloc(1, n);
+	uint8_t *d = (uint8_t *)(f + 1);
+
+	f->hdr.type = JCW_REC_FILE;
+	f->hdr.size = (uint32_t)n;
+	f->ktime_ns = 7000;
+	f->size = 29;
+	f->pid = 201;
+	f->tgid = 200;
+	f->kind = kind;
+	f->path_arg_len = (uint16_t)palen;
+	f->old_arg_len = (uint16_t)oalen;
+	f->path_len = (uint16_t)plen;
+	f->old_len = (uint16_t)olen;
+	strcpy(f->comm, "bash");
+	memcpy(f->hostname, "jcode-os-1-202012345", 21);
+	memcpy(d, path_arg, palen);
+	memcpy(d + palen, old_arg, oalen);
+	memcpy(d + palen + oalen, path, plen);
+	memcpy(d + palen + oalen + plen, old, olen);
+	*len = n;
+	return f;
+}
+
+static const char hw1_comps[] = "hw1\0project\0coder\0home\0";
+
+Test(convert_file, close_write_resolved_path)
+{
+	static const char comps[] = "main.c\0hw1\0project\0coder\0home\0";
+	struct converted cv;
+	char err[128];
+	size_t len;
+	void *rec = make_file(JCW_FILE_CLOSE_WRITE, "", 0, "", 0, comps, sizeof(comps) - 1, "", 0, &len);
+
+	cr_assert_eq(convert_record(rec, len, &ctx, &cv, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(cv.frame.body_case, JCW__FRAME__BODY_FILE);
+	cr_assert_eq(cv.file.kind, JCW__FILE_EVENT_KIND__FILE_CLOSE_WRITE);
+	assert_bytes(cv.file.path, "/home/coder/project/hw1/main.c");
+	cr_assert_eq(cv.file.old_path.len, 0);
+	cr_assert_eq(cv.file.pid, 201);
+	cr_assert_eq(cv.file.tgid, 200);
+	cr_assert_eq(cv.file.size, 29);
+	cr_assert_eq(cv.file.time_unix_ns, 1700000000000007000ull);
+	assert_bytes(cv.file.hostname, "jcode-os-1-202012345");
+	assert_bytes(cv.file.comm, "bash");
+	cr_assert(!cv.file.path_truncated && !cv.file.old_path_truncated);
+	converted_free(&cv);
+	free(rec);
+}
+
+Test(convert_file, unlink_relative_absolute_and_dotted)
+{
+	struct converted cv;
+	char err[128];
+	size_t len;
+	void *rec;
+
+	/* rm old.c in /home/coder/project/hw1: the cwd + the argument. */
+	rec = make_file(JCW_FILE_UNLINK, "old.c", 6, "", 0, hw1_comps, sizeof(hw1_comps) - 1, "", 0, &len);
+	cr_assert_eq(convert_record(rec, len, &ctx, &cv, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(cv.file.kind, JCW__FILE_EVENT_KIND__FILE_UNLINK);
+	assert_bytes(cv.file.path, "/home/coder/project/hw1/old.c");
+	converted_free(&cv);
+	free(rec);
+
+	/* An absolute argument is taken as is; no directory was resolved. */
+	rec = make_file(JCW_FILE_UNLINK, "/home/coder/project/hw2/x.py", 29, "", 0, "", 0, "", 0, &len);
+	cr_assert_eq(convert_record(rec, len, &ctx, &cv, err, sizeof(err)), 0, "%s", err);
+	assert_bytes(cv.file.path, "/home/coder/project/hw2/x.py");
+	converted_free(&cv);
+	free(rec);
+
+	/* "../hw2/x.c" is joined, not normalised (the forwarder does that);
+	 * relative to the root directory there is no doubled slash. */
+	rec = make_file(JCW_FILE_UNLINK, "../hw2/x.c", 11, "", 0, hw1_comps, sizeof(hw1_comps) - 1, "", 0, &len);
+	cr_assert_eq(convert_record(rec, len, &ctx, &cv, err, sizeof(err)), 0, "%s", err);
+	assert_bytes(cv.file.path, "/home/coder/project/hw1/../hw2/x.c");
+	converted_free(&cv);
+	free(rec);
+	rec = make_file(JCW_FILE_UNLINK, "x.c", 4, "", 0, "", 0, "", 0, &len);
+	cr_assert_eq(convert_record(rec, len, &ctx, &cv, err, sizeof(err)), 0, "%s", err);
+	assert_bytes(cv.file.path, "/x.c");
+	converted_free(&cv);
+	free(rec);
+}
+
+Test(convert_file, rename_old_and_new_each_with_its_directory)
+{
+	static const char tmp_comps[] = "tmp\0";
+	struct converted cv;
+	char err[128];
+	size_t len;
+	/* renameat(tmpfd, "main.c.swp", AT_FDCWD, "main.c") in hw1: new
+	 * relative to the cwd, old relative to the dirfd's /tmp. */
+	void *rec = make_file(JCW_FILE_RENAME, "main.c", 7, "main.c.swp", 11, hw1_comps,
+			      sizeof(hw1_comps) - 1, tmp_comps, sizeof(tmp_comps) - 1, &len);
+
+	cr_assert_eq(convert_record(rec, len, &ctx, &cv, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(cv.file.kind, JCW__FILE_EVENT_KIND__FILE_RENAME);
+	assert_bytes(cv.file.path, "/home/coder/project/hw1/main.c");
+	assert_bytes(cv.file.old_path, "/tmp/main.c.swp");
+	converted_free(&cv);
+	free(rec);
+
+	/* Absolute old, relative new. */
+	rec = make_file(JCW_FILE_RENAME, "b.c", 4, "/home/coder/project/hw1/a.c", 28, hw1_comps,
+			sizeof(hw1_comps) - 1, "", 0, &len);
+	cr_assert_eq(convert_record(rec, len, &ctx, &cv, err, sizeof(err)), 0, "%s", err);
+	assert_bytes(cv.file.path, "/home/coder/project/hw1/b.c");
+	assert_bytes(cv.file.old_path, "/home/coder/project/hw1/a.c");
+	converted_free(&cv);
+	free(rec);
+}
+
+Test(convert_file, truncation_flags)
+{
+	struct converted cv;
+	struct jcw_file *f;
+	char err[128];
+	size_t len;
+
+	f = make_file(JCW_FILE_RENAME, "", 0, "", 0, "", 0, "", 0, &len);
+	f->flags = JCW_FILE_PATH_TRUNC;
+	cr_assert_eq(convert_record(f, len, &ctx, &cv, err, sizeof(err)), 0, "%s", err);
+	cr_assert(cv.file.path_truncated && !cv.file.old_path_truncated);
+	converted_free(&cv);
+	f->flags = JCW_FILE_OLD_TRUNC;
+	cr_assert_eq(convert_record(f, len, &ctx, &cv, err, sizeof(err)), 0, "%s", err);
+	cr_assert(!cv.file.path_truncated && cv.file.old_path_truncated);
+	converted_free(&cv);
+	free(f);
+}
+
+Test(convert_file, malformed)
+{
+	struct converted cv;
+	struct jcw_file *f;
+	char err[128];
+	size_t len;
+
+	f = make_file(JCW_FILE_UNLINK, "a.c", 4, "", 0, "", 0, "", 0, &len);
+	f->path_len = 100; /* overruns the record */
+	cr_assert_eq(convert_record(f, len, &ctx, &cv, err, sizeof(err)), -EINVAL);
+	cr_assert(strstr(err, "announced") != NULL, "%s", err);
+	converted_free(&cv);
+	f->path_len = 0;
+	f->kind = 9;
+	cr_assert_eq(convert_record(f, len, &ctx, &cv, err, sizeof(err)), -EINVAL);
+	cr_assert(strstr(err, "kind") != NULL, "%s", err);
+	converted_free(&cv);
+	f->kind = JCW_FILE_UNLINK;
+	f->hdr.size = sizeof(struct jcw_file) - 8;
+	cr_assert_eq(convert_record(f, sizeof(struct jcw_file) - 8, &ctx, &cv, err, sizeof(err)), -EINVAL);
+	cr_assert(strstr(err, "too short") != NULL, "%s", err);
+	converted_free(&cv);
+	free(f);
+}
