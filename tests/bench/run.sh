@@ -1,0 +1,571 @@
+#!/usr/bin/env bash
+# make bench: what the monitor costs the node and how fast it delivers.
+# Measures the six figures of issue 7, prints them as a Markdown table
+# (with the target of each beside it; nothing passes or fails) and writes
+# the same figures to $BENCH_OUT/results.json (machine, date, value, unit,
+# method of each). Uses the optimized binaries in $BUILD (default build/).
+#
+#   1 kernel cost: mean BPF run time per program run (bpf_stats_enabled=1,
+#     bpftool), for execs in a tracked and an untracked container
+#   2 exec overhead: fork+exec+wait of a static tiny binary with the monitor
+#     running vs not, ratio of interleaved runs, tracked and untracked
+#   3 storm: parallel exec loops in tracked containers, losses at the
+#     default ring buffer, smallest ring buffer without loss
+#   4 forwarder throughput on a replayed capture of mixed events: --print,
+#     delivery to tests/bench/httpsink (libev, keep-alive), with the outbox
+#   5 latency from process exit (kernel time in the body) to arrival at
+#     the sink, at 100 and 1,000 exits/s
+#   6 peak RSS (VmHWM) of collector and forwarder during 3 and 4, and with
+#     1M events waiting in the outbox
+#
+# Root is needed for 1, 2, 3, 5 (BPF, namespaces); without it they are
+# reported as n/a. Figures needing the durable outbox (--state-dir) are n/a
+# until the forwarder has it. tests/bench/bench_close.sh (the per-close
+# cost, when file capture exists) is run if present: its "FIGURE name:
+# value unit ..." lines become figure 1 rows.
+#
+# Environment (defaults for the full run; BENCH_SMOKE=1 makes every size
+# tiny, for the smoke test in make test):
+#   BUILD               binaries (build)
+#   BENCH_OUT           results.json, results.md (BUILD/bench)
+#   BENCH_EXEC_N        execs per condition, figure 1 (4000)
+#   BENCH_PAIRS         on/off pairs, figure 2 (10)
+#   BENCH_PAIR_N        execs per run, figure 2 (1000)
+#   BENCH_STORM_SECS    storm length (30); BENCH_STORM_JOBS parallel loops (4)
+#   BENCH_SEARCH_SECS   length of each ring-size trial (8)
+#   BENCH_RING_SIZES    sizes tried downwards from the default (2m 512k 128k 64k;
+#                       64k is the collector's smallest)
+#   BENCH_EVENTS        events in the replayed capture, figure 4 (100000)
+#   BENCH_REPS          repetitions of each figure 4 run, median kept (3)
+#   BENCH_LAT_SECS      length of each latency run (15)
+#   BENCH_OUTBOX_EVENTS events left waiting in the outbox (1000000)
+#   BENCH_FIGS          figures to measure (1 2 3 4 5 6; 6's storm RSS needs 3)
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+cd "$ROOT"
+BUILD=${BUILD:-build}
+BUILD=$(cd "$BUILD" && pwd) || { echo "run.sh: no build directory $BUILD (make first)" >&2; exit 1; }
+OUT=${BENCH_OUT:-$BUILD/bench}
+SMOKE=${BENCH_SMOKE:-0}
+if [ "$SMOKE" = 1 ]; then
+	d_exec=200 d_pairs=1 d_pair_n=100 d_storm=2 d_jobs=2 d_search=1 d_sizes="64k"
+	d_events=3000 d_reps=1 d_lat=1 d_outbox=3000 d_pipe=0.2 scale=smoke
+else
+	d_exec=4000 d_pairs=10 d_pair_n=1000 d_storm=30 d_jobs=4 d_search=8 d_sizes="2m 512k 128k 64k"
+	d_events=100000 d_reps=3 d_lat=15 d_outbox=1000000 d_pipe=2 scale=full
+fi
+EXEC_N=${BENCH_EXEC_N:-$d_exec}
+PAIRS=${BENCH_PAIRS:-$d_pairs}
+PAIR_N=${BENCH_PAIR_N:-$d_pair_n}
+STORM_SECS=${BENCH_STORM_SECS:-$d_storm}
+STORM_JOBS=${BENCH_STORM_JOBS:-$d_jobs}
+SEARCH_SECS=${BENCH_SEARCH_SECS:-$d_search}
+RING_SIZES=${BENCH_RING_SIZES:-$d_sizes}
+EVENTS=${BENCH_EVENTS:-$d_events}
+REPS=${BENCH_REPS:-$d_reps}
+LAT_SECS=${BENCH_LAT_SECS:-$d_lat}
+OUTBOX_EVENTS=${BENCH_OUTBOX_EVENTS:-$d_outbox}
+PIPE_SECS=$d_pipe
+FIGS=" ${BENCH_FIGS:-1 2 3 4 5 6} "
+want() { [[ $FIGS == *" $1 "* ]]; }
+
+COLLECTOR=$BUILD/jcw-collector
+FWD=$BUILD/jcw-forwarder
+MK=$BUILD/tools/mkcapture
+SINK=$BUILD/bench/httpsink
+EXECLOOP=$BUILD/bench/execloop
+RUNSTAT=$BUILD/bench/runstat
+PIPEBENCH=$BUILD/bench/bench_pipeline
+CALC="python3 $HERE/calc.py"
+STUDENT=jcode-os-9-209912345
+OTHER=bench-other-host
+for b in "$COLLECTOR" "$FWD" "$MK" "$SINK" "$EXECLOOP" "$RUNSTAT" "$PIPEBENCH"; do
+	[ -x "$b" ] || { echo "run.sh: missing $b (make first)" >&2; exit 1; }
+done
+mkdir -p "$OUT"
+
+tmp=$(mktemp -d /tmp/jcw-bench.XXXXXX)
+pids=() stats_old= t_start=$SECONDS
+cleanup() {
+	local p
+	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+	[ -n "$stats_old" ] && sysctl -qw kernel.bpf_stats_enabled="$stats_old" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+RES=$tmp/results.tsv
+: >"$RES"
+# result ID FIG WHAT VALUE UNIT TARGET METHOD [NOTE]
+result() {
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" "$6" "$7" "${8:-}" >>"$RES"
+	printf '  %-34s %s %s%s\n' "$1" "$4" "$5" "${8:+  ($8)}" >&2
+}
+say() { printf '== [%3ds] %s\n' $((SECONDS - t_start)) "$*" >&2; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_for() {  # wait_for SECONDS COMMAND...
+	local end=$((SECONDS + $1)); shift
+	until "$@"; do
+		[ $SECONDS -lt $end ] || return 1
+		sleep 0.05
+	done
+}
+# wait_alive PID SECONDS COMMAND...: wait_for, giving up as soon as PID is gone.
+wait_alive() {
+	local pid=$1 end=$((SECONDS + $2)); shift 2
+	until "$@"; do
+		kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $end ] || return 1
+		sleep 0.05
+	done
+}
+div() {  # div A B [M]: M*A/B, n/a unless both are numbers and B > 0
+	awk -v a="$1" -v b="$2" -v m="${3:-1}" 'BEGIN{
+		if (a ~ /^-?[0-9.]+([eE][-+]?[0-9]+)?$/ && b ~ /^[0-9.]+([eE][-+]?[0-9]+)?$/ && b > 0)
+			printf "%.3f", m * a / b; else print "n/a" }'
+}
+hwm_kb() { awk '/^VmHWM:/{print $2}' "/proc/$1/status" 2>/dev/null || echo n/a; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+CLK_TCK=$(getconf CLK_TCK)
+
+IS_ROOT=0
+[ "$(id -u)" = 0 ] && IS_ROOT=1
+FWD_HELP=$("$FWD" --help 2>&1)
+has_fwd_opt() { grep -q -- "--$1 " <<<"$FWD_HELP"; }
+HAS_OUTBOX=0
+has_fwd_opt state-dir && HAS_OUTBOX=1
+# Options every forwarder of the benchmarks takes: no per-student rate limit
+# (a benchmark is one student flooding), no snapshots volume.
+FWD_ARGS=(--student-rate 0 --snapshots=false --log-level WARNING)
+[ $IS_ROOT = 1 ] && has_fwd_opt allow-root && FWD_ARGS+=(--allow-root)
+OUTBOX_MAX_OPT=$(grep -oE -- '--outbox-max[a-z-]*' <<<"$FWD_HELP" | head -n1)
+
+# --- processes -------------------------------------------------------------
+# The sink: start_sink NAME [ARGS] sets SINK_PID and SINK_URL.
+start_sink() {
+	local name=$1; shift
+	rm -f "$tmp/$name.port"
+	"$SINK" --port-file "$tmp/$name.port" "$@" 2>"$tmp/$name.err" &
+	SINK_PID=$!
+	pids+=("$SINK_PID")
+	wait_for 10 test -s "$tmp/$name.port" || { cat "$tmp/$name.err" >&2; return 1; }
+	SINK_URL=http://127.0.0.1:$(cat "$tmp/$name.port")
+}
+stop_pid() { kill -TERM "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
+
+# The monitor as deployed: forwarder delivering to $SINK_URL, collector
+# connected to it over the Unix socket. start_monitor [COLLECTOR ARGS].
+MON_N=0
+fwd_metric() {  # fwd_metric 'NAME{LABELS}' -> value (0 when absent)
+	curl -sf "http://127.0.0.1:$MPORT/metrics" 2>/dev/null |
+		awk -v k="$1" '$1 == k {v = $2} END {print v == "" ? 0 : v}'
+}
+start_monitor() {
+	MON_N=$((MON_N + 1))
+	local sock=$tmp/mon$MON_N.sock log=$tmp/mon$MON_N
+	MPORT=$(free_port)
+	"$FWD" "${FWD_ARGS[@]}" --socket "$sock" --api-server "$SINK_URL" \
+		--metrics-port "$MPORT" --metrics-addr 127.0.0.1 2>"$log.fwd.err" &
+	FPID=$!
+	pids+=("$FPID")
+	if ! wait_alive "$FPID" 15 curl -sf -o /dev/null "http://127.0.0.1:$MPORT/healthz"; then
+		cat "$log.fwd.err" >&2
+		return 1
+	fi
+	"$COLLECTOR" --socket "$sock" --log-level info "$@" 2>"$log.col.err" &
+	CPID=$!
+	pids+=("$CPID")
+	if ! wait_alive "$CPID" 30 grep -qs '"attached' "$log.col.err" ||
+	   ! wait_alive "$CPID" 10 test "$(fwd_metric jcw_connections_active)" = 1; then
+		cat "$log.col.err" >&2
+		return 1
+	fi
+	COL_LOG=$log.col.err
+}
+stop_monitor() {
+	stop_pid "$CPID"
+	stop_pid "$FPID"
+}
+
+# A student (or other) container: fresh UTS + mount + pid namespace named
+# HOST whose /home/coder/project is $tmp/proj; CMD runs in hw1.
+in_container() {  # in_container HOST CMD...
+	local host=$1; shift
+	unshare -u -m -p --fork --mount-proc env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+		HOST="$host" PROJ="$tmp/proj" bash -c '
+		hostname "$HOST" && mount --make-rprivate / && mount -t tmpfs tmpfs /home &&
+		mkdir -p /home/coder/project && mount --bind "$PROJ" /home/coder/project &&
+		cd /home/coder/project/hw1 && exec "$@"' container "$@"
+}
+TINY=/home/coder/project/hw1/exit0
+mkdir -p "$tmp/proj/hw1"
+# A static tiny binary (exec without dynamic loading: the worst case for the
+# monitor's share); /bin/true when no static libc is installed.
+TINY_KIND="static exit0 (tests/bench/tiny/exit0.c)"
+if ! ${CC:-cc} -O2 -static -o "$tmp/proj/hw1/exit0" "$HERE/tiny/exit0.c" 2>"$tmp/cc.err"; then
+	cp /bin/true "$tmp/proj/hw1/exit0"
+	TINY_KIND="/bin/true (no static libc)"
+fi
+
+# BPF usable? Start the collector once; n/a for figures 1, 2, 3, 5 if not.
+BPF_OK=0 BPF_WHY="not root"
+if [ $IS_ROOT = 1 ]; then
+	for t in unshare bpftool curl; do
+		command -v $t >/dev/null || { echo "run.sh: missing $t (make deps)" >&2; exit 1; }
+	done
+	"$COLLECTOR" --no-socket --record /dev/null 2>"$tmp/probe.err" &
+	p=$!
+	if wait_alive $p 30 grep -qs '"attached' "$tmp/probe.err"; then
+		BPF_OK=1
+	else
+		BPF_WHY="collector did not start: $(grep -o '"msg":"[^"]*"' "$tmp/probe.err" | tail -n1)"
+	fi
+	stop_pid $p
+fi
+export BENCH_LOAD_START
+BENCH_LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+say "scale $scale, build $BUILD, BPF $([ $BPF_OK = 1 ] && echo yes || echo "no: $BPF_WHY"), outbox $([ $HAS_OUTBOX = 1 ] && echo yes || echo no)"
+
+# --- figure 1: kernel cost ---------------------------------------------------
+M1="mean run_time_ns/run_cnt of the collector's programs (bpftool prog show -j, kernel.bpf_stats_enabled=1) over $EXEC_N fork+exec+wait of $TINY_KIND in an untracked, then a tracked container; the tracked interval's background runs (beyond our execs) are taken out at the untracked mean"
+fig1() {
+	start_sink fig1 && start_monitor || return 1
+	local ids i
+	ids=$(for f in /proc/$CPID/fdinfo/*; do awk '/^prog_id:/{print $2}' "$f" 2>/dev/null; done | sort -u)
+	stats_old=$(sysctl -n kernel.bpf_stats_enabled)
+	sysctl -qw kernel.bpf_stats_enabled=1
+	$CALC bpfsnap $ids >"$tmp/s0.json"
+	in_container "$OTHER" "$EXECLOOP" -n "$EXEC_N" "$TINY" >"$tmp/f1u.json"
+	$CALC bpfsnap $ids >"$tmp/s1.json"
+	in_container "$STUDENT" "$EXECLOOP" -n "$EXEC_N" "$TINY" >"$tmp/f1t.json"
+	$CALC bpfsnap $ids >"$tmp/s2.json"
+	sysctl -qw kernel.bpf_stats_enabled="$stats_old"
+	stats_old=
+	stop_monitor
+	stop_pid "$SINK_PID"
+	$CALC bpfcost "$tmp/s0.json" "$tmp/s1.json" "$tmp/s2.json" "$EXEC_N" "$EXEC_N" >"$tmp/f1.tsv"
+	local tu=0 tt=0 name u t nu nt bg target
+	while IFS=$'\t' read -r name u t nu nt bg; do
+		case $name in
+		handle_exec|handle_exit|handle_signal) ;;
+		*) continue ;;
+		esac
+		target=
+		[ "$name" != handle_signal ] && target="< 100 ns untracked"
+		result "1.$name.untracked" 1 "$name, untracked container" "$u" ns/run "$target" "$M1" "$nu runs"
+		result "1.$name.tracked" 1 "$name, tracked container" "$t" ns/run "" "$M1" "$nt runs, $bg background"
+		tu=$((tu + u)) tt=$((tt + t))
+	done <"$tmp/f1.tsv"
+	result 1.per_exec.untracked 1 "BPF time per fork+exec+exit, untracked" "$tu" ns "" "$M1" "handle_exec + handle_exit + handle_signal"
+	result 1.per_exec.tracked 1 "BPF time per fork+exec+exit, tracked" "$tt" ns "" "$M1" "handle_exec + handle_exit + handle_signal"
+}
+fig1_close() {
+	local f=$HERE/bench_close.sh line name value unit n=0
+	if [ ! -f "$f" ]; then
+		result 1.close 1 "per close() of a written file" n/a "" "" "tests/bench/bench_close.sh" "bench_close.sh not present (file capture not built yet)"
+		return
+	fi
+	local args=()
+	[ "$SMOKE" = 1 ] && args=(2000 1)
+	BUILD=$BUILD timeout 300 bash "$f" "${args[@]}" >"$tmp/close.out" 2>&1
+	# "FIGURE name: value unit ...": the value is the first number, the
+	# whole sentence goes to the note.
+	while read -r line; do
+		line=${line#FIGURE }
+		name=${line%%:*}
+		read -r value unit _ <<<"${line#*:}"
+		case $unit in ns|us|ms|%) ;; *) unit= ;; esac
+		n=$((n + 1))
+		result "1.close.$(tr -c 'a-zA-Z0-9_\n' _ <<<"$name" | tr -s _)" 1 "$name" "$value" "$unit" "" \
+			"tests/bench/bench_close.sh" "${line#*: }"
+	done < <(grep '^FIGURE ' "$tmp/close.out")
+	[ $n -gt 0 ] || result 1.close 1 "per close() of a written file" n/a "" "" \
+		"tests/bench/bench_close.sh" "bench_close.sh printed no FIGURE line: $(tail -n1 "$tmp/close.out")"
+}
+
+# --- figure 2: exec overhead ------------------------------------------------
+M2="$PAIRS pairs of runs with the monitor (collector + forwarder delivering to httpsink) off and on, in ABBA order; each run is $PAIR_N fork+exec+wait of $TINY_KIND in a tracked and in an untracked container (both orders alternate); slowdown = on/off - 1 within a pair, median over pairs"
+fig2() {
+	local p phase order cond conds secs
+	start_sink fig2 || return 1
+	: >"$tmp/f2.txt"
+	for p in $(seq 1 "$PAIRS"); do
+		order="off on"
+		[ $((p % 2)) = 0 ] && order="on off"
+		for phase in $order; do
+			if [ $phase = on ]; then start_monitor || return 1; fi
+			conds="$STUDENT $OTHER"
+			[ $((p % 2)) = 0 ] && conds="$OTHER $STUDENT"
+			for cond in $conds; do
+				in_container "$cond" "$EXECLOOP" -n "$PAIR_N" "$TINY" >"$tmp/f2.json" || return 1
+				secs=$($CALC get "$tmp/f2.json" seconds)
+				echo "$p $phase $([ $cond = "$STUDENT" ] && echo tracked || echo untracked) $secs" >>"$tmp/f2.txt"
+			done
+			if [ $phase = on ]; then stop_monitor; fi
+		done
+	done
+	stop_pid "$SINK_PID"
+	local med lo hi n rate
+	rate=$(awk '$2 == "off" {n += '"$PAIR_N"'; s += $4} END {if (s) printf "%.0f", n / s}' "$tmp/f2.txt")
+	while IFS=$'\t' read -r cond med lo hi n fast; do
+		local target="< 5 %"
+		[ "$cond" = untracked ] && target="< 1 %"
+		result "2.slowdown.$cond" 2 "exec slowdown, $cond container" "$med" % "$target" "$M2" \
+			"range $lo .. $hi over $n pairs, fastest on vs fastest off $fast %; $rate execs/s without the monitor"
+	done < <($CALC ratios "$tmp/f2.txt")
+}
+
+# --- figure 3: storm --------------------------------------------------------
+# storm SECONDS: STORM_JOBS exec loops in tracked containers at once, while
+# the monitor runs; sets STORM_EXECS STORM_RATE STORM_LOST STORM_QLOST.
+storm() {
+	local secs=$1 j lp=()
+	for j in $(seq 1 "$STORM_JOBS"); do
+		in_container "$STUDENT" "$EXECLOOP" -t "$secs" "$TINY" >"$tmp/storm.$j.json" &
+		lp+=($!)
+	done
+	for j in "${lp[@]}"; do wait "$j"; done
+	# Losses are reported when the collector drains (every few ms) and
+	# reach the forwarder's metrics as Lost frames.
+	sleep 0.5
+	read -r STORM_EXECS _ STORM_RATE _ < <($CALC sum "$tmp"/storm.*.json)
+	STORM_LOST=$(fwd_metric 'jcw_lost_records_total{source="kernel_ringbuf"}')
+	STORM_QLOST=$(fwd_metric 'jcw_lost_records_total{source="collector_queue"}')
+	STORM_FRAMES=$(fwd_metric 'jcw_frames_received_total{type="exec"}')
+	rm -f "$tmp"/storm.*.json
+}
+M3="$STORM_JOBS fork+exec+wait loops of $TINY_KIND in parallel tracked containers for $STORM_SECS s with the monitor running (default ring buffer); losses from the forwarder's jcw_lost_records_total (Lost frames the collector sends for failed ring-buffer reservations)"
+M3S="the same storm for $SEARCH_SECS s per size, sizes tried downwards ($RING_SIZES) until one loses records (upwards from the default when the default loses); smallest size without loss reported"
+fig3() {
+	start_sink fig3 && start_monitor || return 1
+	storm "$STORM_SECS"
+	COL_HWM_STORM=$(hwm_kb "$CPID") FWD_HWM_STORM=$(hwm_kb "$FPID")
+	# The ring buffer is mapped into the collector: its pages count in RSS
+	# (as shared memory) though the kernel owns them.
+	COL_RSS_PARTS=$(awk '/^(RssAnon|RssFile|RssShmem):/{printf "%s%s %d KiB", n++ ? ", " : "", $1, $2}' "/proc/$CPID/status")
+	stop_monitor
+	result 3.storm_rate 3 "max exec rate, tracked containers" "$STORM_RATE" execs/s "" "$M3" \
+		"$STORM_EXECS execs; $STORM_FRAMES exec frames received"
+	result 3.storm_lost 3 "records lost, default ring buffer (8 MiB)" "$STORM_LOST" records "0" "$M3" \
+		"collector queue losses: $STORM_QLOST"
+	# Downwards while no record is lost (the default is the largest known
+	# good size); upwards from the default when even it loses records.
+	local s best=8m sizes=$RING_SIZES dir=down note=""
+	if [ "$STORM_LOST" != 0 ]; then
+		best=n/a sizes="32m 128m" dir=up note="the default lost records: searched upwards; "
+	fi
+	for s in $sizes; do
+		start_monitor --ringbuf-size "$s" || return 1
+		storm "$SEARCH_SECS"
+		stop_monitor
+		note="$note$s: $STORM_LOST lost at $STORM_RATE/s; "
+		if [ "$STORM_LOST" = 0 ]; then
+			best=$s
+			[ $dir = up ] && break
+		else
+			[ $dir = down ] && break
+		fi
+	done
+	stop_pid "$SINK_PID"
+	local bytes=n/a
+	[ "$best" != n/a ] && bytes=$(numfmt --from=iec "${best^^}")
+	result 3.min_ring_bytes 3 "smallest ring buffer without loss" "$bytes" bytes "" "$M3S" "${note%; }"
+}
+
+# --- figure 4: forwarder throughput ---------------------------------------
+M4="replay of a capture of $EVENTS mixed events (tests/bench/mixspec.py: one event = one process's Exec + Exit, 85% become API requests) with jcw-forwarder --replay, wall time and CPU (user+sys) of the forwarder process from wait4 (tests/bench/runstat), median of $REPS runs"
+# replay_run MODE REP [ARGS]: one run; prints "wall cpu maxrss sink_cpu_pct delivered"
+replay_run() {
+	local mode=$1 rep=$2; shift 2
+	local rs=$tmp/rs.$mode.$rep.json t0 t1 w u y rss sinkpct=n/a got=n/a
+	if [ "$mode" = print ]; then
+		"$RUNSTAT" -o "$rs" "$FWD" "${FWD_ARGS[@]}" --metrics-port 0 --replay "$tmp/mix.cap" \
+			--print "$@" >/dev/null 2>"$tmp/rs.err" || { tail -n3 "$tmp/rs.err" >&2; return 1; }
+	else
+		curl -sf -o /dev/null "$SINK_URL/_reset"
+		t0=$(cpu_ticks "$SINK_PID")
+		timeout 600 "$RUNSTAT" -o "$rs" "$FWD" "${FWD_ARGS[@]}" --metrics-port 0 --replay "$tmp/mix.cap" \
+			--api-server "$SINK_URL" "$@" 2>"$tmp/rs.err" || { tail -n3 "$tmp/rs.err" >&2; return 1; }
+		t1=$(cpu_ticks "$SINK_PID")
+		got=$(curl -sf "$SINK_URL/_stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["requests"])')
+	fi
+	read -r w u y rss < <($CALC get "$rs" wall_s user_s sys_s maxrss_kb | paste -sd' ')
+	[ "$mode" != print ] && sinkpct=$(awk -v a=$((t1 - t0)) -v t="$CLK_TCK" -v w="$w" 'BEGIN{printf "%.0f", 100 * a / t / w}')
+	echo "$w $(awk -v u="$u" -v y="$y" 'BEGIN{print u + y}') $rss $sinkpct $got"
+}
+fig4_mode() {  # fig4_mode MODE ID WHAT TARGET [ARGS]
+	local mode=$1 id=$2 what=$3 target=$4; shift 4
+	local r line best rate cpu rss=0 sinkpct got note
+	: >"$tmp/f4.$mode"
+	for r in $(seq 1 "$REPS"); do
+		line=$(replay_run "$mode" "$r" "$@") || return 1
+		echo "$line" >>"$tmp/f4.$mode"
+	done
+	# the median run by wall time
+	line=$(sort -n "$tmp/f4.$mode" | sed -n "$(( (REPS + 1) / 2 ))p")
+	read -r best cpu rss sinkpct got <<<"$line"
+	rss=$(awk '$3 > m {m = $3} END {print m}' "$tmp/f4.$mode")
+	rate=$(div "$EVENTS" "$best")
+	note="forwarder at $(awk -v c="$cpu" -v w="$best" 'BEGIN{printf "%.0f", 100 * c / w}')% of a core"
+	[ "$mode" != print ] && note="$note; $got requests reached the sink; httpsink (libev C, keep-alive) used $sinkpct% of a core"
+	result "4.$id.rate" 4 "$what" "${rate%.*}" events/s "$target" "$M4" "$note"
+	result "4.$id.cpu" 4 "$what, CPU per event" "$(div "$cpu" "$EVENTS" 1000000)" "us/event" "" "$M4" ""
+	result "6.fwd_rss.$id" 6 "forwarder peak RSS, figure 4 $id" "$(div "$rss" 1024)" MiB "< 24 MiB" \
+		"ru_maxrss of the forwarder (runstat), largest of $REPS runs" ""
+}
+fig4() {
+	say "figure 4: capture of $EVENTS events"
+	python3 "$HERE/mixspec.py" "$EVENTS" | "$MK" -o "$tmp/mix.cap" || return 1
+	local out pr
+	out=$("$PIPEBENCH" "$PIPE_SECS" 2>&1)
+	pr=$(sed -n 's/^FIGURE pipeline_process: \([0-9]*\) events\/s.*/\1/p' <<<"$out")
+	result 4.pipeline_process 4 "pipeline only (pipeline_process, in process)" "${pr:-n/a}" events/s "> 200k events/s" \
+		"build/bench/bench_pipeline: pipeline_process over a synthetic mix in a loop for $PIPE_SECS s (no I/O)" \
+		"$(grep '^FIGURE join' <<<"$out" | sed 's/^FIGURE //')"
+	fig4_mode print a_print "(a) pipeline only, --print > /dev/null" "> 200k events/s" || return 1
+	start_sink fig4 || return 1
+	fig4_mode http b_http "(b) delivery to httpsink, keep-alive" "" || return 1
+	if [ $HAS_OUTBOX = 1 ]; then
+		fig4_mode_outbox || return 1
+	else
+		result 4.c_outbox.rate 4 "(c) delivery with the durable outbox" n/a events/s "> 20k events/s on one core" "$M4" "n/a (outbox not available)"
+		result 6.fwd_rss.c_outbox 6 "forwarder peak RSS, figure 4 c_outbox" n/a MiB "< 24 MiB" "ru_maxrss of the forwarder (runstat)" "n/a (outbox not available)"
+	fi
+	stop_pid "$SINK_PID"
+}
+# With the outbox each run needs an empty state directory: a wrapper
+# script clears it, so replay_run's runs stay identical otherwise.
+fig4_mode_outbox() {
+	cat >"$tmp/fwd-outbox" <<EOF
+#!/bin/sh
+rm -rf "$tmp/state" && mkdir -p "$tmp/state" && exec "$FWD" "\$@" --state-dir "$tmp/state"
+EOF
+	chmod +x "$tmp/fwd-outbox"
+	local FWD_SAVED=$FWD
+	FWD=$tmp/fwd-outbox
+	fig4_mode outbox c_outbox "(c) delivery with the durable outbox" "> 20k events/s on one core"
+	local rc=$?
+	FWD=$FWD_SAVED
+	return $rc
+}
+
+# --- figure 5: latency ------------------------------------------------------
+M5="exits of $TINY_KIND in hw1 of a tracked container at a fixed rate (two tests/bench/execloop -r loops at half the rate each) for $LAT_SECS s, monitor running with default settings (5 ms drain); httpsink takes each run log's arrival time (CLOCK_REALTIME) minus its body timestamp (the kernel's exit time, us precision)"
+fig5() {
+	local rate stats n p50 p99 mx got
+	start_sink fig5 && start_monitor || return 1
+	for rate in 100 1000; do
+		curl -sf -o /dev/null "$SINK_URL/_reset"
+		# two loops at half the rate each: one loop alone cannot keep
+		# 1,000 fork+exec+wait a second on a loaded core
+		in_container "$STUDENT" bash -c '"$1" -r "$2" -t "$3" "$4" & "$1" -r "$2" -t "$3" "$4"; wait' \
+			loops "$EXECLOOP" "$(div "$rate" 2)" "$LAT_SECS" "$TINY" >"$tmp/f5.json" || return 1
+		sleep 1
+		curl -sf "$SINK_URL/_stats" >"$tmp/f5.stats"
+		read -r n p50 p99 mx < <($CALC get "$tmp/f5.stats" latency_us.n latency_us.p50 latency_us.p99 latency_us.max | paste -sd' ')
+		read -r _ _ got _ < <($CALC sum "$tmp/f5.json")
+		local t99=""
+		[ $rate = 1000 ] && t99="< 10 ms"
+		result "5.p50.$rate" 5 "latency p50 at $rate exits/s" "$(div "$p50" 1000)" ms "" "$M5" "$n samples, $got exits/s achieved"
+		result "5.p99.$rate" 5 "latency p99 at $rate exits/s" "$(div "$p99" 1000)" ms "$t99" "$M5" ""
+		result "5.max.$rate" 5 "latency max at $rate exits/s" "$(div "$mx" 1000)" ms "" "$M5" ""
+	done
+	stop_monitor
+	stop_pid "$SINK_PID"
+}
+
+# --- figure 6: memory with the outbox full ---------------------------------
+M6O="forwarder replaying a capture of $OUTBOX_EVENTS events with the API unreachable (a closed port) and --state-dir: VmHWM once every event is read and stored (jcw_outbox_rows stable)"
+fig6_outbox() {
+	if [ $HAS_OUTBOX = 0 ]; then
+		result 6.fwd_rss.outbox_1m 6 "forwarder peak RSS, 1M events waiting in the outbox" n/a MiB "< 24 MiB" "$M6O" "n/a (outbox not available)"
+		return 0
+	fi
+	say "figure 6: capture of $OUTBOX_EVENTS events into the outbox"
+	python3 "$HERE/mixspec.py" "$OUTBOX_EVENTS" | "$MK" -o "$tmp/big.cap" || return 1
+	local dead mport fpid rows prev=-1 stable=0 end extra=()
+	dead=$(free_port)
+	mport=$(free_port)
+	[ -n "$OUTBOX_MAX_OPT" ] && extra=("$OUTBOX_MAX_OPT" 64g)
+	mkdir -p "$tmp/bigstate"
+	"$FWD" "${FWD_ARGS[@]}" --replay "$tmp/big.cap" --state-dir "$tmp/bigstate" "${extra[@]}" \
+		--api-server "http://127.0.0.1:$dead" --metrics-port "$mport" --metrics-addr 127.0.0.1 \
+		2>"$tmp/big.err" &
+	fpid=$!
+	pids+=("$fpid")
+	MPORT=$mport
+	end=$((SECONDS + 600))
+	while [ $SECONDS -lt $end ] && kill -0 "$fpid" 2>/dev/null; do
+		sleep 1
+		rows=$(fwd_metric jcw_outbox_rows)
+		if [ "$rows" = "$prev" ] && [ "$rows" != 0 ]; then
+			stable=$((stable + 1))
+			[ $stable -ge 3 ] && break
+		else
+			stable=0
+		fi
+		prev=$rows
+	done
+	local hwm
+	hwm=$(hwm_kb "$fpid")
+	stop_pid "$fpid"
+	result 6.fwd_rss.outbox_1m 6 "forwarder peak RSS, $OUTBOX_EVENTS events read into the outbox" "$(div "$hwm" 1024)" MiB "< 24 MiB" "$M6O" \
+		"$rows rows waiting; outbox $(du -sh "$tmp/bigstate" | cut -f1)"
+	rm -rf "$tmp/bigstate" "$tmp/big.cap"
+}
+
+# --- run ---------------------------------------------------------------------
+na_root() {  # na_root ID FIG WHAT UNIT TARGET
+	result "$1" "$2" "$3" n/a "$4" "$5" "" "n/a ($BPF_WHY)"
+}
+if [ $BPF_OK = 1 ]; then
+	if want 1; then
+		say "figure 1: kernel cost per program run"
+		fig1 || result 1.error 1 "figure 1" n/a "" "" "" "failed, see above"
+		fig1_close
+	fi
+	if want 2; then
+		say "figure 2: exec overhead ($PAIRS pairs)"
+		fig2 || result 2.error 2 "figure 2" n/a "" "" "" "failed, see above"
+	fi
+	if want 3; then
+		say "figure 3: storm ($STORM_SECS s, $STORM_JOBS loops) and ring buffer sizes"
+		fig3 || result 3.error 3 "figure 3" n/a "" "" "" "failed, see above"
+	fi
+else
+	want 1 && na_root 1.handle_exec.untracked 1 "handle_exec, untracked container" ns/run "< 100 ns untracked"
+	want 1 && na_root 1.per_exec.tracked 1 "BPF time per fork+exec+exit, tracked" ns ""
+	want 2 && na_root 2.slowdown.tracked 2 "exec slowdown, tracked container" % "< 5 %"
+	want 2 && na_root 2.slowdown.untracked 2 "exec slowdown, untracked container" % "< 1 %"
+	want 3 && na_root 3.storm_rate 3 "max exec rate, tracked containers" execs/s ""
+	want 3 && na_root 3.storm_lost 3 "records lost, default ring buffer (8 MiB)" records "0"
+fi
+if want 4; then
+	say "figure 4: forwarder throughput"
+	fig4 || result 4.error 4 "figure 4" n/a "" "" "" "failed, see above"
+fi
+if [ $BPF_OK = 1 ]; then
+	if want 5; then
+		say "figure 5: latency"
+		fig5 || result 5.error 5 "figure 5" n/a "" "" "" "failed, see above"
+	fi
+	if want 6 && want 3; then
+		result 6.col_rss.storm 6 "collector peak RSS, storm (figure 3)" "$(div "${COL_HWM_STORM:-n/a}" 1024)" MiB "< 8 MiB" "VmHWM of the collector at the end of the storm" "at the end: ${COL_RSS_PARTS:-}"
+		result 6.fwd_rss.storm 6 "forwarder peak RSS, storm (figure 3)" "$(div "${FWD_HWM_STORM:-n/a}" 1024)" MiB "< 24 MiB" "VmHWM of the forwarder at the end of the storm" ""
+	fi
+else
+	want 5 && na_root 5.p99.1000 5 "latency p99 at 1000 exits/s" ms "< 10 ms"
+	want 6 && na_root 6.col_rss.storm 6 "collector peak RSS, storm (figure 3)" MiB "< 8 MiB"
+fi
+if want 6; then
+	fig6_outbox || result 6.error 6 "figure 6" n/a "" "" "" "failed, see above"
+fi
+say "done in $((SECONDS - t_start)) s"
+export BENCH_VERSION
+BENCH_VERSION=$(git describe --always --dirty 2>/dev/null || echo unknown)
+python3 "$HERE/report.py" "$RES" "$OUT/results.json" "$scale" | tee "$OUT/results.md"
+# Non-zero when a figure could not be measured for a reason other than a
+# missing privilege or feature (a harness or daemon failure).
+! grep -q '^[0-9].error' "$RES"
