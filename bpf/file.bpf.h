@@ -1,20 +1,23 @@
 /* file: file events of student containers, for snapshots.
  *
- * Programs (ftrace syscall events, SEC("tp/syscalls/..."), attached by the
- * collector with the event ids it reads from tracefs):
- *   sys_enter_close, sys_enter_dup2/dup3   a descriptor of a regular file open
+ * Programs, in one of two sets chosen by the collector at load time:
+ *  - syscall events (SEC("tp/syscalls/..."), attached with the event ids
+ *    read from tracefs), preferred:
+ *      sys_enter_close, dup2, dup3          a descriptor of a regular file open
  *                                           for writing goes away: a close record
- *   sys_enter_unlink{,at}, rename{,at,at2} remember the arguments per thread
- *   sys_exit_ of the same                   on success: an unlink or rename record
+ *      sys_enter_unlink{,at}, rename{,at,at2} remember the arguments per thread
+ *      sys_exit_ of the same                on success: an unlink or rename record
+ *  - raw_tp/sys_enter + raw_tp/sys_exit, the same work dispatched on the
+ *    syscall number, when tracefs is not available (a container with only
+ *    CAP_BPF and CAP_PERFMON and no /sys/kernel/tracing mounted in).
  *
- * Why per-syscall events and not raw_tp/sys_enter: a raw sys_enter (and
- * sys_exit) program runs for every syscall of every process on the node.
- * Measured here (6.18, 2 vCPU, getppid loop): raw_tp sys_enter+sys_exit
- * with only a syscall-number and hostname test add ~60 ns to EVERY syscall
- * (108 -> 172 ns), sys_enter alone ~35 ns; an enabled syscall event costs
- * other syscalls only a bit test (within noise, < 5 ns), and the program
- * runs for the traced syscalls only. The price is tracefs at attach time
- * (to read the event ids); see collector/tracefs.h.
+ * Why events first: a raw sys_enter (and sys_exit) program runs for every
+ * syscall of every process on the node. Measured here (6.18, 2 vCPU,
+ * getppid loop): raw_tp sys_enter+sys_exit with only a syscall-number and
+ * hostname test add ~60 ns to EVERY syscall (108 -> 172 ns), sys_enter
+ * alone ~35 ns; enabled syscall events cost other syscalls only a bit test
+ * (~5 ns, within noise), and their programs run for the traced syscalls
+ * only. The price is tracefs at attach time (collector/tracefs.h).
  *
  * Filters, cheapest first, before any map or path walk: the hostname
  * prefix and UTS policy (same masked-word compare as exec), then for a
@@ -424,6 +427,71 @@ SEC("tp/syscalls/sys_exit_renameat2")
 int renameat2_exit(struct trace_event_raw_sys_exit *ctx)
 {
 	return file_op_end(ctx->ret);
+}
+
+/* The raw fallback: syscall numbers of the architecture (the events above
+ * need none). */
+#if defined(__TARGET_ARCH_x86)
+#define NR_CLOSE 3
+#define NR_DUP2 33
+#define NR_DUP3 292
+#define NR_UNLINK 87
+#define NR_UNLINKAT 263
+#define NR_RENAME 82
+#define NR_RENAMEAT 264
+#define NR_RENAMEAT2 316
+#elif defined(__TARGET_ARCH_arm64)
+/* asm-generic: no dup2, unlink, rename; renameat only via renameat2. */
+#define NR_CLOSE 57
+#define NR_DUP2 -1
+#define NR_DUP3 24
+#define NR_UNLINK -1
+#define NR_UNLINKAT 35
+#define NR_RENAME -1
+#define NR_RENAMEAT -1
+#define NR_RENAMEAT2 276
+#else
+#error "syscall numbers of this architecture are missing in file.bpf.h"
+#endif
+
+/* Runs for every syscall of the node: the number test comes first and
+ * nothing else is read for the others. */
+SEC("raw_tp/sys_enter")
+int file_sys_enter(struct bpf_raw_tracepoint_args *ctx)
+{
+	long nr = (long)ctx->args[1];
+	struct pt_regs *regs;
+	__u64 a0, a1, a2, a3, a4;
+
+	if (nr != NR_CLOSE && nr != NR_DUP2 && nr != NR_DUP3 && nr != NR_UNLINK &&
+	    nr != NR_UNLINKAT && nr != NR_RENAME && nr != NR_RENAMEAT && nr != NR_RENAMEAT2)
+		return 0;
+	regs = (struct pt_regs *)ctx->args[0];
+	a0 = PT_REGS_PARM1_CORE_SYSCALL(regs);
+	if (nr == NR_CLOSE)
+		return file_closing((__s64)a0);
+	a1 = PT_REGS_PARM2_CORE_SYSCALL(regs);
+	if (nr == NR_DUP2 || nr == NR_DUP3)
+		return a0 == a1 ? 0 : file_closing((__s64)a1);
+	if (nr == NR_UNLINK)
+		return file_op_begin(JCW_FILE_UNLINK, JCW_AT_FDCWD, a0, 0, 0);
+	if (nr == NR_RENAME)
+		return file_op_begin(JCW_FILE_RENAME, JCW_AT_FDCWD, a1, JCW_AT_FDCWD, a0);
+	a2 = PT_REGS_PARM3_CORE_SYSCALL(regs);
+	if (nr == NR_UNLINKAT)
+		return a2 & JCW_AT_REMOVEDIR ? 0 : file_op_begin(JCW_FILE_UNLINK, (__s64)a0, a1, 0, 0);
+	a3 = PT_REGS_PARM4_CORE_SYSCALL(regs);
+	a4 = nr == NR_RENAMEAT2 ? PT_REGS_PARM5_CORE_SYSCALL(regs) : 0;
+	return file_op_begin(a4 & JCW_RENAME_EXCHANGE ? FILE_OP_EXCHANGE : JCW_FILE_RENAME,
+			     (__s64)a2, a3, (__s64)a0, a1);
+}
+
+/* The next syscall exit of a thread with an entry in file_ops is the exit
+ * of the unlink/rename that made it: no number needed here. */
+SEC("raw_tp/sys_exit")
+int file_sys_exit(struct bpf_raw_tracepoint_args *ctx)
+{
+	return file_op_end((long)ctx->args[1]);
 }
 
 #endif

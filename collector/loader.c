@@ -20,14 +20,16 @@
 
 #define VMLINUX_BTF "/sys/kernel/btf/vmlinux"
 
-/* File-event programs: SEC("tp/syscalls/<event>"). */
+/* File-event programs: SEC("tp/syscalls/<event>"), or the raw pair. */
 #define LOADER_TP_PREFIX "tp/syscalls/"
+#define LOADER_RAW_ENTER "raw_tp/sys_enter"
+#define LOADER_RAW_EXIT "raw_tp/sys_exit"
 #define LOADER_FILE_PROGS 16
 
 struct loader {
 	struct jcw_bpf *skel;
 	int ncpus;
-	bool files_on;
+	enum loader_file_hooks files;   /* OFF, EVENTS or RAW once open */
 	int nfile;
 	struct bpf_program *file_prog[LOADER_FILE_PROGS];
 	int file_id[LOADER_FILE_PROGS];
@@ -185,11 +187,11 @@ int loader_file_exts(const char *list, __u64 words[JCW_EXT_MAX], __u8 lens[JCW_E
 	return 0;
 }
 
-/* Before load: file programs are attached by hand (autoattach off); those
- * whose event this kernel lacks (sys_enter_rename on arm64) or all of
- * them when file events are off are not loaded. */
-static int loader_file_progs(struct loader *l, const struct tracefs *tf, bool on,
-			     char *err, size_t errlen)
+/* Before load, by l->files: the raw pair is loaded only for RAW (and
+ * attached with the rest); event programs only for EVENTS, attached by
+ * hand, except those whose event this kernel lacks (sys_enter_rename on
+ * arm64). */
+static int loader_file_progs(struct loader *l, const struct tracefs *tf, char *err, size_t errlen)
 {
 	struct bpf_program *p;
 	const char *sec;
@@ -197,10 +199,14 @@ static int loader_file_progs(struct loader *l, const struct tracefs *tf, bool on
 
 	bpf_object__for_each_program(p, l->skel->obj) {
 		sec = bpf_program__section_name(p);
+		if (strcmp(sec, LOADER_RAW_ENTER) == 0 || strcmp(sec, LOADER_RAW_EXIT) == 0) {
+			bpf_program__set_autoload(p, l->files == LOADER_FILES_RAW);
+			continue;
+		}
 		if (strncmp(sec, LOADER_TP_PREFIX, strlen(LOADER_TP_PREFIX)) != 0)
 			continue;
 		bpf_program__set_autoattach(p, false);
-		if (!on) {
+		if (l->files != LOADER_FILES_EVENTS) {
 			bpf_program__set_autoload(p, false);
 			continue;
 		}
@@ -283,7 +289,6 @@ int loader_open(const struct loader_opts *o, struct loader **out, char *err, siz
 {
 	struct tracefs tf = {.mounted = false};
 	char ferr[256];
-	bool files = o->files;
 	struct loader *l;
 	size_t plen = strlen(o->host_prefix);
 	int mv, e;
@@ -323,18 +328,29 @@ int loader_open(const struct loader_opts *o, struct loader **out, char *err, siz
 	 * faster than the flush timer drains it. */
 	l->skel->rodata->wakeup_bytes = o->ringbuf_bytes / 4;
 	l->skel->rodata->seed_slot = (__u32)l->ncpus;
-	if (files) {
+	l->files = o->files;
+	if (l->files != LOADER_FILES_OFF) {
 		e = loader_file_exts(o->file_exts ? o->file_exts : "",
 				     l->skel->rodata->file_ext_words, l->skel->rodata->file_ext_lens,
 				     &l->skel->rodata->file_ext_n, err, errlen);
 		if (e)
 			goto cleanup;
-		if (tracefs_open(&tf, ferr, sizeof(ferr)) != 0) {
-			LOG_ERROR("file events (snapshots) disabled: %s; or set CAPTURE_FILES=false", ferr);
-			files = false;
+	}
+	if (l->files == LOADER_FILES_AUTO || l->files == LOADER_FILES_EVENTS) {
+		e = tracefs_open(&tf, ferr, sizeof(ferr));
+		if (e && l->files == LOADER_FILES_EVENTS) {
+			snprintf(err, errlen, "file events: %s", ferr);
+			goto cleanup;
+		}
+		if (e) {
+			LOG_WARN("file events through raw_tp/sys_enter and sys_exit, which cost every "
+				 "system call of the node ~35-60 ns more than syscall events: %s", ferr);
+			l->files = LOADER_FILES_RAW;
+		} else {
+			l->files = LOADER_FILES_EVENTS;
 		}
 	}
-	e = loader_file_progs(l, &tf, files, err, errlen);
+	e = loader_file_progs(l, &tf, err, errlen);
 	if (e)
 		goto cleanup;
 	mv = mark_victim_shape();
@@ -367,7 +383,6 @@ int loader_open(const struct loader_opts *o, struct loader **out, char *err, siz
 	e = loader_file_attach(l, err, errlen);
 	if (e)
 		goto cleanup;
-	l->files_on = l->nfile > 0;
 	tracefs_close(&tf);
 	if (mv < 0)
 		LOG_WARN("no mark_victim tracepoint in this kernel: OOM kills will not be flagged");
@@ -379,9 +394,16 @@ cleanup:
 	return e;
 }
 
-bool loader_files_on(const struct loader *l)
+const char *loader_files_mode(const struct loader *l)
 {
-	return l->files_on;
+	switch (l->files) {
+	case LOADER_FILES_EVENTS:
+		return "syscall events";
+	case LOADER_FILES_RAW:
+		return "raw syscalls";
+	default:
+		return "off";
+	}
 }
 
 int loader_ringbuf_fd(const struct loader *l)

@@ -1,8 +1,9 @@
 /* loader: open, configure, load and attach the BPF programs (bpf/jcw.bpf.c),
  * seed the tracked set from running processes, read the kernel counters,
- * detach. The file-event programs (SEC("tp/syscalls/...")) are attached
- * here with event ids from tracefs (collector/tracefs.h); without tracefs
- * they stay unloaded and the rest runs (logged as an error). Errors come back as text that says what is wrong with the
+ * detach. File events come from syscall events (SEC("tp/syscalls/..."),
+ * attached here with event ids from tracefs, collector/tracefs.h) or, when
+ * tracefs is not available, from raw_tp/sys_enter+sys_exit programs, which
+ * cost every syscall of the node more (bpf/file.bpf.h has the figures). Errors come back as text that says what is wrong with the
  * machine (not root, no BTF, kernel too old) rather than a bare errno. */
 #ifndef JCW_LOADER_H
 #define JCW_LOADER_H
@@ -19,7 +20,12 @@ struct loader_opts {
 	uint32_t args_max;           /* argv bytes captured, <= JCW_ARGS_LIMIT */
 	uint64_t ringbuf_bytes;      /* power of two, >= page size */
 	uint32_t tracked_max;        /* entries of the tracked map */
-	bool files;                  /* file close/rename/unlink events */
+	enum loader_file_hooks {
+		LOADER_FILES_OFF,
+		LOADER_FILES_AUTO,       /* events if tracefs is there, else raw */
+		LOADER_FILES_EVENTS,     /* syscall events or fail */
+		LOADER_FILES_RAW,        /* raw_tp/sys_enter + sys_exit */
+	} files;
 	const char *file_exts;       /* kernel extension filter, loader_file_exts() */
 };
 
@@ -35,8 +41,8 @@ struct loader;
 #define LOADER_MIN_KERNEL "5.17"
 
 int loader_open(const struct loader_opts *o, struct loader **out, char *err, size_t errlen);
-/* 1 if the file-event programs are attached. */
-bool loader_files_on(const struct loader *l);
+/* How file events are traced: "off", "syscall events" or "raw syscalls". */
+const char *loader_files_mode(const struct loader *l);
 /* Fd of the ring buffer map, for ring_buffer__new(). */
 int loader_ringbuf_fd(const struct loader *l);
 /* Runs the task iterator once: seed records go to the ring buffer. Returns

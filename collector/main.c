@@ -54,6 +54,7 @@ struct config {
 	uint64_t ringbuf_bytes;
 	uint64_t tracked_max;
 	bool files;
+	char *file_hooks;
 	char *file_exts;
 	uint64_t queue_max;
 	double flush_interval;
@@ -83,7 +84,10 @@ static const struct opt_def opt_defs[] = {
 	{"tracked-max", "TRACKED_MAX", OPT_UINT, "65536", O(tracked_max),
 	 "processes tracked at once until their exit", 1024, 1u << 22},
 	{"files", "CAPTURE_FILES", OPT_BOOL, "true", O(files),
-	 "trace file close-after-write, rename and unlink for snapshots (needs tracefs at start)", 0, 0},
+	 "trace file close-after-write, rename and unlink for snapshots", 0, 0},
+	{"file-hooks", NULL, OPT_STR, "auto", O(file_hooks),
+	 "events (per-syscall events, need tracefs), raw (raw_tp/sys_enter+sys_exit, cost every "
+	 "syscall more) or auto (events when tracefs is there or can be mounted)", 0, 0},
 	{"file-extensions", "FILE_EXTENSIONS", OPT_STR, ".c,.h,.cpp,.hpp,.py,.ipynb", O(file_exts),
 	 "file events only for names ending so (at most 8, each at most 8 bytes); empty: all files", 0, 0},
 	{"queue-max", "QUEUE_MAX_BYTES", OPT_BYTES, "64m", O(queue_max),
@@ -547,6 +551,11 @@ static int validate(struct config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "--uts-policy: '%s' is not init-userns or any", cfg->uts_policy);
 		return -1;
 	}
+	if (strcmp(cfg->file_hooks, "auto") != 0 && strcmp(cfg->file_hooks, "events") != 0 &&
+	    strcmp(cfg->file_hooks, "raw") != 0) {
+		snprintf(err, errlen, "--file-hooks: '%s' is not auto, events or raw", cfg->file_hooks);
+		return -1;
+	}
 	if (strlen(cfg->host_prefix) > JCW_PREFIX_MAX) {
 		snprintf(err, errlen, "--hostname-prefix: longer than %d bytes", JCW_PREFIX_MAX);
 		return -1;
@@ -631,7 +640,9 @@ int main(int argc, char **argv)
 	lo.args_max = (uint32_t)c.cfg.args_max;
 	lo.ringbuf_bytes = c.cfg.ringbuf_bytes;
 	lo.tracked_max = (uint32_t)c.cfg.tracked_max;
-	lo.files = c.cfg.files;
+	lo.files = !c.cfg.files ? LOADER_FILES_OFF
+		   : strcmp(c.cfg.file_hooks, "events") == 0 ? LOADER_FILES_EVENTS
+		   : strcmp(c.cfg.file_hooks, "raw") == 0 ? LOADER_FILES_RAW : LOADER_FILES_AUTO;
 	lo.file_exts = c.cfg.file_exts;
 	e = loader_open(&lo, &c.ld, err, sizeof(err));
 	if (e) {
@@ -668,7 +679,7 @@ int main(int argc, char **argv)
 	}
 	LOG_INFO("attached: tracing hostnames '%s*' (uts policy %s, file events %s), %" PRIu64 " seeded, "
 		 "socket %s, capture %s, boot id %s", c.cfg.host_prefix, c.cfg.uts_policy,
-		 loader_files_on(c.ld) ? "on" : "off", c.records_total, c.use_socket ? c.cfg.socket : "(none)",
+		 loader_files_mode(c.ld), c.records_total, c.use_socket ? c.cfg.socket : "(none)",
 		 *c.cfg.record ? c.cfg.record : "(none)", c.boot_id);
 	c.next_loss_poll_ns = now_ns(CLOCK_MONOTONIC) + LOSS_POLL_NS;
 	c.next_heartbeat_ns = now_ns(CLOCK_MONOTONIC) +

@@ -6,8 +6,11 @@
 #     (hostname jcode-...): a written .c file (path walk + ring buffer
 #     record), a written .o file (dropped by the extension filter) and a
 #     .c file open read-only (dropped by the mode test);
-#   - what enabling the syscall events costs every OTHER system call of the
-#     node: getppid() with and without the collector attached, ROUNDS
+#   - the same with --file-hooks raw (raw_tp/sys_enter+sys_exit, the
+#     fallback without tracefs): BPF ns per run of each program, i.e. per
+#     syscall of any process on the node (the loop's and everyone else's);
+#   - what each costs every OTHER system call of the node: getppid() with
+#     the collector attached (events, raw) and without, ROUNDS
 #     interleaved runs each, the fastest of each kept (wall time: on a
 #     loaded machine only the minimum means anything).
 # The collector runs for real (--no-socket --record /dev/null). Prints FIGURE
@@ -42,8 +45,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-start_collector() {
-	"$COLLECTOR" --no-socket --record /dev/null --log-level info 2>"$tmp/collector.log" &
+start_collector() {  # start_collector HOOKS
+	"$COLLECTOR" --no-socket --record /dev/null --file-hooks "$1" --log-level info 2>"$tmp/collector.log" &
 	cpid=$!
 	for _ in $(seq 200); do
 		grep -q '"attached' "$tmp/collector.log" && break
@@ -59,7 +62,7 @@ start_collector() {
 		fi
 		sleep 0.05
 	done
-	grep -q 'file events on' "$tmp/collector.log" || { cat "$tmp/collector.log"; echo "file events are off"; exit 1; }
+	grep -qE 'file events (syscall events|raw syscalls)' "$tmp/collector.log" || { cat "$tmp/collector.log"; echo "file events are off"; exit 1; }
 }
 stop_collector() {
 	kill -INT "$cpid"
@@ -67,12 +70,12 @@ stop_collector() {
 	cpid=
 }
 
-# The collector's own file_close program (others may run beside it): the
-# prog ids of its descriptors.
+# The collector's own program named $1 (others may run beside it): from
+# the prog ids of its descriptors.
 prog_id() {
 	local id
 	for id in $(grep -h '^prog_id:' /proc/"$cpid"/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -un); do
-		bpftool -j prog show id "$id" 2>/dev/null | grep -q '"name":"file_close"' && { echo "$id"; return; }
+		bpftool -j prog show id "$id" 2>/dev/null | grep -q "\"name\":\"$1\"" && { echo "$id"; return; }
 	done
 }
 # "run_time_ns run_cnt" of program $1
@@ -92,6 +95,20 @@ figure() {  # figure LABEL "NS RUNS"
 	set -- "$1" $2
 	echo "FIGURE $1: $2 ns of BPF per close ($3 runs)"
 }
+# ns of BPF per run of programs $1 (sys_enter) and $2 (sys_exit) while
+# running the rest of the arguments
+raw_cost() {
+	local e=$1 x=$2; shift 2
+	local a b c d
+	a=$(prog_stats "$e"); b=$(prog_stats "$x")
+	"$@" >/dev/null || return 1
+	c=$(prog_stats "$e"); d=$(prog_stats "$x")
+	python3 -c '
+import sys
+t0, c0, u0, d0, t1, c1, u1, d1 = map(int, sys.argv[1:])
+print("%.0f ns per sys_enter run, %.0f per sys_exit run (%d syscalls)" %
+      ((t1 - t0) / max(c1 - c0, 1), (u1 - u0) / max(d1 - d0, 1), c1 - c0))' $a $b $c $d
+}
 
 : >"$tmp/x.c"
 : >"$tmp/x.o"
@@ -102,8 +119,8 @@ other() {
 	unshare -u sh -c 'hostname other-host-1 && exec "$@"' sh "$@"
 }
 
-start_collector
-id=$(prog_id)
+start_collector events
+id=$(prog_id file_close)
 [ -n "$id" ] || { echo "file_close program of the collector not found"; exit 1; }
 sysctl -q kernel.bpf_stats_enabled=1
 
@@ -119,17 +136,31 @@ sysctl -q kernel.bpf_stats_enabled="$stats_was"
 stop_collector
 grep -q '"level":"error"' "$tmp/collector.log" && { cat "$tmp/collector.log"; echo "the collector logged errors"; exit 1; }
 
-without=() with=()
+start_collector raw
+ide=$(prog_id file_sys_enter)
+idx=$(prog_id file_sys_exit)
+[ -n "$ide" ] && [ -n "$idx" ] || { echo "raw programs of the collector not found"; exit 1; }
+sysctl -q kernel.bpf_stats_enabled=1
+echo "FIGURE raw hooks, any syscall while an untracked process opens and closes .c files: $(raw_cost "$ide" "$idx" other "$LOOP" open-close-write "$tmp/x.c" "$N")"
+echo "FIGURE raw hooks, any syscall while a tracked process writes .c files: $(raw_cost "$ide" "$idx" student "$LOOP" open-close-write "$tmp/x.c" "$N")"
+sysctl -q kernel.bpf_stats_enabled="$stats_was"
+stop_collector
+
+without=() events=() raw=()
 for _ in $(seq "$ROUNDS"); do
 	without+=("$("$LOOP" getppid "$NSYS")")
-	start_collector
-	with+=("$("$LOOP" getppid "$NSYS")")
+	start_collector events
+	events+=("$("$LOOP" getppid "$NSYS")")
+	stop_collector
+	start_collector raw
+	raw+=("$("$LOOP" getppid "$NSYS")")
 	stop_collector
 done
-python3 - "${without[*]}" "${with[*]}" <<'EOF'
+python3 - "${without[*]}" "${events[*]}" "${raw[*]}" <<'EOF'
 import sys
-b, w = [list(map(float, a.split())) for a in sys.argv[1:]]
-print(f"FIGURE getppid, any process, collector attached vs not: {min(w):.0f} vs {min(b):.0f} ns per call "
-      f"({min(w) - min(b):+.0f} ns, fastest of {len(b)} interleaved runs; all: "
-      f"{' '.join('%.0f' % x for x in w)} vs {' '.join('%.0f' % x for x in b)})")
+b, e, r = [list(map(float, a.split())) for a in sys.argv[1:]]
+fmt = lambda v: " ".join("%.0f" % x for x in v)
+print(f"FIGURE getppid, any process: {min(b):.0f} ns without the collector, {min(e):.0f} with "
+      f"syscall events ({min(e) - min(b):+.0f}), {min(r):.0f} with raw hooks ({min(r) - min(b):+.0f}); "
+      f"fastest of {len(b)} interleaved runs (all: {fmt(b)} / {fmt(e)} / {fmt(r)})")
 EOF

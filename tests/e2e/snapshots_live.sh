@@ -12,11 +12,20 @@
 #   hw2/big.c of 100 KiB                             -> too large
 #   a save under another hostname                    -> not seen at all
 # Asserts the snapshot files, the registrations and the jcw_snapshot_*
-# counters exactly. Skips (77) only when not root or when the machine
-# cannot run BPF (no BTF, kernel too old).
+# counters exactly, once with each kind of file hook (--file-hooks events,
+# then raw). Skips (77) only when not root or when the machine cannot run
+# BPF (no BTF, kernel too old).
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
+if [ -z "${SNAP_HOOKS:-}" ]; then
+	for m in events raw; do
+		SNAP_HOOKS=$m "$0" || exit $?
+	done
+	exit 0
+fi
+echo "--- --file-hooks $SNAP_HOOKS"
+case $SNAP_HOOKS in events) want_mode="syscall events" ;; *) want_mode="raw syscalls" ;; esac
 COLLECTOR=$BUILD/jcw-collector
 FWD=$BUILD/jcw-forwarder
 HOST=jcode-os-1-202012345
@@ -78,7 +87,7 @@ fwd=$!
 pids+=($fwd)
 wait_for 10 test -S "$tmp/events.sock" || { cat "$tmp/fwd.err"; exit 1; }
 
-"$COLLECTOR" --socket "$tmp/events.sock" --flush-interval 5ms --heartbeat-interval 1s \
+"$COLLECTOR" --socket "$tmp/events.sock" --file-hooks "$SNAP_HOOKS" --flush-interval 5ms --heartbeat-interval 1s \
 	--log-level info 2>"$tmp/collector.log" &
 cpid=$!
 pids+=($cpid)
@@ -96,7 +105,7 @@ for _ in $(seq 200); do
 	sleep 0.05
 done
 grep -q '"attached' "$tmp/collector.log" || { dump; echo "collector did not attach in 10 s"; exit 1; }
-grep -q 'file events (snapshots) disabled' "$tmp/collector.log" && { dump; echo "file events are off"; exit 1; }
+grep -q "file events $want_mode" "$tmp/collector.log" || { dump; echo "file events are not traced by $want_mode"; exit 1; }
 
 # Not a student: the same kind of save under another hostname.
 timeout 30 unshare -u sh -c "hostname other-host-1 && echo 'int x;' >'$ws/hw2/other.c'"
@@ -234,4 +243,4 @@ if fails:
     sys.exit(1)
 print(f"{len(reqs)} snapshots stored and registered exactly; {int(frames)} file frames, {int(deb)} debounced")
 EOF
-echo "FIGURE snapshots live: student session -> $(grep -c . "$tmp/api.log") snapshots (main.c after 3 saves, util.c via temp+mv, old.c deleted); hidden, venv, outside hw filtered; 100 KiB too large"
+echo "FIGURE snapshots live ($want_mode): student session -> $(grep -c . "$tmp/api.log") snapshots (main.c after 3 saves, util.c via temp+mv, old.c deleted); hidden, venv, outside hw filtered; 100 KiB too large"
