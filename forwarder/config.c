@@ -64,6 +64,12 @@ const struct opt_def config_opts[] = {
 	 "a saved file is snapshotted after this long without another save, seconds", 0, 0},
 	{"debounce-max-wait", "DEBOUNCE_MAX_WAIT", OPT_SECONDS, "3", CFG(debounce_max_wait),
 	 "... or at the latest this long after the first save of a burst, seconds", 0, 0},
+	{"state-dir", "STATE_DIR", OPT_STR, NULL, CFG(state_dir),
+	 "directory of the durable outbox (created 0700; default " CONFIG_STATE_DIR_DEFAULT
+	 "; with --replay only when given; empty: no outbox, events only in memory)", 0, 0},
+	{"outbox-max-bytes", "OUTBOX_MAX_BYTES", OPT_BYTES, "512m", CFG(outbox_max_bytes),
+	 "events stored for delivery; when reached, frames are neither read nor acknowledged "
+	 "(the collector buffers, then counts its losses)", 65536, 1ull << 40},
 	{"metrics-port", "METRICS_PORT", OPT_UINT, "3000", CFG(metrics_port),
 	 "port of /metrics, /healthz and /readyz (0 disables)", 0, 65535},
 	{"metrics-addr", "METRICS_ADDR", OPT_STR, "0.0.0.0", CFG(metrics_addr),
@@ -181,6 +187,14 @@ static int config_validate(struct fwd_config *cfg, char *err, size_t errlen)
 	if (cfg->follow && !cfg->replay) {
 		snprintf(err, errlen, "--follow needs --replay FILE");
 		return -1;
+	}
+	/* A replay is a test or a backfill: it keeps no state unless asked. */
+	if (!cfg->state_dir && !cfg->replay && !cfg->print) {
+		cfg->state_dir = strdup(CONFIG_STATE_DIR_DEFAULT);
+		if (!cfg->state_dir) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
 	}
 	if (!cfg->print && !cfg->api_server) {
 		snprintf(err, errlen,

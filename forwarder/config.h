@@ -12,6 +12,8 @@
 #include "opts.h"
 
 #define CONFIG_MAX_UIDS 32
+/* STATE_DIR when none is given (and no --replay or --print). */
+#define CONFIG_STATE_DIR_DEFAULT "/var/lib/jcw"
 
 struct fwd_config {
 	char *api_server;
@@ -46,6 +48,9 @@ struct fwd_config {
 	uint64_t max_file_size;
 	double debounce_window;
 	double debounce_max_wait;
+	/* Durable outbox (outbox_flow.h). */
+	char *state_dir;          /* NULL: the default, except with --replay */
+	uint64_t outbox_max_bytes;
 
 	/* Derived by config_load from the strings above. */
 	uid_t uids[CONFIG_MAX_UIDS];
