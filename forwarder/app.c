@@ -14,6 +14,8 @@
 #include "join.h"
 #include "json.h"
 #include "log.h"
+#include "outbox_flow.h"
+#include "outbox_metrics.h"
 #include "pipeline.h"
 #include "snapshots.h"
 #include "ratelimit.h"
@@ -38,6 +40,8 @@ struct app {
 	struct snapshots *snap;   /* NULL: SNAPSHOTS_ENABLED=false */
 	struct ratelimit *student_rl;   /* per-student flood limit */
 	ev_timer student_rl_timer;      /* its per-student summary */
+	struct outbox_flow *flow;       /* durable outbox and Acks (outbox_flow.h) */
+	struct outbox_metrics om;
 };
 
 /* How often the students over their rate limit are logged. */
@@ -131,9 +135,11 @@ static void app_emit(struct app *a, struct api_request *req)
 		api_request_free(req);
 		return;
 	}
-	rc = deliver_submit(a->dl, req);
-	if (rc == 0)
+	rc = outbox_flow_put(a->flow, req);
+	if (rc == 0) {
+		api_request_free(req);   /* stored, or taken by delivery */
 		return;
+	}
 	/* Counted by delivery (jcw_api_dropped_total). */
 	if (log_ratelimit_allow(&a->rl_drop, 10, &sup))
 		LOG_WARN("event %s dropped: %s (%llu similar messages suppressed)", req->event_id,
@@ -162,6 +168,7 @@ static void app_exit(struct app *a, const char *boot_id, Jcw__Frame *f)
 		LOG_DEBUG("exit of tgid %u without a known exec", x->tgid);
 		return;
 	}
+	outbox_flow_joined(a->flow, x->tgid, x->start_boottime_ns);
 	memset(&req, 0, sizeof(req));
 	res = pipeline_process(a->pipe, boot_id, f->seq, ef->exec, x, &req, &reason);
 	jcw__frame__free_unpacked(ef, NULL);
@@ -194,6 +201,7 @@ static void on_frame(void *arg, const char *boot_id, Jcw__Frame *f)
 {
 	struct app *a = arg;
 
+	outbox_flow_frame(a->flow, boot_id, f);
 	switch (f->body_case) {
 	case JCW__FRAME__BODY_EXEC:
 		/* The table owns the frame from here on, also on error. */
@@ -221,14 +229,13 @@ static void on_frame(void *arg, const char *boot_id, Jcw__Frame *f)
 	jcw__frame__free_unpacked(f, NULL);
 }
 
-/* Reading pauses while delivery's queue is full (backpressure). */
+/* Reading pauses while the outbox is full or failing, or without one
+ * while delivery's queue is full (backpressure). */
 static bool can_take(void *arg)
 {
 	struct app *a = arg;
 
-	if (!a->dl)
-		return true;
-	return deliver_stats(a->dl)->queued < a->cfg->queue_max;
+	return outbox_flow_can_take(a->flow);
 }
 
 static void on_result(void *arg, const struct api_request *req, enum deliver_outcome outcome,
@@ -236,11 +243,16 @@ static void on_result(void *arg, const struct api_request *req, enum deliver_out
 {
 	struct app *a = arg;
 
-	(void)req;
-	(void)outcome;
-	(void)http_status;
+	outbox_flow_result(a->flow, req, outcome, http_status);
 	if (a->in)
 		input_kick(a->in);
+}
+
+static void on_retry(void *arg, const struct api_request *req, unsigned attempts, double delay_s)
+{
+	struct app *a = arg;
+
+	outbox_flow_retry(a->flow, req, attempts, delay_s);
 }
 
 static void delivery_done(void *arg);
@@ -252,6 +264,7 @@ static void app_stop_delivery(struct app *a)
 		return;
 	a->dl_stopping = true;
 	ev_timer_stop(a->loop, &a->drain_timer);
+	outbox_flow_stop(a->flow);
 	deliver_shutdown(a->dl, a->cfg->shutdown_grace, delivery_done, a);
 }
 
@@ -264,7 +277,7 @@ static void drain_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)loop;
 	(void)revents;
-	if (ds->queued == 0 && ds->inflight == 0)
+	if (ds->queued == 0 && ds->inflight == 0 && outbox_flow_idle(a->flow))
 		app_stop_delivery(a);
 }
 
@@ -383,6 +396,7 @@ int app_new(struct ev_loop *loop, const struct fwd_config *cfg, struct app **out
 			.backoff_base_s = cfg->retry_base,
 			.backoff_cap_s = cfg->retry_max,
 			.on_result = on_result,
+			.on_retry = on_retry,
 			.on_result_arg = a,
 		};
 
@@ -423,6 +437,23 @@ int app_new(struct ev_loop *loop, const struct fwd_config *cfg, struct app **out
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
+	{
+		struct outbox_flow_config fc = {
+			.state_dir = cfg->print ? NULL : cfg->state_dir,
+			.max_bytes = cfg->outbox_max_bytes,
+			.exec_ttl_s = cfg->join_ttl,
+			.deliver_queue_max = (size_t)cfg->queue_max,
+		};
+
+		rc = outbox_flow_new(loop, &fc, &a->flow, err, errlen);
+		if (rc)
+			goto fail;
+		rc = outbox_metrics_add(&a->om, a->am.reg, a->flow, a->in, cfg->outbox_max_bytes);
+		if (rc) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
+	}
 	a->am.in = a->in;
 	a->am.join = a->join;
 	a->am.dl = a->dl;
@@ -461,6 +492,11 @@ int app_start(struct app *a, char *err, size_t errlen)
 	a->student_rl_timer.data = a;
 	if (cfg->student_rate)
 		ev_timer_start(a->loop, &a->student_rl_timer);
+	rc = outbox_flow_start(a->flow, a->in, a->dl, a->join, mono_ns());
+	if (rc) {
+		snprintf(err, errlen, "restoring the outbox's state: %s", strerror(-rc));
+		return rc;
+	}
 	if (cfg->replay)
 		rc = input_replay(a->in, cfg->replay, cfg->follow, err, errlen);
 	else
@@ -483,6 +519,7 @@ static void delivery_done(void *arg)
 	LOG_INFO("delivery finished: %llu delivered, %llu rejected, %llu dropped, %llu abandoned",
 		 (unsigned long long)ds->delivered, (unsigned long long)ds->rejected,
 		 (unsigned long long)ds->dropped, (unsigned long long)ds->abandoned);
+	outbox_flow_finish(a->flow);
 	ev_break(a->loop, EVBREAK_ALL);
 }
 
@@ -501,10 +538,12 @@ void app_shutdown(struct app *a, const char *why)
 	}
 	if (join_size(a->join))
 		LOG_INFO("%zu exec(s) still waiting for an exit", join_size(a->join));
-	if (a->dl)
+	if (a->dl) {
 		app_stop_delivery(a);
-	else
+	} else {
+		outbox_flow_finish(a->flow);
 		ev_break(a->loop, EVBREAK_ALL);
+	}
 }
 
 void app_abort(struct app *a)
@@ -533,8 +572,10 @@ void app_free(struct app *a)
 		ratelimit_free(a->student_rl);
 	}
 	input_free(a->in);
+	a->in = NULL;   /* deliver_free's on_result must not kick it */
 	if (a->dl)
 		deliver_free(a->dl);
+	outbox_flow_free(a->flow);
 	if (a->join)
 		join_free(a->join);
 	if (a->pipe)

@@ -1,0 +1,467 @@
+#include "outbox_flow.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "frame.h"
+#include "log.h"
+
+#define FLOW_RETRY_MAX_S 1.0          /* failed commits: retried at least this often */
+#define FLOW_EXEC_TTL_PERIOD_S 60.0   /* how often stale pending execs are dropped */
+#define FLOW_MEM_BOOTS 16             /* boots acknowledged without an outbox */
+
+struct mem_boot {
+	char *id;
+	uint64_t seen, acked;
+	uint64_t used;
+};
+
+struct outbox_flow {
+	struct ev_loop *loop;
+	struct outbox_flow_config cfg;
+	struct outbox *ob;                /* NULL: memory only */
+	struct input *in;
+	struct deliver *dl;
+	ev_timer commit_timer;
+	double retry_s;                   /* next delay after a failed commit */
+	bool failing;                     /* the last commit failed */
+	bool stopping;
+	bool paused;                      /* can_take said no */
+	double next_ttl_mono;
+	struct mem_boot boots[FLOW_MEM_BOOTS];
+	uint64_t boot_clock;
+	struct outbox_flow_stats st;
+	struct log_ratelimit rl_commit, rl_put, rl_dead;
+};
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double now_unix(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void flow_feed(struct outbox_flow *fl);
+
+/* --- acknowledgements ------------------------------------------------------ */
+
+/* outbox on_commit: the boot's frames up to seq are durable. */
+static void flow_on_commit(void *arg, const char *boot_id, uint64_t seq)
+{
+	struct outbox_flow *fl = arg;
+
+	if (fl->in)
+		input_ack(fl->in, boot_id, seq);
+}
+
+/* Without an outbox: remember the last seq seen per boot, ack on the timer. */
+static void mem_seen(struct outbox_flow *fl, const char *boot_id, uint64_t seq)
+{
+	struct mem_boot *b, *victim = &fl->boots[0];
+	size_t i;
+
+	for (i = 0; i < FLOW_MEM_BOOTS; i++) {
+		b = &fl->boots[i];
+		if (b->id && strcmp(b->id, boot_id) == 0)
+			goto found;
+		if (!b->id || (victim->id && b->used < victim->used))
+			victim = b;
+	}
+	b = victim;
+	free(b->id);
+	memset(b, 0, sizeof(*b));
+	b->id = strdup(boot_id);
+	if (!b->id)
+		return;   /* no Ack this time; a later frame brings it */
+found:
+	b->used = ++fl->boot_clock;
+	if (seq > b->seen)
+		b->seen = seq;
+}
+
+static void mem_ack(struct outbox_flow *fl)
+{
+	size_t i;
+
+	for (i = 0; i < FLOW_MEM_BOOTS; i++) {
+		struct mem_boot *b = &fl->boots[i];
+
+		if (b->id && b->seen > b->acked) {
+			if (fl->in)
+				input_ack(fl->in, b->id, b->seen);
+			b->acked = b->seen;
+		}
+	}
+}
+
+/* --- group commit ---------------------------------------------------------- */
+
+static void flow_commit(struct outbox_flow *fl)
+{
+	char err[512];
+	double ttl = 0, now = mono_s(), delay;
+	uint64_t sup = 0;
+	int rc;
+
+	ev_timer_stop(fl->loop, &fl->commit_timer);
+	if (!fl->ob) {
+		mem_ack(fl);
+		return;
+	}
+	if (now >= fl->next_ttl_mono) {
+		ttl = now_unix() - fl->cfg.exec_ttl_s;
+		fl->next_ttl_mono = now + FLOW_EXEC_TTL_PERIOD_S;
+	}
+	rc = outbox_commit(fl->ob, ttl, err, sizeof(err));
+	if (rc == 0) {
+		if (fl->failing)
+			LOG_INFO("outbox commits again: acknowledging and reading resume");
+		fl->failing = false;
+		fl->retry_s = fl->cfg.commit_interval_s;
+		flow_feed(fl);
+		if (fl->paused && fl->in && outbox_flow_can_take(fl))
+			input_kick(fl->in);
+		return;
+	}
+	/* Nothing of the batch is lost: it stays staged, frames stay
+	 * unacknowledged, input pauses, and the commit is tried again. */
+	fl->failing = true;
+	delay = fl->retry_s;
+	fl->retry_s = fl->retry_s * 2 < FLOW_RETRY_MAX_S ? fl->retry_s * 2 : FLOW_RETRY_MAX_S;
+	if (log_ratelimit_allow(&fl->rl_commit, 5, &sup))
+		LOG_ERROR("%s%s; not acknowledging the collector, retrying in %.3f s "
+			  "(%llu similar messages suppressed)", err,
+			  rc == -ENOSPC ? " (disk full)" : "", delay, (unsigned long long)sup);
+	ev_timer_set(&fl->commit_timer, delay, 0.);
+	ev_timer_start(fl->loop, &fl->commit_timer);
+}
+
+static void commit_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	flow_commit(w->data);
+}
+
+/* Something was staged: commit soon, or now when the batch is full. */
+static void flow_schedule(struct outbox_flow *fl)
+{
+	if (fl->failing)
+		return;   /* the retry timer runs */
+	if (fl->ob && outbox_staged(fl->ob) >= fl->cfg.commit_batch) {
+		flow_commit(fl);
+		return;
+	}
+	if (!ev_is_active(&fl->commit_timer)) {
+		ev_timer_set(&fl->commit_timer, fl->cfg.commit_interval_s, 0.);
+		ev_timer_start(fl->loop, &fl->commit_timer);
+	}
+}
+
+/* --- feeding delivery ------------------------------------------------------ */
+
+static int flow_take(void *arg, struct api_request *req)
+{
+	struct outbox_flow *fl = arg;
+	uint64_t sup = 0;
+	int rc;
+
+	if (deliver_stats(fl->dl)->queued >= fl->cfg.deliver_queue_max)
+		return 1;
+	rc = deliver_submit(fl->dl, req);
+	if (rc == 0 || rc == -ENOBUFS || rc == -ENOMEM || rc == -ESHUTDOWN)
+		return rc;
+	/* A stored row delivery cannot send (a damaged, salvaged one): keep
+	 * it where it can be looked at, and go on. */
+	fl->st.feed_invalid++;
+	if (log_ratelimit_allow(&fl->rl_dead, 10, &sup))
+		LOG_ERROR("outbox event %s cannot be sent (%s): moved to dead_letter",
+			  req->event_id ? req->event_id : "?", strerror(-rc));
+	outbox_dead(fl->ob, req, 0, "not a valid request", 19);
+	flow_schedule(fl);
+	return 0;
+}
+
+static void flow_feed(struct outbox_flow *fl)
+{
+	if (!fl->ob || !fl->dl || fl->stopping)
+		return;
+	outbox_feed(fl->ob, flow_take, fl);
+}
+
+/* --- the app's hooks -------------------------------------------------------- */
+
+static void frame_exec(struct outbox_flow *fl, const char *boot_id, const Jcw__Frame *f)
+{
+	uint8_t stackbuf[4096], *buf = stackbuf;
+	size_t len = jcw__frame__get_packed_size(f);
+	uint64_t sup = 0;
+	int rc;
+
+	if (len > sizeof(stackbuf) && !(buf = malloc(len)))
+		goto nomem;
+	jcw__frame__pack(f, buf);
+	rc = outbox_exec_put(fl->ob, boot_id, f->seq, f->exec->tgid, f->exec->start_boottime_ns,
+			     buf, len);
+	if (buf != stackbuf)
+		free(buf);
+	if (rc == 0)
+		return;
+nomem:
+	/* The frame is acknowledged with the others but not stored. */
+	if (log_ratelimit_allow(&fl->rl_put, 10, &sup))
+		LOG_ERROR("out of memory staging the exec of tgid %u: it will be lost if the "
+			  "forwarder stops before its exit", f->exec->tgid);
+}
+
+void outbox_flow_frame(struct outbox_flow *fl, const char *boot_id, const Jcw__Frame *f)
+{
+	uint64_t c;
+
+	if (f->body_case == JCW__FRAME__BODY_HELLO) {
+		/* A reconnecting collector may resend frames this forwarder made
+		 * durable before (and then crashed, or the Ack was lost): ack
+		 * them at once so it can forget them. */
+		c = fl->ob ? outbox_boot_committed(fl->ob, boot_id) : 0;
+		if (c && fl->in)
+			input_ack(fl->in, boot_id, c);
+	}
+	if (fl->ob && f->body_case == JCW__FRAME__BODY_EXEC && f->exec)
+		frame_exec(fl, boot_id, f);
+	if (!f->seq)
+		return;
+	if (fl->ob)
+		outbox_seen(fl->ob, boot_id, f->seq);
+	else
+		mem_seen(fl, boot_id, f->seq);
+	flow_schedule(fl);
+}
+
+void outbox_flow_joined(struct outbox_flow *fl, uint32_t tgid, uint64_t start_ns)
+{
+	if (fl->ob)
+		outbox_exec_del(fl->ob, tgid, start_ns);
+}
+
+int outbox_flow_put(struct outbox_flow *fl, struct api_request *req)
+{
+	int rc;
+
+	if (!fl->ob)
+		return fl->dl ? deliver_submit(fl->dl, req) : -ENOTCONN;
+	rc = outbox_put(fl->ob, req);
+	if (rc == 0)
+		flow_schedule(fl);
+	return rc;
+}
+
+bool outbox_flow_can_take(struct outbox_flow *fl)
+{
+	bool ok;
+
+	if (!fl->ob)
+		return !fl->dl || deliver_stats(fl->dl)->queued < fl->cfg.deliver_queue_max;
+	ok = !fl->failing && !outbox_full(fl->ob) &&
+	     outbox_staged(fl->ob) < 4 * fl->cfg.commit_batch;
+	if (!ok && !fl->paused)
+		fl->st.backpressure++;
+	fl->paused = !ok;
+	return ok;
+}
+
+void outbox_flow_result(struct outbox_flow *fl, const struct api_request *req,
+			enum deliver_outcome outcome, long status)
+{
+	const char *resp;
+	size_t len;
+
+	if (!fl->ob)
+		return;
+	if ((unsigned)outcome < DELIVER_OUTCOME_COUNT)
+		fl->st.outcome[outcome]++;
+	if (outcome == DELIVER_DELIVERED) {
+		if (outbox_done(fl->ob, req))
+			LOG_ERROR("out of memory: delivered event %s stays in the outbox (sent again "
+				  "after a restart)", req->event_id);
+	} else if (outcome == DELIVER_REJECTED) {
+		resp = deliver_response(fl->dl, &len);
+		if (outbox_dead(fl->ob, req, status, resp, len))
+			LOG_ERROR("out of memory: rejected event %s stays in the outbox",
+				  req->event_id);
+	} else {
+		return;   /* abandoned: the row stays for the next start */
+	}
+	flow_schedule(fl);
+	/* A slot freed up: the next stored event can go. Feeding from inside
+	 * on_result is allowed (deliver_submit may be called there). */
+	flow_feed(fl);
+}
+
+void outbox_flow_retry(struct outbox_flow *fl, const struct api_request *req,
+		       unsigned attempts, double delay_s)
+{
+	if (!fl->ob)
+		return;
+	fl->st.retries++;
+	if (outbox_retry(fl->ob, req, attempts, now_unix() + delay_s) == 0)
+		flow_schedule(fl);
+}
+
+bool outbox_flow_idle(const struct outbox_flow *fl)
+{
+	return !fl->ob || (outbox_staged(fl->ob) == 0 && !outbox_has_unfed(fl->ob));
+}
+
+void outbox_flow_stop(struct outbox_flow *fl)
+{
+	fl->stopping = true;
+}
+
+int outbox_flow_finish(struct outbox_flow *fl)
+{
+	char err[512];
+	int rc;
+
+	ev_timer_stop(fl->loop, &fl->commit_timer);
+	if (!fl->ob) {
+		mem_ack(fl);
+		return 0;
+	}
+	rc = outbox_commit(fl->ob, 0, err, sizeof(err));
+	if (rc)
+		LOG_ERROR("%s: the last batch is not stored (its frames were not acknowledged)", err);
+	else
+		LOG_INFO("outbox: %llu event(s) left for the next start",
+			 (unsigned long long)outbox_stats(fl->ob)->rows);
+	return rc;
+}
+
+/* --- setup ------------------------------------------------------------------ */
+
+int outbox_flow_new(struct ev_loop *loop, const struct outbox_flow_config *cfg,
+		    struct outbox_flow **out, char *err, size_t errlen)
+{
+	struct outbox_flow *fl = calloc(1, sizeof(*fl));
+	int rc;
+
+	if (!fl) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	fl->loop = loop;
+	fl->cfg = *cfg;
+	if (!(fl->cfg.commit_interval_s > 0))
+		fl->cfg.commit_interval_s = 0.005;
+	if (!fl->cfg.commit_batch)
+		fl->cfg.commit_batch = 512;
+	fl->retry_s = fl->cfg.commit_interval_s;
+	fl->next_ttl_mono = mono_s() + FLOW_EXEC_TTL_PERIOD_S;
+	ev_init(&fl->commit_timer, commit_timer_cb);
+	fl->commit_timer.data = fl;
+	if (cfg->state_dir && cfg->state_dir[0]) {
+		struct outbox_config oc = {
+			.dir = cfg->state_dir,
+			.max_bytes = cfg->max_bytes,
+			.on_commit = flow_on_commit,
+			.arg = fl,
+		};
+
+		rc = outbox_open(&oc, &fl->ob, err, errlen);
+		if (rc) {
+			free(fl);
+			return rc;
+		}
+	}
+	fl->cfg.state_dir = NULL;   /* not ours to keep */
+	*out = fl;
+	return 0;
+}
+
+struct restore {
+	struct join_table *join;
+	uint64_t now_ns;
+	size_t execs, bad;
+	struct input *in;
+};
+
+static void restore_exec(void *arg, const uint8_t *data, size_t len)
+{
+	struct restore *r = arg;
+	Jcw__Frame *f = frame_decode(data, len);
+
+	if (!f || f->body_case != JCW__FRAME__BODY_EXEC) {
+		if (f)
+			jcw__frame__free_unpacked(f, NULL);
+		r->bad++;
+		return;
+	}
+	join_put(r->join, f, r->now_ns);
+	r->execs++;
+}
+
+static void restore_boot(void *arg, const char *boot_id, uint64_t seq)
+{
+	struct restore *r = arg;
+
+	input_set_boot(r->in, boot_id, seq);
+}
+
+int outbox_flow_start(struct outbox_flow *fl, struct input *in, struct deliver *dl,
+		      struct join_table *join, uint64_t now_ns)
+{
+	struct restore r = {.join = join, .now_ns = now_ns, .in = in};
+	const struct outbox_stats *os;
+
+	fl->in = in;
+	fl->dl = dl;
+	if (!fl->ob)
+		return 0;
+	if (outbox_load_boots(fl->ob, restore_boot, &r) || outbox_load_execs(fl->ob, restore_exec, &r))
+		return -EIO;
+	os = outbox_stats(fl->ob);
+	LOG_INFO("outbox: %llu event(s) (%llu bytes) to send from an earlier run, %zu exec(s) "
+		 "waiting for their exit restored%s", (unsigned long long)os->rows,
+		 (unsigned long long)os->bytes, r.execs, r.bad ? " (some unreadable, skipped)" : "");
+	flow_feed(fl);
+	return 0;
+}
+
+bool outbox_flow_durable(const struct outbox_flow *fl)
+{
+	return fl->ob != NULL;
+}
+
+const struct outbox_flow_stats *outbox_flow_stats(const struct outbox_flow *fl)
+{
+	return &fl->st;
+}
+
+struct outbox *outbox_flow_outbox(const struct outbox_flow *fl)
+{
+	return fl->ob;
+}
+
+void outbox_flow_free(struct outbox_flow *fl)
+{
+	size_t i;
+
+	if (!fl)
+		return;
+	ev_timer_stop(fl->loop, &fl->commit_timer);
+	outbox_close(fl->ob);
+	for (i = 0; i < FLOW_MEM_BOOTS; i++)
+		free(fl->boots[i].id);
+	free(fl);
+}
