@@ -10,7 +10,15 @@
  * 2, 3, ... all written byte for byte to the capture (--record) and queued
  * for the socket. The first connection gets the queue from the Hello on;
  * every later connection first gets an unnumbered Hello (seq 0) whose
- * first_seq names the first frame that follows. */
+ * first_seq names the first frame that follows.
+ *
+ * Format 2 (acknowledged): the queue keeps every frame until the
+ * forwarder's Ack covers it (the forwarder acks what its outbox made
+ * durable) and a new connection resends from the first unacknowledged
+ * frame, so a forwarder crash or a broken connection loses nothing; the
+ * forwarder drops what it already has by sequence number. While nothing is
+ * acknowledged the queue fills up to --queue-max, then refuses frames and
+ * reports them in a Lost frame. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -131,6 +139,7 @@ struct collector {
 	uint8_t *argbuf;                 /* /proc cmdline of seeded processes */
 	bool stopping;
 	bool link_watch_out;
+	bool link_acked;                 /* an Ack came on this connection */
 	struct log_ratelimit decode_rl;
 };
 
@@ -163,7 +172,7 @@ static Jcw__Hello make_hello(struct collector *c, uint64_t first_seq)
 {
 	Jcw__Hello h = JCW__HELLO__INIT;
 
-	h.format_version = JCW__FORMAT_VERSION__FORMAT_VERSION_CURRENT;
+	h.format_version = JCW__FORMAT_VERSION__FORMAT_VERSION_ACKED;
 	h.node_name.data = (uint8_t *)c->node_name;
 	h.node_name.len = strlen(c->node_name);
 	h.boot_id = c->boot_id;
@@ -273,11 +282,7 @@ static void on_link_frame(void *arg, const Jcw__Frame *f)
 	if (f->body_case != JCW__FRAME__BODY_ACK || !f->ack->boot_id ||
 	    strcmp(f->ack->boot_id, c->boot_id) != 0)
 		return;
-	/* The forwarder acknowledges: from now on keep frames until acked. */
-	if (!c->em.q.ack_mode) {
-		LOG_INFO("forwarder sends acknowledgements: keeping frames until acked");
-		outq_set_ack_mode(&c->em.q, true);
-	}
+	c->link_acked = true;
 	outq_ack(&c->em.q, f->ack->seq);
 }
 
@@ -298,7 +303,10 @@ static void link_watch(struct collector *c)
 
 static void link_lost(struct collector *c, const char *why, int err)
 {
-	LOG_WARN("forwarder connection lost (%s: %s); reconnecting", why, strerror(-err));
+	LOG_WARN("forwarder connection lost (%s: %s)%s; reconnecting", why, strerror(-err),
+		 c->link_acked ? "" : " before any acknowledgement (a forwarder that speaks only "
+		 "format 1 refuses this collector: see its log)");
+	c->link_acked = false;
 	link_down(&c->link, now_ns(CLOCK_MONOTONIC));
 	outq_rewind(&c->em.q);
 }
@@ -474,7 +482,7 @@ static void run(struct collector *c)
 }
 
 /* Detach, take what is left in the ring, and give the forwarder a bounded
- * time to take the queue. */
+ * time to take the queue and acknowledge it. */
 static void shutdown_flush(struct collector *c)
 {
 	uint64_t deadline = now_ns(CLOCK_MONOTONIC) + SHUTDOWN_FLUSH_NS;
@@ -488,16 +496,15 @@ static void shutdown_flush(struct collector *c)
 		LOG_ERROR("writing the capture %s failed", c->cfg.record);
 	if (!c->use_socket)
 		return;
-	while (outq_unsent_bytes(&c->em.q) > 0 && now_ns(CLOCK_MONOTONIC) < deadline) {
+	while (c->em.q.count > 0 && now_ns(CLOCK_MONOTONIC) < deadline) {
 		link_service(c, now_ns(CLOCK_MONOTONIC));
-		if (outq_unsent_bytes(&c->em.q) == 0)
-			break;
 		if (epoll_wait(c->epfd, &ev, 1, 20) == 1 && ev.data.u32 == 3)
 			on_link_event(c, ev.events);
 	}
-	if (outq_unsent_bytes(&c->em.q) > 0)
-		LOG_WARN("exiting with %zu frames (%zu bytes) not delivered to the forwarder",
-			 c->em.q.count, outq_unsent_bytes(&c->em.q));
+	if (c->em.q.count > 0)
+		LOG_WARN("exiting with %zu frames (%zu bytes) not acknowledged by the forwarder "
+			 "(%zu bytes never sent)", c->em.q.count, c->em.q.bytes,
+			 outq_unsent_bytes(&c->em.q));
 }
 
 static int open_capture(const char *path)
@@ -634,6 +641,8 @@ int main(int argc, char **argv)
 		LOG_ERROR("out of memory");
 		goto cleanup;
 	}
+	/* Format 2: nothing is forgotten before the forwarder acknowledges it. */
+	outq_set_ack_mode(&c.em.q, true);
 
 	lo.host_prefix = c.cfg.host_prefix;
 	lo.uts_any = strcmp(c.cfg.uts_policy, "any") == 0;
