@@ -3,6 +3,7 @@
 # against a stand-in forwarder that stores the raw byte stream of each
 # connection. Checks the connection protocol the forwarder relies on:
 #   - the first connection starts with the Hello (seq 1), then frames 2, 3...
+#     (the stand-in acknowledges every frame, as format 2 wants);
 #   - the forwarder goes away; the collector queues (bounded by
 #     --queue-max) and counts what does not fit;
 #   - a new forwarder gets an unnumbered Hello (seq 0) whose first_seq is
@@ -32,20 +33,65 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# listen OUTFILE: accept one connection, store everything it sends.
+# listen OUTFILE: accept one connection, store everything it sends, and
+# acknowledge every frame (format 2: the collector keeps frames until then).
 listen() {
 	rm -f "$tmp/s.sock"
 	/usr/bin/python3 -c '
-import socket, sys
+import socket, struct, sys
+
+def varint(b, i):
+    v = s = 0
+    while True:
+        x = b[i]; i += 1
+        v |= (x & 0x7f) << s; s += 7
+        if x < 0x80:
+            return v, i
+
+def enc(v):
+    o = b""
+    while v >= 0x80:
+        o += bytes([v & 0x7f | 0x80]); v >>= 7
+    return o + bytes([v])
+
+def fields(b):
+    i = 0
+    while i < len(b):
+        k, i = varint(b, i)
+        t = k & 7
+        if t == 0:
+            v, i = varint(b, i)
+        elif t == 2:
+            n, i = varint(b, i); v = b[i:i + n]; i += n
+        elif t == 1:
+            v = b[i:i + 8]; i += 8
+        else:
+            v = b[i:i + 4]; i += 4
+        yield k >> 3, v
+
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.bind(sys.argv[1]); s.listen(1)
 c, _ = s.accept()
+buf, boot, top = b"", None, 0
 with open(sys.argv[2], "wb", buffering=0) as out:
     while True:
         b = c.recv(65536)
         if not b:
             break
         out.write(b)
+        buf += b
+        while len(buf) >= 4 and len(buf) >= 4 + struct.unpack(">I", buf[:4])[0]:
+            n = struct.unpack(">I", buf[:4])[0]
+            for f, v in fields(buf[4:4 + n]):
+                if f == 1:
+                    top = max(top, v)
+                elif f == 10:
+                    boot = dict(fields(v)).get(3, boot)
+            buf = buf[4 + n:]
+        if boot and top:
+            ack = b"\x0a" + enc(len(boot)) + boot + b"\x10" + enc(top)
+            fr = b"\x82\x01" + enc(len(ack)) + ack
+            c.sendall(struct.pack(">I", len(fr)) + fr)
 ' "$tmp/s.sock" "$1" &
 	lpid=$!
 	for _ in $(seq 100); do [ -S "$tmp/s.sock" ] && return 0; sleep 0.05; done
