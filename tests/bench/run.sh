@@ -155,7 +155,8 @@ start_sink() {
 }
 stop_pid() { kill -TERM "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
 
-# The monitor as deployed: forwarder delivering to $SINK_URL, collector
+# The monitor as deployed: forwarder delivering to $SINK_URL (through its
+# durable outbox, in a fresh state directory, when it has one), collector
 # connected to it over the Unix socket. start_monitor [COLLECTOR ARGS].
 MON_N=0
 fwd_metric() {  # fwd_metric 'NAME{LABELS}' -> value (0 when absent)
@@ -164,9 +165,10 @@ fwd_metric() {  # fwd_metric 'NAME{LABELS}' -> value (0 when absent)
 }
 start_monitor() {
 	MON_N=$((MON_N + 1))
-	local sock=$tmp/mon$MON_N.sock log=$tmp/mon$MON_N
+	local sock=$tmp/mon$MON_N.sock log=$tmp/mon$MON_N state=()
+	[ $HAS_OUTBOX = 1 ] && state=(--state-dir "$tmp/mon$MON_N.state")
 	MPORT=$(free_port)
-	"$FWD" "${FWD_ARGS[@]}" --socket "$sock" --api-server "$SINK_URL" \
+	"$FWD" "${FWD_ARGS[@]}" "${state[@]}" --socket "$sock" --api-server "$SINK_URL" \
 		--metrics-port "$MPORT" --metrics-addr 127.0.0.1 2>"$log.fwd.err" &
 	FPID=$!
 	pids+=("$FPID")
@@ -226,6 +228,7 @@ if [ $IS_ROOT = 1 ]; then
 fi
 export BENCH_LOAD_START
 BENCH_LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+MONITOR="collector + forwarder delivering to httpsink$([ $HAS_OUTBOX = 1 ] && echo " through the durable outbox")"
 say "scale $scale, build $BUILD, BPF $([ $BPF_OK = 1 ] && echo yes || echo "no: $BPF_WHY"), outbox $([ $HAS_OUTBOX = 1 ] && echo yes || echo no)"
 
 # --- figure 1: kernel cost ---------------------------------------------------
@@ -286,7 +289,7 @@ fig1_close() {
 }
 
 # --- figure 2: exec overhead ------------------------------------------------
-M2="$PAIRS pairs of runs with the monitor (collector + forwarder delivering to httpsink) off and on, in ABBA order; each run is $PAIR_N fork+exec+wait of $TINY_KIND in a tracked and in an untracked container (both orders alternate); slowdown = on/off - 1 within a pair, median over pairs"
+M2="$PAIRS pairs of runs with the monitor ($MONITOR) off and on, in ABBA order; each run is $PAIR_N fork+exec+wait of $TINY_KIND in a tracked and in an untracked container (both orders alternate); slowdown = on/off - 1 within a pair, median over pairs"
 fig2() {
 	local p phase order cond conds secs
 	start_sink fig2 || return 1
@@ -336,7 +339,7 @@ storm() {
 	STORM_FRAMES=$(fwd_metric 'jcw_frames_received_total{type="exec"}')
 	rm -f "$tmp"/storm.*.json
 }
-M3="$STORM_JOBS fork+exec+wait loops of $TINY_KIND in parallel tracked containers for $STORM_SECS s with the monitor running (default ring buffer); losses from the forwarder's jcw_lost_records_total (Lost frames the collector sends for failed ring-buffer reservations)"
+M3="$STORM_JOBS fork+exec+wait loops of $TINY_KIND in parallel tracked containers for $STORM_SECS s with the monitor running ($MONITOR; default ring buffer); losses from the forwarder's jcw_lost_records_total (Lost frames the collector sends for failed ring-buffer reservations)"
 M3S="the same storm for $SEARCH_SECS s per size, sizes tried downwards ($RING_SIZES) until one loses records (upwards from the default when the default loses); smallest size without loss reported"
 fig3() {
 	start_sink fig3 && start_monitor || return 1
@@ -345,6 +348,8 @@ fig3() {
 	# The ring buffer is mapped into the collector: its pages count in RSS
 	# (as shared memory) though the kernel owns them.
 	COL_RSS_PARTS=$(awk '/^(RssAnon|RssFile|RssShmem):/{printf "%s%s %d KiB", n++ ? ", " : "", $1, $2}' "/proc/$CPID/status")
+	# BPF map mappings (the ring buffer: its data pages are mapped twice)
+	COL_MAP_KB=$(awk '/^[0-9a-f]+-[0-9a-f]+ / {m = ($NF == "anon_inode:bpf-map")} m && /^Rss:/ {s += $2} END {print s + 0}' "/proc/$CPID/smaps")
 	stop_monitor
 	result 3.storm_rate 3 "max exec rate, tracked containers" "$STORM_RATE" execs/s "" "$M3" \
 		"$STORM_EXECS execs; $STORM_FRAMES exec frames received"
@@ -427,6 +432,9 @@ fig4() {
 	fig4_mode print a_print "(a) pipeline only, --print > /dev/null" "> 200k events/s" || return 1
 	start_sink fig4 || return 1
 	fig4_mode http b_http "(b) delivery to httpsink, keep-alive" "" || return 1
+	# (b) holds up to --queue-max requests in memory while the replay reads
+	# ahead of delivery: the same with a short queue shows what that costs
+	fig4_mode http_q1k b_http_q1k "(b) with --queue-max 1000" "" --queue-max 1000 || return 1
 	if [ $HAS_OUTBOX = 1 ]; then
 		fig4_mode_outbox || return 1
 	else
@@ -452,7 +460,7 @@ EOF
 }
 
 # --- figure 5: latency ------------------------------------------------------
-M5="exits of $TINY_KIND in hw1 of a tracked container at a fixed rate (two tests/bench/execloop -r loops at half the rate each) for $LAT_SECS s, monitor running with default settings (5 ms drain); httpsink takes each run log's arrival time (CLOCK_REALTIME) minus its body timestamp (the kernel's exit time, us precision)"
+M5="exits of $TINY_KIND in hw1 of a tracked container at a fixed rate (two tests/bench/execloop -r loops at half the rate each) for $LAT_SECS s, monitor running with default settings ($MONITOR; 5 ms drain); httpsink takes each run log's arrival time (CLOCK_REALTIME) minus its body timestamp (the kernel's exit time, us precision)"
 fig5() {
 	local rate stats n p50 p99 mx got
 	start_sink fig5 && start_monitor || return 1
@@ -552,7 +560,8 @@ if [ $BPF_OK = 1 ]; then
 		fig5 || result 5.error 5 "figure 5" n/a "" "" "" "failed, see above"
 	fi
 	if want 6 && want 3; then
-		result 6.col_rss.storm 6 "collector peak RSS, storm (figure 3)" "$(div "${COL_HWM_STORM:-n/a}" 1024)" MiB "< 8 MiB" "VmHWM of the collector at the end of the storm" "at the end: ${COL_RSS_PARTS:-}"
+		result 6.col_rss.storm 6 "collector peak RSS, storm (figure 3)" "$(div "${COL_HWM_STORM:-n/a}" 1024)" MiB "< 8 MiB" "VmHWM of the collector at the end of the storm" "at the end: ${COL_RSS_PARTS:-}; ${COL_MAP_KB:-?} KiB of it is the mapped BPF ring buffer (8 MiB mapped twice)"
+		result 6.col_rss_own.storm 6 "collector peak RSS without the ring buffer mapping" "$(div "$(( ${COL_HWM_STORM:-0} - ${COL_MAP_KB:-0} ))" 1024)" MiB "< 8 MiB" "VmHWM minus the Rss of the anon_inode:bpf-map mappings (/proc/PID/smaps) at the end of the storm" "the ring buffer is kernel memory allocated at load whatever the load"
 		result 6.fwd_rss.storm 6 "forwarder peak RSS, storm (figure 3)" "$(div "${FWD_HWM_STORM:-n/a}" 1024)" MiB "< 24 MiB" "VmHWM of the forwarder at the end of the storm" ""
 	fi
 else
