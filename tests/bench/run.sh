@@ -86,11 +86,17 @@ done
 mkdir -p "$OUT"
 
 tmp=$(mktemp -d /tmp/jcw-bench.XXXXXX)
-pids=() stats_old= t_start=$SECONDS
+stats_old= t_start=$SECONDS
+# Only children not yet reaped (jobs -p): their pids cannot have been reused.
 cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+	local p left
+	left=$(jobs -p)
+	if [ -n "$left" ]; then
+		kill -TERM $left 2>/dev/null
+		sleep 0.5
+		kill -KILL $left 2>/dev/null
+		wait 2>/dev/null
+	fi
 	[ -n "$stats_old" ] && sysctl -qw kernel.bpf_stats_enabled="$stats_old" 2>/dev/null
 	rm -rf "$tmp"
 }
@@ -149,11 +155,21 @@ start_sink() {
 	rm -f "$tmp/$name.port"
 	"$SINK" --port-file "$tmp/$name.port" "$@" 2>"$tmp/$name.err" &
 	SINK_PID=$!
-	pids+=("$SINK_PID")
 	wait_for 10 test -s "$tmp/$name.port" || { cat "$tmp/$name.err" >&2; return 1; }
 	SINK_URL=http://127.0.0.1:$(cat "$tmp/$name.port")
 }
-stop_pid() { kill -TERM "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
+# stop_pid PID: SIGTERM, and SIGKILL if it is still there 15 s later (a
+# daemon stuck in its start or its shutdown must not outlive the harness).
+stop_pid() {
+	local i
+	kill -TERM "$1" 2>/dev/null
+	for i in $(seq 150); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
 
 # The monitor as deployed: forwarder delivering to $SINK_URL (through its
 # durable outbox, in a fresh state directory, when it has one), collector
@@ -171,14 +187,12 @@ start_monitor() {
 	"$FWD" "${FWD_ARGS[@]}" "${state[@]}" --socket "$sock" --api-server "$SINK_URL" \
 		--metrics-port "$MPORT" --metrics-addr 127.0.0.1 2>"$log.fwd.err" &
 	FPID=$!
-	pids+=("$FPID")
 	if ! wait_alive "$FPID" 15 curl -sf -o /dev/null "http://127.0.0.1:$MPORT/healthz"; then
 		cat "$log.fwd.err" >&2
 		return 1
 	fi
 	"$COLLECTOR" --socket "$sock" --log-level info "$@" 2>"$log.col.err" &
 	CPID=$!
-	pids+=("$CPID")
 	if ! wait_alive "$CPID" 30 grep -qs '"attached' "$log.col.err" ||
 	   ! wait_alive "$CPID" 10 test "$(fwd_metric jcw_connections_active)" = 1; then
 		cat "$log.col.err" >&2
@@ -502,7 +516,6 @@ fig6_outbox() {
 		--api-server "http://127.0.0.1:$dead" --metrics-port "$mport" --metrics-addr 127.0.0.1 \
 		2>"$tmp/big.err" &
 	fpid=$!
-	pids+=("$fpid")
 	MPORT=$mport
 	end=$((SECONDS + 600))
 	while [ $SECONDS -lt $end ] && kill -0 "$fpid" 2>/dev/null; do
@@ -525,22 +538,32 @@ fig6_outbox() {
 }
 
 # --- run ---------------------------------------------------------------------
+# After a figure failed half-way: stop what it left running.
+failed() {  # failed ID FIG WHAT
+	local p
+	for p in $(jobs -p); do stop_pid "$p"; done
+	if [ -n "$stats_old" ]; then
+		sysctl -qw kernel.bpf_stats_enabled="$stats_old"
+		stats_old=
+	fi
+	result "$1" "$2" "$3" n/a "" "" "" "failed, see the log above"
+}
 na_root() {  # na_root ID FIG WHAT UNIT TARGET
 	result "$1" "$2" "$3" n/a "$4" "$5" "" "n/a ($BPF_WHY)"
 }
 if [ $BPF_OK = 1 ]; then
 	if want 1; then
 		say "figure 1: kernel cost per program run"
-		fig1 || result 1.error 1 "figure 1" n/a "" "" "" "failed, see above"
+		fig1 || failed 1.error 1 "figure 1"
 		fig1_close
 	fi
 	if want 2; then
 		say "figure 2: exec overhead ($PAIRS pairs)"
-		fig2 || result 2.error 2 "figure 2" n/a "" "" "" "failed, see above"
+		fig2 || failed 2.error 2 "figure 2"
 	fi
 	if want 3; then
 		say "figure 3: storm ($STORM_SECS s, $STORM_JOBS loops) and ring buffer sizes"
-		fig3 || result 3.error 3 "figure 3" n/a "" "" "" "failed, see above"
+		fig3 || failed 3.error 3 "figure 3"
 	fi
 else
 	want 1 && na_root 1.handle_exec.untracked 1 "handle_exec, untracked container" ns/run "< 100 ns untracked"
@@ -552,12 +575,12 @@ else
 fi
 if want 4; then
 	say "figure 4: forwarder throughput"
-	fig4 || result 4.error 4 "figure 4" n/a "" "" "" "failed, see above"
+	fig4 || failed 4.error 4 "figure 4"
 fi
 if [ $BPF_OK = 1 ]; then
 	if want 5; then
 		say "figure 5: latency"
-		fig5 || result 5.error 5 "figure 5" n/a "" "" "" "failed, see above"
+		fig5 || failed 5.error 5 "figure 5"
 	fi
 	if want 6 && want 3; then
 		result 6.col_rss.storm 6 "collector peak RSS, storm (figure 3)" "$(div "${COL_HWM_STORM:-n/a}" 1024)" MiB "< 8 MiB" "VmHWM of the collector at the end of the storm" "at the end: ${COL_RSS_PARTS:-}; ${COL_MAP_KB:-?} KiB of it is the mapped BPF ring buffer (8 MiB mapped twice)"
@@ -569,7 +592,7 @@ else
 	want 6 && na_root 6.col_rss.storm 6 "collector peak RSS, storm (figure 3)" MiB "< 8 MiB"
 fi
 if want 6; then
-	fig6_outbox || result 6.error 6 "figure 6" n/a "" "" "" "failed, see above"
+	fig6_outbox || failed 6.error 6 "figure 6"
 fi
 say "done in $((SECONDS - t_start)) s"
 export BENCH_VERSION
