@@ -111,8 +111,17 @@ check(vols.get("workspace", {}).get("persistentVolumeClaim", {}).get("readOnly")
 for o in by_kind.get("PersistentVolumeClaim", []):
     check(o["spec"].get("storageClassName") == "longhorn", f"PVC {o['metadata']['name']} is not on longhorn")
 forbidden = ("/lib/modules", "/usr/src", "/sys/kernel/debug", "/sys/kernel/tracing", "/proc", "/")
-for v in vols.values():
+# One exception: the node's tracefs, read-only and for the collector only
+# (syscall tracepoint ids for the file hooks; not debugfs, no kernel files).
+TRACEFS = "/sys/kernel/tracing"
+for name, v in vols.items():
     hp = v.get("hostPath", {}).get("path")
+    if hp is not None and hp.rstrip("/") == TRACEFS:
+        users = [(c["name"], m) for c in pod.get("initContainers", []) + pod.get("containers", [])
+                 for m in c.get("volumeMounts", []) if m["name"] == name]
+        check(users and all(cn == "collector" and m.get("readOnly") is True for cn, m in users),
+              f"hostPath {TRACEFS} may only be mounted read-only into the collector")
+        continue
     check(hp is None or hp.rstrip("/") not in forbidden and not hp.startswith(forbidden[:4]),
           f"hostPath {hp} is not allowed (CO-RE needs no host kernel files)")
 
@@ -138,7 +147,8 @@ check(sorted(csc.get("capabilities", {}).get("add", [])) == ["BPF", "PERFMON"],
 cenv = {e["name"]: e for e in col.get("env", [])}
 check(cenv.get("MY_NODE_NAME", {}).get("valueFrom", {}).get("fieldRef", {}).get("fieldPath") == "spec.nodeName",
       "collector MY_NODE_NAME must come from the downward API (spec.nodeName)")
-check([m["mountPath"] for m in col.get("volumeMounts", [])] == ["/run/jcw"], "collector mounts only the socket volume")
+check(sorted(m["mountPath"] for m in col.get("volumeMounts", [])) == ["/run/jcw", "/sys/kernel/tracing"],
+      "collector mounts only the socket volume and the node's tracefs")
 
 fwd = ctrs.get("forwarder", {})
 fsc = fwd.get("securityContext", {})
@@ -215,6 +225,9 @@ for name, s in svcs.items():
     for v in s.get("volumes", []):
         src = str(v).split(":")[0]
         check(not src.startswith(("/lib/modules", "/usr/src", "/sys/kernel/debug", "/proc")), f"compose {name}: mounts {src}")
+        if src == TRACEFS:
+            check(name == "collector" and str(v).endswith(":ro"),
+                  f"compose {name}: {TRACEFS} only read-only in the collector")
 user = str(f.get("user", "0")).split(":")[0]
 check(user.isdigit() and int(user) > 0, "compose forwarder must run as a non-root uid")
 check(str(f.get("environment", {}).get("API_SERVER", "")).startswith("${API_SERVER:-"), "compose API_SERVER must be a variable with a default")
