@@ -45,6 +45,7 @@
 #include "opts.h"
 #include "privs.h"
 #include "records.h"
+#include "sandbox.h"
 #include "seed.h"
 #include "version.h"
 
@@ -70,6 +71,8 @@ struct config {
 	char *node_name;
 	char *user;
 	char *log_level;
+	bool seccomp;
+	bool seccomp_selftest;
 };
 
 #define O(f) offsetof(struct config, f)
@@ -110,6 +113,11 @@ static const struct opt_def opt_defs[] = {
 	 "switch to this user (name or uid) after loading", 0, 0},
 	{"log-level", "LOG_LEVEL", OPT_STR, "info", O(log_level),
 	 "debug, info, warning or error", 0, 0},
+	{"seccomp", "SECCOMP", OPT_BOOL, "true", O(seccomp),
+	 "after attaching, allow only the system calls the loop needs (off: for debugging)", 0, 0},
+	{"seccomp-selftest", NULL, OPT_BOOL, "false", O(seccomp_selftest),
+	 "once running, make one forbidden system call: the filter must kill the collector "
+	 "with a log line naming it", 0, 0},
 	{"help", NULL, OPT_ACTION, NULL, 0, "show this help", 0, 0},
 	{"version", NULL, OPT_ACTION, NULL, 0, "show the version", 0, 0},
 	{"print-options-markdown", NULL, OPT_ACTION, NULL, 0,
@@ -686,10 +694,23 @@ int main(int argc, char **argv)
 		LOG_ERROR("setting up the event loop: %s", strerror(-e));
 		goto cleanup;
 	}
+	if (c.cfg.seccomp) {
+		e = sandbox_install(SANDBOX_COLLECTOR, "jcw-collector", err, sizeof(err));
+		if (e) {
+			LOG_ERROR("installing the seccomp filter: %s", err);
+			goto cleanup;
+		}
+	}
 	LOG_INFO("attached: tracing hostnames '%s*' (uts policy %s, file events %s), %" PRIu64 " seeded, "
-		 "socket %s, capture %s, boot id %s", c.cfg.host_prefix, c.cfg.uts_policy,
+		 "socket %s, capture %s, boot id %s, seccomp %s", c.cfg.host_prefix, c.cfg.uts_policy,
 		 loader_files_mode(c.ld), c.records_total, c.use_socket ? c.cfg.socket : "(none)",
-		 *c.cfg.record ? c.cfg.record : "(none)", c.boot_id);
+		 *c.cfg.record ? c.cfg.record : "(none)", c.boot_id, c.cfg.seccomp ? "on" : "off");
+	if (c.cfg.seccomp_selftest) {
+		e = sandbox_selftest();
+		LOG_ERROR("--seccomp-selftest: the forbidden call returned (%s): no seccomp filter",
+			  strerror(-e));
+		goto cleanup;
+	}
 	c.next_loss_poll_ns = now_ns(CLOCK_MONOTONIC) + LOSS_POLL_NS;
 	c.next_heartbeat_ns = now_ns(CLOCK_MONOTONIC) +
 			      (uint64_t)(c.cfg.heartbeat_interval * NS_PER_SEC);

@@ -84,6 +84,13 @@ const struct opt_def config_opts[] = {
 	 "rotate the log file at this size", 0, 0},
 	{"log-backup-count", "LOG_BACKUP_COUNT", OPT_UINT, "0", CFG(log_backup_count),
 	 "rotated log files to keep (0 = unlimited)", 0, 1000000},
+	{"allow-root", "ALLOW_ROOT", OPT_BOOL, "false", CFG(allow_root),
+	 "run even as root (the forwarder needs no privilege: run it as its own user)", 0, 0},
+	{"seccomp", "SECCOMP", OPT_BOOL, "true", CFG(seccomp),
+	 "once started, allow only the system calls the forwarder needs (off: for debugging)", 0, 0},
+	{"seccomp-selftest", NULL, OPT_BOOL, "false", CFG(seccomp_selftest),
+	 "once started, make one forbidden system call: the filter must kill the forwarder "
+	 "with a log line naming it", 0, 0},
 	{"help", NULL, OPT_ACTION, NULL, 0, "show this help and exit", 0, 0},
 	{"version", NULL, OPT_ACTION, NULL, 0, "show the version and exit", 0, 0},
 	{"print-options-markdown", NULL, OPT_ACTION, NULL, 0,

@@ -51,6 +51,10 @@ struct fwd_config {
 	/* Durable outbox (outbox_flow.h). */
 	char *state_dir;          /* NULL: the default, except with --replay */
 	uint64_t outbox_max_bytes;
+	/* Hardening. */
+	bool allow_root;
+	bool seccomp;
+	bool seccomp_selftest;
 
 	/* Derived by config_load from the strings above. */
 	uid_t uids[CONFIG_MAX_UIDS];

@@ -4,12 +4,14 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <ev.h>
 
 #include "app.h"
 #include "config.h"
 #include "log.h"
+#include "sandbox.h"
 
 static const char summary[] =
 	"Receives process frames from jcw-collector (or a capture with --replay),\n"
@@ -75,6 +77,14 @@ int main(int argc, char **argv)
 		goto out_cfg;
 	}
 	log_init("jcw-forwarder", (enum log_level)cfg.log_lvl);
+	/* Nothing here needs a privilege; as root, a bug in a parser of what
+	 * students produce would be worth much more. */
+	if (geteuid() == 0 && !cfg.allow_root) {
+		LOG_ERROR("refusing to run as root: run jcw-forwarder as an unprivileged user "
+			  "(it needs no capability), or pass --allow-root / ALLOW_ROOT=true");
+		status = 2;
+		goto out_cfg;
+	}
 	if (cfg.log_file) {
 		rc = log_open_file(cfg.log_file, cfg.log_max_bytes, (unsigned)cfg.log_backup_count);
 		if (rc) {
@@ -104,6 +114,20 @@ int main(int argc, char **argv)
 	rc = app_start(app, err, sizeof(err));
 	if (rc) {
 		LOG_ERROR("%s", err);
+		goto out_app;
+	}
+	if (cfg.seccomp) {
+		rc = sandbox_install(SANDBOX_FORWARDER, "jcw-forwarder", err, sizeof(err));
+		if (rc) {
+			LOG_ERROR("installing the seccomp filter: %s", err);
+			goto out_app;
+		}
+		LOG_INFO("seccomp filter installed");
+	}
+	if (cfg.seccomp_selftest) {
+		rc = sandbox_selftest();
+		LOG_ERROR("--seccomp-selftest: the forbidden call returned (%s): no seccomp filter",
+			  strerror(-rc));
 		goto out_app;
 	}
 	ev_run(loop, 0);

@@ -39,6 +39,7 @@ OMITTED = {
         "FLUSH_INTERVAL": "tuning: latency versus wake-ups, measured by the benchmarks",
         "HEARTBEAT_INTERVAL": "tuning",
         "RUN_AS_USER": "the collector keeps uid 0 without capabilities, which ALLOWED_UIDS=0 admits",
+        "SECCOMP": "on by default; turned off only for debugging",
     },
     "jcw-forwarder": {
         "METRICS_ADDR": "the default (all addresses) is what the Service and the probes need",
@@ -57,6 +58,8 @@ OMITTED = {
         "MAX_CAPTURABLE_FILE_SIZE": "the seeds' 64 KiB is the default",
         "DEBOUNCE_WINDOW": "the seeds' 0.6 s is the default",
         "DEBOUNCE_MAX_WAIT": "the seeds' 3 s is the default",
+        "SECCOMP": "on by default; turned off only for debugging",
+        "ALLOW_ROOT": "the forwarder runs as uid 10001 (runAsNonRoot)",
     },
 }
 

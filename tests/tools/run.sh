@@ -42,6 +42,21 @@ else
 	say "no API_SERVER set: printing events as JSON lines"
 fi
 
+# The forwarder needs no privilege and refuses to run as root: as root, run
+# it as nobody (umask 0007: its socket is 0660, and the collector, uid 0
+# without capabilities once attached, connects through the group).
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	as_fwd=(setpriv --reuid=65534 --regid=65534 --clear-groups -- sh -c 'umask 0007; exec "$@"' sh)
+	as_coll=(setpriv --groups=65534 --)
+	install -d -o 65534 -g 65534 -m 0750 "$tmp/sock"
+elif [ "$(id -u)" = 0 ]; then
+	as_fwd=(env ALLOW_ROOT=true) as_coll=()
+	mkdir "$tmp/sock"
+else
+	as_fwd=() as_coll=()
+	mkdir "$tmp/sock"
+fi
+
 wait_log() {  # wait_log FILE PATTERN PID SECONDS: 0 when PATTERN shows up
 	local i
 	for ((i = 0; i < $4 * 20; i++)); do
@@ -54,19 +69,19 @@ wait_log() {  # wait_log FILE PATTERN PID SECONDS: 0 when PATTERN shows up
 
 # --- live demo ----------------------------------------------------------------
 live() {
-	local sock=$tmp/events.sock t
+	local sock=$tmp/sock/events.sock t
 	[ "$(id -u)" = 0 ] || { say "not root: no live demo"; return 1; }
 	[ -x "$COLLECTOR" ] || { say "no $COLLECTOR: no live demo"; return 1; }
 	for t in gcc unshare /usr/bin/python3; do
 		command -v "$t" >/dev/null || { say "no $t: no live demo"; return 1; }
 	done
 
-	"$FWD" "${out_args[@]}" --socket "$sock" --allowed-uids 0 --metrics-port 0 \
+	"${as_fwd[@]}" "$FWD" "${out_args[@]}" --socket "$sock" --allowed-uids 0 --metrics-port 0 \
 		>"$tmp/events.jsonl" 2>"$tmp/forwarder.log" &
 	fpid=$!
 	wait_log "$tmp/forwarder.log" '"listening on' "$fpid" 10 ||
 		{ say "forwarder did not start:"; cat "$tmp/forwarder.log" >&2; return 2; }
-	"$COLLECTOR" --socket "$sock" --flush-interval 5ms --heartbeat-interval 1s \
+	"${as_coll[@]}" "$COLLECTOR" --socket "$sock" --flush-interval 5ms --heartbeat-interval 1s \
 		2>"$tmp/collector.log" &
 	cpid=$!
 	if ! wait_log "$tmp/collector.log" '"attached' "$cpid" 15; then
@@ -124,7 +139,7 @@ exit tgid=102 code=0 time=+0.003
 exec tgid=103 exe=/usr/bin/python3.11 cwd=/home/coder/project/hw2 argv=python3 argv=solve.py time=+2
 exit tgid=103 code=0 time=+0.04
 EOF
-	timeout 60 "$FWD" "${out_args[@]}" --replay "$tmp/session.cap" --metrics-port 0 \
+	timeout 60 "${as_fwd[@]}" "$FWD" "${out_args[@]}" --replay "$tmp/session.cap" --metrics-port 0 \
 		2>"$tmp/forwarder.log"
 	local rc=$?
 	[ -n "${API_SERVER:-}" ] && grep -o '"msg":"delivery finished[^"]*"' "$tmp/forwarder.log" >&2
