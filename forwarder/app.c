@@ -217,6 +217,7 @@ static void on_frame(void *arg, const char *boot_id, Jcw__Frame *f)
 		metric_set(a->am.last_heartbeat, now_unix());
 		metric_set(a->am.coll_queue_frames, (double)f->heartbeat->queue_frames);
 		metric_set(a->am.coll_queue_bytes, (double)f->heartbeat->queue_bytes);
+		metric_set(a->am.forged_hostname, (double)f->heartbeat->forged_hostname_total);
 		break;
 	case JCW__FRAME__BODY_FILE:
 		if (a->snap)

@@ -123,6 +123,12 @@ int app_metrics_init(struct app_metrics *am)
 				    "Frames waiting in the collector, as of its last Heartbeat.");
 	am->coll_queue_bytes = ONE(METRIC_GAUGE, "jcw_collector_queue_bytes",
 				   "Bytes waiting in the collector, as of its last Heartbeat.");
+	/* The collector's own count since its start: a restart resets it,
+	 * as Prometheus counters may. */
+	am->forged_hostname = ONE(METRIC_COUNTER, "jcw_forged_hostname_total",
+				  "Execs the collector ignored because their student hostname was set "
+				  "in a UTS namespace it does not trust (--uts-policy), as of its last "
+				  "Heartbeat.");
 	f = FAM(METRIC_COUNTER, "jcw_lost_records_total",
 		"Records lost before reaching the forwarder, as reported by Lost frames, by source.",
 		l_source);

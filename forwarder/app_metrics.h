@@ -25,6 +25,7 @@ struct app_metrics {
 	struct metric_series *unmatched;
 	struct metric_series *last_heartbeat;
 	struct metric_series *coll_queue_frames, *coll_queue_bytes;
+	struct metric_series *forged_hostname;
 	struct metric_series *print_errors;
 	struct metric_series *ratelimited;
 
