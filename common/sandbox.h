@@ -5,10 +5,14 @@
  *
  * A refused call does not run: the kernel sends SIGSYS (SCMP_ACT_TRAP) and
  * the handler writes one JSON log line to stderr naming the call, e.g.
- *   {"ts":"...","level":"error","daemon":"jcw-forwarder","msg":"seccomp: ...",
- *    "syscall":320,"syscall_name":"kexec_file_load","arch":"native","ip":"0x..."}
- * then exits with SANDBOX_EXIT_STATUS. (Named "sandbox" because <seccomp.h>
- * is libseccomp's header, which a common/seccomp.h would hide.) */
+ *   {"ts":"...","level":"error","daemon":"jcw-forwarder","msg":"seccomp: system
+ *    call kexec_file_load (320) is not in the allow-list: ...","syscall":320,
+ *    "syscall_name":"kexec_file_load","arch":"0xc000003e","ip":"0x..."}
+ * (arch: the AUDIT_ARCH_* of the call) then exits with SANDBOX_EXIT_STATUS.
+ * A thread that blocks SIGSYS (none of ours; LeakSanitizer's tracer in SAN
+ * builds) is killed by the kernel's default action instead, without the
+ * line. (Named "sandbox" because <seccomp.h> is libseccomp's header, which a
+ * common/seccomp.h on the include path would hide.) */
 #ifndef JCW_SANDBOX_H
 #define JCW_SANDBOX_H
 
