@@ -7,7 +7,8 @@
                                    S0->S1 (NU untracked execs), tracked from
                                    S1->S2 (NT tracked execs); prints TSV lines
                                    "name untracked_ns tracked_ns runs_u runs_t bg"
-  calc.py ratios FILE              FILE: "pair phase cond seconds" lines;
+  calc.py ratios FILE [COL]        FILE: "pair phase cond seconds..." lines,
+                                   COL (default 4) the column compared;
                                    prints "cond median_pct min_pct max_pct pairs
                                    fastest_pct" (fastest on vs fastest off)
   calc.py sum FILE...              execloop JSON lines: "execs seconds rate failed"
@@ -51,12 +52,13 @@ def bpfcost(s0, s1, s2, nu, nt):
         print("%s\t%.0f\t%.0f\t%d\t%d\t%d" % (name, u_mean, t_mean, du_n, dt_n, bg))
 
 
-def ratios(path):
+def ratios(path, col=4):
     """Slowdown of 'on' against 'off' within each pair, per condition."""
     runs = {}
     for line in open(path):
-        pair, phase, cond, secs = line.split()
-        runs.setdefault(cond, {}).setdefault(pair, {})[phase] = float(secs)
+        f = line.split()
+        pair, phase, cond = f[:3]
+        runs.setdefault(cond, {}).setdefault(pair, {})[phase] = float(f[col - 1])
     for cond in sorted(runs):
         both = [r for r in runs[cond].values() if "on" in r and "off" in r and r["off"] > 0]
         pct = [(r["on"] / r["off"] - 1) * 100 for r in both]
@@ -101,7 +103,7 @@ def main():
     elif cmd == "bpfcost":
         bpfcost(*args)
     elif cmd == "ratios":
-        ratios(args[0])
+        ratios(args[0], int(args[1]) if len(args) > 1 else 4)
     elif cmd == "sum":
         total(args)
     elif cmd == "get":
