@@ -208,10 +208,13 @@ want = {
 }
 for k, v in want.items():
     assert val(k) == v, f"{k} = {val(k)}, want {v}"
-for k in ("process_resident_memory_bytes", "process_cpu_seconds_total", "process_open_fds",
+for k in ("process_resident_memory_bytes", "process_open_fds",
           "process_start_time_seconds", "jcw_last_frame_timestamp_seconds",
           "jcw_last_heartbeat_timestamp_seconds"):
     assert val(k) > 0, k
+# CPU time comes in clock ticks: a short replay of an optimised build may
+# not have used a whole one yet.
+assert val("process_cpu_seconds_total") >= 0, "process_cpu_seconds_total"
 assert any(k.startswith("jcw_build_info{version=") for k in samples)
 print("metrics: %d families, %d series, counts as expected" % (len(type_), len(samples)))
 EOF
