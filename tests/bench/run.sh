@@ -307,7 +307,7 @@ fig1_close() {
 		read -r value unit _ <<<"${line#*:}"
 		case $unit in ns|us|ms|%) ;; *) unit= ;; esac
 		n=$((n + 1))
-		result "1.close.$(tr -c 'a-zA-Z0-9_\n' _ <<<"$name" | tr -s _)" 1 "$name" "$value" "$unit" "" \
+		result "1.close.$(tr -c 'a-zA-Z0-9_\n' _ <<<"$name" | tr -s _ | sed 's/_*$//')" 1 "$name" "$value" "$unit" "" \
 			"tests/bench/bench_close.sh" "${line#*: }"
 	done < <(grep '^FIGURE ' "$tmp/close.out")
 	[ $n -gt 0 ] || result 1.close 1 "per close() of a written file" n/a "" "" \
