@@ -34,7 +34,7 @@ for how in flip cut; do
 	salvaged=$(metric jcw_outbox_salvaged_rows_total)
 	errors=$(metric jcw_outbox_salvage_read_errors_total)
 	stop_fwd
-	stop_api
+	api_stop
 	grep -q '"outbox .* is damaged' "$tmp/fwd.err" || { echo "FAIL: no log line about the damage"; exit 1; }
 	ls "$state"/quarantine/outbox-*Z.db >/dev/null
 	delivered=$(python3 -c 'import json,sys; print(len({json.loads(l)["idempotency_key"] for l in open(sys.argv[1]) if json.loads(l)["committed"]}))' "$tmp/api.log")

@@ -14,7 +14,7 @@ start_fake --events "$n" --rate 150 --students 6 --timeout 50
 rnd() { python3 -c "import random; print(round(random.uniform($1, $2), 2))"; }
 for i in $(seq "$rounds"); do
 	# Rounds 4-6: the API is down as well.
-	[ "$i" = 4 ] && stop_api
+	[ "$i" = 4 ] && api_stop
 	[ "$i" = 7 ] && start_api
 	start_fwd
 	sleep "$(rnd 0.2 1.0)"

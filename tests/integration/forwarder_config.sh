@@ -4,16 +4,14 @@
 # JSON logs and the rotating log file, a truncated capture that is reported
 # but not fatal, and a capture that is not one (exit 1).
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-BUILD=${BUILD:-build}
+source "$(dirname "$0")/../lib.sh"
 FWD=$BUILD/jcw-forwarder
 # The forwarder refuses root unless told; running it unprivileged is
 # tests/e2e/privileges_forwarder.sh's subject, not this one's.
 export ALLOW_ROOT=true
 MK=$BUILD/tools/mkcapture
-for b in "$FWD" "$MK"; do [ -x "$b" ] || { echo "missing $b (run make)"; exit 1; }; done
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+need_bins "$FWD" "$MK"
+make_tmp
 # Nothing from the caller's environment may change the cases.
 unset API_SERVER API_TIMEOUT METRICS_PORT METRICS_ADDR LOG_LEVEL LOG_FILE_PATH LOG_MAX_BYTES \
 	LOG_BACKUP_COUNT SOCKET_PATH ALLOWED_UIDS RULES_FILE API_MAX_INFLIGHT QUEUE_MAX_EVENTS \

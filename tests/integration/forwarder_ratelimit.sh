@@ -5,17 +5,14 @@
 # out, and every refused event is in the per-student summary log line, so
 # sent + summarised = all. Then --student-rate 0 sends everything.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-BUILD=${BUILD:-build}
+source "$(dirname "$0")/../lib.sh"
 FWD=$BUILD/jcw-forwarder
 # The forwarder refuses root unless told; running it unprivileged is
 # tests/e2e/privileges_forwarder.sh's subject, not this one's.
 export ALLOW_ROOT=true
 MK=$BUILD/tools/mkcapture
-for b in "$FWD" "$MK"; do [ -x "$b" ] || { echo "missing $b (run make)"; exit 1; }; done
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+need_bins "$FWD" "$MK"
+make_tmp
 
 # Event times are the kernel's (the limiter runs on them): one run per
 # millisecond for the looping student, 5 runs of another student among them.

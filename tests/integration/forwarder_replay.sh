@@ -4,31 +4,14 @@
 # method/path/headers/bodies, /metrics counting the filtered ones (and a
 # format check of the exposition), /healthz and /readyz.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-BUILD=${BUILD:-build}
+source "$(dirname "$0")/../lib.sh"
 FWD=$BUILD/jcw-forwarder
 # The forwarder refuses root unless told; running it unprivileged is
 # tests/e2e/privileges_forwarder.sh's subject, not this one's.
 export ALLOW_ROOT=true
 MK=$BUILD/tools/mkcapture
-for b in "$FWD" "$MK"; do [ -x "$b" ] || { echo "missing $b (run make)"; exit 1; }; done
-
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_for() {  # wait_for SECONDS COMMAND...
-	local end=$((SECONDS + $1)); shift
-	until "$@"; do
-		[ $SECONDS -lt $end ] || { echo "timed out waiting for: $*"; return 1; }
-		sleep 0.05
-	done
-}
+need_bins "$FWD" "$MK"
+make_tmp
 
 cat >"$tmp/session.spec" <<'EOF'
 # One student session: build and run in hw1, python in hw2, gcc outside any
@@ -104,11 +87,9 @@ print("print: %d events as expected" % len(lines))
 EOF
 
 # --- 2. delivery to the recording API server, /metrics ---------------------
-python3 tests/tools/apiserver.py --log "$tmp/api.log" --port-file "$tmp/api.port" &
-pids+=($!)
-wait_for 10 test -s "$tmp/api.port"
+api_start api
 mport=$(free_port)
-API_SERVER=http://127.0.0.1:$(cat "$tmp/api.port") METRICS_PORT=$mport METRICS_ADDR=127.0.0.1 \
+API_SERVER=$api_url METRICS_PORT=$mport METRICS_ADDR=127.0.0.1 \
 	"$FWD" --replay "$tmp/session.cap" --follow 2>"$tmp/fwd.err" &
 fwd=$!
 pids+=($fwd)

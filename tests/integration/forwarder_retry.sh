@@ -3,30 +3,14 @@
 # connection is retried, a 422 is not (counted as rejected); every attempt
 # carries the same Idempotency-Key.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-BUILD=${BUILD:-build}
+source "$(dirname "$0")/../lib.sh"
 FWD=$BUILD/jcw-forwarder
 # The forwarder refuses root unless told; running it unprivileged is
 # tests/e2e/privileges_forwarder.sh's subject, not this one's.
 export ALLOW_ROOT=true
 MK=$BUILD/tools/mkcapture
-for b in "$FWD" "$MK"; do [ -x "$b" ] || { echo "missing $b (run make)"; exit 1; }; done
-
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-wait_for() {
-	local end=$((SECONDS + $1)); shift
-	until "$@"; do
-		[ $SECONDS -lt $end ] || { echo "timed out waiting for: $*"; return 1; }
-		sleep 0.05
-	done
-}
+need_bins "$FWD" "$MK"
+make_tmp
 
 # Two events: a build in hw1 and a python run in hw2 (its body names hw2).
 "$MK" -o "$tmp/s.cap" <<'EOF'
@@ -42,14 +26,11 @@ EOF
 # server; the forwarder exits by itself once delivery has settled.
 run() {
 	local name=$1; shift
-	python3 tests/tools/apiserver.py --log "$tmp/$name.log" --port-file "$tmp/$name.port" "$@" &
-	local srv=$!
-	pids+=($srv)
-	wait_for 10 test -s "$tmp/$name.port"
-	API_SERVER=http://127.0.0.1:$(cat "$tmp/$name.port") timeout 60 "$FWD" --replay "$tmp/s.cap" \
+	api_start "$name" "$@"
+	API_SERVER=$api_url timeout 60 "$FWD" --replay "$tmp/s.cap" \
 		--metrics-port 0 --retry-base 50ms --retry-max 200ms --api-timeout 2 \
 		2>"$tmp/$name.err" || { echo "$name: forwarder failed"; cat "$tmp/$name.err"; return 1; }
-	kill "$srv"; wait "$srv" 2>/dev/null || true
+	api_stop
 }
 
 check() {  # check NAME PYTHON-EXPR-over-reqs
@@ -75,7 +56,7 @@ check reject 'seq == [("build", 200, "rt-boot-3", True), ("run", 422, "rt-boot-5
 grep -q '"delivery finished: 1 delivered, 1 rejected' "$tmp/reject.err"
 # API down: the end of a replay waits for delivery; SIGTERM then gives it
 # SHUTDOWN_GRACE and the rest is abandoned (counted), exit 0.
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 API_SERVER=http://127.0.0.1:$port "$FWD" --replay "$tmp/s.cap" --metrics-port 0 --retry-base 50ms \
 	--retry-max 100ms --shutdown-grace 300ms 2>"$tmp/down.err" &
 fwd=$!

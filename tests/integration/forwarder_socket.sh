@@ -6,32 +6,14 @@
 # client can run as another uid); SIGTERM stops it with exit 0 and removes
 # the socket.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-BUILD=${BUILD:-build}
+source "$(dirname "$0")/../lib.sh"
 FWD=$BUILD/jcw-forwarder
 # The forwarder refuses root unless told; running it unprivileged is
 # tests/e2e/privileges_forwarder.sh's subject, not this one's.
 export ALLOW_ROOT=true
 MK=$BUILD/tools/mkcapture
-for b in "$FWD" "$MK"; do [ -x "$b" ] || { echo "missing $b (run make)"; exit 1; }; done
-
-tmp=$(mktemp -d)
-chmod 755 "$tmp"
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_for() {
-	local end=$((SECONDS + $1)); shift
-	until "$@"; do
-		[ $SECONDS -lt $end ] || { echo "timed out waiting for: $*"; return 1; }
-		sleep 0.05
-	done
-}
+need_bins "$FWD" "$MK"
+make_tmp
 send() {  # send FILE: writes the bytes to the socket like a collector would
 	python3 -c '
 import socket, sys

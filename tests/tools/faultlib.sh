@@ -1,51 +1,28 @@
-# Shared by tests/integration/fault_*.sh (sourced, not run): a temp dir
-# cleaned up on exit, the recording API server, jcw-forwarder on a Unix
-# socket with a state dir, fakecollector, metric reads and the judge.
+# Shared by tests/integration/fault_*.sh (sourced, not run), on top of
+# tests/lib.sh: the recording API server on a fixed free port, jcw-forwarder
+# on a Unix socket with a state dir, fakecollector, metric reads and the judge.
 # Everything on loopback, free ports, bounded waits.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-BUILD=${BUILD:-build}
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 FWD=$BUILD/jcw-forwarder
 FAKE=$BUILD/tools/fakecollector
-for b in "$FWD" "$FAKE"; do [ -x "$b" ] || { echo "missing $b (run make)"; exit 1; }; done
+need_bins "$FWD" "$FAKE"
 
-tmp=$(mktemp -d /tmp/jcw-fault.XXXXXX)
-chmod 755 "$tmp"
+make_tmp jcw-fault
 sock=$tmp/events.sock
 state=$tmp/state
-api_pid= fwd_pid= fake_pid=
-extra_cleanup=:
-cleanup() {
-	local p
-	for p in $fake_pid $fwd_pid $api_pid; do kill -KILL "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	$extra_cleanup
-	[ -n "${KEEP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"
-}
-trap cleanup EXIT
+fwd_pid= fake_pid=
+kill_on_exit fake_pid fwd_pid
+extra_cleanup=:   # a test's own undoing, after the processes are gone
+on_exit '$extra_cleanup'
 # The daemons need no root; when the tests run as root, say it is meant.
 export ALLOW_ROOT=true
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_for() {  # wait_for SECONDS CMD...: polls CMD every 50 ms
-	local end=$((SECONDS + $1)); shift
-	until "$@"; do
-		[ $SECONDS -lt $end ] || { echo "timed out waiting for: $*"; return 1; }
-		sleep 0.05
-	done
-}
 api_port=$(free_port)
 mport=$(free_port)
 
 # start_api [apiserver options]: on api_port, appending to $tmp/api.log.
-start_api() {
-	rm -f "$tmp/api.port"
-	python3 tests/tools/apiserver.py --log "$tmp/api.log" --port "$api_port" \
-		--port-file "$tmp/api.port" "$@" &
-	api_pid=$!
-	wait_for 10 test -s "$tmp/api.port"
-}
-stop_api() { kill -TERM "$api_pid" 2>/dev/null || true; wait "$api_pid" 2>/dev/null || true; api_pid=; }
+start_api() { api_start api --port "$api_port" "$@"; }
 
 # start_fwd [forwarder options]: socket mode, outbox in $state, logs appended
 # to $tmp/fwd.err; waits until /readyz answers.

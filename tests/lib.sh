@@ -1,0 +1,98 @@
+# Shared by the test scripts (sourced, not run): the checks every script
+# starts with, a temp dir whose processes die with the script, bounded
+# waits, free loopback ports, the recording API server and a fake student
+# container. Sets no shell options: each script keeps its own (set -e or
+# not). Sourcing it moves to the repository root and defaults BUILD.
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+BUILD=${BUILD:-build}
+
+# need_bins FILE...: each must be built; a missing one is a failure, not a
+# skip (the suites run after the build).
+need_bins() {
+	local b
+	for b; do [ -x "$b" ] || { echo "missing $b (run make)"; exit 1; }; done
+}
+
+# need_cmds CMD...: each must be installed (make deps puts them there).
+need_cmds() {
+	local t
+	for t; do command -v "$t" >/dev/null || { echo "missing $t (make deps)"; exit 1; }; done
+}
+
+# need_root REASON: skip (77) unless root; the last line says why.
+need_root() {
+	[ "$(id -u)" = 0 ] && return 0
+	echo "$(basename "$0" .sh): $1"
+	exit 77
+}
+
+# make_tmp [PREFIX]: $tmp, a fresh directory under /tmp, mode 0755 so the
+# daemons the tests run as other users can reach into it. On exit, every
+# pid in $pids and in the variables named to kill_on_exit is killed, the
+# on_exit commands run, and $tmp is removed (kept when KEEP is set).
+pids=()
+api_pid=
+lib_kill_vars=('pids[@]' api_pid)
+lib_on_exit=()
+make_tmp() {
+	tmp=$(mktemp -d "/tmp/${1:-jcw-test}.XXXXXX")
+	chmod 755 "$tmp"
+	trap lib_cleanup EXIT
+}
+kill_on_exit() { lib_kill_vars+=("$@"); }  # kill_on_exit VAR...: names, not pids
+on_exit() { lib_on_exit+=("$1"); }         # on_exit 'COMMAND': evaluated at exit
+# Runs as the EXIT trap, possibly under set -e: nothing in it may fail, or
+# the script's own exit status (0, 77, 1) would be replaced.
+lib_cleanup() {
+	local v p c
+	for v in "${lib_kill_vars[@]}"; do
+		for p in ${!v:-}; do kill -KILL "$p" 2>/dev/null || true; done
+	done
+	wait 2>/dev/null || true
+	for c in "${lib_on_exit[@]}"; do eval "$c" || true; done
+	if [ -n "${KEEP:-}" ]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
+}
+
+# free_port: a TCP port on 127.0.0.1 that nothing listens on right now.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# wait_for SECONDS CMD...: polls CMD every 50 ms until it succeeds; 1 (and
+# a line naming CMD) once SECONDS have passed.
+wait_for() {
+	local end=$((SECONDS + $1)); shift
+	until "$@"; do
+		[ $SECONDS -lt $end ] || { echo "timed out waiting for: $*"; return 1; }
+		sleep 0.05
+	done
+}
+
+# api_start NAME [apiserver options]: the recording API server
+# (tests/tools/apiserver.py) appending its requests to $tmp/NAME.log; waits
+# until it listens, then sets api_pid and api_url (http://127.0.0.1:PORT).
+api_start() {
+	local name=$1; shift
+	rm -f "$tmp/$name.port"
+	python3 tests/tools/apiserver.py --log "$tmp/$name.log" --port-file "$tmp/$name.port" "$@" &
+	api_pid=$!
+	wait_for 10 test -s "$tmp/$name.port" || return 1
+	api_url=http://127.0.0.1:$(cat "$tmp/$name.port")
+}
+# api_stop: SIGTERM to the server of the last api_start, and its end.
+api_stop() { kill -TERM "$api_pid" 2>/dev/null || true; wait "$api_pid" 2>/dev/null || true; api_pid=; }
+
+# student SECONDS HOST DIR SCRIPT [NAME=VALUE...]: a fake student container
+# running the bash SCRIPT: fresh UTS + mount + pid namespaces, hostname
+# HOST, DIR bound onto /home/coder/project (a tmpfs on /home keeps the
+# host's own off it), which is the current directory; the environment
+# holds only PATH, HOME=/root, TMPDIR=/tmp, HOST, PROJ=DIR and the
+# NAME=VALUE pairs. Its status is SCRIPT's (124 after SECONDS; 125 when
+# the container could not be set up).
+student() {
+	local secs=$1 host=$2 dir=$3 script=$4; shift 4
+	timeout "$secs" unshare -u -m -p --fork --mount-proc env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+		HOME=/root TMPDIR=/tmp HOST="$host" PROJ="$dir" "$@" bash -c '
+		{ hostname "$HOST" && mount --make-rprivate / && mount -t tmpfs tmpfs /home &&
+		  mkdir -p /home/coder/project && mount --bind "$PROJ" /home/coder/project &&
+		  cd /home/coder/project; } || exit 125
+		'"$script"
+}
