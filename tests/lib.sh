@@ -80,14 +80,14 @@ api_start() {
 # api_stop: SIGTERM to the server of the last api_start, and its end.
 api_stop() { kill -TERM "$api_pid" 2>/dev/null || true; wait "$api_pid" 2>/dev/null || true; api_pid=; }
 
-# student SECONDS HOST DIR SCRIPT [NAME=VALUE...]: a fake student container
+# student_sh SECONDS HOST DIR SCRIPT [NAME=VALUE...]: a fake student container
 # running the bash SCRIPT: fresh UTS + mount + pid namespaces, hostname
 # HOST, DIR bound onto /home/coder/project (a tmpfs on /home keeps the
 # host's own off it), which is the current directory; the environment
 # holds only PATH, HOME=/root, TMPDIR=/tmp, HOST, PROJ=DIR and the
 # NAME=VALUE pairs. Its status is SCRIPT's (124 after SECONDS; 125 when
 # the container could not be set up).
-student() {
+student_sh() {
 	local secs=$1 host=$2 dir=$3 script=$4; shift 4
 	timeout "$secs" unshare -u -m -p --fork --mount-proc env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
 		HOME=/root TMPDIR=/tmp HOST="$host" PROJ="$dir" "$@" bash -c '

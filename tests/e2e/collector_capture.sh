@@ -11,32 +11,19 @@
 # Skips (77) only when not root or when the machine cannot run BPF
 # (no BTF, kernel too old); a program the verifier refuses is a failure.
 set -u
-BUILD=${BUILD:-build}
+source "$(dirname "$0")/../lib.sh"
 COLLECTOR=$BUILD/jcw-collector
 CAPDUMP=$BUILD/tools/capdump
 HOST=jcode-os-1-202012345
 
-if [ "$(id -u)" != 0 ]; then
-	echo "collector_capture: needs root to load BPF programs"
-	exit 77
-fi
-for b in "$COLLECTOR" "$CAPDUMP"; do
-	[ -x "$b" ] || { echo "missing $b (build first)"; exit 1; }
-done
-for t in gcc unshare /usr/bin/python3; do
-	command -v "$t" >/dev/null || { echo "missing $t (make deps)"; exit 1; }
-done
+need_root "needs root to load BPF programs"
+need_bins "$COLLECTOR" "$CAPDUMP"
+need_cmds gcc unshare /usr/bin/python3
 
-tmp=$(mktemp -d /tmp/jcw-e2e.XXXXXX)
+make_tmp jcw-e2e
 cpid= spid= cg=
-cleanup() {
-	[ -n "$spid" ] && kill -KILL "$spid" 2>/dev/null
-	[ -n "$cpid" ] && kill -KILL "$cpid" 2>/dev/null
-	wait 2>/dev/null
-	[ -n "$cg" ] && rmdir "$cg" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+kill_on_exit spid cpid
+on_exit '[ -z "$cg" ] || rmdir "$cg" 2>/dev/null'
 
 # The student's workspace.
 mkdir -p "$tmp/proj/hw1"
@@ -100,16 +87,9 @@ timeout 60 unshare -u sh -c 'hostname other-host-1 && /bin/echo outside-marker' 
 # ~3 KiB of argv: 60 arguments of 50 bytes.
 long_args=$(for i in $(seq -w 1 60); do printf 'arg%s-%s ' "$i" "$(printf 'x%.0s' $(seq 44))"; done)
 
-timeout 120 unshare -u -m -p --fork --mount-proc env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-	HOME=/root TMPDIR=/tmp LONG_ARGS="$long_args" PROJ="$tmp/proj" HOST="$HOST" CG="$cg" bash -c '
+student_sh 120 "$HOST" "$tmp/proj" '
 	set -u
-	hostname "$HOST"
-	mount --make-rprivate /
-	# A tmpfs on /home keeps /home/coder/project off the host.
-	mount -t tmpfs tmpfs /home
-	mkdir -p /home/coder/project
-	mount --bind "$PROJ" /home/coder/project
-	cd /home/coder/project/hw1 && gcc main.c -o main && ./main
+	cd hw1 && gcc main.c -o main && ./main
 	echo "main exit $?"
 	gcc segv.c -o segv && ./segv
 	echo "segv exit $?"
@@ -120,7 +100,7 @@ timeout 120 unshare -u -m -p --fork --mount-proc env -i PATH=/usr/sbin:/usr/bin:
 		sh -c "echo \$\$ >$CG/cgroup.procs && exec python3 -c \"x = bytearray(512 << 20)\" oom-marker"
 		echo "oom exit $?"
 	fi
-	' </dev/null >"$tmp/student.log" 2>&1
+	' LONG_ARGS="$long_args" CG="$cg" </dev/null >"$tmp/student.log" 2>&1
 cat "$tmp/student.log"
 
 sleep 0.2

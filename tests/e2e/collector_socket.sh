@@ -11,27 +11,16 @@
 #     with exactly the number of frames missing from the sequence;
 #   - every frame on the socket is byte-for-byte the one in --record.
 set -u
-BUILD=${BUILD:-build}
+source "$(dirname "$0")/../lib.sh"
 COLLECTOR=$BUILD/jcw-collector
 CAPDUMP=$BUILD/tools/capdump
 
-if [ "$(id -u)" != 0 ]; then
-	echo "collector_socket: needs root to load BPF programs"
-	exit 77
-fi
-for b in "$COLLECTOR" "$CAPDUMP"; do
-	[ -x "$b" ] || { echo "missing $b (build first)"; exit 1; }
-done
+need_root "needs root to load BPF programs"
+need_bins "$COLLECTOR" "$CAPDUMP"
 
-tmp=$(mktemp -d /tmp/jcw-sock.XXXXXX)
+make_tmp jcw-sock
 cpid= lpid=
-cleanup() {
-	[ -n "$lpid" ] && kill -KILL "$lpid" 2>/dev/null
-	[ -n "$cpid" ] && kill -KILL "$cpid" 2>/dev/null
-	wait 2>/dev/null
-	[ -n "${KEEP:-}" ] || rm -rf "$tmp"
-}
-trap cleanup EXIT
+kill_on_exit lpid cpid
 
 # listen OUTFILE: accept one connection, store everything it sends, and
 # acknowledge every frame (format 2: the collector keeps frames until then).

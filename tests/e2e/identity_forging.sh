@@ -18,8 +18,7 @@
 #     stops the forgery.
 # Skips (77) only when not root or when the machine cannot run BPF.
 set -u
-cd "$(dirname "$0")/../.."
-BUILD=${BUILD:-build}
+source "$(dirname "$0")/../lib.sh"
 COLLECTOR=$BUILD/jcw-collector
 FWD=$BUILD/jcw-forwarder
 CAPDUMP=$BUILD/tools/capdump
@@ -27,37 +26,15 @@ HOST=jcode-os-1-202012345
 FORGED=jcode-os-1-999999999
 NOBODY=65534
 
-if [ "$(id -u)" != 0 ]; then
-	echo "identity_forging: needs root to load BPF programs"
-	exit 77
-fi
-for b in "$COLLECTOR" "$FWD" "$CAPDUMP"; do
-	[ -x "$b" ] || { echo "missing $b (build first)"; exit 1; }
-done
-for t in gcc unshare setpriv curl python3; do
-	command -v $t >/dev/null || { echo "missing $t (make deps)"; exit 1; }
-done
+need_root "needs root to load BPF programs"
+need_bins "$COLLECTOR" "$FWD" "$CAPDUMP"
+need_cmds gcc unshare setpriv curl python3
 
-tmp=$(mktemp -d /tmp/jcw-forge.XXXXXX)
-chmod 755 "$tmp"
+make_tmp jcw-forge
 cpid= fpid=
-cleanup() {
-	[ -n "$cpid" ] && kill -KILL "$cpid" 2>/dev/null
-	[ -n "$fpid" ] && kill -KILL "$fpid" 2>/dev/null
-	wait 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+kill_on_exit cpid fpid
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_for() {  # wait_for SECONDS CMD...
-	local end=$((SECONDS + $1)); shift
-	until "$@"; do
-		[ $SECONDS -lt $end ] || return 1
-		sleep 0.05
-	done
-}
 
 mkdir -p "$tmp/proj/hw1"
 echo 'int main(void) { return 0; }' >"$tmp/proj/hw1/own.c"
@@ -107,18 +84,12 @@ stop_collector() {
 
 # student TAG: the session; TAG names the outputs of the forged half.
 student() {
-	timeout 120 unshare -u -m -p --fork --mount-proc env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-		HOME=/root TMPDIR=/tmp PROJ="$tmp/proj" HOST="$HOST" FORGED="$FORGED" TAG="$1" bash -c '
+	student_sh 120 "$HOST" "$tmp/proj" '
 		set -u
-		hostname "$HOST"
-		mount --make-rprivate /
-		mount -t tmpfs tmpfs /home
-		mkdir -p /home/coder/project
-		mount --bind "$PROJ" /home/coder/project
-		cd /home/coder/project/hw1 && gcc own.c -o own && ./own
+		cd hw1 && gcc own.c -o own && ./own
 		echo "own exit $?"
 		unshare -U -u --map-root-user sh -c "hostname $FORGED && hostname && gcc forged.c -o forged-$TAG && ./forged-$TAG; echo forged exit \$?"
-		' </dev/null >"$tmp/student-$1.log" 2>&1
+		' FORGED="$FORGED" TAG="$1" </dev/null >"$tmp/student-$1.log" 2>&1
 	cat "$tmp/student-$1.log"
 	grep -qx "$FORGED" "$tmp/student-$1.log" || fail "$1: the student could not set the forged hostname"
 	grep -qx "forged exit 7" "$tmp/student-$1.log" || fail "$1: forged.c did not build and run"

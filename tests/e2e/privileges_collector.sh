@@ -9,24 +9,16 @@
 #     log line naming the refused call (kexec_file_load).
 # Skips (77) only when not root or when the machine cannot run BPF.
 set -u
-BUILD=${BUILD:-build}
+source "$(dirname "$0")/../lib.sh"
 COLLECTOR=$BUILD/jcw-collector
 
-if [ "$(id -u)" != 0 ]; then
-	echo "privileges_collector: needs root to load BPF programs"
-	exit 77
-fi
-[ -x "$COLLECTOR" ] || { echo "missing $COLLECTOR (build first)"; exit 1; }
+need_root "needs root to load BPF programs"
+need_bins "$COLLECTOR"
 getent passwd nobody >/dev/null || { echo "no user nobody"; exit 1; }
 
-tmp=$(mktemp -d /tmp/jcw-priv.XXXXXX)
+make_tmp jcw-priv
 cpid=
-cleanup() {
-	[ -n "$cpid" ] && kill -KILL "$cpid" 2>/dev/null
-	wait 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+kill_on_exit cpid
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 

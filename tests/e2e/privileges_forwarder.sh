@@ -12,41 +12,20 @@
 #     call; --seccomp=false: Seccomp 0.
 # Needs root (setpriv, a mount namespace for /etc/hosts); skips otherwise.
 set -u
-cd "$(dirname "$0")/../.."
-BUILD=${BUILD:-build}
+source "$(dirname "$0")/../lib.sh"
 FWD=$BUILD/jcw-forwarder
 MK=$BUILD/tools/mkcapture
 NOBODY=65534
 
-if [ "$(id -u)" != 0 ]; then
-	echo "privileges_forwarder: needs root (setpriv to another user, a private /etc/hosts)"
-	exit 77
-fi
-for b in "$FWD" "$MK"; do [ -x "$b" ] || { echo "missing $b (build first)"; exit 1; }; done
-for t in setpriv unshare curl python3; do
-	command -v $t >/dev/null || { echo "missing $t (make deps)"; exit 1; }
-done
+need_root "needs root (setpriv to another user, a private /etc/hosts)"
+need_bins "$FWD" "$MK"
+need_cmds setpriv unshare curl python3
 
-tmp=$(mktemp -d /tmp/jcw-fpriv.XXXXXX)
-chmod 755 "$tmp"
-fpid= apid= cpid=
-cleanup() {
-	local p
-	for p in $cpid $fpid $apid; do kill -KILL "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+make_tmp jcw-fpriv
+fpid= cpid=
+kill_on_exit cpid fpid
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_for() {  # wait_for SECONDS CMD...
-	local end=$((SECONDS + $1)); shift
-	until "$@"; do
-		[ $SECONDS -lt $end ] || { echo "timed out waiting for: $*"; return 1; }
-		sleep 0.05
-	done
-}
 field() { awk -v k="$2:" '$1 == k { $1 = ""; sub(/^ /, ""); print; exit }' "/proc/$1/status"; }
 expect() {  # expect WHAT PID FIELD VALUE
 	local v
@@ -81,9 +60,7 @@ done
 
 # --- 2. a full job as nobody under the filter -----------------------------
 api_port=$(free_port) mport=$(free_port)
-python3 tests/tools/apiserver.py --log "$tmp/api.log" --port "$api_port" --port-file "$tmp/api.port" &
-apid=$!
-wait_for 10 test -s "$tmp/api.port" || exit 1
+api_start api --port "$api_port" || exit 1
 printf '127.0.0.1\tapi.jcw.test\n' >"$tmp/hosts"
 chmod 644 "$tmp/hosts"
 
