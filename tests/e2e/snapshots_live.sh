@@ -16,8 +16,7 @@
 # then raw). Skips (77) only when not root or when the machine cannot run
 # BPF (no BTF, kernel too old).
 set -u
-cd "$(dirname "$0")/../.."
-BUILD=${BUILD:-build}
+source "$(dirname "$0")/../lib.sh"
 if [ -z "${SNAP_HOOKS:-}" ]; then
 	for m in events raw; do
 		SNAP_HOOKS=$m "$0" || exit $?
@@ -33,34 +32,11 @@ FWD=$BUILD/jcw-forwarder
 export ALLOW_ROOT=true
 HOST=jcode-os-1-202012345
 
-if [ "$(id -u)" != 0 ]; then
-	echo "snapshots_live: needs root to load BPF programs"
-	exit 77
-fi
-for b in "$COLLECTOR" "$FWD"; do
-	[ -x "$b" ] || { echo "missing $b (build first)"; exit 1; }
-done
-for t in unshare python3 curl; do
-	command -v "$t" >/dev/null || { echo "missing $t (make deps)"; exit 1; }
-done
+need_root "needs root to load BPF programs"
+need_bins "$COLLECTOR" "$FWD"
+need_cmds unshare python3 curl
 
-tmp=$(mktemp -d /tmp/jcw-snap-e2e.XXXXXX)
-chmod 755 "$tmp"
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_for() {  # wait_for SECONDS COMMAND...
-	local end=$((SECONDS + $1)); shift
-	until "$@"; do
-		[ $SECONDS -lt $end ] || { echo "timed out waiting for: $*"; return 1; }
-		sleep 0.05
-	done
-}
+make_tmp jcw-snap-e2e
 dump() {
 	echo "--- collector"; cat "$tmp/collector.log"
 	echo "--- forwarder"; cat "$tmp/fwd.err"
@@ -78,12 +54,10 @@ printf 'int old;\n' >"$ws/hw1/old.c"
 mkdir -p "$base/os-1/hw1/202012345/old.c"
 printf 'int old;\n' >"$base/os-1/hw1/202012345/old.c/20231113_000000.c"
 
-python3 tests/tools/apiserver.py --log "$tmp/api.log" --port-file "$tmp/api.port" &
-pids+=($!)
-wait_for 10 test -s "$tmp/api.port" || exit 1
+api_start api || exit 1
 mport=$(free_port)
 ALLOW_ROOT=true ALLOWED_UIDS=0 SOCKET_PATH=$tmp/events.sock OUTBOX_DIR=$tmp/outbox \
-	API_SERVER=http://127.0.0.1:$(cat "$tmp/api.port") METRICS_PORT=$mport METRICS_ADDR=127.0.0.1 \
+	API_SERVER=$api_url METRICS_PORT=$mport METRICS_ADDR=127.0.0.1 \
 	WATCH_ROOT=$tmp/codes SNAPSHOT_BASE=$base LOG_LEVEL=debug \
 	"$FWD" 2>"$tmp/fwd.err" &
 fwd=$!
@@ -114,15 +88,8 @@ grep -q "file events $want_mode" "$tmp/collector.log" || { dump; echo "file even
 timeout 30 unshare -u sh -c "hostname other-host-1 && echo 'int x;' >'$ws/hw2/other.c'"
 
 t0=$(date -u +%s)
-timeout 60 unshare -u -m -p --fork --mount-proc env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-	HOME=/root WS="$ws" HOST="$HOST" bash -c '
+student_sh 60 "$HOST" "$ws" '
 	set -eu
-	hostname "$HOST"
-	mount --make-rprivate /
-	mount -t tmpfs tmpfs /home
-	mkdir -p /home/coder/project
-	mount --bind "$WS" /home/coder/project
-	cd /home/coder/project
 	echo "int main(void) { return 1; }" > hw1/main.c
 	echo "int main(void) { return 2; }" > hw1/main.c
 	echo "int main(void) { return 3; }" > hw1/main.c

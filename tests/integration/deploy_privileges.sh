@@ -12,43 +12,32 @@
 # Skips (77) when not root, when a daemon is not built, or when this machine
 # cannot run BPF at all.
 set -u
-cd "$(dirname "$0")/../.."
-BUILD=${BUILD:-build}
+source "$(dirname "$0")/../lib.sh"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
 HOST=jcode-os-1-202012345
 ID=10001
 
-[ "$(id -u)" = 0 ] || { echo "needs root to load BPF programs and switch users"; exit 77; }
+need_root "needs root to load BPF programs and switch users"
 for d in jcw-collector jcw-forwarder; do
 	[ -x "$BUILD/$d" ] || { echo "$BUILD/$d not built yet"; exit 77; }
 done
-for t in setpriv unshare gcc curl python3; do
-	command -v "$t" >/dev/null || { echo "missing $t (make deps)"; exit 1; }
-done
+need_cmds setpriv unshare gcc curl python3
 
-tmp=$(mktemp -d /tmp/jcw-deploy.XXXXXX)
+make_tmp jcw-deploy
 fpid= cpid=
-cleanup() {
-	[ -n "$cpid" ] && kill -KILL "$cpid" 2>/dev/null
-	[ -n "$fpid" ] && kill -KILL "$fpid" 2>/dev/null
-	wait 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+kill_on_exit cpid fpid
 fail() { echo "FAIL: $*"; for f in "$tmp"/*.log; do echo "--- $f"; tail -n 20 "$f"; done; exit 1; }
 
-chmod 0755 "$tmp"
 install -d -o $ID -g $ID -m 0750 "$tmp/run"
 sock=$tmp/run/events.sock
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 
 # Forwarder: unprivileged, as in every deployment.
 setpriv --reuid=$ID --regid=$ID --clear-groups --bounding-set=-all --inh-caps=-all --no-new-privs -- \
 	sh -c 'umask 0007; exec "$@"' sh "$BUILD/jcw-forwarder" --print --socket "$sock" --allowed-uids 0 \
 	--metrics-addr 127.0.0.1 --metrics-port "$port" >"$tmp/events.jsonl" 2>"$tmp/forwarder.log" &
 fpid=$!
-for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
-[ -S "$sock" ] || fail "forwarder did not create its socket"
+wait_for 5 test -S "$sock" || fail "forwarder did not create its socket"
 [ "$(stat -c '%a %u %g' "$sock")" = "660 $ID $ID" ] || fail "socket is $(stat -c '%a %u:%g' "$sock"), want 660 $ID:$ID"
 
 # uid 0 with no capability and without the group: kept out by the mode.
@@ -108,14 +97,8 @@ curl -sf "http://127.0.0.1:$port/readyz" >/dev/null || fail "forwarder not ready
 # A student compiles in hw1: the build log must come out of the forwarder.
 mkdir -p "$tmp/proj/hw1"
 echo 'int main(void) { return 0; }' >"$tmp/proj/hw1/test.c"
-timeout 60 unshare -u -m -p --fork --mount-proc env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-	HOME=/root PROJ="$tmp/proj" HOST="$HOST" bash -c '
-	hostname "$HOST"
-	mount --make-rprivate /
-	mount -t tmpfs tmpfs /home
-	mkdir -p /home/coder/project
-	mount --bind "$PROJ" /home/coder/project
-	cd /home/coder/project/hw1 && gcc test.c -o test_program && ./test_program' \
+student_sh 60 "$HOST" "$tmp/proj" '
+	cd hw1 && gcc test.c -o test_program && ./test_program' \
 	</dev/null >"$tmp/student.log" 2>&1 || fail "student commands failed"
 for _ in $(seq 100); do
 	grep -q '/api/os-1/hw1/202012345/logs/run' "$tmp/events.jsonl" && break

@@ -12,8 +12,7 @@
 # events are sent there instead. JCW_DEMO=replay skips the live demo.
 # Always ends by itself.
 set -u
-cd "$(dirname "$0")/../.."
-BUILD=${BUILD:-build}
+source "$(dirname "$0")/../lib.sh"
 FWD=$BUILD/jcw-forwarder
 COLLECTOR=$BUILD/jcw-collector
 MK=$BUILD/tools/mkcapture
@@ -22,16 +21,9 @@ HOST=jcode-os-1-202012345
 say() { printf '== %s\n' "$*" >&2; }
 [ -x "$FWD" ] && [ -x "$MK" ] || { say "build first: make"; exit 1; }
 
-tmp=$(mktemp -d /tmp/jcw-run.XXXXXX)
-chmod 755 "$tmp"
+make_tmp jcw-run
 fpid= cpid=
-cleanup() {
-	[ -n "$cpid" ] && kill -KILL "$cpid" 2>/dev/null
-	[ -n "$fpid" ] && kill -KILL "$fpid" 2>/dev/null
-	wait 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+kill_on_exit cpid fpid
 trap 'exit 130' INT TERM
 
 if [ -n "${API_SERVER:-}" ]; then
@@ -94,14 +86,8 @@ live() {
 	mkdir -p "$tmp/proj/hw1" "$tmp/proj/hw2"
 	printf '#include <stdio.h>\nint main(void) { puts("hello, hw1"); return 0; }\n' >"$tmp/proj/hw1/hello.c"
 	printf 'print(sum(range(10)))\n' >"$tmp/proj/hw2/solve.py"
-	timeout 60 unshare -u -m -p --fork --mount-proc env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-		HOME=/root PROJ="$tmp/proj" HOST="$HOST" bash -c '
-		hostname "$HOST"
-		mount --make-rprivate /
-		mount -t tmpfs tmpfs /home
-		mkdir -p /home/coder/project
-		mount --bind "$PROJ" /home/coder/project
-		cd /home/coder/project/hw1 && gcc -o hello hello.c && ./hello
+	student_sh 60 "$HOST" "$tmp/proj" '
+		cd hw1 && gcc -o hello hello.c && ./hello
 		cd /home/coder/project/hw2 && python3 solve.py
 		' </dev/null >"$tmp/student.log" 2>&1 || { say "student session failed:"; cat "$tmp/student.log" >&2; }
 
