@@ -26,6 +26,17 @@ need_root() {
 	exit 77
 }
 
+# use_forwarder: FWD and MK (jcw-forwarder, mkcapture) must be built, and
+# ALLOW_ROOT=true is exported: the forwarder refuses root unless told, and
+# running it unprivileged is tests/e2e/privileges_forwarder.sh's subject,
+# not that of the scripts that replay captures through it.
+use_forwarder() {
+	FWD=$BUILD/jcw-forwarder
+	MK=$BUILD/tools/mkcapture
+	need_bins "$FWD" "$MK"
+	export ALLOW_ROOT=true
+}
+
 # make_tmp [PREFIX]: $tmp, a fresh directory under /tmp, mode 0755 so the
 # daemons the tests run as other users can reach into it. On exit, every
 # pid in $pids and in the variables named to kill_on_exit is killed, the

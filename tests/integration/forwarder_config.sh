@@ -5,12 +5,7 @@
 # but not fatal, and a capture that is not one (exit 1).
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
-FWD=$BUILD/jcw-forwarder
-# The forwarder refuses root unless told; running it unprivileged is
-# tests/e2e/privileges_forwarder.sh's subject, not this one's.
-export ALLOW_ROOT=true
-MK=$BUILD/tools/mkcapture
-need_bins "$FWD" "$MK"
+use_forwarder
 make_tmp
 # Nothing from the caller's environment may change the cases.
 unset API_SERVER API_TIMEOUT METRICS_PORT METRICS_ADDR LOG_LEVEL LOG_FILE_PATH LOG_MAX_BYTES \

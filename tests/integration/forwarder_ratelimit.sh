@@ -6,12 +6,7 @@
 # sent + summarised = all. Then --student-rate 0 sends everything.
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
-FWD=$BUILD/jcw-forwarder
-# The forwarder refuses root unless told; running it unprivileged is
-# tests/e2e/privileges_forwarder.sh's subject, not this one's.
-export ALLOW_ROOT=true
-MK=$BUILD/tools/mkcapture
-need_bins "$FWD" "$MK"
+use_forwarder
 make_tmp
 
 # Event times are the kernel's (the limiter runs on them): one run per

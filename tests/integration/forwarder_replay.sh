@@ -5,12 +5,7 @@
 # format check of the exposition), /healthz and /readyz.
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
-FWD=$BUILD/jcw-forwarder
-# The forwarder refuses root unless told; running it unprivileged is
-# tests/e2e/privileges_forwarder.sh's subject, not this one's.
-export ALLOW_ROOT=true
-MK=$BUILD/tools/mkcapture
-need_bins "$FWD" "$MK"
+use_forwarder
 make_tmp
 
 cat >"$tmp/session.spec" <<'EOF'

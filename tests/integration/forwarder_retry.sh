@@ -4,12 +4,7 @@
 # carries the same Idempotency-Key.
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
-FWD=$BUILD/jcw-forwarder
-# The forwarder refuses root unless told; running it unprivileged is
-# tests/e2e/privileges_forwarder.sh's subject, not this one's.
-export ALLOW_ROOT=true
-MK=$BUILD/tools/mkcapture
-need_bins "$FWD" "$MK"
+use_forwarder
 make_tmp
 
 # Two events: a build in hw1 and a python run in hw2 (its body names hw2).

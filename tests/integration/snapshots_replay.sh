@@ -13,12 +13,7 @@
 # one file changed since, under a same-second ".1" suffix.
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
-FWD=$BUILD/jcw-forwarder
-# The forwarder refuses root unless told; running it unprivileged is
-# tests/e2e/privileges_forwarder.sh's subject, not this one's.
-export ALLOW_ROOT=true
-MK=$BUILD/tools/mkcapture
-need_bins "$FWD" "$MK"
+use_forwarder
 make_tmp
 
 # --- the student's workspace as the forwarder sees it ----------------------
