@@ -18,7 +18,7 @@ const struct opt_def config_opts[] = {
 	 "timeout of one API request, seconds (suffix ms/s/m allowed)", 0, 0},
 	{"max-inflight", "API_MAX_INFLIGHT", OPT_UINT, "8", CFG(max_inflight),
 	 "API requests in flight at once", 1, 1024},
-	{"queue-max", "QUEUE_MAX_EVENTS", OPT_UINT, "100000", CFG(queue_max),
+	{"queue-max", "QUEUE_MAX_EVENTS", OPT_UINT, "4096", CFG(queue_max),
 	 "requests waiting for delivery; when full, input pauses (the collector buffers)", 1, 100000000},
 	/* A real student's compile/run cycle takes seconds, and a test script
 	 * running 100 cases at once fits in the burst; a `while true; do
