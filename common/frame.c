@@ -158,46 +158,47 @@ int frame_writer_put_raw(struct frame_writer *w, const void *data, size_t len)
 	return 0;
 }
 
-int frame_writer_put(struct frame_writer *w, const void *msg, size_t len)
+static void put_len(uint8_t *p, size_t len)
 {
-	uint8_t *p;
-	int err;
-
-	if (len > UINT32_MAX)
-		return -EMSGSIZE;
-	err = writer_room(w, FRAME_HDR_LEN + len);
-	if (err)
-		return err;
-	p = w->buf + w->end;
 	p[0] = (uint8_t)(len >> 24);
 	p[1] = (uint8_t)(len >> 16);
 	p[2] = (uint8_t)(len >> 8);
 	p[3] = (uint8_t)len;
-	if (len)
-		memcpy(p + FRAME_HDR_LEN, msg, len);
+}
+
+/* Reserves a frame of len message bytes at the end of w and writes its
+ * length prefix; returns where the message goes, or NULL with *err set. */
+static uint8_t *writer_frame(struct frame_writer *w, size_t len, int *err)
+{
+	uint8_t *p;
+
+	*err = len > UINT32_MAX ? -EMSGSIZE : writer_room(w, FRAME_HDR_LEN + len);
+	if (*err)
+		return NULL;
+	p = w->buf + w->end;
+	put_len(p, len);
 	w->end += FRAME_HDR_LEN + len;
-	return 0;
+	return p + FRAME_HDR_LEN;
+}
+
+int frame_writer_put(struct frame_writer *w, const void *msg, size_t len)
+{
+	int err;
+	uint8_t *p = writer_frame(w, len, &err);
+
+	if (p && len)
+		memcpy(p, msg, len);
+	return err;
 }
 
 int frame_writer_put_frame(struct frame_writer *w, const Jcw__Frame *f)
 {
-	size_t len = jcw__frame__get_packed_size(f);
-	uint8_t *p;
 	int err;
+	uint8_t *p = writer_frame(w, jcw__frame__get_packed_size(f), &err);
 
-	if (len > UINT32_MAX)
-		return -EMSGSIZE;
-	err = writer_room(w, FRAME_HDR_LEN + len);
-	if (err)
-		return err;
-	p = w->buf + w->end;
-	p[0] = (uint8_t)(len >> 24);
-	p[1] = (uint8_t)(len >> 16);
-	p[2] = (uint8_t)(len >> 8);
-	p[3] = (uint8_t)len;
-	jcw__frame__pack(f, p + FRAME_HDR_LEN);
-	w->end += FRAME_HDR_LEN + len;
-	return 0;
+	if (p)
+		jcw__frame__pack(f, p);
+	return err;
 }
 
 int frame_writer_flush(struct frame_writer *w, int fd)
@@ -232,10 +233,7 @@ int frame_encode(const Jcw__Frame *f, uint8_t **out, size_t *out_len)
 	p = malloc(FRAME_HDR_LEN + len);
 	if (!p)
 		return -ENOMEM;
-	p[0] = (uint8_t)(len >> 24);
-	p[1] = (uint8_t)(len >> 16);
-	p[2] = (uint8_t)(len >> 8);
-	p[3] = (uint8_t)len;
+	put_len(p, len);
 	jcw__frame__pack(f, p + FRAME_HDR_LEN);
 	*out = p;
 	*out_len = FRAME_HDR_LEN + len;
