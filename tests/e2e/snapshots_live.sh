@@ -56,7 +56,7 @@ printf 'int old;\n' >"$base/os-1/hw1/202012345/old.c/20231113_000000.c"
 
 api_start api || exit 1
 mport=$(free_port)
-ALLOW_ROOT=true ALLOWED_UIDS=0 SOCKET_PATH=$tmp/events.sock OUTBOX_DIR=$tmp/outbox \
+ALLOW_ROOT=true ALLOWED_UIDS=0 SOCKET_PATH=$tmp/events.sock STATE_DIR=$tmp/outbox \
 	API_SERVER=$api_url METRICS_PORT=$mport METRICS_ADDR=127.0.0.1 \
 	WATCH_ROOT=$tmp/codes SNAPSHOT_BASE=$base LOG_LEVEL=debug \
 	"$FWD" 2>"$tmp/fwd.err" &
