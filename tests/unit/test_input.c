@@ -124,71 +124,103 @@ static int connect_pair(struct input *in, int expect)
 	return sv[1];
 }
 
+/* What most cases start from: a fresh loop, an empty recorder and an input
+ * on them that allows `uid` and has no socket path. */
+struct fixture {
+	struct ev_loop *loop;
+	struct rec r;
+	struct input *in;
+	int fd;   /* the peer end of the one connection a case needs, or -1 */
+};
+
+static void fixture_open(struct fixture *f, uid_t uid, size_t max_frame)
+{
+	memset(f, 0, sizeof(*f));
+	f->fd = -1;
+	f->loop = ev_loop_new(EVFLAG_AUTO);
+	f->in = make_input(f->loop, &f->r, uid, max_frame, NULL);
+}
+
+/* The usual start: this uid allowed, default frame limit, one peer. */
+static void fixture_open_connected(struct fixture *f)
+{
+	fixture_open(f, getuid(), 0);
+	f->fd = connect_pair(f->in, 0);
+}
+
+/* The peer hangs up; a case may then connect again into f->fd. */
+static void fixture_hangup(struct fixture *f)
+{
+	if (f->fd >= 0)
+		close(f->fd);
+	f->fd = -1;
+}
+
+static void fixture_close(struct fixture *f)
+{
+	fixture_hangup(f);
+	input_free(f->in);
+	ev_loop_destroy(f->loop);
+}
+
 Test(input, hello_then_frames)
 {
-	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
-	struct rec r = {0};
-	struct input *in = make_input(loop, &r, getuid(), 0, NULL);
-	int fd = connect_pair(in, 0);
+	struct fixture f;
 
-	put_hello(fd, 1, 1, "boot-a", 1);
-	put_exec(fd, 2, 10);
-	put_exec(fd, 3, 11);
-	spin(loop);
-	cr_assert_eq(r.n, 3);
-	cr_assert_eq(r.body[0], JCW__FRAME__BODY_HELLO);
-	cr_assert_eq(r.body[2], JCW__FRAME__BODY_EXEC);
-	cr_assert_str_eq(r.boot, "boot-a");
-	cr_assert_eq(input_stats(in)->frames[INPUT_FT_EXEC], 2);
-	cr_assert_eq(input_stats(in)->seq_gaps, 0);
-	cr_assert_eq(input_stats(in)->accepted, 1);
-	cr_assert_eq(input_stats(in)->active, 1);
-	cr_assert_gt(input_stats(in)->last_frame_unix, 1.5e9);
-	close(fd);
-	spin(loop);
-	cr_assert_eq(input_stats(in)->active, 0);
-	cr_assert_eq(input_stats(in)->errors[INPUT_ERR_TRUNCATED], 0);
-	input_free(in);
-	ev_loop_destroy(loop);
+	fixture_open_connected(&f);
+	put_hello(f.fd, 1, 1, "boot-a", 1);
+	put_exec(f.fd, 2, 10);
+	put_exec(f.fd, 3, 11);
+	spin(f.loop);
+	cr_assert_eq(f.r.n, 3);
+	cr_assert_eq(f.r.body[0], JCW__FRAME__BODY_HELLO);
+	cr_assert_eq(f.r.body[2], JCW__FRAME__BODY_EXEC);
+	cr_assert_str_eq(f.r.boot, "boot-a");
+	cr_assert_eq(input_stats(f.in)->frames[INPUT_FT_EXEC], 2);
+	cr_assert_eq(input_stats(f.in)->seq_gaps, 0);
+	cr_assert_eq(input_stats(f.in)->accepted, 1);
+	cr_assert_eq(input_stats(f.in)->active, 1);
+	cr_assert_gt(input_stats(f.in)->last_frame_unix, 1.5e9);
+	fixture_hangup(&f);
+	spin(f.loop);
+	cr_assert_eq(input_stats(f.in)->active, 0);
+	cr_assert_eq(input_stats(f.in)->errors[INPUT_ERR_TRUNCATED], 0);
+	fixture_close(&f);
 }
 
 Test(input, hello_required)
 {
-	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
-	struct rec r = {0};
-	struct input *in = make_input(loop, &r, getuid(), 0, NULL);
-	int fd = connect_pair(in, 0);
+	struct fixture f;
 	char c;
 
-	put_exec(fd, 1, 10);
-	spin(loop);
-	cr_assert_eq(r.n, 0);
-	cr_assert_eq(input_stats(in)->errors[INPUT_ERR_NO_HELLO], 1);
-	cr_assert_eq(input_stats(in)->active, 0);
-	cr_assert_eq(read(fd, &c, 1), 0, "the connection was not closed");
-	close(fd);
-	input_free(in);
-	ev_loop_destroy(loop);
+	fixture_open_connected(&f);
+	put_exec(f.fd, 1, 10);
+	spin(f.loop);
+	cr_assert_eq(f.r.n, 0);
+	cr_assert_eq(input_stats(f.in)->errors[INPUT_ERR_NO_HELLO], 1);
+	cr_assert_eq(input_stats(f.in)->active, 0);
+	cr_assert_eq(read(f.fd, &c, 1), 0, "the connection was not closed");
+	fixture_close(&f);
 }
 
 Test(input, unsupported_version_and_missing_boot)
 {
-	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
-	struct rec r = {0};
-	struct input *in = make_input(loop, &r, getuid(), 0, NULL);
-	int fd1 = connect_pair(in, 0), fd2 = connect_pair(in, 0);
+	struct fixture f;
+	int fd1, fd2;
 
+	fixture_open(&f, getuid(), 0);
+	fd1 = connect_pair(f.in, 0);
+	fd2 = connect_pair(f.in, 0);
 	put_hello(fd1, 1, 3, "boot-a", 1);
 	put_hello(fd2, 1, 1, "", 1);
-	spin(loop);
-	cr_assert_eq(r.n, 0);
-	cr_assert_eq(input_stats(in)->errors[INPUT_ERR_VERSION], 1);
-	cr_assert_eq(input_stats(in)->errors[INPUT_ERR_BAD_HELLO], 1);
-	cr_assert_eq(input_stats(in)->active, 0);
+	spin(f.loop);
+	cr_assert_eq(f.r.n, 0);
+	cr_assert_eq(input_stats(f.in)->errors[INPUT_ERR_VERSION], 1);
+	cr_assert_eq(input_stats(f.in)->errors[INPUT_ERR_BAD_HELLO], 1);
+	cr_assert_eq(input_stats(f.in)->active, 0);
 	close(fd1);
 	close(fd2);
-	input_free(in);
-	ev_loop_destroy(loop);
+	fixture_close(&f);
 }
 
 /* Reads one Ack frame from fd (non-blocking after a spin): 1 with its
@@ -221,157 +253,140 @@ static int get_ack(int fd, char *boot, size_t blen, uint64_t *seq)
 
 Test(input, acks_go_to_version_2_peers_of_that_boot_only)
 {
-	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
-	struct rec r = {0};
-	struct input *in = make_input(loop, &r, getuid(), 0, NULL);
-	int v2 = connect_pair(in, 0), v1 = connect_pair(in, 0), other = connect_pair(in, 0);
+	struct fixture f;
+	int v2, v1, other;
 	char boot[64];
 	uint64_t seq = 0;
 
+	fixture_open(&f, getuid(), 0);
+	v2 = connect_pair(f.in, 0);
+	v1 = connect_pair(f.in, 0);
+	other = connect_pair(f.in, 0);
 	put_hello(v2, 1, 2, "boot-a", 1);
 	put_exec(v2, 2, 10);
 	put_hello(v1, 1, 1, "boot-a", 1);
 	put_hello(other, 1, 2, "boot-b", 1);
-	spin(loop);
-	cr_assert_eq(input_ack(in, "boot-a", 2), 1);
-	spin(loop);
+	spin(f.loop);
+	cr_assert_eq(input_ack(f.in, "boot-a", 2), 1);
+	spin(f.loop);
 	cr_assert_eq(get_ack(v2, boot, sizeof(boot), &seq), 1);
 	cr_assert_str_eq(boot, "boot-a");
 	cr_assert_eq(seq, 2);
 	cr_assert_eq(get_ack(v1, boot, sizeof(boot), &seq), 0);
 	cr_assert_eq(get_ack(other, boot, sizeof(boot), &seq), 0);
-	cr_assert_eq(input_stats(in)->acks_sent, 1);
-	cr_assert_eq(input_stats(in)->acked_seq, 2);
+	cr_assert_eq(input_stats(f.in)->acks_sent, 1);
+	cr_assert_eq(input_stats(f.in)->acked_seq, 2);
 	close(v2);
 	close(v1);
 	close(other);
-	input_free(in);
-	ev_loop_destroy(loop);
+	fixture_close(&f);
 }
 
 Test(input, a_restored_boot_drops_resent_frames)
 {
-	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
-	struct rec r = {0};
-	struct input *in = make_input(loop, &r, getuid(), 0, NULL);
-	int fd = connect_pair(in, 0);
+	struct fixture f;
 
+	fixture_open_connected(&f);
 	/* An earlier run processed boot-a up to 3; the collector resends from 2. */
-	cr_assert_eq(input_set_boot(in, "boot-a", 3), 0);
-	put_hello(fd, 0, 2, "boot-a", 2);
-	put_exec(fd, 2, 10);
-	put_exec(fd, 3, 11);
-	put_exec(fd, 4, 12);
-	spin(loop);
-	cr_assert_eq(r.n, 2);   /* the Hello and seq 4 */
-	cr_assert_eq(r.seq[1], 4);
-	cr_assert_eq(input_stats(in)->seq_duplicates, 2);
-	cr_assert_eq(input_stats(in)->seq_gaps, 0);
-	cr_assert_eq(input_stats(in)->resends, 1);
-	close(fd);
-	input_free(in);
-	ev_loop_destroy(loop);
+	cr_assert_eq(input_set_boot(f.in, "boot-a", 3), 0);
+	put_hello(f.fd, 0, 2, "boot-a", 2);
+	put_exec(f.fd, 2, 10);
+	put_exec(f.fd, 3, 11);
+	put_exec(f.fd, 4, 12);
+	spin(f.loop);
+	cr_assert_eq(f.r.n, 2);   /* the Hello and seq 4 */
+	cr_assert_eq(f.r.seq[1], 4);
+	cr_assert_eq(input_stats(f.in)->seq_duplicates, 2);
+	cr_assert_eq(input_stats(f.in)->seq_gaps, 0);
+	cr_assert_eq(input_stats(f.in)->resends, 1);
+	fixture_close(&f);
 }
 
 Test(input, oversize_frame_closes)
 {
-	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
-	struct rec r = {0};
-	struct input *in = make_input(loop, &r, getuid(), 64, NULL);
-	int fd = connect_pair(in, 0);
+	struct fixture f;
 	uint8_t hdr[4] = {0, 0, 0x10, 0};   /* 4096 > 64 */
 	char c;
 
-	put_hello(fd, 1, 1, "boot-a", 1);
-	write_all(fd, hdr, 4);
-	spin(loop);
-	cr_assert_eq(r.n, 1);
-	cr_assert_eq(input_stats(in)->errors[INPUT_ERR_OVERSIZE], 1);
-	cr_assert_eq(read(fd, &c, 1), 0);
-	close(fd);
-	input_free(in);
-	ev_loop_destroy(loop);
+	fixture_open(&f, getuid(), 64);
+	f.fd = connect_pair(f.in, 0);
+	put_hello(f.fd, 1, 1, "boot-a", 1);
+	write_all(f.fd, hdr, 4);
+	spin(f.loop);
+	cr_assert_eq(f.r.n, 1);
+	cr_assert_eq(input_stats(f.in)->errors[INPUT_ERR_OVERSIZE], 1);
+	cr_assert_eq(read(f.fd, &c, 1), 0);
+	fixture_close(&f);
 }
 
 Test(input, malformed_frame_closes)
 {
-	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
-	struct rec r = {0};
-	struct input *in = make_input(loop, &r, getuid(), 0, NULL);
-	int fd = connect_pair(in, 0);
+	struct fixture f;
 	uint8_t bad[] = {0, 0, 0, 3, 0xff, 0xff, 0xff};
 
-	put_hello(fd, 1, 1, "boot-a", 1);
-	write_all(fd, bad, sizeof(bad));
-	put_exec(fd, 2, 10);
-	spin(loop);
-	cr_assert_eq(r.n, 1);
-	cr_assert_eq(input_stats(in)->errors[INPUT_ERR_MALFORMED], 1);
-	cr_assert_eq(input_stats(in)->active, 0);
-	close(fd);
-	input_free(in);
-	ev_loop_destroy(loop);
+	fixture_open_connected(&f);
+	put_hello(f.fd, 1, 1, "boot-a", 1);
+	write_all(f.fd, bad, sizeof(bad));
+	put_exec(f.fd, 2, 10);
+	spin(f.loop);
+	cr_assert_eq(f.r.n, 1);
+	cr_assert_eq(input_stats(f.in)->errors[INPUT_ERR_MALFORMED], 1);
+	cr_assert_eq(input_stats(f.in)->active, 0);
+	fixture_close(&f);
 }
 
 Test(input, sequence_gaps_and_duplicates)
 {
-	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
-	struct rec r = {0};
-	struct input *in = make_input(loop, &r, getuid(), 0, NULL);
-	int fd = connect_pair(in, 0);
+	struct fixture f;
 
-	put_hello(fd, 1, 1, "boot-a", 1);
-	put_exec(fd, 2, 10);
-	put_exec(fd, 5, 11);    /* 3 and 4 missing */
-	put_exec(fd, 5, 11);    /* duplicate */
-	put_exec(fd, 6, 12);
-	spin(loop);
-	cr_assert_eq(input_stats(in)->seq_gaps, 2);
-	cr_assert_eq(input_stats(in)->seq_duplicates, 1);
-	cr_assert_eq(r.n, 4);
-	close(fd);
-	spin(loop);
+	fixture_open_connected(&f);
+	put_hello(f.fd, 1, 1, "boot-a", 1);
+	put_exec(f.fd, 2, 10);
+	put_exec(f.fd, 5, 11);    /* 3 and 4 missing */
+	put_exec(f.fd, 5, 11);    /* duplicate */
+	put_exec(f.fd, 6, 12);
+	spin(f.loop);
+	cr_assert_eq(input_stats(f.in)->seq_gaps, 2);
+	cr_assert_eq(input_stats(f.in)->seq_duplicates, 1);
+	cr_assert_eq(f.r.n, 4);
+	fixture_hangup(&f);
+	spin(f.loop);
 
 	/* The collector reconnects and resends from 5; its Hello takes 7. */
-	fd = connect_pair(in, 0);
-	put_hello(fd, 7, 1, "boot-a", 5);
-	put_exec(fd, 5, 11);
-	put_exec(fd, 6, 12);
-	put_exec(fd, 8, 13);
-	spin(loop);
-	cr_assert_eq(input_stats(in)->seq_duplicates, 3);
-	cr_assert_eq(input_stats(in)->seq_gaps, 2, "the Hello's own number is not a gap");
-	cr_assert_eq(r.n, 6);
-	cr_assert_eq(r.seq[5], 8);
-	close(fd);
-	spin(loop);
+	f.fd = connect_pair(f.in, 0);
+	put_hello(f.fd, 7, 1, "boot-a", 5);
+	put_exec(f.fd, 5, 11);
+	put_exec(f.fd, 6, 12);
+	put_exec(f.fd, 8, 13);
+	spin(f.loop);
+	cr_assert_eq(input_stats(f.in)->seq_duplicates, 3);
+	cr_assert_eq(input_stats(f.in)->seq_gaps, 2, "the Hello's own number is not a gap");
+	cr_assert_eq(f.r.n, 6);
+	cr_assert_eq(f.r.seq[5], 8);
+	fixture_hangup(&f);
+	spin(f.loop);
 
 	/* Another boot has a sequence of its own. */
-	fd = connect_pair(in, 0);
-	put_hello(fd, 1, 1, "boot-b", 1);
-	put_exec(fd, 2, 20);
-	spin(loop);
-	cr_assert_eq(input_stats(in)->seq_gaps, 2);
-	cr_assert_eq(r.n, 8);
-	close(fd);
-	input_free(in);
-	ev_loop_destroy(loop);
+	f.fd = connect_pair(f.in, 0);
+	put_hello(f.fd, 1, 1, "boot-b", 1);
+	put_exec(f.fd, 2, 20);
+	spin(f.loop);
+	cr_assert_eq(input_stats(f.in)->seq_gaps, 2);
+	cr_assert_eq(f.r.n, 8);
+	fixture_close(&f);
 }
 
 Test(input, peer_uid_not_allowed)
 {
-	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
-	struct rec r = {0};
-	struct input *in = make_input(loop, &r, getuid() + 1, 0, NULL);
-	int fd = connect_pair(in, -EACCES);
+	struct fixture f;
 	char c;
 
-	cr_assert_eq(input_stats(in)->rejected[INPUT_REJ_UID], 1);
-	cr_assert_eq(input_stats(in)->accepted, 0);
-	cr_assert_eq(read(fd, &c, 1), 0);
-	close(fd);
-	input_free(in);
-	ev_loop_destroy(loop);
+	fixture_open(&f, getuid() + 1, 0);
+	f.fd = connect_pair(f.in, -EACCES);
+	cr_assert_eq(input_stats(f.in)->rejected[INPUT_REJ_UID], 1);
+	cr_assert_eq(input_stats(f.in)->accepted, 0);
+	cr_assert_eq(read(f.fd, &c, 1), 0);
+	fixture_close(&f);
 }
 
 Test(input, listen_socket_mode_stale_file_and_busy)
@@ -464,111 +479,96 @@ static void write_capture(const char *path, int n, const void *tail, size_t tail
 	close(fd);
 }
 
-static void run_replay(const char *path, struct rec *r, struct input **inp, struct ev_loop *loop)
+/* A fresh fixture replaying (or following) the capture at path. */
+static void run_replay(struct fixture *f, const char *path, bool follow)
 {
 	char err[256];
 
-	*inp = make_input(loop, r, getuid(), 0, NULL);
-	cr_assert_eq(input_replay(*inp, path, false, err, sizeof(err)), 0, "%s", err);
-	spin(loop);
+	fixture_open(f, getuid(), 0);
+	cr_assert_eq(input_replay(f->in, path, follow, err, sizeof(err)), 0, "%s", err);
+	spin(f->loop);
 }
 
 Test(input, replay_and_truncated_capture)
 {
-	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
 	char path[] = "/tmp/jcw-cap-XXXXXX";
 	uint8_t cut[] = {0, 0, 0, 40, 8, 1};
-	struct rec r = {0};
-	struct input *in;
+	struct fixture f;
 	int fd = mkstemp(path);
 
 	close(fd);
 	write_capture(path, 3, NULL, 0, true);
-	run_replay(path, &r, &in, loop);
-	cr_assert_eq(r.done, 1);
-	cr_assert_eq(r.done_status, 0);
-	cr_assert_eq(r.n, 4);
-	cr_assert_not(input_ready(in));
-	input_free(in);
+	run_replay(&f, path, false);
+	cr_assert_eq(f.r.done, 1);
+	cr_assert_eq(f.r.done_status, 0);
+	cr_assert_eq(f.r.n, 4);
+	cr_assert_not(input_ready(f.in));
+	fixture_close(&f);
 
-	memset(&r, 0, sizeof(r));
 	write_capture(path, 2, cut, sizeof(cut), true);
-	run_replay(path, &r, &in, loop);
-	cr_assert_eq(r.done, 1);
-	cr_assert_eq(r.done_status, 0, "a truncated capture is reported, not fatal");
-	cr_assert_eq(r.n, 3);
-	cr_assert_eq(input_stats(in)->errors[INPUT_ERR_TRUNCATED], 1);
-	input_free(in);
+	run_replay(&f, path, false);
+	cr_assert_eq(f.r.done, 1);
+	cr_assert_eq(f.r.done_status, 0, "a truncated capture is reported, not fatal");
+	cr_assert_eq(f.r.n, 3);
+	cr_assert_eq(input_stats(f.in)->errors[INPUT_ERR_TRUNCATED], 1);
+	fixture_close(&f);
 
-	memset(&r, 0, sizeof(r));
 	write_capture(path, 2, NULL, 0, false);
-	run_replay(path, &r, &in, loop);
-	cr_assert_eq(r.done, 1);
-	cr_assert_eq(r.done_status, -1);
-	cr_assert_eq(r.n, 0);
-	cr_assert_eq(input_stats(in)->errors[INPUT_ERR_BAD_MAGIC], 1);
-	input_free(in);
+	run_replay(&f, path, false);
+	cr_assert_eq(f.r.done, 1);
+	cr_assert_eq(f.r.done_status, -1);
+	cr_assert_eq(f.r.n, 0);
+	cr_assert_eq(input_stats(f.in)->errors[INPUT_ERR_BAD_MAGIC], 1);
+	fixture_close(&f);
 	unlink(path);
-	ev_loop_destroy(loop);
 }
 
 Test(input, replay_missing_file)
 {
-	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
-	struct rec r = {0};
-	struct input *in = make_input(loop, &r, getuid(), 0, NULL);
+	struct fixture f;
 	char err[256];
 
-	cr_assert_eq(input_replay(in, "/nonexistent/x.cap", false, err, sizeof(err)), -ENOENT);
+	fixture_open(&f, getuid(), 0);
+	cr_assert_eq(input_replay(f.in, "/nonexistent/x.cap", false, err, sizeof(err)), -ENOENT);
 	cr_assert(strstr(err, "/nonexistent/x.cap"), "%s", err);
-	input_free(in);
-	ev_loop_destroy(loop);
+	fixture_close(&f);
 }
 
 Test(input, follow_reads_what_is_appended)
 {
-	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
-	char path[] = "/tmp/jcw-cap-XXXXXX", err[256];
-	struct rec r = {0};
-	struct input *in;
+	char path[] = "/tmp/jcw-cap-XXXXXX";
+	struct fixture f;
 	int fd = mkstemp(path), i;
 
 	close(fd);
 	write_capture(path, 1, NULL, 0, true);
-	in = make_input(loop, &r, getuid(), 0, NULL);
-	cr_assert_eq(input_replay(in, path, true, err, sizeof(err)), 0, "%s", err);
-	spin(loop);
-	cr_assert_eq(r.n, 2);
+	run_replay(&f, path, true);
+	cr_assert_eq(f.r.n, 2);
 	fd = open(path, O_WRONLY | O_APPEND);
 	put_exec(fd, 3, 200);
 	close(fd);
-	for (i = 0; i < 100 && r.n < 3; i++)
-		ev_run(loop, EVRUN_ONCE);   /* the poll timer fires within 0.2 s */
-	cr_assert_eq(r.n, 3);
-	cr_assert_eq(r.done, 0);
-	cr_assert(input_ready(in));
-	input_free(in);
+	for (i = 0; i < 100 && f.r.n < 3; i++)
+		ev_run(f.loop, EVRUN_ONCE);   /* the poll timer fires within 0.2 s */
+	cr_assert_eq(f.r.n, 3);
+	cr_assert_eq(f.r.done, 0);
+	cr_assert(input_ready(f.in));
+	fixture_close(&f);
 	unlink(path);
-	ev_loop_destroy(loop);
 }
 
 Test(input, backpressure_pauses_and_resumes)
 {
-	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
-	struct rec r = {0};
-	struct input *in = make_input(loop, &r, getuid(), 0, NULL);
-	int fd = connect_pair(in, 0);
+	struct fixture f;
 
-	r.refuse = true;
-	put_hello(fd, 1, 1, "boot-a", 1);
-	put_exec(fd, 2, 10);
-	spin(loop);
-	cr_assert_eq(r.n, 0);
-	r.refuse = false;
-	input_kick(in);
-	spin(loop);
-	cr_assert_eq(r.n, 2);
-	close(fd);
-	input_free(in);
-	ev_loop_destroy(loop);
+	fixture_open_connected(&f);
+	f.r.refuse = true;
+	put_hello(f.fd, 1, 1, "boot-a", 1);
+	put_exec(f.fd, 2, 10);
+	spin(f.loop);
+	cr_assert_eq(f.r.n, 0);
+	f.r.refuse = false;
+	input_kick(f.in);
+	spin(f.loop);
+	cr_assert_eq(f.r.n, 2);
+	fixture_close(&f);
 }
