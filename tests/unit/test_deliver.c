@@ -268,16 +268,37 @@ static void run_new(struct run *r, struct deliver_config *cfg)
 	r->guard.data = r;
 }
 
+/* Starts the recording server with `flags`, then a deliver instance against
+ * it with cfg, or with default_config() when cfg is NULL. */
+static void run_start(struct run *r, const char *const *flags, struct deliver_config *cfg)
+{
+	struct deliver_config def;
+
+	server_start(&S, 0, flags);
+	if (!cfg) {
+		def = default_config(r);
+		cfg = &def;
+	}
+	run_new(r, cfg);
+}
+
+/* Runs the loop until something breaks it, or the guard after max_s sets
+ * r->timed_out. */
+static void run_guarded(struct run *r, double max_s)
+{
+	ev_timer_set(&r->guard, max_s, 0.);
+	ev_timer_start(r->loop, &r->guard);
+	ev_run(r->loop, 0);
+	ev_timer_stop(r->loop, &r->guard);
+}
+
 /* Runs the loop until `want` results in total, failing after max_s. */
 static void run_until(struct run *r, unsigned want, double max_s)
 {
 	r->want = want;
 	if (r->got >= want)
 		return;
-	ev_timer_set(&r->guard, max_s, 0.);
-	ev_timer_start(r->loop, &r->guard);
-	ev_run(r->loop, 0);
-	ev_timer_stop(r->loop, &r->guard);
+	run_guarded(r, max_s);
 	cr_assert(!r->timed_out, "only %u of %u results within %.1f s", r->got, want, max_s);
 }
 
@@ -315,6 +336,14 @@ static void submit(struct run *r, const char *student, const char *event_id,
 	cr_assert_null(q.path, "submit takes ownership");
 }
 
+/* One request of student 202012345, run until it is delivered. */
+static void deliver_one(struct run *r, const char *event_id, const char *body)
+{
+	submit(r, "202012345", event_id, body);
+	run_until(r, 1, 10);
+	cr_assert_eq(r->outcome[0], DELIVER_DELIVERED);
+}
+
 TestSuite(deliver, .init = setup, .fini = teardown, .timeout = 60);
 
 /* --- tests ------------------------------------------------------------------ */
@@ -324,18 +353,13 @@ Test(deliver, sends_exact_request)
 	static const char body[] = "{\"timestamp\":\"2026-11-21T22:40:00.123456+00:00\","
 				   "\"exit_code\":0,\"cmdline\":\"gcc -o \\\"a b\\\" x.c\","
 				   "\"event_id\":\"boot-1\"}";
-	struct deliver_config cfg;
 	struct logged l;
 	struct run r;
 	const struct deliver_stats *st;
 	char *qbody, clen[16];
 
-	server_start(&S, 0, NULL);
-	cfg = default_config(&r);
-	run_new(&r, &cfg);
-	submit(&r, "202012345", "boot-1", body);
-	run_until(&r, 1, 10);
-	cr_assert_eq(r.outcome[0], DELIVER_DELIVERED);
+	run_start(&r, NULL, NULL);
+	deliver_one(&r, "boot-1", body);
 	cr_assert_eq(r.status[0], 200);
 	cr_assert_str_eq(r.event_id[0], "boot-1");
 
@@ -374,10 +398,9 @@ Test(deliver, reuses_the_connection)
 	struct run r;
 	char id[16], *first_port;
 
-	server_start(&S, 0, NULL);
 	cfg = default_config(&r);
 	cfg.max_inflight = 1;
-	run_new(&r, &cfg);
+	run_start(&r, NULL, &cfg);
 	for (int i = 0; i < 5; i++) {
 		snprintf(id, sizeof(id), "b-%d", i);
 		submit(&r, "202012345", id, "{}");
@@ -398,18 +421,13 @@ Test(deliver, reuses_the_connection)
 Test(deliver, retries_503_with_same_key)
 {
 	const char *const flags[] = {"--fail-first", "1", "--fail-status", "503", NULL};
-	struct deliver_config cfg;
 	struct logged l;
 	struct run r;
 	const struct deliver_stats *st;
 	char *body0;
 
-	server_start(&S, 0, flags);
-	cfg = default_config(&r);
-	run_new(&r, &cfg);
-	submit(&r, "202012345", "boot-7", "{\"event_id\":\"boot-7\"}");
-	run_until(&r, 1, 10);
-	cr_assert_eq(r.outcome[0], DELIVER_DELIVERED);
+	run_start(&r, flags, NULL);
+	deliver_one(&r, "boot-7", "{\"event_id\":\"boot-7\"}");
 
 	l = read_log();
 	cr_assert_eq(l.n, 2);
@@ -440,14 +458,11 @@ Test(deliver, honours_retry_after)
 	struct run r;
 	double t0, t1;
 
-	server_start(&S, 0, flags);
 	cfg = default_config(&r);
 	cfg.backoff_base_s = 0.001;
 	cfg.backoff_cap_s = 5;
-	run_new(&r, &cfg);
-	submit(&r, "202012345", "boot-8", "{}");
-	run_until(&r, 1, 10);
-	cr_assert_eq(r.outcome[0], DELIVER_DELIVERED);
+	run_start(&r, flags, &cfg);
+	deliver_one(&r, "boot-8", "{}");
 	l = read_log();
 	cr_assert_eq(l.n, 2);
 	cr_assert_str_eq(field(l.lines[0], "response"), "429");
@@ -461,17 +476,12 @@ Test(deliver, honours_retry_after)
 Test(deliver, retries_after_dropped_connection)
 {
 	const char *const flags[] = {"--drop-first", "1", NULL};
-	struct deliver_config cfg;
 	struct logged l;
 	struct run r;
 	const struct deliver_stats *st;
 
-	server_start(&S, 0, flags);
-	cfg = default_config(&r);
-	run_new(&r, &cfg);
-	submit(&r, "202012345", "boot-9", "{}");
-	run_until(&r, 1, 10);
-	cr_assert_eq(r.outcome[0], DELIVER_DELIVERED);
+	run_start(&r, flags, NULL);
+	deliver_one(&r, "boot-9", "{}");
 	l = read_log();
 	cr_assert_eq(l.n, 2);
 	cr_assert_str_eq(field(l.lines[0], "response"), "\"drop\"");
@@ -492,10 +502,9 @@ Test(deliver, does_not_retry_422)
 	struct run r;
 	const struct deliver_stats *st;
 
-	server_start(&S, 0, flags);
 	cfg = default_config(&r);
 	cfg.max_inflight = 1;
-	run_new(&r, &cfg);
+	run_start(&r, flags, &cfg);
 	submit(&r, "202012345", "bad-1", "{\"exit_code\":\"BAD\"}");
 	submit(&r, "202012345", "good-1", "{\"exit_code\":0}");
 	run_until(&r, 2, 10);
@@ -529,11 +538,10 @@ Test(deliver, student_order_holds_across_a_retry)
 	struct logged l;
 	struct run r;
 
-	server_start(&S, 0, flags);
 	cfg = default_config(&r);
 	cfg.max_inflight = 1;
 	cfg.backoff_cap_s = 2;
-	run_new(&r, &cfg);
+	run_start(&r, flags, &cfg);
 	submit(&r, "A", "a-1", "{}");
 	submit(&r, "A", "a-2", "{}");
 	submit(&r, "A", "a-3", "{}");
@@ -561,15 +569,12 @@ Test(deliver, student_order_holds_under_concurrency)
 {
 	enum { STUDENTS = 6, PER = 4 };
 	const char *const flags[] = {"--drop-first", "3", "--commit-then-drop", "2", NULL};
-	struct deliver_config cfg;
 	struct logged l;
 	struct run r;
 	char student[16], id[32];
 	int next[STUDENTS] = {0}, committed_upto[STUDENTS];
 
-	server_start(&S, 0, flags);
-	cfg = default_config(&r);
-	run_new(&r, &cfg);
+	run_start(&r, flags, NULL);
 	for (int k = 0; k < PER; k++)
 		for (int s = 0; s < STUDENTS; s++) {
 			snprintf(student, sizeof(student), "20201%04d", s);
@@ -609,13 +614,10 @@ Test(deliver, retries_a_timeout)
 	struct run r;
 	const struct deliver_stats *st;
 
-	server_start(&S, 0, flags);
 	cfg = default_config(&r);
 	cfg.timeout_s = 0.3;
-	run_new(&r, &cfg);
-	submit(&r, "202012345", "slow-1", "{}");
-	run_until(&r, 1, 10);
-	cr_assert_eq(r.outcome[0], DELIVER_DELIVERED);
+	run_start(&r, flags, &cfg);
+	deliver_one(&r, "slow-1", "{}");
 	st = deliver_stats(r.d);
 	cr_assert_eq(st->requests[API_BUILD_LOG][DELIVER_CODE_ERROR], 1, "the timeout");
 	cr_assert_eq(st->requests[API_BUILD_LOG][200], 1);
@@ -635,11 +637,10 @@ Test(deliver, full_queue_refuses)
 	struct run r;
 	const struct deliver_stats *st;
 
-	server_start(&S, 0, NULL);
 	cfg = default_config(&r);
 	cfg.max_inflight = 1;
 	cfg.queue_max = 2;
-	run_new(&r, &cfg);
+	run_start(&r, NULL, &cfg);
 	submit(&r, "A", "q-1", "{}");   /* in flight at once */
 	submit(&r, "B", "q-2", "{}");
 	submit(&r, "C", "q-3", "{}");
@@ -667,23 +668,18 @@ static void shutdown_done(void *arg)
 Test(deliver, shutdown_abandons_after_grace)
 {
 	const char *const flags[] = {"--delay", "5", NULL};
-	struct deliver_config cfg;
 	struct api_request q;
 	struct run r;
 	const struct deliver_stats *st;
 
-	server_start(&S, 0, flags);
-	cfg = default_config(&r);
-	run_new(&r, &cfg);
+	run_start(&r, flags, NULL);
 	submit(&r, "A", "sd-1", "{}");
 	submit(&r, "A", "sd-2", "{}");
 	deliver_shutdown(r.d, 0.3, shutdown_done, &r);
 	q = mkreq("B", "sd-3", "{}");
 	cr_assert_eq(deliver_submit(r.d, &q), -ESHUTDOWN);
 	api_request_free(&q);
-	ev_timer_set(&r.guard, 10, 0.);
-	ev_timer_start(r.loop, &r.guard);
-	ev_run(r.loop, 0);
+	run_guarded(&r, 10);
 	cr_assert(!r.timed_out, "done() was not called");
 	cr_assert_eq(r.got, 2);
 	cr_assert_eq(r.outcome[0], DELIVER_ABANDONED);
@@ -701,18 +697,13 @@ Test(deliver, shutdown_abandons_after_grace)
 Test(deliver, shutdown_waits_for_inflight)
 {
 	const char *const flags[] = {"--delay", "0.3", NULL};
-	struct deliver_config cfg;
 	struct run r;
 
-	server_start(&S, 0, flags);
-	cfg = default_config(&r);
-	run_new(&r, &cfg);
+	run_start(&r, flags, NULL);
 	submit(&r, "A", "sw-1", "{}");
 	submit(&r, "A", "sw-2", "{}");
 	deliver_shutdown(r.d, 5, shutdown_done, &r);
-	ev_timer_set(&r.guard, 10, 0.);
-	ev_timer_start(r.loop, &r.guard);
-	ev_run(r.loop, 0);
+	run_guarded(&r, 10);
 	cr_assert(!r.timed_out, "done() was not called");
 	cr_assert_eq(r.got, 2);
 	cr_assert_eq(r.outcome[0], DELIVER_DELIVERED);
