@@ -27,7 +27,10 @@ kill_on_exit cpid fpid
 trap 'exit 130' INT TERM
 
 if [ -n "${API_SERVER:-}" ]; then
-	out_args=()
+	# A demo keeps no durable outbox (STATE_DIR would default to
+	# /var/lib/jcw, which the unprivileged forwarder cannot write);
+	# what is sent is flushed at the end.
+	out_args=(--state-dir=)
 	say "sending events to API_SERVER=$API_SERVER"
 else
 	out_args=(--print)
