@@ -19,6 +19,12 @@ run_one() {
 	start=$(date +%s.%N)
 	"$@" >"$log" 2>&1
 	rc=$?
+	# A sanitizer report is a failure even where the process exit status
+	# hides it (criterion's workers, a daemon killed at the end of a test).
+	if [ "$rc" -eq 0 ] && grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$log"; then
+		echo "sanitizer report in the output" >>"$log"
+		rc=1
+	fi
 	end=$(date +%s.%N)
 	local secs
 	secs=$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.1f", b-a}')
@@ -37,7 +43,7 @@ for suite in "${suites[@]}"; do
 	unit)
 		for t in "$BUILD"/tests/test_*; do
 			[ -x "$t" ] || continue
-			run_one "unit/$(basename "$t")" "$t" --jobs 2 -q
+			run_one "unit/$(basename "$t")" "$t" --jobs 2
 		done ;;
 	integration|e2e)
 		for t in tests/"$suite"/*.sh; do
