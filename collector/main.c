@@ -118,10 +118,7 @@ static const struct opt_def opt_defs[] = {
 	{"seccomp-selftest", NULL, OPT_BOOL, "false", O(seccomp_selftest),
 	 "once running, make one forbidden system call: the filter must kill the collector "
 	 "with a log line naming it", 0, 0},
-	{"help", NULL, OPT_ACTION, NULL, 0, "show this help", 0, 0},
-	{"version", NULL, OPT_ACTION, NULL, 0, "show the version", 0, 0},
-	{"print-options-markdown", NULL, OPT_ACTION, NULL, 0,
-	 "print this table as Markdown (for the README) and exit", 0, 0},
+	OPTS_ACTIONS,
 	OPTS_END,
 };
 #undef O

@@ -34,6 +34,14 @@ struct opt_def {
 
 #define OPTS_END {0}
 
+/* The actions every daemon takes, in the same words everywhere; the caller
+ * handles the action name opts_parse() returns. */
+#define OPTS_ACTIONS                                                          \
+	{"help", NULL, OPT_ACTION, NULL, 0, "show this help and exit", 0, 0},  \
+	{"version", NULL, OPT_ACTION, NULL, 0, "show the version and exit", 0, 0}, \
+	{"print-options-markdown", NULL, OPT_ACTION, NULL, 0,                 \
+	 "print this table as Markdown (for the README) and exit", 0, 0}
+
 /* Result of parsing: 0 ok, 1 an OPT_ACTION flag was given (its name in
  * *action), -1 error (message in err). Positional arguments are errors. */
 int opts_parse(const struct opt_def *defs, void *cfg, int argc, char **argv,

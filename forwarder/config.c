@@ -91,10 +91,7 @@ const struct opt_def config_opts[] = {
 	{"seccomp-selftest", NULL, OPT_BOOL, "false", CFG(seccomp_selftest),
 	 "once started, make one forbidden system call: the filter must kill the forwarder "
 	 "with a log line naming it", 0, 0},
-	{"help", NULL, OPT_ACTION, NULL, 0, "show this help and exit", 0, 0},
-	{"version", NULL, OPT_ACTION, NULL, 0, "show the version and exit", 0, 0},
-	{"print-options-markdown", NULL, OPT_ACTION, NULL, 0,
-	 "print this table as Markdown (for the README) and exit", 0, 0},
+	OPTS_ACTIONS,
 	OPTS_END,
 };
 
