@@ -20,6 +20,7 @@
 #include "snapshots.h"
 #include "ratelimit.h"
 #include "strbuf.h"
+#include "student.h"
 
 struct app {
 	struct ev_loop *loop;
@@ -36,7 +37,7 @@ struct app {
 	bool draining;       /* end of replay: waiting for delivery to settle */
 	bool dl_stopping;    /* deliver_shutdown() called */
 	int status;
-	struct log_ratelimit rl_lost, rl_drop;
+	struct log_ratelimit rl_lost, rl_drop, rl_host;
 	struct snapshots *snap;   /* NULL: SNAPSHOTS_ENABLED=false */
 	struct ratelimit *student_rl;   /* per-student flood limit */
 	ev_timer student_rl_timer;      /* its per-student summary */
@@ -161,6 +162,7 @@ static void app_exit(struct app *a, const char *boot_id, Jcw__Frame *f)
 	enum pipe_result res;
 	struct api_request req;
 	Jcw__Frame *ef;
+	uint64_t sup = 0;
 
 	ef = join_take(a->join, x->tgid, x->start_boottime_ns);
 	if (!ef) {
@@ -171,6 +173,11 @@ static void app_exit(struct app *a, const char *boot_id, Jcw__Frame *f)
 	outbox_flow_joined(a->flow, x->tgid, x->start_boottime_ns);
 	memset(&req, 0, sizeof(req));
 	res = pipeline_process(a->pipe, boot_id, f->seq, ef->exec, x, &req, &reason);
+	if (reason == REASON_MALFORMED_HOST && log_ratelimit_allow(&a->rl_host, 10, &sup))
+		LOG_WARN("hostname \"%.*s\" has the " STUDENT_HOST_PREFIX " prefix but is not "
+			 STUDENT_HOST_RULE ": its processes are not reported (%llu similar messages "
+			 "suppressed)", (int)ef->exec->hostname.len, (const char *)ef->exec->hostname.data,
+			 (unsigned long long)sup);
 	jcw__frame__free_unpacked(ef, NULL);
 	if (res < PIPE_RESULT_COUNT)
 		metric_inc(a->am.pipe_result[res]);

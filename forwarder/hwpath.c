@@ -93,30 +93,38 @@ static bool hwpath_is_hw(const char *c, size_t len)
 	return v <= HWPATH_HW_LAST;
 }
 
-/* Length of the workspace root prefix of path (ending with '/'), or 0. */
-static size_t hwpath_root_len(const char *path, size_t len)
+/* Length of the workspace root prefix of path (ending with '/'), or 0;
+ * *foreign when it is another student's workspace. */
+static size_t hwpath_root_len(const char *path, size_t len, const struct student *owner,
+			      bool *foreign)
 {
 	static const char project[] = "/home/coder/project/";
 	static const char workspace[] = "/workspace/";
 	const size_t plen = sizeof(project) - 1, wlen = sizeof(workspace) - 1;
+	struct student st;
 	const char *slash;
 
+	*foreign = false;
 	if (len > plen && memcmp(path, project, plen) == 0)
 		return plen;
 	if (len > wlen && memcmp(path, workspace, wlen) == 0) {
 		slash = memchr(path + wlen, '/', len - wlen);
-		/* a normalised path has no empty, "." or ".." component */
-		if (slash && slash > path + wlen)
-			return (size_t)(slash - path) + 1;
+		if (!slash || student_parse_workspace(path + wlen, (size_t)(slash - path) - wlen, &st))
+			return 0;
+		*foreign = owner && !student_equal(owner, &st);
+		return (size_t)(slash - path) + 1;
 	}
 	return 0;
 }
 
-enum hwpath_where hwpath_homework(const char *path, size_t len, char *hw_name)
+enum hwpath_where hwpath_homework(const char *path, size_t len, const struct student *owner,
+				  char *hw_name)
 {
-	size_t root = hwpath_root_len(path, len), i, start, hwlen;
+	size_t root, i, start, hwlen;
 	const char *hw, *slash;
+	bool foreign;
 
+	root = hwpath_root_len(path, len, owner, &foreign);
 	if (!root)
 		return HWPATH_OUTSIDE;
 	hw = path + root;
@@ -138,6 +146,8 @@ enum hwpath_where hwpath_homework(const char *path, size_t len, char *hw_name)
 			return HWPATH_WORKSPACE;
 		i++;
 	}
+	if (foreign)
+		return HWPATH_FOREIGN;
 	memcpy(hw_name, hw, hwlen);
 	hw_name[hwlen] = '\0';
 	return HWPATH_HOMEWORK;

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "student.h"
+
 /* Largest normalised path handled; longer ones are refused, not cut. */
 #define HWPATH_MAX 8192
 /* "hw" + up to two digits + NUL */
@@ -28,15 +30,21 @@ enum hwpath_where {
 	HWPATH_OUTSIDE,     /* not under a workspace root */
 	HWPATH_WORKSPACE,   /* under a workspace root, but not in a valid hwN */
 	HWPATH_HOMEWORK,    /* in a homework directory: hw_name is set */
+	HWPATH_FOREIGN,     /* a homework path, but in another student's /workspace/{name}/ */
 };
 
 /* Where a normalised absolute path lies. Workspace roots are
  * /home/coder/project/ (inside the student's container) and
- * /workspace/{name}/ (the host side of the same volume). A homework path is
+ * /workspace/{course}-{section}-{id}/ (the host side of the volumes, named
+ * as student_parse_workspace() reads them; any other name is no workspace).
+ * A homework path below the /workspace/ root of a student other than owner
+ * is HWPATH_FOREIGN, so nobody's work is filed under another name (owner
+ * NULL: any student's). A homework path is
  * {root}hwN/{...}/file with N in 0..20 written without leading zeros, at
  * least one component below hwN, and no directory named hw<digits> below it
  * (hw1/hw2/x.c is ambiguous, so it counts for neither). hw_name receives
  * "hwN" (HWPATH_NAME_MAX bytes) when the result is HWPATH_HOMEWORK. */
-enum hwpath_where hwpath_homework(const char *path, size_t len, char *hw_name);
+enum hwpath_where hwpath_homework(const char *path, size_t len, const struct student *owner,
+				  char *hw_name);
 
 #endif

@@ -102,7 +102,8 @@ static bool pipeline_next_source(void *ctx, const char **path, size_t *len)
 static enum pipe_result pipeline_fail(enum pipe_reason *reason, enum pipe_reason why)
 {
 	*reason = why;
-	return why == REASON_NOT_STUDENT_HOST || why == REASON_UNCLASSIFIED ? PIPE_NONTARGET
+	return why == REASON_NOT_STUDENT_HOST || why == REASON_MALFORMED_HOST ||
+	       why == REASON_UNCLASSIFIED ? PIPE_NONTARGET
 	       : why == REASON_INVALID || why == REASON_NO_MEMORY ? PIPE_FAILURE
 	       : PIPE_FILTERED;
 }
@@ -129,8 +130,14 @@ enum pipe_result pipeline_process(const struct pipeline *p, const char *boot_id,
 
 	if (!exec || !exit)
 		return pipeline_fail(reason, REASON_INVALID);
-	if (student_parse(exec->hostname.data, exec->hostname.len, &st))
+	switch (student_parse(exec->hostname.data, exec->hostname.len, &st)) {
+	case STUDENT_OK:
+		break;
+	case STUDENT_MALFORMED:
+		return pipeline_fail(reason, REASON_MALFORMED_HOST);
+	default:
 		return pipeline_fail(reason, REASON_NOT_STUDENT_HOST);
+	}
 
 	/* protobuf-c leaves an absent bytes field as {0, NULL}: NULL + 0 is
 	 * undefined behaviour, so an empty path gets a real (empty) string. */
@@ -163,11 +170,13 @@ enum pipe_result pipeline_process(const struct pipeline *p, const char *boot_id,
 		endpoint = API_RUN_LOG;
 		in.process_type = "binary";
 		tlen = hwpath_normalise(NULL, 0, exe, exe_len, target, sizeof(target));
-		where = tlen < 0 ? HWPATH_OUTSIDE : hwpath_homework(target, (size_t)tlen, hw);
+		where = tlen < 0 ? HWPATH_OUTSIDE : hwpath_homework(target, (size_t)tlen, &st, hw);
 		if (where == HWPATH_OUTSIDE)
 			return pipeline_fail(reason, REASON_UNCLASSIFIED);
 		if (where == HWPATH_WORKSPACE)
 			return pipeline_fail(reason, REASON_BINARY_OUTSIDE_HW);
+		if (where == HWPATH_FOREIGN)
+			return pipeline_fail(reason, REASON_FOREIGN_WORKSPACE);
 		goto build;
 	}
 
@@ -180,7 +189,10 @@ enum pipe_result pipeline_process(const struct pipeline *p, const char *boot_id,
 				exec->argv[idx].len, target, sizeof(target));
 	if (tlen < 0)
 		return pipeline_fail(reason, REASON_INVALID);
-	if (hwpath_homework(target, (size_t)tlen, hw) != HWPATH_HOMEWORK)
+	where = hwpath_homework(target, (size_t)tlen, &st, hw);
+	if (where == HWPATH_FOREIGN)
+		return pipeline_fail(reason, REASON_FOREIGN_WORKSPACE);
+	if (where != HWPATH_HOMEWORK)
 		return pipeline_fail(reason, REASON_SOURCE_OUTSIDE_HW);
 	if (endpoint == API_BUILD_LOG) {
 		srcs.exec = exec;
@@ -250,10 +262,12 @@ const char *pipe_reason_name(enum pipe_reason r)
 	static const char *const names[PIPE_REASON_COUNT] = {
 		[REASON_NONE] = "none",
 		[REASON_NOT_STUDENT_HOST] = "not_student_host",
+		[REASON_MALFORMED_HOST] = "malformed_hostname",
 		[REASON_UNCLASSIFIED] = "unclassified",
 		[REASON_NO_SOURCE] = "no_source",
 		[REASON_SOURCE_OUTSIDE_HW] = "source_outside_hw",
 		[REASON_BINARY_OUTSIDE_HW] = "binary_outside_hw",
+		[REASON_FOREIGN_WORKSPACE] = "foreign_workspace",
 		[REASON_INVALID] = "invalid",
 		[REASON_NO_MEMORY] = "no_memory",
 	};

@@ -23,11 +23,13 @@ enum pipe_result {
 
 enum pipe_reason {
 	REASON_NONE,
-	REASON_NOT_STUDENT_HOST,   /* hostname is not jcode-{course}-{section}-{id} */
+	REASON_NOT_STUDENT_HOST,   /* hostname without the jcode- prefix */
+	REASON_MALFORMED_HOST,     /* jcode- prefix, but not a student's name (student.h) */
 	REASON_UNCLASSIFIED,       /* executable matches no rule */
 	REASON_NO_SOURCE,          /* compiler/python without a source file in argv */
 	REASON_SOURCE_OUTSIDE_HW,  /* source file not in a homework directory */
 	REASON_BINARY_OUTSIDE_HW,  /* user binary not in a homework directory */
+	REASON_FOREIGN_WORKSPACE,  /* source or binary in another student's /workspace/{name} */
 	REASON_INVALID,            /* input could not be turned into a valid request */
 	REASON_NO_MEMORY,
 	PIPE_REASON_COUNT

@@ -42,8 +42,14 @@ enum snap_path_result snap_path_map(const char *container_root, const void *host
 	const char *below_root;
 	ssize_t n;
 
-	if (student_parse(host, host_len, &out->st))
+	switch (student_parse(host, host_len, &out->st)) {
+	case STUDENT_OK:
+		break;
+	case STUDENT_MALFORMED:
+		return SNAP_PATH_MALFORMED_HOST;
+	default:
 		return SNAP_PATH_NOT_STUDENT;
+	}
 	n = hwpath_normalise(NULL, 0, path, path_len, norm, sizeof(norm));
 	if (n < 0)
 		return SNAP_PATH_INVALID;
@@ -59,7 +65,7 @@ enum snap_path_result snap_path_map(const char *container_root, const void *host
 
 	memcpy(probe, fixed_root, sizeof(fixed_root) - 1);
 	memcpy(probe + sizeof(fixed_root) - 1, below_root, below_root_len);
-	if (hwpath_homework(probe, sizeof(fixed_root) - 1 + below_root_len, out->hw) !=
+	if (hwpath_homework(probe, sizeof(fixed_root) - 1 + below_root_len, NULL, out->hw) !=
 	    HWPATH_HOMEWORK)
 		return SNAP_PATH_OUTSIDE_HW;
 
@@ -89,6 +95,7 @@ const char *snap_path_result_name(enum snap_path_result r)
 	switch (r) {
 	case SNAP_PATH_OK:           return "ok";
 	case SNAP_PATH_NOT_STUDENT:  return "not_student_host";
+	case SNAP_PATH_MALFORMED_HOST: return "malformed_hostname";
 	case SNAP_PATH_INVALID:      return "invalid_path";
 	case SNAP_PATH_OUTSIDE_ROOT: return "outside_workspace";
 	case SNAP_PATH_OUTSIDE_HW:   return "outside_hw";

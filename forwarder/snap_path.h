@@ -23,7 +23,8 @@
 
 enum snap_path_result {
 	SNAP_PATH_OK,
-	SNAP_PATH_NOT_STUDENT,    /* hostname is not jcode-{course}-{section}-{id} */
+	SNAP_PATH_NOT_STUDENT,    /* hostname without the jcode- prefix */
+	SNAP_PATH_MALFORMED_HOST, /* jcode- prefix, but not a student's name (student.h) */
 	SNAP_PATH_INVALID,        /* empty, relative, truncated, NUL byte, too long */
 	SNAP_PATH_OUTSIDE_ROOT,   /* not below the container root */
 	SNAP_PATH_OUTSIDE_HW,     /* below the root, but not in a file of hw0..hw20 */

@@ -44,7 +44,7 @@ struct snapshots {
 	bool have_clock;
 	bool base_missing_logged;
 	struct snapshots_stats st;
-	struct log_ratelimit rl_read, rl_store;
+	struct log_ratelimit rl_read, rl_store, rl_host;
 
 	struct metrics *reg;
 	struct metric_series *m_result[SNAPSHOTS_RESULT_COUNT];
@@ -251,6 +251,7 @@ static void snapshots_action(struct snapshots *s, const Jcw__FileEvent *e,
 	enum snap_filter_reason fr;
 	struct snap_pending *p;
 	void *replaced = NULL;
+	uint64_t sup = 0;
 	int rc;
 
 	/* A path cut short names another file: never guess which. */
@@ -258,6 +259,11 @@ static void snapshots_action(struct snapshots *s, const Jcw__FileEvent *e,
 	     : snap_path_map(s->cfg.container_root, e->hostname.data, e->hostname.len,
 			     path->data, path->len, &sp);
 	if (pr != SNAP_PATH_OK) {
+		if (pr == SNAP_PATH_MALFORMED_HOST && log_ratelimit_allow(&s->rl_host, 10, &sup))
+			LOG_WARN("hostname \"%.*s\" has the " STUDENT_HOST_PREFIX " prefix but is not "
+				 STUDENT_HOST_RULE ": its files are not snapshotted (%" PRIu64
+				 " similar messages suppressed)", (int)e->hostname.len,
+				 (const char *)e->hostname.data, sup);
 		snapshots_filtered(s, &s->st.filtered_path[pr]);
 		return;
 	}

@@ -8,7 +8,8 @@
  * of normalisation, independent of cwd when the path is absolute; a NUL in
  * the path is refused. A homework path lies under a workspace root,
  * directly in hw0..hw20, with a file below it and no hw<digits> directory
- * between. */
+ * between; a /workspace/ root is a student's name, and a homework path in
+ * a workspace other than the owner's is foreign. */
 #include <errno.h>
 #include <stdlib.h>
 
@@ -36,16 +37,26 @@ static void check_normalised(const char *out, size_t n)
 
 static void check_homework(const char *p, size_t n)
 {
-	char hw[HWPATH_NAME_MAX];
+	static const struct student owner = {"os-1", "202012345", 4, 9};
+	char hw[HWPATH_NAME_MAX], hw_any[HWPATH_NAME_MAX];
 	size_t root, hwlen;
 	const char *rest;
-	enum hwpath_where w = hwpath_homework(p, n, hw);
+	enum hwpath_where w = hwpath_homework(p, n, &owner, hw);
+	enum hwpath_where any = hwpath_homework(p, n, NULL, hw_any);
 
-	FUZZ_CHECK(w == HWPATH_OUTSIDE || w == HWPATH_WORKSPACE || w == HWPATH_HOMEWORK);
+	FUZZ_CHECK(w == HWPATH_OUTSIDE || w == HWPATH_WORKSPACE || w == HWPATH_HOMEWORK ||
+		   w == HWPATH_FOREIGN);
+	FUZZ_CHECK(any != HWPATH_FOREIGN);
+	/* The owner only turns a homework path into a foreign one. */
+	FUZZ_CHECK(w == any || (w == HWPATH_FOREIGN && any == HWPATH_HOMEWORK));
+	if (w == HWPATH_FOREIGN)
+		FUZZ_CHECK(strncmp(p, "/workspace/", 11) == 0 &&
+			   strncmp(p, "/workspace/os-1-202012345/", 26) != 0);
 	if (strncmp(p, "/home/coder/project/", 20) != 0 && strncmp(p, "/workspace/", 11) != 0)
 		FUZZ_CHECK(w == HWPATH_OUTSIDE);
 	if (w != HWPATH_HOMEWORK)
 		return;
+	FUZZ_CHECK(strcmp(hw, hw_any) == 0);
 	hwlen = strlen(hw);
 	FUZZ_CHECK(hwlen >= 3 && hwlen <= 4 && memcmp(hw, "hw", 2) == 0);
 	FUZZ_CHECK(hw[2] >= '0' && hw[2] <= '9' && (hwlen == 3 || (hw[3] >= '0' && hw[3] <= '9')));
@@ -54,8 +65,11 @@ static void check_homework(const char *p, size_t n)
 		root = 20;
 	} else {
 		const char *s = strchr(p + 11, '/');
+		struct student st;
 
 		FUZZ_CHECK(s != NULL && s > p + 11);
+		FUZZ_CHECK(student_parse_workspace(p + 11, (size_t)(s - p) - 11, &st) == 0);
+		FUZZ_CHECK(student_equal(&st, &owner));
 		root = (size_t)(s - p) + 1;
 	}
 	FUZZ_CHECK(n > root + hwlen + 1);

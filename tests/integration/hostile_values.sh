@@ -49,15 +49,24 @@ CASES = [
     ("binary_via_symlink_out", H, "/tmp/outside/a.out", P + "/hw1/out", ["./a.out"], "unclassified"),
     ("source_via_symlink_out", H, GCC, P + "/hw1", ["gcc", "out/x.c"], ("build", "hw1")),
     ("binary_outside_hw", H, P + "/tools/a.out", P, ["./tools/a.out"], "binary_outside_hw"),
-    # hostnames a student's namespace can set: never a URL segment
-    ("host_slash", "jcode-os/1-2-202012345", GCC, P + "/hw1", ["gcc", "x.c"], "not_student_host"),
-    ("host_pct2f", "jcode-os%2F1-2-202012345", GCC, P + "/hw1", ["gcc", "x.c"], "not_student_host"),
-    ("host_dotdot", "jcode-..-1-202012345", GCC, P + "/hw1", ["gcc", "x.c"], "not_student_host"),
-    ("host_newline", "jcode-os-1-202012345\n", GCC, P + "/hw1", ["gcc", "x.c"], "not_student_host"),
-    ("host_query", "jcode-os?x=1-1-202012345", GCC, P + "/hw1", ["gcc", "x.c"], "not_student_host"),
-    ("id_40_digits", "jcode-os-1-" + "1" * 40, GCC, P + "/hw1", ["gcc", "x.c"], "not_student_host"),
+    # hostnames a student's namespace can set: never a URL segment. They
+    # have the jcode- prefix, so they are counted as malformed, not ignored.
+    ("host_slash", "jcode-os/1-2-202012345", GCC, P + "/hw1", ["gcc", "x.c"], "malformed_hostname"),
+    ("host_pct2f", "jcode-os%2F1-2-202012345", GCC, P + "/hw1", ["gcc", "x.c"], "malformed_hostname"),
+    ("host_dotdot", "jcode-..-1-202012345", GCC, P + "/hw1", ["gcc", "x.c"], "malformed_hostname"),
+    ("host_newline", "jcode-os-1-202012345\n", GCC, P + "/hw1", ["gcc", "x.c"], "malformed_hostname"),
+    ("host_query", "jcode-os?x=1-1-202012345", GCC, P + "/hw1", ["gcc", "x.c"], "malformed_hostname"),
+    ("host_suffix_slash", "jcode-os-1-202012345-a/../b", GCC, P + "/hw1", ["gcc", "x.c"], "malformed_hostname"),
+    ("id_40_digits", "jcode-os-1-" + "1" * 40, GCC, P + "/hw1", ["gcc", "x.c"], "malformed_hostname"),
+    ("not_jcode", "buildkitsandbox", GCC, P + "/hw1", ["gcc", "x.c"], "not_student_host"),
     ("id_18_digits", "jcode-os-1-" + "9" * 18, GCC, P + "/hw1", ["gcc", "x.c"], ("build", "hw1")),
-    ("course_with_dash", "jcode-ai-ml-2-7", GCC, "/workspace/ai-ml-2-7/hw20", ["gcc", "x.c"], ("build", "hw20")),
+    # Kubernetes pod names: the student is read from the left
+    ("deployment_pod", "jcode-ai-2-7-68d58d5b57-bp47r", GCC, "/workspace/ai-2-7/hw20", ["gcc", "x.c"], ("build", "hw20")),
+    ("statefulset_pod", "jcode-ai-2-7-0", PY, P + "/hw3", ["python3", "s.py"], ("run", "hw3")),
+    # a course is one word, as the original reads it; workspaces are the student's own
+    ("course_with_dash", "jcode-ai-ml-2-7", GCC, P + "/hw1", ["gcc", "x.c"], "malformed_hostname"),
+    ("workspace_not_a_student", H, GCC, "/workspace/invalid-format/hw1", ["gcc", "x.c"], "source_outside_hw"),
+    ("workspace_of_another", H, GCC, "/workspace/os-1-202012346/hw1", ["gcc", "x.c"], "foreign_workspace"),
 ]
 EOF
 python3 - "$tmp" <<'EOF'
@@ -99,8 +108,8 @@ def expected():
     want = {}
     for i, (name, host, exe, cwd, argv, res) in enumerate(CASES):
         if isinstance(res, tuple):
-            sid = host.rsplit("-", 1)[1]
-            cls = host[len("jcode-"):-(len(sid) + 1)]
+            # read from the left: a pod's suffix is not the id
+            cls, sid = re.match(r"jcode-([A-Za-z0-9]+-[0-9]+)-([0-9]+)", host).groups()
             want[f"hv-{2 * i + 3}"] = (name, f"/api/{cls}/{res[1]}/{sid}/logs/{res[0]}", argv)
     return want
 

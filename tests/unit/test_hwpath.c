@@ -49,9 +49,12 @@ Test(hwpath, refuses)
 		     -ENAMETOOLONG);
 }
 
+/* The student of the workspaces below: jcode-os-1-202012345. */
+static const struct student OWNER = {"os-1", "202012345", 4, 9};
+
 static enum hwpath_where where(const char *path, char *hw)
 {
-	return hwpath_homework(path, strlen(path), hw);
+	return hwpath_homework(path, strlen(path), &OWNER, hw);
 }
 
 Test(hwpath, homework_dirs)
@@ -84,8 +87,9 @@ Test(hwpath, not_homework)
 		"/home/coder/project/hw1/hw2/x.c",     /* nested */
 		"/home/coder/project/hw1/src/hw03/x.c",
 		"/home/coder/project/hw1",             /* the directory itself */
-		"/workspace/os-1-1/main.c",
-		"/workspace/os-1-1/hw99/main.c",
+		"/workspace/os-1-202012345/main.c",
+		"/workspace/os-1-202012345/hw99/main.c",
+		"/workspace/os-1-1/main.c",            /* another's, but not homework */
 	};
 	static const char *const outside[] = {
 		"/tmp/hw1/main.c",
@@ -93,6 +97,13 @@ Test(hwpath, not_homework)
 		"/home/coder/projectx/hw1/main.c",
 		"/home/coder/project",
 		"/workspace/hw1",
+		"/workspace/hw1/main.c",               /* no student's name */
+		"/workspace/os-1/hw1/a.c",
+		"/workspace/invalid-format/hw1/a.c",
+		"/workspace/net-work-1-123/hw1/a.c",
+		"/workspace/os-1-202012345-0/hw1/a.c", /* a pod name is no workspace */
+		"/workspace/os_1-1-2/hw1/a.c",
+		"/workspace//hw1/a.c",
 		"/usr/bin/gcc",
 		"/",
 	};
@@ -103,6 +114,21 @@ Test(hwpath, not_homework)
 		cr_expect_eq(where(ws[i], hw), HWPATH_WORKSPACE, "%s", ws[i]);
 	for (i = 0; i < sizeof(outside) / sizeof(outside[0]); i++)
 		cr_expect_eq(where(outside[i], hw), HWPATH_OUTSIDE, "%s", outside[i]);
+}
+
+/* A workspace is the reporting student's own, or nobody's work is filed. */
+Test(hwpath, foreign_workspace)
+{
+	char hw[HWPATH_NAME_MAX];
+
+	cr_assert_eq(where("/workspace/os-1-202012346/hw1/a.c", hw), HWPATH_FOREIGN);
+	cr_assert_eq(where("/workspace/os-2-202012345/hw1/a.c", hw), HWPATH_FOREIGN);
+	cr_assert_eq(where("/workspace/ds-1-202012345/hw1/sub/a.c", hw), HWPATH_FOREIGN);
+	/* without an owner any student's workspace is one */
+	cr_assert_eq(hwpath_homework("/workspace/os-1-7/hw2/a.c", 25, NULL, hw), HWPATH_HOMEWORK);
+	cr_assert_str_eq(hw, "hw2");
+	/* and a nested hw stays ambiguous, also in another's workspace */
+	cr_assert_eq(where("/workspace/os-1-7/hw1/hw2/a.c", hw), HWPATH_WORKSPACE);
 }
 
 Test(hwpath, dotdot_cannot_escape_or_enter)

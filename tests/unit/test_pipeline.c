@@ -299,16 +299,72 @@ Test(pipeline, binaries)
 
 Test(pipeline, hosts_that_do_not_parse)
 {
-	static const char *const hosts[] = {
-		"", "localhost", "os-1-202012345", "jcode-os-202012345", "jcode-os-1-",
-		"jcode-os-1-abc", "jcode-os/x-1-202012345", "jcode-os%2Fx-1-202012345",
+	static const char *const other[] = {"", "localhost", "os-1-202012345", "code-server"};
+	static const char *const bad[] = {
+		"jcode-os-202012345", "jcode-os-1-", "jcode-os-1-abc", "jcode-os/x-1-202012345",
+		"jcode-os%2Fx-1-202012345", "jcode-data-structures-2-7", "jcode-os-1-2x",
 		"jcode-os-1-1234567890123456789012345678901234567890",
 	};
 	size_t i;
 
-	for (i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++)
-		not_ok(hosts[i], "/usr/bin/gcc", HW1, ARGV("gcc", "main.c"),
+	for (i = 0; i < sizeof(other) / sizeof(other[0]); i++)
+		not_ok(other[i], "/usr/bin/gcc", HW1, ARGV("gcc", "main.c"),
 		       PIPE_NONTARGET, REASON_NOT_STUDENT_HOST);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		not_ok(bad[i], "/usr/bin/gcc", HW1, ARGV("gcc", "main.c"),
+		       PIPE_NONTARGET, REASON_MALFORMED_HOST);
+}
+
+/* Kubernetes pod names: the student, never the pod suffix. */
+Test(pipeline, pod_hostnames)
+{
+	static const char *const pods[] = {
+		"jcode-os-1-202012345", "jcode-os-1-202012345-68d58d5b57-bp47r",
+		"jcode-os-1-202012345-0", "jcode-os-1-202012345-7896544679-24579",
+	};
+	struct run r;
+	size_t i;
+
+	for (i = 0; i < sizeof(pods) / sizeof(pods[0]); i++) {
+		r = ok(pods[i], "/usr/bin/gcc", HW1, ARGV("gcc", "main.c"));
+		cr_expect_str_eq(r.req.path, "/api/os-1/hw1/202012345/logs/build", "%s", pods[i]);
+		cr_expect_str_eq(r.req.student_key, "os-1/202012345", "%s", pods[i]);
+		api_request_free(&r.req);
+		r = ok(pods[i], HW2 "/a.out", HW2, ARGV("./a.out"));
+		cr_expect_str_eq(r.req.path, "/api/os-1/hw2/202012345/logs/run", "%s", pods[i]);
+		api_request_free(&r.req);
+	}
+}
+
+/* /workspace/{name}: only a student's name, and only the reporting one's. */
+Test(pipeline, workspace_names)
+{
+	static const char *const nobody[] = {
+		"/workspace/os-1/hw1", "/workspace/invalid-format/hw1",
+		"/workspace/net-work-1-123/hw1", "/workspace/os-1-202012345-0/hw1",
+	};
+	struct run r;
+	size_t i;
+
+	r = ok(HOST, "/usr/bin/gcc", "/workspace/os-1-202012345/hw1", ARGV("gcc", "a.c"));
+	cr_expect_str_eq(r.req.path, "/api/os-1/hw1/202012345/logs/build");
+	api_request_free(&r.req);
+	for (i = 0; i < sizeof(nobody) / sizeof(nobody[0]); i++) {
+		not_ok(HOST, "/usr/bin/gcc", nobody[i], ARGV("gcc", "a.c"),
+		       PIPE_FILTERED, REASON_SOURCE_OUTSIDE_HW);
+		not_ok(HOST, "/usr/bin/python3", nobody[i], ARGV("python3", "a.py"),
+		       PIPE_FILTERED, REASON_SOURCE_OUTSIDE_HW);
+	}
+	not_ok(HOST, "/usr/bin/gcc", "/workspace/os-1-202012346/hw1", ARGV("gcc", "a.c"),
+	       PIPE_FILTERED, REASON_FOREIGN_WORKSPACE);
+	not_ok(HOST, "/usr/bin/python3", "/tmp", ARGV("python3", "/workspace/ds-1-202012345/hw2/x.py"),
+	       PIPE_FILTERED, REASON_FOREIGN_WORKSPACE);
+	not_ok(HOST, "/workspace/os-1-7/hw3/a.out", "/tmp", ARGV("a.out"),
+	       PIPE_FILTERED, REASON_FOREIGN_WORKSPACE);
+	/* a pod-named student's own workspace */
+	r = ok("jcode-os-1-202012345-0", "/workspace/os-1-202012345/hw3/a.out", "/tmp", ARGV("a.out"));
+	cr_expect_str_eq(r.req.path, "/api/os-1/hw3/202012345/logs/run");
+	api_request_free(&r.req);
 }
 
 Test(pipeline, hostile_bytes_give_valid_json)

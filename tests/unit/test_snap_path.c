@@ -35,10 +35,10 @@ Test(snap_path, at_encoding_of_subdirectories)
 	struct snap_path sp;
 	char out[32];
 
-	cr_assert_eq(map("/home/coder/project", "jcode-data-structures-2-7",
+	cr_assert_eq(map("/home/coder/project", "jcode-ds-2-7",
 			 "/home/coder/project/hw20/src/app/main.cpp", &sp), SNAP_PATH_OK);
-	cr_assert_str_eq(sp.st.class_div, "data-structures-2");
-	cr_assert_str_eq(sp.rel, "data-structures-2-7/hw20/src/app/main.cpp");
+	cr_assert_str_eq(sp.st.class_div, "ds-2");
+	cr_assert_str_eq(sp.rel, "ds-2-7/hw20/src/app/main.cpp");
 	cr_assert_str_eq(sp.filename, "src@app@main.cpp");
 	cr_assert_str_eq(sp.ext, ".cpp");
 	cr_assert_eq(snap_path_encode("a/b/c.py", 8, out, sizeof(out)), 8);
@@ -110,6 +110,26 @@ Test(snap_path, not_homework)
 	cr_assert_eq(map("/home/coder/project", HOST, "/etc/passwd", &sp), SNAP_PATH_OUTSIDE_ROOT);
 }
 
+/* A pod's hostname maps to the student's own directory under WATCH_ROOT,
+ * without the pod suffix. */
+Test(snap_path, pod_hostnames)
+{
+	static const char *const pods[] = {
+		"jcode-os-1-202012345-68d58d5b57-bp47r",
+		"jcode-os-1-202012345-0",
+		"jcode-os-1-202012345-7896544679-24579",
+	};
+	struct snap_path sp;
+	size_t i;
+
+	for (i = 0; i < sizeof(pods) / sizeof(pods[0]); i++) {
+		cr_assert_eq(map("/home/coder/project", pods[i], "/home/coder/project/hw3/x.py", &sp),
+			     SNAP_PATH_OK, "%s", pods[i]);
+		cr_assert_str_eq(sp.rel, "os-1-202012345/hw3/x.py", "%s", pods[i]);
+		cr_assert_str_eq(sp.st.id, "202012345");
+	}
+}
+
 Test(snap_path, refuses)
 {
 	struct snap_path sp;
@@ -118,7 +138,9 @@ Test(snap_path, refuses)
 	cr_assert_eq(map("/home/coder/project", "buildbox", "/home/coder/project/hw1/a.c", &sp),
 		     SNAP_PATH_NOT_STUDENT);
 	cr_assert_eq(map("/home/coder/project", "jcode-os-1-x", "/home/coder/project/hw1/a.c", &sp),
-		     SNAP_PATH_NOT_STUDENT);
+		     SNAP_PATH_MALFORMED_HOST);
+	cr_assert_eq(map("/home/coder/project", "jcode-data-structures-2-7",
+			 "/home/coder/project/hw1/a.c", &sp), SNAP_PATH_MALFORMED_HOST);
 	cr_assert_eq(map("/home/coder/project", HOST, "hw1/a.c", &sp), SNAP_PATH_INVALID);
 	cr_assert_eq(map("/home/coder/project", HOST, "", &sp), SNAP_PATH_INVALID);
 	cr_assert_eq(snap_path_map("/home/coder/project", HOST, strlen(HOST),
