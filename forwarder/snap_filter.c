@@ -28,11 +28,13 @@ static enum snap_filter_reason snap_filter_dir(const char *c, size_t len)
 	if (c[0] == '.' && !snap_filter_is(c, len, ".venv"))
 		return SNAP_FILTER_HIDDEN;
 	if (snap_filter_is(c, len, "venv") || snap_filter_is(c, len, ".venv") ||
-	    snap_filter_is(c, len, "virtualenv"))
+	    snap_filter_is(c, len, "virtualenv") || snap_filter_is(c, len, "env") ||
+	    snap_filter_is(c, len, "ENV"))
 		return SNAP_FILTER_VIRTUALENV;
 	if (snap_filter_is(c, len, "site-packages") || snap_filter_is(c, len, "dist-packages"))
 		return SNAP_FILTER_PACKAGES;
-	if (snap_filter_is(c, len, "lib") || snap_filter_is(c, len, "lib64"))
+	if (snap_filter_is(c, len, "lib") || snap_filter_is(c, len, "lib64") ||
+	    snap_filter_is(c, len, "libs"))
 		return SNAP_FILTER_LIB;
 	return SNAP_FILTER_PASS;
 }

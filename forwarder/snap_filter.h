@@ -17,9 +17,9 @@ enum snap_filter_reason {
 	SNAP_FILTER_PASS,
 	SNAP_FILTER_EXTENSION,    /* not .c .h .cpp .hpp .py .ipynb */
 	SNAP_FILTER_HIDDEN,       /* a component starting with '.' (".x.c", ".git/x.c") */
-	SNAP_FILTER_VIRTUALENV,   /* inside a directory named venv, .venv, virtualenv */
+	SNAP_FILTER_VIRTUALENV,   /* inside a directory named env, ENV, venv, .venv, virtualenv */
 	SNAP_FILTER_PACKAGES,     /* inside site-packages or dist-packages */
-	SNAP_FILTER_LIB,          /* inside a directory named lib or lib64 */
+	SNAP_FILTER_LIB,          /* inside a directory named lib, lib64 or libs */
 	SNAP_FILTER_TOO_DEEP,     /* more than SNAP_FILTER_MAX_DEPTH directories */
 	SNAP_FILTER_REASON_COUNT
 };

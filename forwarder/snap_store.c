@@ -242,17 +242,15 @@ static void snap_store_remember(struct snap_store_slot *slot, const char *key, u
 	snprintf(slot->name, sizeof(slot->name), "%s", name);
 }
 
-/* Is data what the file's newest snapshot holds already? 1 yes, 0 no, with
- * *none set when there is no snapshot at all; -errno. */
+/* Is data what the file's newest snapshot holds already? 1 yes, 0 no (also
+ * when there is no snapshot at all), -errno. */
 static int snap_store_unchanged(struct snap_store *s, int dirfd, const struct snap_store_file *f,
-				const char *key, uint64_t hash, const void *data, size_t len,
-				bool *none)
+				const char *key, uint64_t hash, const void *data, size_t len)
 {
 	struct snap_store_slot *slot = snap_store_slot(s, key);
 	char name[NAME_MAX + 1];
 	int rc;
 
-	*none = false;
 	if (slot->key && strcmp(slot->key, key) == 0) {
 		if (slot->hash != hash || slot->size != len)
 			return 0;
@@ -262,14 +260,35 @@ static int snap_store_unchanged(struct snap_store *s, int dirfd, const struct sn
 		/* Gone from disk (cleaned up by hand?): ask the directory. */
 	}
 	rc = snap_store_newest(dirfd, f->ext, name);
-	if (rc <= 0) {
-		*none = rc == 0;
+	if (rc <= 0)
 		return rc;
-	}
 	rc = snap_store_equal(s, dirfd, name, data, len);
 	if (rc == 1)
 		snap_store_remember(slot, key, hash, len, name);
 	return rc;
+}
+
+/* Is this deletion stored already, i.e. the same event seen again (a replay,
+ * or a frame resent before its registration was durable)? Then the newest
+ * snapshot is empty and named by the same second. 1 yes, 0 no, -errno. */
+static int snap_store_deleted_at(struct snap_store *s, int dirfd, const struct snap_store_file *f,
+				 const char *key, const char ts[SNAP_STORE_TS_LEN])
+{
+	struct snap_store_slot *slot = snap_store_slot(s, key);
+	char name[NAME_MAX + 1];
+	int rc;
+
+	if (slot->key && strcmp(slot->key, key) == 0) {
+		snprintf(name, sizeof(name), "%s", slot->name);
+	} else {
+		rc = snap_store_newest(dirfd, f->ext, name);
+		if (rc <= 0)
+			return rc;
+	}
+	if (strncmp(name, ts, SNAP_STORE_TS_LEN - 1) != 0)
+		return 0;
+	rc = snap_store_equal(s, dirfd, name, "", 0);
+	return rc == -ENOENT ? 0 : rc;
 }
 
 /* Writes data to a new hidden file in dirfd, synced. 0 and its name, or -errno. */
@@ -337,7 +356,6 @@ enum snap_store_result snap_store_put(struct snap_store *s, const struct snap_st
 	enum snap_store_result res = SNAP_STORE_ERROR;
 	unsigned suffix;
 	int dirfd = -1, rc;
-	bool none = true;
 
 	*err = 0;
 	if (len > s->cfg.max_size) {
@@ -350,14 +368,18 @@ enum snap_store_result snap_store_put(struct snap_store *s, const struct snap_st
 		return SNAP_STORE_ERROR;
 	}
 
+	snap_store_timestamp(time_ns, ts);
 	rc = snap_store_open_dir(s, f, false, &dirfd);
+	/* A deletion is always recorded, also of a file with no snapshot yet
+	 * (older than the monitor, or its saves merged away), once. */
 	if (rc == 0)
-		rc = snap_store_unchanged(s, dirfd, f, key.buf, hash, data, len, &none);
+		rc = deletion ? snap_store_deleted_at(s, dirfd, f, key.buf, ts)
+			      : snap_store_unchanged(s, dirfd, f, key.buf, hash, data, len);
 	else if (rc == -ENOENT)
 		rc = 0;   /* no directory yet: no history (the base is checked below) */
 	if (rc < 0)
 		goto fail;
-	if (rc == 1 || (deletion && none)) {
+	if (rc == 1) {
 		res = SNAP_STORE_UNCHANGED;
 		goto out;
 	}
@@ -370,7 +392,6 @@ enum snap_store_result snap_store_put(struct snap_store *s, const struct snap_st
 	rc = snap_store_write_tmp(s, dirfd, data, len, tmp);
 	if (rc < 0)
 		goto fail;
-	snap_store_timestamp(time_ns, ts);
 	for (suffix = 0; suffix <= SNAP_STORE_MAX_SUFFIX; suffix++) {
 		if (suffix)
 			snprintf(url_ts, SNAP_STORE_URL_TS_MAX, "%s.%u", ts, suffix);

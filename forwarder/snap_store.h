@@ -18,8 +18,10 @@
  *   direct-mapped cache (a hash and a size tell "changed" without reading
  *   anything); on a cache hit with equal hash, or a cache miss (restart),
  *   the newest snapshot on disk is read and compared byte for byte.
- * - A deletion is an empty snapshot; a deletion of a file whose history is
- *   empty already (no snapshot, or an empty newest one) is unchanged. */
+ * - A deletion is an empty snapshot, always stored: also for a file with no
+ *   snapshot yet, so every deletion reaches the teacher. The same deletion
+ *   seen again (a replay: the newest snapshot is empty and of the same
+ *   second) is unchanged. */
 #ifndef JCW_SNAP_STORE_H
 #define JCW_SNAP_STORE_H
 

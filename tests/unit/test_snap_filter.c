@@ -44,13 +44,20 @@ Test(snap_filter, virtualenv)
 	cr_assert_eq(check("venv/lib/x.py"), SNAP_FILTER_VIRTUALENV);
 	cr_assert_eq(check(".venv/bin/x.py"), SNAP_FILTER_VIRTUALENV);
 	cr_assert_eq(check("p/virtualenv/x.py"), SNAP_FILTER_VIRTUALENV);
+	/* the original's names too: env, ENV (and .env, hidden anyway) */
+	cr_assert_eq(check("env/bin/activate_this.py"), SNAP_FILTER_VIRTUALENV);
+	cr_assert_eq(check("a/ENV/x.py"), SNAP_FILTER_VIRTUALENV);
+	cr_assert_eq(check(".env/x.py"), SNAP_FILTER_HIDDEN);
+	cr_assert_eq(check("env/python3.11/site-packages/numpy/x.py"), SNAP_FILTER_VIRTUALENV);
 	cr_assert_eq(check("venv.py"), SNAP_FILTER_PASS);
+	cr_assert_eq(check("env.py"), SNAP_FILTER_PASS);
+	cr_assert_eq(check("Env/x.py"), SNAP_FILTER_PASS);
 	cr_assert_eq(check("myvenv/x.py"), SNAP_FILTER_PASS);
 }
 
 Test(snap_filter, packages)
 {
-	cr_assert_eq(check("env/python3.11/site-packages/numpy/x.py"), SNAP_FILTER_PACKAGES);
+	cr_assert_eq(check("usr/python3.11/site-packages/numpy/x.py"), SNAP_FILTER_PACKAGES);
 	cr_assert_eq(check("usr/dist-packages/x.py"), SNAP_FILTER_PACKAGES);
 	cr_assert_eq(check("site-packages.py"), SNAP_FILTER_PASS);
 }
@@ -59,6 +66,7 @@ Test(snap_filter, lib_dirs)
 {
 	cr_assert_eq(check("lib/util.c"), SNAP_FILTER_LIB);
 	cr_assert_eq(check("a/lib64/util.h"), SNAP_FILTER_LIB);
+	cr_assert_eq(check("libs/util.c"), SNAP_FILTER_LIB);
 	cr_assert_eq(check("lib.c"), SNAP_FILTER_PASS);
 	cr_assert_eq(check("Lib/x.py"), SNAP_FILTER_PASS);
 }

@@ -207,24 +207,41 @@ Test(snap_store, deletions, .init = setup, .fini = teardown)
 {
 	struct snap_store *s = mk(0);
 	struct snap_store_file never = MAIN;
-	char ts[SNAP_STORE_URL_TS_MAX], p[512];
-	struct stat st;
+	char ts[SNAP_STORE_URL_TS_MAX];
 	int tmps;
 
 	cr_assert_eq(put(s, &MAIN, T0, "code\n", false, ts), SNAP_STORE_STORED);
 	cr_assert_eq(put(s, &MAIN, T0 + SEC, "", true, ts), SNAP_STORE_STORED);
+	cr_assert_str_eq(ts, "20250101_120102");
 	cr_assert_str_eq(slurp("src@main.c", "20250101_120102.c"), "");
-	/* Deleted again (or a rename away after the deletion): nothing new. */
-	cr_assert_eq(put(s, &MAIN, T0 + 2 * SEC, "", true, ts), SNAP_STORE_UNCHANGED);
-	cr_assert_eq(count("src@main.c", &tmps), 2);
-	/* A file never snapshotted: no history to end, no directory made. */
+	/* The same deletion again (a replay): nothing new, also from disk. */
+	cr_assert_eq(put(s, &MAIN, T0 + SEC, "", true, ts), SNAP_STORE_UNCHANGED);
+	snap_store_free(s);
+	s = mk(0);
+	cr_assert_eq(put(s, &MAIN, T0 + SEC, "", true, ts), SNAP_STORE_UNCHANGED);
+	/* Deleted again later (it came back through a save the monitor did
+	 * not see): every deletion is recorded, as the original does. */
+	cr_assert_eq(put(s, &MAIN, T0 + 5 * SEC, "", true, ts), SNAP_STORE_STORED);
+	cr_assert_str_eq(ts, "20250101_120106");
+	cr_assert_str_eq(slurp("src@main.c", "20250101_120106.c"), "");
+	cr_assert_eq(count("src@main.c", &tmps), 3);
+	cr_assert_eq(tmps, 0);
+	/* A file never snapshotted (older than the monitor, or its saves
+	 * merged away): its deletion is still an empty snapshot. */
 	never.filename = "tmp.py";
 	never.ext = ".py";
-	cr_assert_eq(put(s, &never, T0, "", true, ts), SNAP_STORE_UNCHANGED);
-	snprintf(p, sizeof(p), "%s/os-1/hw1/202012345/tmp.py", base);
-	cr_assert_eq(stat(p, &st), -1);
-	/* An empty save of a new file is a save. */
-	cr_assert_eq(put(s, &never, T0, "", false, ts), SNAP_STORE_STORED);
+	cr_assert_eq(put(s, &never, T0, "", true, ts), SNAP_STORE_STORED);
+	cr_assert_str_eq(ts, "20250101_120101");
+	cr_assert_str_eq(slurp("tmp.py", "20250101_120101.py"), "");
+	/* a save and its deletion in the same second: both */
+	never.filename = "quick.py";
+	cr_assert_eq(put(s, &never, T0, "x = 1\n", false, ts), SNAP_STORE_STORED);
+	cr_assert_eq(put(s, &never, T0, "", true, ts), SNAP_STORE_STORED);
+	cr_assert_str_eq(ts, "20250101_120101.1");
+	never.filename = "tmp.py";
+	/* Content after the deletion is a new version. */
+	cr_assert_eq(put(s, &never, T0 + SEC, "print(1)\n", false, ts), SNAP_STORE_STORED);
+	cr_assert_eq(put(s, &never, T0 + 2 * SEC, "print(1)\n", false, ts), SNAP_STORE_UNCHANGED);
 	snap_store_free(s);
 }
 
