@@ -282,16 +282,19 @@ int BPF_PROG(handle_exit, struct task_struct *p)
 	}
 
 	/* Threads already reaped were folded into signal_struct; the exiting
-	 * task, and a zombie leader waiting for it, were not yet. */
-	e->utime_ns = BPF_CORE_READ(sig, utime) + BPF_CORE_READ(p, utime);
-	e->stime_ns = BPF_CORE_READ(sig, stime) + BPF_CORE_READ(p, stime);
+	 * task, and a zombie leader waiting for it, were not yet. The exiting
+	 * task's run time was last brought up to date at its last tick or
+	 * switch, so it may lack up to one tick (1/HZ). Reaped children's
+	 * times are exact: wait() folds them in from their own run time. */
+	e->cpu_ns = BPF_CORE_READ(sig, sum_sched_runtime) + BPF_CORE_READ(p, se.sum_exec_runtime);
+	e->children_cpu_ns = BPF_CORE_READ(sig, cutime) + BPF_CORE_READ(sig, cstime);
+	e->children_max_rss_pages = BPF_CORE_READ(sig, cmaxrss);
 	e->rchar = 0;
 	e->wchar = 0;
 	compat_sig_io_add(sig, &e->rchar, &e->wchar);
 	compat_io_add(p, &e->rchar, &e->wchar);
 	if (leader != p) {
-		e->utime_ns += BPF_CORE_READ(leader, utime);
-		e->stime_ns += BPF_CORE_READ(leader, stime);
+		e->cpu_ns += BPF_CORE_READ(leader, se.sum_exec_runtime);
 		compat_io_add(leader, &e->rchar, &e->wchar);
 	}
 

@@ -119,10 +119,15 @@ struct jcw_exit {
 	struct jcw_hdr hdr;
 	__u64 ktime_ns;            /* bpf_ktime_get_boot_ns() at exit */
 	__u64 start_boottime_ns;
-	__u64 utime_ns;            /* whole thread group */
-	__u64 stime_ns;
-	__u64 max_rss_pages;       /* pages; the collector converts to KiB */
-	__u64 rchar;
+	/* CPU as `time` reports it: the scheduler's nanosecond run time of the
+	 * thread group (not the tick-sampled utime/stime), and apart from it
+	 * that of the descendants it waited for (RUSAGE_CHILDREN: a compiler
+	 * driver's cc1, as, ld). */
+	__u64 cpu_ns;
+	__u64 children_cpu_ns;
+	__u64 max_rss_pages;       /* own peak, pages; the collector converts to KiB */
+	__u64 children_max_rss_pages;   /* largest peak of the waited-for descendants */
+	__u64 rchar;               /* signal->ioac holds the waited-for descendants' too */
 	__u64 wchar;
 	__u32 pid;                 /* the last thread of the group */
 	__u32 tgid;

@@ -112,6 +112,11 @@ void convert_status(uint32_t status, uint32_t *code, uint32_t *sig, int *core)
 	*code = *sig ? 0 : (status >> 8) & 0xff;
 }
 
+static uint64_t convert_pages_kb(const struct convert_ctx *ctx, uint64_t pages)
+{
+	return pages * (ctx->page_size ? ctx->page_size : 4096) / 1024;
+}
+
 static Jcw__FdKind fd_kind(uint8_t k)
 {
 	return k <= JCW_FD_OTHER ? (Jcw__FdKind)k : JCW__FD_KIND__FD_UNKNOWN;
@@ -208,9 +213,10 @@ static int convert_exit(const struct jcw_exit *r, size_t len, const struct conve
 	x->oom_killed = !!(r->flags & JCW_EXIT_OOM);
 	x->seeded = !!(r->flags & JCW_EXIT_SEEDED);
 	x->duration_ns = r->ktime_ns > r->start_boottime_ns ? r->ktime_ns - r->start_boottime_ns : 0;
-	x->utime_ns = r->utime_ns;
-	x->stime_ns = r->stime_ns;
-	x->max_rss_kb = r->max_rss_pages * (ctx->page_size ? ctx->page_size : 4096) / 1024;
+	x->cpu_ns = r->cpu_ns;
+	x->children_cpu_ns = r->children_cpu_ns;
+	x->max_rss_kb = convert_pages_kb(ctx, r->max_rss_pages);
+	x->children_max_rss_kb = convert_pages_kb(ctx, r->children_max_rss_pages);
 	x->read_bytes = r->rchar;
 	x->write_bytes = r->wchar;
 	out->frame.body_case = JCW__FRAME__BODY_EXIT;

@@ -155,8 +155,13 @@ size_t body_write(struct strbuf *sb, const struct body_in *in)
 		json_obj_null(&o, "signal");
 	json_obj_bool(&o, "core_dumped", x->core_dumped);
 	body_put_ms(&o, "duration_ms", x->duration_ns);
-	body_put_ms(&o, "cpu_ms", x->utime_ns + x->stime_ns);
-	json_obj_uint(&o, "max_rss_kb", x->max_rss_kb);
+	/* What `time` reports for the command: its own and its waited-for
+	 * descendants' (a compiler's cc1, as, ld); the own part apart. */
+	body_put_ms(&o, "cpu_ms", x->cpu_ns + x->children_cpu_ns);
+	body_put_ms(&o, "self_cpu_ms", x->cpu_ns);
+	json_obj_uint(&o, "max_rss_kb", x->max_rss_kb > x->children_max_rss_kb ?
+			  x->max_rss_kb : x->children_max_rss_kb);
+	json_obj_uint(&o, "self_max_rss_kb", x->max_rss_kb);
 	json_obj_uint(&o, "read_bytes", x->read_bytes);
 	json_obj_uint(&o, "write_bytes", x->write_bytes);
 	if (in->endpoint == API_BUILD_LOG) {

@@ -93,8 +93,10 @@ static void fuzz_body(const uint8_t *data, size_t size)
 	exit.core_dumped = flags & 2;
 	exit.time_unix_ns = (uint64_t)fuzz_u32(&in) << (flags >> 4);
 	exit.duration_ns = (uint64_t)fuzz_u32(&in) << 20;
-	exit.utime_ns = (uint64_t)fuzz_u32(&in) << 24;
+	exit.cpu_ns = (uint64_t)fuzz_u32(&in) << 24;
+	exit.children_cpu_ns = (uint64_t)fuzz_u32(&in) << 24;
 	exit.max_rss_kb = fuzz_u32(&in);
+	exit.children_max_rss_kb = fuzz_u32(&in);
 	exec.time_unix_ns = (uint64_t)fuzz_u32(&in) << 30;
 	exec.args_truncated = flags & 4;
 	exec.argc = fuzz_u32(&in);

@@ -20,7 +20,8 @@
  *        [exe=] [cwd=] argv=A0 argv=A1 ... [argc=] [args_truncated=1]
  *        [stdin=tty|pipe|file|null|none] [stdout=...] [seeded=1] [vpid=]
  *   exit tgid=N [start=NS] [time=] [code=] [signal=] [core=1] [duration_ns=]
- *        [utime_ns=] [stime_ns=] [max_rss_kb=] [read_bytes=] [write_bytes=]
+ *        [cpu_ns=] [children_cpu_ns=] [max_rss_kb=] [children_max_rss_kb=]
+ *        [read_bytes=] [write_bytes=]
  *        [seeded=1] [oom=1]
  *   lost source=kernel_ringbuf|collector_queue|collector_decode|N count=N
  *        [total=] [cpu=] [detail=]
@@ -403,9 +404,10 @@ static void rec_exit(struct spec_state *st, const struct field *f, size_t n)
 	x.status = x.signal ? (x.signal & 0x7f) | (x.core_dumped ? 0x80 : 0) : (x.exit_code & 0xff) << 8;
 	x.duration_ns = num(st, f, n, "duration_ns",
 			    exec_time && x.time_unix_ns > exec_time ? x.time_unix_ns - exec_time : 0);
-	x.utime_ns = num(st, f, n, "utime_ns", 0);
-	x.stime_ns = num(st, f, n, "stime_ns", 0);
+	x.cpu_ns = num(st, f, n, "cpu_ns", 0);
+	x.children_cpu_ns = num(st, f, n, "children_cpu_ns", 0);
 	x.max_rss_kb = num(st, f, n, "max_rss_kb", 0);
+	x.children_max_rss_kb = num(st, f, n, "children_max_rss_kb", 0);
 	x.read_bytes = num(st, f, n, "read_bytes", 0);
 	x.write_bytes = num(st, f, n, "write_bytes", 0);
 	x.seeded = num(st, f, n, "seeded", 0) != 0;

@@ -206,7 +206,9 @@ Test(convert, exit_record)
 	x.killer_pid = 42;
 	strcpy(x.killer_comm, "timeout");
 	x.max_rss_pages = 10;
-	x.utime_ns = 7;
+	x.children_max_rss_pages = 25;
+	x.cpu_ns = 7;
+	x.children_cpu_ns = 150000000;
 	x.rchar = 123;
 	cr_assert_eq(convert_record(&x, sizeof(x), &ctx, &cv, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(cv.frame.body_case, JCW__FRAME__BODY_EXIT);
@@ -219,6 +221,9 @@ Test(convert, exit_record)
 	cr_assert_eq(cv.exit.duration_ns, 2500);
 	cr_assert_eq(cv.exit.time_unix_ns, 1700000000000003500ull);
 	cr_assert_eq(cv.exit.max_rss_kb, 40);
+	cr_assert_eq(cv.exit.children_max_rss_kb, 100);
+	cr_assert_eq(cv.exit.cpu_ns, 7);
+	cr_assert_eq(cv.exit.children_cpu_ns, 150000000);
 	cr_assert_eq(cv.exit.read_bytes, 123);
 	converted_free(&cv);
 

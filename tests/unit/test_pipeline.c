@@ -93,9 +93,11 @@ Test(pipeline, build_body_exact)
 	fix_init(&f, HOST, "/usr/bin/x86_64-linux-gnu-gcc-12", HW1,
 		 ARGV("gcc", "-o", "out", "main.c", "util.c"));
 	f.exit.duration_ns = 1234567890;
-	f.exit.utime_ns = 300000000;
-	f.exit.stime_ns = 20000000;
-	f.exit.max_rss_kb = 10240;
+	/* the driver's own 12 ms, its cc1/as/ld's 308 ms; their peak was higher */
+	f.exit.cpu_ns = 12000000;
+	f.exit.children_cpu_ns = 308000000;
+	f.exit.max_rss_kb = 2048;
+	f.exit.children_max_rss_kb = 10240;
 	f.exit.read_bytes = 100;
 	f.exit.write_bytes = 200;
 	f.exec.stdin_kind = JCW__FD_KIND__FD_TTY;
@@ -114,7 +116,8 @@ Test(pipeline, build_body_exact)
 		"\"binary_path\":\"/usr/bin/x86_64-linux-gnu-gcc-12\","
 		"\"target_path\":\"/home/coder/project/hw1/main.c\",\"event_id\":\"boot-7\","
 		"\"signal\":null,\"core_dumped\":false,\"duration_ms\":1234.567,"
-		"\"cpu_ms\":320.000,\"max_rss_kb\":10240,\"read_bytes\":100,\"write_bytes\":200,"
+		"\"cpu_ms\":320.000,\"self_cpu_ms\":12.000,\"max_rss_kb\":10240,"
+		"\"self_max_rss_kb\":2048,\"read_bytes\":100,\"write_bytes\":200,"
 		"\"source_files\":[\"/home/coder/project/hw1/main.c\",\"/home/coder/project/hw1/util.c\"],"
 		"\"argc\":5,\"args_truncated\":false,\"paths_truncated\":false,\"pid\":42,"
 		"\"stdin\":\"tty\",\"stdout\":\"pipe\",\"killer_pid\":null,\"killer_comm\":null,"
@@ -145,7 +148,8 @@ Test(pipeline, run_body_exact_sigsegv)
 		"\"target_path\":\"/home/coder/project/hw1/a.out\",\"process_type\":\"binary\","
 		"\"binary_path\":\"/home/coder/project/hw1/a.out\",\"event_id\":\"boot-7\","
 		"\"signal\":\"SIGSEGV\",\"core_dumped\":true,\"duration_ms\":0.001,"
-		"\"cpu_ms\":0.000,\"max_rss_kb\":0,\"read_bytes\":0,\"write_bytes\":0,"
+		"\"cpu_ms\":0.000,\"self_cpu_ms\":0.000,\"max_rss_kb\":0,\"self_max_rss_kb\":0,"
+		"\"read_bytes\":0,\"write_bytes\":0,"
 		"\"argc\":3,\"args_truncated\":true,\"paths_truncated\":false,\"pid\":42,"
 		"\"stdin\":\"unknown\",\"stdout\":\"unknown\",\"killer_pid\":null,\"killer_comm\":null,"
 		"\"oom_killed\":false,\"seeded\":false,\"invalid_utf8\":false}");
