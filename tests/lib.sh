@@ -107,3 +107,30 @@ student_sh() {
 		  cd /home/coder/project; } || exit 125
 		'"$script"
 }
+
+# collector_start [jcw-collector options...]: starts $BUILD/jcw-collector
+# with its log in $tmp/collector.log and waits up to 15 s for its
+# "attached" line; sets cpid, killed on exit. Skips the script (77) when
+# this machine cannot run BPF (not root, no kernel BTF, kernel too old);
+# returns 1, with the log shown, when it exits or does not attach otherwise.
+cpid=
+collector_start() {
+	local log=$tmp/collector.log end=$((SECONDS + 15))
+	"$BUILD/jcw-collector" "$@" 2>"$log" &
+	cpid=$!
+	kill_on_exit cpid
+	until grep -q '"attached' "$log"; do
+		if ! kill -0 "$cpid" 2>/dev/null; then
+			wait "$cpid" 2>/dev/null
+			cpid=
+			if grep -qE 'not root|no kernel BTF|too old' "$log"; then
+				echo "$(basename "$0" .sh): BPF unavailable here: $(grep -o '"msg":"[^"]*"' "$log" | tail -n1)"
+				exit 77
+			fi
+			cat "$log"; echo "collector exited before attaching"
+			return 1
+		fi
+		[ $SECONDS -lt $end ] || { cat "$log"; echo "collector did not attach in 15 s"; return 1; }
+		sleep 0.05
+	done
+}

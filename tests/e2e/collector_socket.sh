@@ -106,19 +106,8 @@ student() { # COUNT MARKER
 }
 
 listen "$tmp/conn1"
-"$COLLECTOR" --socket "$tmp/s.sock" --record "$tmp/cap" --queue-max 64k \
-	--heartbeat-interval 60m 2>"$tmp/collector.log" &
-cpid=$!
-for _ in $(seq 200); do
-	grep -q '"attached' "$tmp/collector.log" && break
-	if ! kill -0 "$cpid" 2>/dev/null; then
-		cat "$tmp/collector.log"; cpid=
-		grep -qE 'not root|no kernel BTF|too old' "$tmp/collector.log" && {
-			echo "collector_socket: BPF unavailable here"; exit 77; }
-		echo "collector failed to start"; exit 1
-	fi
-	sleep 0.05
-done
+collector_start --socket "$tmp/s.sock" --record "$tmp/cap" --queue-max 64k \
+	--heartbeat-interval 60m || exit 1
 
 student 5 marker-one
 wait_for "$tmp/conn1" marker-one 10

@@ -8,6 +8,7 @@
 #   echo > hw1/main.c, then two more quick saves    -> one snapshot (the last)
 #   hw1/util.c.tmp + mv onto hw1/util.c (an editor) -> util.c saved
 #   rm hw1/old.c                                     -> an empty snapshot
+#   rm hw1/legacy.c (never snapshotted)              -> an empty snapshot too
 #   hw1/.hidden.c, hw1/venv/lib/x.py, notes.c        -> filtered
 #   hw2/big.c of 100 KiB                             -> too large
 #   a save under another hostname                    -> not seen at all
@@ -47,10 +48,11 @@ dump() {
 ws=$tmp/codes/os-1-202012345
 base=$tmp/snapshots
 mkdir -p "$ws/hw1/venv/lib" "$ws/hw2" "$base" "$tmp/outbox"
-# Made outside the namespace (not an event), with a snapshot from an earlier
-# session; the student removes it. (A deletion of a file never snapshotted
-# is "unchanged": there is nothing to record.)
+# Made outside the namespace (not an event): old.c with a snapshot from an
+# earlier session, legacy.c with none (older than the monitor); the student
+# removes both, and both deletions are recorded.
 printf 'int old;\n' >"$ws/hw1/old.c"
+printf 'int legacy;\n' >"$ws/hw1/legacy.c"
 mkdir -p "$base/os-1/hw1/202012345/old.c"
 printf 'int old;\n' >"$base/os-1/hw1/202012345/old.c/20231113_000000.c"
 
@@ -64,24 +66,8 @@ fwd=$!
 pids+=($fwd)
 wait_for 10 test -S "$tmp/events.sock" || { cat "$tmp/fwd.err"; exit 1; }
 
-"$COLLECTOR" --socket "$tmp/events.sock" --file-hooks "$SNAP_HOOKS" --flush-interval 5ms --heartbeat-interval 1s \
-	--log-level info 2>"$tmp/collector.log" &
-cpid=$!
-pids+=($cpid)
-for _ in $(seq 200); do
-	grep -q '"attached' "$tmp/collector.log" && break
-	if ! kill -0 "$cpid" 2>/dev/null; then
-		cat "$tmp/collector.log"
-		if grep -qE 'not root|no kernel BTF|too old' "$tmp/collector.log"; then
-			echo "snapshots_live: BPF unavailable here: $(grep -o '"msg":"[^"]*"' "$tmp/collector.log" | tail -n1)"
-			exit 77
-		fi
-		echo "collector failed to start"
-		exit 1
-	fi
-	sleep 0.05
-done
-grep -q '"attached' "$tmp/collector.log" || { dump; echo "collector did not attach in 10 s"; exit 1; }
+collector_start --socket "$tmp/events.sock" --file-hooks "$SNAP_HOOKS" --flush-interval 5ms \
+	--heartbeat-interval 1s --log-level info || { dump; exit 1; }
 grep -q "file events $want_mode" "$tmp/collector.log" || { dump; echo "file events are not traced by $want_mode"; exit 1; }
 
 # Not a student: the same kind of save under another hostname.
@@ -95,7 +81,7 @@ student_sh 60 "$HOST" "$ws" '
 	echo "int main(void) { return 3; }" > hw1/main.c
 	printf "int twice(int x) { return 2 * x; }\n" > hw1/util.c.tmp
 	mv hw1/util.c.tmp hw1/util.c
-	rm hw1/old.c
+	rm hw1/old.c hw1/legacy.c
 	echo "int hidden;" > hw1/.hidden.c
 	echo "import os" > hw1/venv/lib/x.py
 	head -c 102400 /dev/zero | tr "\0" x > hw2/big.c
@@ -103,12 +89,12 @@ student_sh 60 "$HOST" "$ws" '
 	' </dev/null >"$tmp/student.log" 2>&1 || { cat "$tmp/student.log"; dump; echo "student session failed"; exit 1; }
 t1=$(date -u +%s)
 
-# Three registrations (main.c, util.c, old.c), then nothing left waiting.
-done3() { curl -sf "http://127.0.0.1:$mport/metrics" >"$tmp/metrics.txt" &&
-	grep -qx 'jcw_api_delivered_total 3' "$tmp/metrics.txt" &&
+# Four registrations (main.c, util.c, old.c, legacy.c), then nothing left waiting.
+done4() { curl -sf "http://127.0.0.1:$mport/metrics" >"$tmp/metrics.txt" &&
+	grep -qx 'jcw_api_delivered_total 4' "$tmp/metrics.txt" &&
 	grep -qx 'jcw_snapshot_pending_files 0' "$tmp/metrics.txt" &&
 	grep -qx 'jcw_snapshot_events_total{result="too_large"} 1' "$tmp/metrics.txt"; }
-wait_for 20 done3 || { dump; exit 1; }
+wait_for 20 done4 || { dump; exit 1; }
 sleep 1 # anything late would show up now
 curl -sf "http://127.0.0.1:$mport/metrics" >"$tmp/metrics.txt"
 
@@ -135,7 +121,8 @@ util_c = b"int twice(int x) { return 2 * x; }\n"
 # (hw, encoded name, extension, content, deleted)
 want = [("hw1", "main.c", ".c", main_c, False),
         ("hw1", "util.c", ".c", util_c, False),
-        ("hw1", "old.c", ".c", b"", True)]
+        ("hw1", "old.c", ".c", b"", True),
+        ("hw1", "legacy.c", ".c", b"", True)]
 earlier = "os-1/hw1/202012345/old.c/20231113_000000.c"
 
 stamps = {time.strftime("%Y%m%d_%H%M%S", time.gmtime(t)) for t in range(t0, t1 + 1)}
@@ -176,7 +163,7 @@ for line in open(d + "/metrics.txt"):
         k, v = line.rsplit(" ", 1)
         samples[k] = float(v)
 expect = {
-    'jcw_snapshot_events_total{result="stored"}': 3,
+    'jcw_snapshot_events_total{result="stored"}': 4,
     'jcw_snapshot_events_total{result="unchanged"}': 0,
     'jcw_snapshot_events_total{result="too_large"}': 1,
     'jcw_snapshot_events_total{result="read_error"}': 0,
@@ -213,4 +200,4 @@ if fails:
     sys.exit(1)
 print(f"{len(reqs)} snapshots stored and registered exactly; {int(frames)} file frames, {int(deb)} debounced")
 EOF
-echo "FIGURE snapshots live ($want_mode): student session -> $(grep -c . "$tmp/api.log") snapshots (main.c after 3 saves, util.c via temp+mv, old.c deleted); hidden, venv, outside hw filtered; 100 KiB too large"
+echo "FIGURE snapshots live ($want_mode): student session -> $(grep -c . "$tmp/api.log") snapshots (main.c after 3 saves, util.c via temp+mv, old.c and the never-snapshotted legacy.c deleted); hidden, venv, outside hw filtered; 100 KiB too large"

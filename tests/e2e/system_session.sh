@@ -47,22 +47,8 @@ wait_for 10 test -S "$tmp/events.sock" || fail "forwarder did not create its soc
 
 # Only this test's student: other jcode- containers on the machine (a
 # benchmark, another test) must not reach this API server.
-"$COLLECTOR" --socket "$tmp/events.sock" --hostname-prefix "$HOST" --files=false \
-	--heartbeat-interval 1s 2>"$tmp/collector.log" &
-cpid=$!
-pids+=($cpid)
-for _ in $(seq 200); do
-	grep -q '"attached' "$tmp/collector.log" && break
-	if ! kill -0 "$cpid" 2>/dev/null; then
-		if grep -qE 'not root|no kernel BTF|too old' "$tmp/collector.log"; then
-			echo "system_session: BPF unavailable here: $(grep -o '"msg":"[^"]*"' "$tmp/collector.log" | tail -n1)"
-			exit 77
-		fi
-		fail "collector exited"
-	fi
-	sleep 0.05
-done
-grep -q '"attached' "$tmp/collector.log" || fail "collector did not attach"
+collector_start --socket "$tmp/events.sock" --hostname-prefix "$HOST" --files=false \
+	--heartbeat-interval 1s || fail "collector did not attach"
 
 student_sh 60 "$HOST" "$ws" '
 	cd hw1 && gcc main.c -o main && { ./main; echo "main exit $?"; }
