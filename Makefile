@@ -50,10 +50,20 @@ ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread \
-	  -DJCW_VERSION='"$(VERSION)"' -Icommon -Ibpf -I$(GEN) $(SANFLAGS)
+	  -DJCW_VERSION='"$(VERSION)"' $(SANFLAGS)
 LDFLAGS += $(SANFLAGS) -pthread
 # Generated protobuf-c code is not ours to lint.
 GEN_CFLAGS := $(filter-out -Werror -Wextra,$(CFLAGS))
+
+# Each tree sees only what it may use: common/ nothing of the daemons, the
+# daemons common/ and their own tree (the forwarder's folders spelled out,
+# "process/student.h"), the tests everything. An object's tree is the first
+# component of its source path.
+INC_common := -Icommon -I$(GEN)
+INC_collector := -Icollector -Icommon -Ibpf -I$(GEN)
+INC_forwarder := -Iforwarder -Icommon -I$(GEN)
+INC_tests := -Itests/unit -Iforwarder -Icollector -Icommon -Ibpf -I$(GEN)
+tree_inc = $(INC_$(firstword $(subst /, ,$<)))
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	      -I$(GEN) -Ibpf
@@ -86,7 +96,7 @@ LIB_FORWARDER := $(BUILD)/libjcwforwarder.a
 COLLECTOR := $(BUILD)/jcw-collector
 FORWARDER := $(BUILD)/jcw-forwarder
 
-UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_SRCS := $(wildcard tests/unit/*/test_*.c tests/unit/*/*/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 TOOL_SRCS := $(wildcard tests/tools/*.c)
 TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRCS))
@@ -160,7 +170,7 @@ $(OBJ)/gen/%.o: $(GEN)/%.c
 $(OBJ)/%.o: %.c | $(PB_H) $(SKELS)
 	$(msg) CC $@
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -Icollector -Iforwarder -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(tree_inc) -MMD -MP -c $< -o $@
 
 $(LIB_COMMON): $(COMMON_OBJS)
 $(LIB_COLLECTOR): $(COLLECTOR_OBJS)

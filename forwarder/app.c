@@ -8,19 +8,19 @@
 #include <time.h>
 
 #include "app_metrics.h"
-#include "deliver.h"
-#include "httpd.h"
-#include "input.h"
-#include "join.h"
+#include "delivery/deliver.h"
+#include "observe/httpd.h"
+#include "input/input.h"
+#include "input/join.h"
 #include "json.h"
 #include "log.h"
-#include "outbox_flow.h"
-#include "outbox_metrics.h"
-#include "pipeline.h"
-#include "snapshots.h"
-#include "ratelimit.h"
+#include "outbox/outbox_flow.h"
+#include "outbox/outbox_metrics.h"
+#include "process/pipeline.h"
+#include "snapshot/snapshots.h"
+#include "delivery/ratelimit.h"
 #include "strbuf.h"
-#include "student.h"
+#include "process/student.h"
 
 struct app {
 	struct ev_loop *loop;

@@ -8,11 +8,11 @@
 
 #include <stddef.h>
 
-#include "deliver.h"
-#include "input.h"
-#include "join.h"
-#include "metrics.h"
-#include "pipeline.h"
+#include "delivery/deliver.h"
+#include "input/input.h"
+#include "input/join.h"
+#include "observe/metrics.h"
+#include "process/pipeline.h"
 
 #define APP_LOST_SOURCES 5   /* jcw.LostSource values 0..3, and "other" */
 

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "join.h"
-#include "pipeline.h"
+#include "input/join.h"
+#include "process/pipeline.h"
 
 struct ev {
 	const char *host, *exe, *cwd;

@@ -1,4 +1,4 @@
-/* argv source-file parser fuzzer (forwarder/argv_source.h).
+/* argv source-file parser fuzzer (forwarder/process/argv_source.h).
  *
  * Input: one byte choosing the tool, then NUL-separated arguments (argv
  * strings cannot hold NUL). Tools: built-in C, C++ and Python rules, and a
@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "argv_source.h"
-#include "classify.h"
+#include "process/argv_source.h"
+#include "process/classify.h"
 #include "fuzz_util.h"
 
 #define FUZZ_MAX_ARGS 256

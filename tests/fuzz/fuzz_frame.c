@@ -16,8 +16,8 @@
 
 #include "fuzz_util.h"
 #include "frame.h"
-#include "join.h"
-#include "pipeline.h"
+#include "input/join.h"
+#include "process/pipeline.h"
 
 static struct pipeline *fuzz_pipe;
 

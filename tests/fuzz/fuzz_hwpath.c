@@ -1,4 +1,4 @@
-/* Path normaliser and homework-directory fuzzer (forwarder/hwpath.h).
+/* Path normaliser and homework-directory fuzzer (forwarder/process/hwpath.h).
  *
  * Input: a 2-byte cwd length, an output size, the cwd, the path. The output
  * buffer is allocated at exactly that size so ASan sees any overflow.
@@ -14,7 +14,7 @@
 #include <stdlib.h>
 
 #include "fuzz_util.h"
-#include "hwpath.h"
+#include "process/hwpath.h"
 
 static void check_normalised(const char *out, size_t n)
 {

@@ -1,5 +1,5 @@
 /* JSON builder fuzzer: common/json.h on arbitrary bytes, and the API bodies
- * of forwarder/body.h built from an Exec/Exit whose every text field is
+ * of forwarder/process/body.h built from an Exec/Exit whose every text field is
  * fuzzed.
  *
  * Invariants: json_put_string writes exactly one valid string literal;
@@ -9,7 +9,7 @@
  * status hold. */
 #include <stdlib.h>
 
-#include "body.h"
+#include "process/body.h"
 #include "fuzz_util.h"
 #include "json.h"
 #include "strbuf.h"

@@ -1,4 +1,4 @@
-/* Classification rules-file parser fuzzer (forwarder/classify.h): the input
+/* Classification rules-file parser fuzzer (forwarder/process/classify.h): the input
  * is a rules file; its last line, when it is not a rule, is also used as an
  * executable name to classify with the loaded rules.
  *
@@ -12,7 +12,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "classify.h"
+#include "process/classify.h"
 #include "fuzz_util.h"
 
 static void check_match(const struct classify_rules *r, const char *name, size_t len)

@@ -1,4 +1,4 @@
-/* Hostname parser fuzzer (forwarder/student.h), differential against a
+/* Hostname parser fuzzer (forwarder/process/student.h), differential against a
  * POSIX regular expression of the documented grammar, read from the left:
  * jcode-{course}-{section}-{id} then the end or '-' and a suffix of
  * [A-Za-z0-9.-]; course [A-Za-z0-9]+, section digits, id 1..18 digits,
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 
 #include "fuzz_util.h"
-#include "student.h"
+#include "process/student.h"
 
 static regex_t fuzz_re;
 static bool fuzz_re_ready;

@@ -1,4 +1,4 @@
-/* URL segment encoder fuzzer (forwarder/urlpath.h).
+/* URL segment encoder fuzzer (forwarder/process/urlpath.h).
  *
  * Invariants: "", "." and ".." are refused and leave the buffer as it was;
  * anything else appends '/' and a segment of unreserved bytes and %HH only,
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 
 #include "fuzz_util.h"
-#include "urlpath.h"
+#include "process/urlpath.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

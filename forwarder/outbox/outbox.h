@@ -1,0 +1,149 @@
+/* outbox: the forwarder's durable store, one SQLite database in STATE_DIR.
+ *
+ * Tables (outbox.db, WAL mode, synchronous=FULL):
+ *   outbox        events not yet accepted by the API, keyed by an increasing
+ *                 id (submission order), event_id UNIQUE (the idempotency
+ *                 key), endpoint/path/student_key/body, attempts and the
+ *                 next attempt's time;
+ *   dead_letter   events the API refused for good, with its status and
+ *                 response;
+ *   pending_exec  the raw Exec frames still waiting for their Exit in the
+ *                 join table, so acknowledging a frame never depends on
+ *                 memory alone;
+ *   boot          per collector boot, the last sequence number processed,
+ *                 so frames a collector resends after a restart are dropped.
+ *
+ * Writes are staged in memory and applied by outbox_commit() in one
+ * transaction (group commit: the caller decides when, typically every few
+ * ms). A failed commit (disk full, I/O error) is rolled back and keeps the
+ * staged writes for the next try, so nothing staged is ever lost while the
+ * process lives. Only committed rows are handed out for delivery
+ * (outbox_feed), oldest first, each once per process lifetime.
+ *
+ * Opening checks the file (PRAGMA quick_check); a damaged database is moved
+ * to STATE_DIR/quarantine/ and every row that can still be read is copied
+ * into a fresh one (outbox_salvage.h). A lock file keeps a second process
+ * out of the same STATE_DIR. */
+#ifndef JCW_OUTBOX_H
+#define JCW_OUTBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "process/request.h"
+
+#define OUTBOX_DB_NAME "outbox.db"
+/* Dead letters kept; beyond this the oldest are pruned (counted). */
+#define OUTBOX_DEAD_LETTER_MAX 10000
+/* Committed requests kept in memory for delivery; more wait in the file. */
+#define OUTBOX_READY_MAX 4096
+
+struct outbox_config {
+	const char *dir;        /* created 0700 when missing */
+	uint64_t max_bytes;     /* outbox_full() when the pending rows reach this */
+	/* Optional: after each successful commit, once per collector boot whose
+	 * last processed sequence number it made durable. */
+	void (*on_commit)(void *arg, const char *boot_id, uint64_t seq);
+	void *arg;
+};
+
+/* Commit durations (seconds) and sizes (writes per transaction). */
+#define OUTBOX_HIST_BUCKETS 10
+extern const double outbox_commit_seconds_bounds[OUTBOX_HIST_BUCKETS];
+extern const double outbox_commit_writes_bounds[OUTBOX_HIST_BUCKETS];
+
+struct outbox_hist {
+	uint64_t le[OUTBOX_HIST_BUCKETS];   /* cumulative */
+	uint64_t count;
+	double sum;
+};
+
+struct outbox_stats {
+	uint64_t rows;            /* gauge: pending events (committed + staged) */
+	uint64_t bytes;           /* gauge: their size (body, path, keys + 64 each) */
+	uint64_t pending_execs;   /* gauge: rows of pending_exec after the last commit */
+	uint64_t dead_rows;       /* gauge: rows of dead_letter */
+	uint64_t staged;          /* gauge: writes waiting for the next commit */
+	uint64_t inserted;        /* events made durable */
+	uint64_t duplicates;      /* events whose event_id was already pending */
+	uint64_t deleted;         /* events removed after the API took them */
+	uint64_t dead_letters;    /* events moved to dead_letter */
+	uint64_t dead_pruned;     /* dead letters removed by OUTBOX_DEAD_LETTER_MAX */
+	uint64_t commits;         /* successful transactions */
+	uint64_t commit_errors;   /* failed transactions (all causes) */
+	uint64_t disk_full;       /* failed transactions because the disk was full */
+	bool disk_full_now;       /* the last commit failed for lack of space */
+	uint64_t quarantined_files;  /* database files moved to quarantine/ */
+	uint64_t salvaged_rows;      /* outbox rows copied out of a damaged file */
+	uint64_t unreadable;         /* read errors met while salvaging */
+	struct outbox_hist commit_seconds;
+	struct outbox_hist commit_writes;
+};
+
+struct outbox;
+
+/* 0, or -errno with a message in err (no directory, locked by another
+ * process, SQLite failure on a fresh file). */
+int outbox_open(const struct outbox_config *cfg, struct outbox **out, char *err, size_t errlen);
+/* Commits what is staged (one try) and closes. NULL is fine. */
+void outbox_close(struct outbox *ob);
+
+/* --- staging (applied by the next outbox_commit) ---------------------- */
+
+/* Copies req into a new row. 0 or -ENOMEM. */
+int outbox_put(struct outbox *ob, const struct api_request *req);
+/* The API took req (2xx/409): its row goes. 0 or -ENOMEM. */
+int outbox_done(struct outbox *ob, const struct api_request *req);
+/* The API refused req for good: its row moves to dead_letter with the
+ * status and (up to 4 KiB of) the response. 0 or -ENOMEM. */
+int outbox_dead(struct outbox *ob, const struct api_request *req, long status,
+		const char *resp, size_t resp_len);
+/* An attempt of req failed; the next one is due at next_unix. */
+int outbox_retry(struct outbox *ob, const struct api_request *req, unsigned attempts,
+		 double next_unix);
+/* An Exec frame (frame: its serialized jcw.Frame) waits for its exit.
+ * Replaces an earlier exec of the same (tgid, start). 0 or -ENOMEM. */
+int outbox_exec_put(struct outbox *ob, const char *boot_id, uint64_t seq, uint32_t tgid,
+		    uint64_t start_ns, const uint8_t *frame, size_t len);
+/* The exec of (tgid, start) was joined with its exit. 0 or -ENOMEM. */
+int outbox_exec_del(struct outbox *ob, uint32_t tgid, uint64_t start_ns);
+/* Frames of boot_id up to seq are processed (staged with what they caused). */
+int outbox_seen(struct outbox *ob, const char *boot_id, uint64_t seq);
+
+/* Writes waiting for a commit. */
+size_t outbox_staged(const struct outbox *ob);
+
+/* Applies everything staged in one transaction. 0; -ENOSPC when the disk
+ * (or the file system quota) is full; -EIO for other errors (message in
+ * err). On error nothing of the batch is applied and all of it stays staged.
+ * pending_exec rows older than exec_ttl_unix (0: none) are dropped too. */
+int outbox_commit(struct outbox *ob, double exec_ttl_unix, char *err, size_t errlen);
+
+/* --- reading --------------------------------------------------------- */
+
+/* Hands committed events not handed out before to take(), oldest first,
+ * until take() returns non-zero (it keeps the request then, and the row is
+ * offered again next time) or there are none left. take() owns *req when
+ * it returns 0 (it may move its contents out). Returns the count taken, or
+ * -EIO on a read error. */
+int outbox_feed(struct outbox *ob, int (*take)(void *arg, struct api_request *req), void *arg);
+/* Committed events exist that outbox_feed has not handed out yet. */
+bool outbox_has_unfed(const struct outbox *ob);
+/* The pending rows reached max_bytes. */
+bool outbox_full(const struct outbox *ob);
+
+/* Calls fn for every stored pending exec frame (at open: to refill the
+ * join table) and every boot's last processed sequence number. 0 or -EIO. */
+int outbox_load_execs(struct outbox *ob, void (*fn)(void *arg, const uint8_t *frame, size_t len),
+		      void *arg);
+int outbox_load_boots(struct outbox *ob, void (*fn)(void *arg, const char *boot_id, uint64_t seq),
+		      void *arg);
+/* The last durable sequence number of boot_id, 0 if unknown. */
+uint64_t outbox_boot_committed(const struct outbox *ob, const char *boot_id);
+
+/* Unix time the oldest pending event was stored, 0 when none. */
+double outbox_oldest_unix(struct outbox *ob);
+const struct outbox_stats *outbox_stats(const struct outbox *ob);
+
+#endif

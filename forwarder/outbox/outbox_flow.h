@@ -1,0 +1,93 @@
+/* outbox_flow: the forwarder's delivery guarantee, between input, the join
+ * table, delivery and the outbox, on the app's libev loop.
+ *
+ * - Every sequenced frame handed over by input is "seen"; an Exec is staged
+ *   into pending_exec, its join with the Exit removes it, the event the
+ *   pipeline made of them is staged into the outbox. A group commit (every
+ *   commit_interval_s, or at once when commit_batch writes are staged)
+ *   makes all of that durable in one transaction, and only then are the
+ *   collector's frames acknowledged, up to the last seq seen per boot.
+ * - Delivery is fed from committed rows only, oldest first, as far as its
+ *   queue has room; 2xx/409 deletes the row, a final 4xx moves it to
+ *   dead_letter, an abandoned request (shutdown) stays for the next start.
+ * - Backpressure: while the outbox is at OUTBOX_MAX_BYTES or commits fail
+ *   (disk full), can_take() says no: input stops reading, no Acks go out,
+ *   and the collector's buffer fills (then its Lost counter). A failed
+ *   commit is retried on a timer (doubling from the interval to 1 s).
+ * - Without a state dir (--print, or STATE_DIR empty) there is no outbox:
+ *   frames are acknowledged once processed, every commit interval, and
+ *   events go straight to delivery as before (nothing survives a crash). */
+#ifndef JCW_OUTBOX_FLOW_H
+#define JCW_OUTBOX_FLOW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ev.h>
+
+#include "delivery/deliver.h"
+#include "input/input.h"
+#include "input/join.h"
+#include "outbox.h"
+
+struct outbox_flow_config {
+	const char *state_dir;      /* NULL or "": no outbox */
+	uint64_t max_bytes;         /* OUTBOX_MAX_BYTES */
+	double commit_interval_s;   /* group commit period */
+	size_t commit_batch;        /* commit at once at this many staged writes */
+	double exec_ttl_s;          /* JOIN_TTL: pending execs older than this go */
+	size_t deliver_queue_max;   /* feed delivery up to this many queued */
+};
+
+/* What the flow counts itself (the outbox counts the rest). */
+struct outbox_flow_stats {
+	uint64_t outcome[DELIVER_OUTCOME_COUNT];   /* outbox events by final outcome */
+	uint64_t retries;           /* failed attempts of outbox events */
+	uint64_t feed_invalid;      /* stored rows delivery refused (moved to dead_letter) */
+	uint64_t backpressure;      /* times input was told to pause */
+};
+
+struct outbox_flow;
+
+/* Opens the outbox (if any). 0, or -errno with a message in err. */
+int outbox_flow_new(struct ev_loop *loop, const struct outbox_flow_config *cfg,
+		    struct outbox_flow **out, char *err, size_t errlen);
+/* Wires the flow to the rest (dl may be NULL with --print) and restores
+ * the last run's state: boots' sequence numbers into input, pending execs
+ * into the join table; then starts feeding delivery. 0 or -errno. */
+int outbox_flow_start(struct outbox_flow *fl, struct input *in, struct deliver *dl,
+		      struct join_table *join, uint64_t now_ns);
+/* True when events go through the durable outbox. */
+bool outbox_flow_durable(const struct outbox_flow *fl);
+
+/* A frame input handed over, before the app uses it (an Exec is still
+ * whole here). */
+void outbox_flow_frame(struct outbox_flow *fl, const char *boot_id, const Jcw__Frame *f);
+/* The exec of (tgid, start) was taken from the join table by its exit. */
+void outbox_flow_joined(struct outbox_flow *fl, uint32_t tgid, uint64_t start_ns);
+/* An event for delivery: staged in the outbox (req is left to the caller
+ * to free), or without an outbox submitted to delivery (deliver_submit's
+ * contract: on 0 the request's contents are taken). 0 or -errno. */
+int outbox_flow_put(struct outbox_flow *fl, struct api_request *req);
+/* Input may hand over more frames. */
+bool outbox_flow_can_take(struct outbox_flow *fl);
+/* Delivery's on_result and on_retry. */
+void outbox_flow_result(struct outbox_flow *fl, const struct api_request *req,
+			enum deliver_outcome outcome, long status);
+void outbox_flow_retry(struct outbox_flow *fl, const struct api_request *req,
+		       unsigned attempts, double delay_s);
+/* Nothing staged and nothing stored that delivery has not been given. */
+bool outbox_flow_idle(const struct outbox_flow *fl);
+/* Shutdown began: feed delivery no more. */
+void outbox_flow_stop(struct outbox_flow *fl);
+/* Commits what is staged (at exit). 0 or -errno. */
+int outbox_flow_finish(struct outbox_flow *fl);
+
+const struct outbox_flow_stats *outbox_flow_stats(const struct outbox_flow *fl);
+/* NULL without an outbox. */
+struct outbox *outbox_flow_outbox(const struct outbox_flow *fl);
+
+void outbox_flow_free(struct outbox_flow *fl);
+
+#endif

@@ -1,0 +1,61 @@
+/* pipeline: from one finished process (its Exec joined with its Exit) to one
+ * Analytics API request, or to a counted reason for sending nothing.
+ *
+ * Steps, as in DESIGN.md "Processing": student from hostname, classify the
+ * executable (rules table), source file from argv, homework directory from
+ * the normalised path, the seeds' filters, then the JSON body of API.md.
+ * Pure: no I/O except reading the rules file in pipeline_new(). */
+#ifndef JCW_PIPELINE_H
+#define JCW_PIPELINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "jcw.pb-c.h"
+#include "request.h"
+
+enum pipe_result {
+	PIPE_SUCCESS,    /* a request was built */
+	PIPE_NONTARGET,  /* not a student container, or not a compiler/python/homework binary */
+	PIPE_FILTERED,   /* a target, filtered by the seeds' rules (see reason) */
+	PIPE_FAILURE,    /* could not be processed (malformed input, no memory) */
+	PIPE_RESULT_COUNT
+};
+
+enum pipe_reason {
+	REASON_NONE,
+	REASON_NOT_STUDENT_HOST,   /* hostname without the jcode- prefix */
+	REASON_MALFORMED_HOST,     /* jcode- prefix, but not a student's name (student.h) */
+	REASON_UNCLASSIFIED,       /* executable matches no rule */
+	REASON_NO_SOURCE,          /* compiler/python without a source file in argv */
+	REASON_SOURCE_OUTSIDE_HW,  /* source file not in a homework directory */
+	REASON_BINARY_OUTSIDE_HW,  /* user binary not in a homework directory */
+	REASON_FOREIGN_WORKSPACE,  /* source or binary in another student's /workspace/{name} */
+	REASON_INVALID,            /* input could not be turned into a valid request */
+	REASON_NO_MEMORY,
+	PIPE_REASON_COUNT
+};
+
+struct pipeline_config {
+	const char *rules_file;   /* extra classification rules; NULL for built-ins only */
+};
+
+struct pipeline;
+
+/* 0, or -errno with a message in err (e.g. a bad line in the rules file). */
+int pipeline_new(const struct pipeline_config *cfg, struct pipeline **out,
+		 char *err, size_t errlen);
+void pipeline_free(struct pipeline *p);
+
+/* boot_id and seq name the exit frame: event_id = "{boot_id}-{seq}", stable
+ * across retries and replays. On PIPE_SUCCESS *out is filled (free with
+ * api_request_free); otherwise *out is untouched and *reason says why. */
+enum pipe_result pipeline_process(const struct pipeline *p, const char *boot_id,
+				  uint64_t seq, const Jcw__Exec *exec,
+				  const Jcw__Exit *exit, struct api_request *out,
+				  enum pipe_reason *reason);
+
+const char *pipe_result_name(enum pipe_result r);   /* "success", "filtered", ... */
+const char *pipe_reason_name(enum pipe_reason r);   /* "no_source", ... */
+
+#endif

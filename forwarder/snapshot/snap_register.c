@@ -1,0 +1,50 @@
+#include "snap_register.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "process/body.h"
+#include "json.h"
+#include "strbuf.h"
+#include "process/urlpath.h"
+
+int snap_register_request(const struct snap_register_in *in, struct api_request *out)
+{
+	const char *segs[] = {in->class_div, in->hw, in->student_id, in->filename, in->url_ts};
+	struct api_request r = {0};
+	struct strbuf sb = STRBUF_INIT;
+	char ts[BODY_TIME_LEN];
+	struct json_obj o;
+	size_t i;
+
+	strbuf_puts(&sb, "/api");
+	for (i = 0; i < sizeof(segs) / sizeof(segs[0]); i++) {
+		if (urlpath_put_segment(&sb, segs[i], strlen(segs[i]))) {
+			strbuf_free(&sb);
+			return -EINVAL;
+		}
+	}
+	r.path = strbuf_detach(&sb, NULL);
+
+	body_time_iso8601(in->event_time_ns, ts);
+	json_obj_begin(&o, &sb);
+	json_obj_uint(&o, "bytes", in->bytes);
+	json_obj_cstr(&o, "event_id", in->event_id);
+	json_obj_bool(&o, "deleted", in->deleted);
+	json_obj_cstr(&o, "timestamp", ts);
+	json_obj_end(&o);
+	r.body = strbuf_detach(&sb, &r.body_len);
+
+	strbuf_printf(&sb, "%s/%s", in->class_div, in->student_id);
+	r.student_key = strbuf_detach(&sb, NULL);
+	r.event_id = strdup(in->event_id);
+	r.endpoint = API_SNAPSHOT;
+	r.type = PROC_NONE;
+	r.event_time_unix_ns = in->event_time_ns;
+	if (!r.path || !r.body || !r.student_key || !r.event_id) {
+		api_request_free(&r);
+		return -ENOMEM;
+	}
+	*out = r;
+	return 0;
+}

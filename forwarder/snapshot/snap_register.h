@@ -1,0 +1,36 @@
+/* snap_register: the Analytics API request that registers one stored
+ * snapshot (API.md "Snapshot"):
+ *
+ *   POST /api/{class_div}/{hw_name}/{student_id}/{filename}/{timestamp}
+ *   {"bytes": N, "event_id": "...", "deleted": false,
+ *    "timestamp": "2025-01-01T12:01:01.250000+00:00"}
+ *
+ * bytes is the API's field; event_id (the idempotency key, also sent as a
+ * header), deleted (the empty snapshot of a removed file) and timestamp
+ * (the event time with microseconds) are extensions. student_key is the
+ * logs' "{class_div}/{student_id}", so one student's logs and snapshots
+ * reach the API in the order they happened. */
+#ifndef JCW_SNAP_REGISTER_H
+#define JCW_SNAP_REGISTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "process/request.h"
+
+struct snap_register_in {
+	const char *class_div, *hw, *student_id;
+	const char *filename;   /* "src@main.c" */
+	const char *url_ts;     /* "20250101_120101" or "20250101_120101.1" */
+	uint64_t bytes;
+	bool deleted;
+	const char *event_id;
+	uint64_t event_time_ns; /* unix ns */
+};
+
+/* Fills *out (free with api_request_free). 0, -EINVAL when a segment is
+ * empty, "." or "..", -ENOMEM. */
+int snap_register_request(const struct snap_register_in *in, struct api_request *out);
+
+#endif

@@ -1,0 +1,55 @@
+/* The snapshot registration request of API.md. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <string.h>
+
+#include "snapshot/snap_register.h"
+
+/* 2025-01-01T12:01:01.25Z */
+#define T0 1735732861250000000ull
+
+Test(snap_register, request)
+{
+	struct snap_register_in in = {
+		.class_div = "os-1", .hw = "hw1", .student_id = "202012345",
+		.filename = "src@main.c", .url_ts = "20250101_120101.1", .bytes = 42,
+		.event_id = "boot-7", .event_time_ns = T0,
+	};
+	struct api_request r;
+
+	cr_assert_eq(snap_register_request(&in, &r), 0);
+	cr_assert_eq(r.endpoint, API_SNAPSHOT);
+	/* '@' is percent-encoded like every non-unreserved byte; the service
+	 * decodes the segment back to src@main.c. */
+	cr_assert_str_eq(r.path, "/api/os-1/hw1/202012345/src%40main.c/20250101_120101.1");
+	cr_assert_str_eq(r.body, "{\"bytes\":42,\"event_id\":\"boot-7\",\"deleted\":false,"
+				 "\"timestamp\":\"2025-01-01T12:01:01.250000+00:00\"}");
+	cr_assert_eq(r.body_len, strlen(r.body));
+	cr_assert_str_eq(r.event_id, "boot-7");
+	cr_assert_str_eq(r.student_key, "os-1/202012345");
+	cr_assert_eq(r.event_time_unix_ns, T0);
+	api_request_free(&r);
+
+	in.bytes = 0;
+	in.deleted = true;
+	in.filename = "a b#?.py";
+	cr_assert_eq(snap_register_request(&in, &r), 0);
+	cr_assert_str_eq(r.path, "/api/os-1/hw1/202012345/a%20b%23%3F.py/20250101_120101.1");
+	cr_assert_str_eq(r.body, "{\"bytes\":0,\"event_id\":\"boot-7\",\"deleted\":true,"
+				 "\"timestamp\":\"2025-01-01T12:01:01.250000+00:00\"}");
+	api_request_free(&r);
+}
+
+Test(snap_register, refuses_dot_segments)
+{
+	struct snap_register_in in = {
+		.class_div = "os-1", .hw = "hw1", .student_id = "1", .filename = "..",
+		.url_ts = "20250101_120101", .event_id = "e",
+	};
+	struct api_request r = {0};
+
+	cr_assert_eq(snap_register_request(&in, &r), -EINVAL);
+	cr_assert_null(r.path);
+	in.filename = "";
+	cr_assert_eq(snap_register_request(&in, &r), -EINVAL);
+}
