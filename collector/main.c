@@ -38,6 +38,7 @@
 #include <bpf/libbpf.h>
 
 #include "convert.h"
+#include "clock.h"
 #include "emit.h"
 #include "link.h"
 #include "loader.h"
@@ -148,19 +149,11 @@ struct collector {
 	struct log_ratelimit decode_rl;
 };
 
-static uint64_t now_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
-}
-
 /* Wall clock = boot clock + offset; refreshed with every heartbeat so NTP
  * steps are followed. */
 static void refresh_clock(struct collector *c)
 {
-	uint64_t boot = now_ns(CLOCK_BOOTTIME), real = now_ns(CLOCK_REALTIME);
+	uint64_t boot = clock_ns(CLOCK_BOOTTIME), real = clock_ns(CLOCK_REALTIME);
 
 	c->cctx.boot_to_unix_ns = (int64_t)(real - boot);
 }
@@ -210,7 +203,7 @@ static void emit_heartbeat(struct collector *c)
 	Jcw__Heartbeat hb = JCW__HEARTBEAT__INIT;
 
 	refresh_clock(c);
-	hb.time_unix_ns = now_ns(CLOCK_REALTIME);
+	hb.time_unix_ns = clock_ns(CLOCK_REALTIME);
 	hb.records_total = c->records_total;
 	hb.queue_frames = c->em.q.count;
 	hb.queue_bytes = c->em.q.bytes;
@@ -312,7 +305,7 @@ static void link_lost(struct collector *c, const char *why, int err)
 		 c->link_acked ? "" : " before any acknowledgement (a forwarder that speaks only "
 		 "format 1 refuses this collector: see its log)");
 	c->link_acked = false;
-	link_down(&c->link, now_ns(CLOCK_MONOTONIC));
+	link_down(&c->link, clock_ns(CLOCK_MONOTONIC));
 	outq_rewind(&c->em.q);
 }
 
@@ -370,7 +363,7 @@ static void link_service(struct collector *c, uint64_t now)
 
 static void on_link_event(struct collector *c, uint32_t events)
 {
-	uint64_t now = now_ns(CLOCK_MONOTONIC);
+	uint64_t now = clock_ns(CLOCK_MONOTONIC);
 	int rc;
 
 	if (c->link.state == LINK_CONNECTING) {
@@ -399,7 +392,7 @@ static void drain(struct collector *c)
 
 static void on_tick(struct collector *c)
 {
-	uint64_t expirations, now = now_ns(CLOCK_MONOTONIC);
+	uint64_t expirations, now = clock_ns(CLOCK_MONOTONIC);
 
 	if (read(c->timerfd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
 		LOG_WARN("timerfd: %s", strerror(errno));
@@ -490,7 +483,7 @@ static void run(struct collector *c)
  * time to take the queue and acknowledge it. */
 static void shutdown_flush(struct collector *c)
 {
-	uint64_t deadline = now_ns(CLOCK_MONOTONIC) + SHUTDOWN_FLUSH_NS;
+	uint64_t deadline = clock_ns(CLOCK_MONOTONIC) + SHUTDOWN_FLUSH_NS;
 	struct epoll_event ev;
 
 	loader_detach(c->ld);
@@ -501,8 +494,8 @@ static void shutdown_flush(struct collector *c)
 		LOG_ERROR("writing the capture %s failed", c->cfg.record);
 	if (!c->use_socket)
 		return;
-	while (c->em.q.count > 0 && now_ns(CLOCK_MONOTONIC) < deadline) {
-		link_service(c, now_ns(CLOCK_MONOTONIC));
+	while (c->em.q.count > 0 && clock_ns(CLOCK_MONOTONIC) < deadline) {
+		link_service(c, clock_ns(CLOCK_MONOTONIC));
 		if (epoll_wait(c->epfd, &ev, 1, 20) == 1 && ev.data.u32 == 3)
 			on_link_event(c, ev.events);
 	}
@@ -533,7 +526,7 @@ static int init_identity(struct collector *c)
 		snprintf(c->node_name, sizeof(c->node_name), "%s", c->cfg.node_name);
 	else if (gethostname(c->node_name, sizeof(c->node_name) - 1) < 0)
 		snprintf(c->node_name, sizeof(c->node_name), "unknown");
-	c->start_unix_ns = now_ns(CLOCK_REALTIME);
+	c->start_unix_ns = clock_ns(CLOCK_REALTIME);
 	refresh_clock(c);
 	c->cctx.page_size = (uint32_t)sysconf(_SC_PAGESIZE);
 	return 0;
@@ -708,8 +701,8 @@ int main(int argc, char **argv)
 			  strerror(-e));
 		goto cleanup;
 	}
-	c.next_loss_poll_ns = now_ns(CLOCK_MONOTONIC) + LOSS_POLL_NS;
-	c.next_heartbeat_ns = now_ns(CLOCK_MONOTONIC) +
+	c.next_loss_poll_ns = clock_ns(CLOCK_MONOTONIC) + LOSS_POLL_NS;
+	c.next_heartbeat_ns = clock_ns(CLOCK_MONOTONIC) +
 			      (uint64_t)(c.cfg.heartbeat_interval * NS_PER_SEC);
 	on_tick(&c);
 	run(&c);

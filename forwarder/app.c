@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "app_metrics.h"
+#include "clock.h"
 #include "delivery/deliver.h"
 #include "observe/httpd.h"
 #include "input/input.h"
@@ -47,22 +48,6 @@ struct app {
 
 /* How often the students over their rate limit are logged. */
 #define APP_STUDENT_RL_REPORT_S 60.
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static double now_unix(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* --print: {"method":"POST","path":...,"event_id":...,"body":<body>} */
 static int app_print(struct app *a, const struct api_request *req)
@@ -212,7 +197,7 @@ static void on_frame(void *arg, const char *boot_id, Jcw__Frame *f)
 	switch (f->body_case) {
 	case JCW__FRAME__BODY_EXEC:
 		/* The table owns the frame from here on, also on error. */
-		join_put(a->join, f, mono_ns());
+		join_put(a->join, f, clock_mono_ns());
 		return;
 	case JCW__FRAME__BODY_EXIT:
 		app_exit(a, boot_id, f);
@@ -221,7 +206,7 @@ static void on_frame(void *arg, const char *boot_id, Jcw__Frame *f)
 		app_lost(a, f->lost);
 		break;
 	case JCW__FRAME__BODY_HEARTBEAT:
-		metric_set(a->am.last_heartbeat, now_unix());
+		metric_set(a->am.last_heartbeat, clock_unix_s());
 		metric_set(a->am.coll_queue_frames, (double)f->heartbeat->queue_frames);
 		metric_set(a->am.coll_queue_bytes, (double)f->heartbeat->queue_bytes);
 		metric_set(a->am.forged_hostname, (double)f->heartbeat->forged_hostname_total);
@@ -319,7 +304,7 @@ static void join_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)loop;
 	(void)revents;
-	n = join_expire(a->join, mono_ns(), (uint64_t)(a->cfg->join_ttl * 1e9));
+	n = join_expire(a->join, clock_mono_ns(), (uint64_t)(a->cfg->join_ttl * 1e9));
 	if (n)
 		LOG_INFO("%zu exec(s) expired without an exit after %.0f s", n, a->cfg->join_ttl);
 }
@@ -500,7 +485,7 @@ int app_start(struct app *a, char *err, size_t errlen)
 	a->student_rl_timer.data = a;
 	if (cfg->student_rate)
 		ev_timer_start(a->loop, &a->student_rl_timer);
-	rc = outbox_flow_start(a->flow, a->in, a->dl, a->join, mono_ns());
+	rc = outbox_flow_start(a->flow, a->in, a->dl, a->join, clock_mono_ns());
 	if (rc) {
 		snprintf(err, errlen, "restoring the outbox's state: %s", strerror(-rc));
 		return rc;

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
+
 double backoff_delay(unsigned attempt, double base_s, double cap_s,
 		     backoff_rand_fn rnd, void *arg)
 {
@@ -97,11 +99,7 @@ int backoff_parse_retry_after(const char *value, time_t now, double *out_s)
 
 void backoff_rng_seed(struct backoff_rng *r)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	r->s = ((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec) ^
-	       ((uint64_t)getpid() << 32) ^ 0x9e3779b97f4a7c15ull;
+	r->s = clock_mono_ns() ^ ((uint64_t)getpid() << 32) ^ 0x9e3779b97f4a7c15ull;
 	if (!r->s)
 		r->s = 0x9e3779b97f4a7c15ull;
 }

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
+
 struct deliver_lane {
 	struct deliver_lane *hnext;        /* hash chain */
 	struct deliver_lane *rnext;        /* ready queue */
@@ -18,17 +20,6 @@ struct deliver_lane {
 };
 
 #define LANES_MIN_BUCKETS 64
-
-static uint64_t lanes_hash(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ull;   /* FNV-1a */
-
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 0x100000001b3ull;
-	}
-	return h;
-}
 
 int deliver_lanes_init(struct deliver_lanes *l)
 {
@@ -98,7 +89,7 @@ int deliver_lanes_push(struct deliver_lanes *l, const char *key,
 
 	if (!key)
 		key = "";
-	h = lanes_hash(key);
+	h = hash_fnv1a(key, strlen(key));
 	for (ln = l->buckets[h & (l->nbuckets - 1)]; ln; ln = ln->hnext)
 		if (ln->hash == h && !strcmp(ln->key, key))
 			break;

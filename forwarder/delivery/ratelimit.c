@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
+
 #define RL_NIL UINT32_MAX
 
 struct rl_entry {
@@ -30,17 +32,6 @@ struct ratelimit {
 	uint64_t evicted_total;
 	struct ratelimit_stats st;
 };
-
-static uint64_t rl_hash(const char *s, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ull;   /* FNV-1a */
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 0x100000001b3ull;
-	}
-	return h;
-}
 
 int ratelimit_new(const struct ratelimit_config *cfg, struct ratelimit **out)
 {
@@ -136,7 +127,7 @@ static uint32_t rl_take_entry(struct ratelimit *rl)
 static struct rl_entry *rl_lookup(struct ratelimit *rl, const char *key, size_t klen,
 				  uint64_t now_ns)
 {
-	uint64_t h = rl_hash(key, klen);
+	uint64_t h = hash_fnv1a(key, klen);
 	uint32_t *bucket = &rl->buckets[h & (rl->nbuckets - 1)];
 	struct rl_entry *e;
 	uint32_t i;

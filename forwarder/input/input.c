@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "frame.h"
 #include "log.h"
 
@@ -87,14 +88,6 @@ const char *input_error_name(enum input_error e)
 const char *input_reject_name(enum input_reject r)
 {
 	return r < INPUT_REJ_COUNT ? reject_names[r] : "unknown";
-}
-
-static double now_unix(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static void pause_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
@@ -311,7 +304,7 @@ static int stream_frame(struct stream *s, Jcw__Frame *f)
 	enum input_frame_type t = frame_type(f);
 
 	in->st.frames[t]++;
-	in->st.last_frame_unix = now_unix();
+	in->st.last_frame_unix = clock_unix_s();
 	if (t == INPUT_FT_HELLO) {
 		if (stream_hello(s, f))
 			goto drop_fail;

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "hash.h"
+
 #define JOIN_NIL UINT32_MAX
 
 struct join_entry {
@@ -27,15 +29,7 @@ struct join_table {
 
 static uint32_t join_hash(uint32_t tgid, uint64_t start_ns)
 {
-	/* splitmix64's finaliser: start times differ in their low bits only. */
-	uint64_t x = start_ns ^ ((uint64_t)tgid << 32 | tgid);
-
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ull;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebull;
-	x ^= x >> 31;
-	return (uint32_t)x;
+	return (uint32_t)hash_mix64(start_ns ^ ((uint64_t)tgid << 32 | tgid));
 }
 
 int join_new(size_t max_entries, struct join_table **out)

@@ -21,6 +21,8 @@
 
 #include <sqlite3.h>
 
+#include "clock.h"
+#include "hash.h"
 #include "log.h"
 #include "outbox_salvage.h"
 
@@ -172,22 +174,6 @@ struct outbox {
 
 	struct outbox_stats st;
 };
-
-static double now_unix(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static uint64_t row_size(const struct api_request *r)
 {
@@ -528,7 +514,7 @@ static struct op *op_new(struct outbox *ob, enum op_kind kind)
 	memset(o, 0, sizeof(*o));
 	o->kind = kind;
 	o->hash_next = -1;
-	o->when = now_unix();
+	o->when = clock_unix_s();
 	return o;
 }
 
@@ -646,12 +632,7 @@ int outbox_retry(struct outbox *ob, const struct api_request *req, unsigned atte
 
 static unsigned exec_hash(uint32_t tgid, uint64_t start_ns)
 {
-	uint64_t x = start_ns ^ ((uint64_t)tgid * 0x9e3779b97f4a7c15ull);
-
-	x ^= x >> 31;
-	x *= 0xbf58476d1ce4e5b9ull;
-	x ^= x >> 29;
-	return (unsigned)(x % OUTBOX_EXEC_BUCKETS);
+	return (unsigned)(hash_mix64(start_ns ^ ((uint64_t)tgid << 32 | tgid)) % OUTBOX_EXEC_BUCKETS);
 }
 
 /* The staged, not cancelled EXEC_PUT of (tgid, start), or NULL. */
@@ -755,7 +736,7 @@ int outbox_seen(struct outbox *ob, const char *boot_id, uint64_t seq)
 
 	if (!b)
 		return -ENOMEM;
-	b->used = mono_s();
+	b->used = clock_mono_s();
 	if (seq > b->staged) {
 		if (b->staged <= b->committed)
 			ob->boots_dirty++;
@@ -888,7 +869,7 @@ static int apply_all(struct outbox *ob, double exec_ttl_unix, size_t *writes)
 		s = ob->stmt[ST_BOOT];
 		bind_text(s, 1, b->id);
 		sqlite3_bind_int64(s, 2, (sqlite3_int64)b->staged);
-		sqlite3_bind_double(s, 3, now_unix());
+		sqlite3_bind_double(s, 3, clock_unix_s());
 		rc = run(s);
 		if (rc != SQLITE_DONE)
 			return rc;
@@ -984,7 +965,7 @@ int outbox_commit(struct outbox *ob, double exec_ttl_unix, char *err, size_t err
 
 	if (outbox_staged(ob) == 0 && exec_ttl_unix <= 0)
 		return 0;
-	t0 = mono_s();
+	t0 = clock_mono_s();
 	rc = run(ob->stmt[ST_BEGIN]);
 	if (rc == SQLITE_DONE)
 		rc = apply_all(ob, exec_ttl_unix, &writes);
@@ -1007,7 +988,7 @@ int outbox_commit(struct outbox *ob, double exec_ttl_unix, char *err, size_t err
 	}
 	ob->st.disk_full_now = false;
 	ob->st.commits++;
-	hist_observe(&ob->st.commit_seconds, outbox_commit_seconds_bounds, mono_s() - t0);
+	hist_observe(&ob->st.commit_seconds, outbox_commit_seconds_bounds, clock_mono_s() - t0);
 	hist_observe(&ob->st.commit_writes, outbox_commit_writes_bounds, (double)writes);
 	commit_done(ob);
 	ob->boots_dirty = 0;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "frame.h"
 #include "log.h"
 
@@ -37,22 +38,6 @@ struct outbox_flow {
 	struct outbox_flow_stats st;
 	struct log_ratelimit rl_commit, rl_put, rl_dead;
 };
-
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double now_unix(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void flow_feed(struct outbox_flow *fl);
 
@@ -112,7 +97,7 @@ static void mem_ack(struct outbox_flow *fl)
 static void flow_commit(struct outbox_flow *fl)
 {
 	char err[512];
-	double ttl = 0, now = mono_s(), delay;
+	double ttl = 0, now = clock_mono_s(), delay;
 	uint64_t sup = 0;
 	int rc;
 
@@ -122,11 +107,11 @@ static void flow_commit(struct outbox_flow *fl)
 		return;
 	}
 	if (now >= fl->next_ttl_mono) {
-		ttl = now_unix() - fl->cfg.exec_ttl_s;
+		ttl = clock_unix_s() - fl->cfg.exec_ttl_s;
 		fl->next_ttl_mono = now + FLOW_EXEC_TTL_PERIOD_S;
 	}
 	rc = outbox_commit(fl->ob, ttl, err, sizeof(err));
-	fl->last_commit_s = mono_s() - now;
+	fl->last_commit_s = clock_mono_s() - now;
 	if (rc == 0) {
 		if (fl->failing)
 			LOG_INFO("outbox commits again: acknowledging and reading resume");
@@ -323,7 +308,7 @@ void outbox_flow_retry(struct outbox_flow *fl, const struct api_request *req,
 	if (!fl->ob)
 		return;
 	fl->st.retries++;
-	if (outbox_retry(fl->ob, req, attempts, now_unix() + delay_s) == 0)
+	if (outbox_retry(fl->ob, req, attempts, clock_unix_s() + delay_s) == 0)
 		flow_schedule(fl);
 }
 
@@ -386,7 +371,7 @@ int outbox_flow_new(struct ev_loop *loop, const struct outbox_flow_config *cfg,
 	if (!fl->cfg.commit_batch)
 		fl->cfg.commit_batch = 512;
 	fl->retry_s = fl->cfg.commit_interval_s;
-	fl->next_ttl_mono = mono_s() + FLOW_EXEC_TTL_PERIOD_S;
+	fl->next_ttl_mono = clock_mono_s() + FLOW_EXEC_TTL_PERIOD_S;
 	ev_init(&fl->commit_timer, commit_timer_cb);
 	fl->commit_timer.data = fl;
 	if (cfg->state_dir && cfg->state_dir[0]) {

@@ -4,6 +4,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
+
 static const char *const l_outcome[] = {"outcome", NULL};
 
 static void set_hist(struct metric_series *s, const struct outbox_hist *h)
@@ -23,7 +25,6 @@ static void collect(struct metrics *m, void *arg)
 	const struct outbox_flow_stats *fs = outbox_flow_stats(om->fl);
 	const struct input_stats *is = om->in ? input_stats(om->in) : NULL;
 	const struct outbox_stats *os;
-	struct timespec ts;
 	double oldest;
 	int i;
 
@@ -43,8 +44,7 @@ static void collect(struct metrics *m, void *arg)
 		return;
 	oldest = outbox_oldest_unix(ob);
 	os = outbox_stats(ob);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	metric_set(om->age, oldest > 0 ? (double)ts.tv_sec + (double)ts.tv_nsec / 1e9 - oldest : 0);
+	metric_set(om->age, oldest > 0 ? clock_unix_s() - oldest : 0);
 	metric_set(om->rows, (double)os->rows);
 	metric_set(om->bytes, (double)os->bytes);
 	metric_set(om->max, (double)om->max_bytes);

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "clock.h"
 #include "log.h"
 #include "snap_debounce.h"
 #include "snap_register.h"
@@ -55,20 +56,12 @@ struct snapshots {
 	struct metric_series *m_debounced, *m_forced, *m_bytes, *m_pending;
 };
 
-static uint64_t snapshots_clock(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* The event clock now. */
 static uint64_t snapshots_now(const struct snapshots *s)
 {
 	if (!s->have_clock)
-		return snapshots_clock(CLOCK_REALTIME);
-	return s->base_ns + (snapshots_clock(CLOCK_MONOTONIC) - s->base_mono_ns);
+		return clock_unix_ns();
+	return s->base_ns + (clock_mono_ns() - s->base_mono_ns);
 }
 
 /* An event at t: the clock never goes back. Returns the clock's time. */
@@ -78,7 +71,7 @@ static uint64_t snapshots_advance(struct snapshots *s, uint64_t t)
 
 	if (!s->have_clock || t > now) {
 		s->base_ns = t;
-		s->base_mono_ns = snapshots_clock(CLOCK_MONOTONIC);
+		s->base_mono_ns = clock_mono_ns();
 		s->have_clock = true;
 		now = t;
 	}
@@ -313,7 +306,7 @@ void snapshots_on_file_event(struct snapshots *s, const char *boot_id, uint64_t 
 			     const Jcw__FileEvent *e)
 {
 	char id[160];
-	uint64_t t = e->time_unix_ns ? e->time_unix_ns : snapshots_clock(CLOCK_REALTIME);
+	uint64_t t = e->time_unix_ns ? e->time_unix_ns : clock_unix_ns();
 	uint64_t now = snapshots_advance(s, t);
 
 	/* What was due before this event happened goes first, so a replay
