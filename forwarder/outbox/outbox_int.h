@@ -1,0 +1,105 @@
+/* outbox_int: what the parts of the outbox share, and nobody else.
+ *
+ *   outbox.c         the database's life: directory lock, open and check,
+ *                    schema, prepared statements, quarantine, close; stats
+ *   outbox_stage.c   changes staged in memory until the next commit: events,
+ *                    their outcomes, pending execs, per-boot sequences
+ *   outbox_commit.c  the group commit: one transaction applies every op
+ *   outbox_feed.c    committed events back out to delivery; start-up loads
+ *
+ * Accounting: rows/bytes count a PUT as soon as it is staged (so the bound
+ * holds before the commit) and forget a row when the commit that deleted it
+ * succeeded. Committed PUTs go to a bounded in-memory FIFO (ready) from
+ * which outbox_feed hands them out without reading the file; when that FIFO
+ * is full, or at start, the rest is read back from the file in id order
+ * (backlog). fed_upto is the highest id handed out: rows at or below it are
+ * with the caller (in delivery) and are never handed out twice. */
+#ifndef JCW_OUTBOX_INT_H
+#define JCW_OUTBOX_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "outbox.h"
+
+#define OUTBOX_EXEC_BUCKETS 1024
+/* Collector boots whose last sequence number is remembered. */
+#define OUTBOX_MAX_BOOTS 64
+
+enum op_kind { OP_PUT, OP_DONE, OP_DEAD, OP_RETRY, OP_EXEC_PUT, OP_EXEC_DEL };
+
+struct op {
+	enum op_kind kind;
+	bool cancelled;          /* EXEC_PUT joined before it was committed */
+	bool dup;                /* PUT ignored: event_id already pending */
+	uint64_t id;             /* PUT: row id */
+	uint64_t size;           /* PUT/DONE/DEAD: accounted bytes */
+	struct api_request req;  /* PUT: owned copy; others: event_id only */
+	long status;             /* DEAD */
+	char *resp;              /* DEAD */
+	size_t resp_len;
+	unsigned attempts;       /* RETRY */
+	double when;             /* RETRY: next attempt; others: staging time */
+	char *boot_id;           /* EXEC_PUT */
+	uint64_t seq;
+	uint32_t tgid;           /* EXEC_* */
+	uint64_t start_ns;
+	uint8_t *blob;
+	size_t blob_len;
+	int hash_next;           /* EXEC_PUT chain, -1 ends */
+};
+
+struct boot_seq {
+	char *id;
+	uint64_t committed;
+	uint64_t staged;
+	double used;
+};
+
+struct ready {
+	struct ready *next;
+	uint64_t id;
+	struct api_request req;
+};
+
+enum stmt_id {
+	ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_PUT, ST_DONE, ST_DEAD_COPY, ST_RETRY,
+	ST_EXEC_PUT, ST_EXEC_DEL, ST_BOOT, ST_EXEC_TTL, ST_DEAD_PRUNE, ST_FEED,
+	ST_OLDEST, ST_COUNT_EXEC, ST_COUNT_DEAD, ST_COUNT
+};
+
+struct outbox {
+	struct outbox_config cfg;
+	char *dir;
+	char *path;
+	int lock_fd;
+	sqlite3 *db;
+	sqlite3_stmt *stmt[ST_COUNT];
+
+	struct op *ops;
+	size_t nops, capops;
+	int exec_bucket[OUTBOX_EXEC_BUCKETS];
+	size_t boots_dirty;
+	struct boot_seq boots[OUTBOX_MAX_BOOTS];
+
+	uint64_t next_id;
+	uint64_t fed_upto;
+	bool backlog;            /* committed rows after the FIFO exist only in the file */
+	struct ready *rhead, *rtail;
+	size_t nready;
+	bool dead_added;
+
+	struct outbox_stats st;
+};
+
+/* A staged op's memory (the op itself belongs to the ops array). */
+void ob_op_free(struct op *o);
+/* strdup of s, or NULL for NULL; *fail set when memory ran out. */
+char *ob_dup_or_null(const char *s, bool *fail);
+/* The boot's entry, created (evicting the least recently used) if asked. */
+struct boot_seq *ob_boot_get(struct outbox *ob, const char *id, bool create);
+
+#endif

@@ -1,0 +1,283 @@
+/* outbox_stage: changes staged in memory until the next group commit. */
+#include "outbox_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "hash.h"
+
+#define OUTBOX_ROW_OVERHEAD 64
+#define OUTBOX_RESP_MAX 4096
+
+static uint64_t row_size(const struct api_request *r)
+{
+	return OUTBOX_ROW_OVERHEAD + r->body_len + (r->path ? strlen(r->path) : 0) +
+	       (r->event_id ? strlen(r->event_id) : 0) +
+	       (r->student_key ? strlen(r->student_key) : 0);
+}
+
+static struct op *op_new(struct outbox *ob, enum op_kind kind)
+{
+	struct op *o;
+
+	if (ob->nops == ob->capops) {
+		size_t ncap = ob->capops ? ob->capops * 2 : 256;
+		struct op *n = realloc(ob->ops, ncap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		ob->ops = n;
+		ob->capops = ncap;
+	}
+	o = &ob->ops[ob->nops];
+	memset(o, 0, sizeof(*o));
+	o->kind = kind;
+	o->hash_next = -1;
+	o->when = clock_unix_s();
+	return o;
+}
+
+void ob_op_free(struct op *o)
+{
+	api_request_free(&o->req);
+	free(o->resp);
+	free(o->boot_id);
+	free(o->blob);
+}
+
+char *ob_dup_or_null(const char *s, bool *fail)
+{
+	char *d;
+
+	if (!s)
+		return NULL;
+	d = strdup(s);
+	if (!d)
+		*fail = true;
+	return d;
+}
+
+int outbox_put(struct outbox *ob, const struct api_request *req)
+{
+	struct op *o = op_new(ob, OP_PUT);
+	bool fail = false;
+
+	if (!o)
+		return -ENOMEM;
+	o->req.endpoint = req->endpoint;
+	o->req.type = req->type;
+	o->req.event_time_unix_ns = req->event_time_unix_ns;
+	o->req.path = ob_dup_or_null(req->path, &fail);
+	o->req.event_id = ob_dup_or_null(req->event_id, &fail);
+	o->req.student_key = ob_dup_or_null(req->student_key, &fail);
+	o->req.body = malloc(req->body_len + 1);
+	if (o->req.body) {
+		memcpy(o->req.body, req->body ? req->body : "", req->body_len);
+		o->req.body[req->body_len] = '\0';
+		o->req.body_len = req->body_len;
+	}
+	if (fail || !o->req.body || !o->req.path || !o->req.event_id) {
+		ob_op_free(o);
+		return -ENOMEM;
+	}
+	o->id = ob->next_id++;
+	o->size = row_size(req);
+	ob->st.rows++;
+	ob->st.bytes += o->size;
+	ob->nops++;
+	ob->st.staged = outbox_staged(ob);
+	return 0;
+}
+
+/* DONE/DEAD/RETRY: the row is named by its event_id. */
+static struct op *op_for(struct outbox *ob, enum op_kind kind, const struct api_request *req)
+{
+	struct op *o = op_new(ob, kind);
+
+	if (!o)
+		return NULL;
+	o->req.event_id = req->event_id ? strdup(req->event_id) : NULL;
+	if (!o->req.event_id)
+		return NULL;
+	o->size = row_size(req);
+	return o;
+}
+
+int outbox_done(struct outbox *ob, const struct api_request *req)
+{
+	if (!op_for(ob, OP_DONE, req))
+		return -ENOMEM;
+	ob->nops++;
+	ob->st.staged = outbox_staged(ob);
+	return 0;
+}
+
+int outbox_dead(struct outbox *ob, const struct api_request *req, long status,
+		const char *resp, size_t resp_len)
+{
+	struct op *o = op_for(ob, OP_DEAD, req);
+
+	if (!o)
+		return -ENOMEM;
+	if (resp_len > OUTBOX_RESP_MAX)
+		resp_len = OUTBOX_RESP_MAX;
+	o->status = status;
+	o->resp = malloc(resp_len + 1);
+	if (!o->resp) {
+		ob_op_free(o);
+		return -ENOMEM;
+	}
+	memcpy(o->resp, resp ? resp : "", resp_len);
+	o->resp[resp_len] = '\0';
+	o->resp_len = resp_len;
+	ob->nops++;
+	ob->st.staged = outbox_staged(ob);
+	return 0;
+}
+
+int outbox_retry(struct outbox *ob, const struct api_request *req, unsigned attempts,
+		 double next_unix)
+{
+	struct op *o = op_for(ob, OP_RETRY, req);
+
+	if (!o)
+		return -ENOMEM;
+	o->attempts = attempts;
+	o->when = next_unix;
+	ob->nops++;
+	ob->st.staged = outbox_staged(ob);
+	return 0;
+}
+
+static unsigned exec_hash(uint32_t tgid, uint64_t start_ns)
+{
+	return (unsigned)(hash_mix64(start_ns ^ ((uint64_t)tgid << 32 | tgid)) % OUTBOX_EXEC_BUCKETS);
+}
+
+/* The staged, not cancelled EXEC_PUT of (tgid, start), or NULL. */
+static struct op *exec_staged(struct outbox *ob, uint32_t tgid, uint64_t start_ns)
+{
+	int i;
+
+	for (i = ob->exec_bucket[exec_hash(tgid, start_ns)]; i >= 0; i = ob->ops[i].hash_next) {
+		struct op *o = &ob->ops[i];
+
+		if (!o->cancelled && o->tgid == tgid && o->start_ns == start_ns)
+			return o;
+	}
+	return NULL;
+}
+
+int outbox_exec_put(struct outbox *ob, const char *boot_id, uint64_t seq, uint32_t tgid,
+		    uint64_t start_ns, const uint8_t *frame, size_t len)
+{
+	struct op *o, *old;
+	unsigned h;
+
+	old = exec_staged(ob, tgid, start_ns);
+	o = op_new(ob, OP_EXEC_PUT);
+	if (!o)
+		return -ENOMEM;
+	o->boot_id = boot_id ? strdup(boot_id) : NULL;
+	o->blob = malloc(len ? len : 1);
+	if ((boot_id && !o->boot_id) || !o->blob) {
+		ob_op_free(o);
+		return -ENOMEM;
+	}
+	memcpy(o->blob, frame, len);
+	o->blob_len = len;
+	o->seq = seq;
+	o->tgid = tgid;
+	o->start_ns = start_ns;
+	if (old)
+		old->cancelled = true;   /* a later exec of the same process wins */
+	h = exec_hash(tgid, start_ns);
+	o->hash_next = ob->exec_bucket[h];
+	ob->exec_bucket[h] = (int)ob->nops;
+	ob->nops++;
+	ob->st.staged = outbox_staged(ob);
+	return 0;
+}
+
+int outbox_exec_del(struct outbox *ob, uint32_t tgid, uint64_t start_ns)
+{
+	struct op *o, *put = exec_staged(ob, tgid, start_ns);
+
+	/* Joined within one batch (the common case: most programs run for
+	 * milliseconds): the frame never needs to reach the file. The DELETE
+	 * still goes out, for an earlier committed row of the same process. */
+	if (put)
+		put->cancelled = true;
+	o = op_new(ob, OP_EXEC_DEL);
+	if (!o)
+		return -ENOMEM;
+	o->tgid = tgid;
+	o->start_ns = start_ns;
+	ob->nops++;
+	ob->st.staged = outbox_staged(ob);
+	return 0;
+}
+
+struct boot_seq *ob_boot_get(struct outbox *ob, const char *id, bool create)
+{
+	struct boot_seq *b, *victim = NULL;
+	size_t i;
+
+	for (i = 0; i < OUTBOX_MAX_BOOTS; i++) {
+		b = &ob->boots[i];
+		if (b->id && strcmp(b->id, id) == 0)
+			return b;
+	}
+	if (!create)
+		return NULL;
+	/* An empty slot, else the least recently used boot with nothing
+	 * staged (a staged number must reach the file). */
+	for (i = 0; i < OUTBOX_MAX_BOOTS; i++) {
+		b = &ob->boots[i];
+		if (!b->id) {
+			victim = b;
+			break;
+		}
+		if (b->staged <= b->committed && (!victim || b->used < victim->used))
+			victim = b;
+	}
+	if (!victim)
+		return NULL;
+	free(victim->id);
+	memset(victim, 0, sizeof(*victim));
+	victim->id = strdup(id);
+	return victim->id ? victim : NULL;
+}
+
+int outbox_seen(struct outbox *ob, const char *boot_id, uint64_t seq)
+{
+	struct boot_seq *b = ob_boot_get(ob, boot_id, true);
+
+	if (!b)
+		return -ENOMEM;
+	b->used = clock_mono_s();
+	if (seq > b->staged) {
+		if (b->staged <= b->committed)
+			ob->boots_dirty++;
+		b->staged = seq;
+	}
+	ob->st.staged = outbox_staged(ob);
+	return 0;
+}
+
+size_t outbox_staged(const struct outbox *ob)
+{
+	return ob->nops + ob->boots_dirty;
+}
+
+uint64_t outbox_boot_committed(const struct outbox *ob, const char *boot_id)
+{
+	size_t i;
+
+	for (i = 0; i < OUTBOX_MAX_BOOTS; i++)
+		if (ob->boots[i].id && strcmp(ob->boots[i].id, boot_id) == 0)
+			return ob->boots[i].committed;
+	return 0;
+}
