@@ -1,0 +1,105 @@
+/* config: jcw-collector's options, declared once (opts.h): parsing,
+ * defaults, --help and the README's table all come from this table. */
+#include "collector.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#define O(f) offsetof(struct config, f)
+const struct opt_def collector_opts[] = {
+	{"socket", "SOCKET_PATH", OPT_STR, "/run/jcw/events.sock", O(socket),
+	 "forwarder's Unix socket; empty: no socket", 0, 0},
+	{"no-socket", "NO_SOCKET", OPT_BOOL, "false", O(no_socket),
+	 "do not connect to a forwarder (use with --record)", 0, 0},
+	{"record", "RECORD_FILE", OPT_STR, "", O(record),
+	 "also write every frame to this capture file ('-': stdout)", 0, 0},
+	{"hostname-prefix", "HOSTNAME_PREFIX", OPT_STR, "jcode-", O(host_prefix),
+	 "trace processes whose UTS hostname starts with this (at most 32 bytes)", 0, 0},
+	{"uts-policy", "UTS_POLICY", OPT_STR, "init-userns", O(uts_policy),
+	 "trust the hostname only in UTS namespaces owned by the initial user namespace "
+	 "(init-userns), or in any (any)", 0, 0},
+	{"args-max", "ARGS_MAX_BYTES", OPT_BYTES, "8k", O(args_max),
+	 "argv bytes captured per exec (256 to 32k)", 256, JCW_ARGS_LIMIT},
+	{"ringbuf-size", "RINGBUF_BYTES", OPT_BYTES, "8m", O(ringbuf_bytes),
+	 "kernel ring buffer size (rounded up to a power of two)", 65536, 1ull << 30},
+	{"tracked-max", "TRACKED_MAX", OPT_UINT, "65536", O(tracked_max),
+	 "processes tracked at once until their exit", 1024, 1u << 22},
+	{"files", "CAPTURE_FILES", OPT_BOOL, "true", O(files),
+	 "trace file close-after-write, rename and unlink for snapshots", 0, 0},
+	{"file-hooks", NULL, OPT_STR, "auto", O(file_hooks),
+	 "events (per-syscall events, need tracefs), raw (raw_tp/sys_enter+sys_exit, cost every "
+	 "syscall more) or auto (events when tracefs is there or can be mounted)", 0, 0},
+	{"file-extensions", "FILE_EXTENSIONS", OPT_STR, ".c,.h,.cpp,.hpp,.py,.ipynb", O(file_exts),
+	 "file events only for names ending so (at most 8, each at most 8 bytes); empty: all files", 0, 0},
+	{"queue-max", "QUEUE_MAX_BYTES", OPT_BYTES, "64m", O(queue_max),
+	 "frames held while the forwarder is away", 65536, 1ull << 34},
+	{"flush-interval", "FLUSH_INTERVAL", OPT_SECONDS, "5ms", O(flush_interval),
+	 "how often the ring buffer is drained", 0, 0},
+	{"heartbeat-interval", "HEARTBEAT_INTERVAL", OPT_SECONDS, "5s", O(heartbeat_interval),
+	 "how often a Heartbeat frame is sent", 0, 0},
+	{"node-name", "MY_NODE_NAME", OPT_STR, "", O(node_name),
+	 "node name in Hello (default: the host name)", 0, 0},
+	{"user", "RUN_AS_USER", OPT_STR, "", O(user),
+	 "switch to this user (name or uid) after loading", 0, 0},
+	{"log-level", "LOG_LEVEL", OPT_STR, "info", O(log_level),
+	 "debug, info, warning or error", 0, 0},
+	{"seccomp", "SECCOMP", OPT_BOOL, "true", O(seccomp),
+	 "after attaching, allow only the system calls the loop needs (off: for debugging)", 0, 0},
+	{"seccomp-selftest", NULL, OPT_BOOL, "false", O(seccomp_selftest),
+	 "once running, make one forbidden system call: the filter must kill the collector "
+	 "with a log line naming it", 0, 0},
+	OPTS_ACTIONS,
+	OPTS_END,
+};
+#undef O
+
+static uint64_t pow2_ceil(uint64_t v)
+{
+	uint64_t p = 1;
+
+	while (p < v)
+		p <<= 1;
+	return p;
+}
+
+int collector_config_check(struct config *cfg, char *err, size_t errlen)
+{
+	uint64_t rb = pow2_ceil(cfg->ringbuf_bytes);
+	enum log_level lvl;
+
+	if (log_level_parse(cfg->log_level, &lvl)) {
+		snprintf(err, errlen, "--log-level: '%s' is not debug, info, warning or error",
+			 cfg->log_level);
+		return -1;
+	}
+	log_init("jcw-collector", lvl);
+	if (strcmp(cfg->uts_policy, "init-userns") != 0 && strcmp(cfg->uts_policy, "any") != 0) {
+		snprintf(err, errlen, "--uts-policy: '%s' is not init-userns or any", cfg->uts_policy);
+		return -1;
+	}
+	if (strcmp(cfg->file_hooks, "auto") != 0 && strcmp(cfg->file_hooks, "events") != 0 &&
+	    strcmp(cfg->file_hooks, "raw") != 0) {
+		snprintf(err, errlen, "--file-hooks: '%s' is not auto, events or raw", cfg->file_hooks);
+		return -1;
+	}
+	if (strlen(cfg->host_prefix) > JCW_PREFIX_MAX) {
+		snprintf(err, errlen, "--hostname-prefix: longer than %d bytes", JCW_PREFIX_MAX);
+		return -1;
+	}
+	if (rb != cfg->ringbuf_bytes) {
+		LOG_INFO("ring buffer size rounded up to %" PRIu64 " bytes", rb);
+		cfg->ringbuf_bytes = rb;
+	}
+	if (!(cfg->flush_interval > 0) || !(cfg->heartbeat_interval > 0)) {
+		snprintf(err, errlen, "--flush-interval and --heartbeat-interval must be positive");
+		return -1;
+	}
+	if (cfg->no_socket || !*cfg->socket) {
+		if (!*cfg->record) {
+			snprintf(err, errlen, "no socket and no --record: nowhere to send frames");
+			return -1;
+		}
+	}
+	return 0;
+}

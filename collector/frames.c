@@ -1,0 +1,132 @@
+/* frames: what the collector says, as frames (see collector.h). */
+#include "collector.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "clock.h"
+#include "seed.h"
+#include "version.h"
+
+/* Wall clock = boot clock + offset; refreshed with every heartbeat so NTP
+ * steps are followed. */
+void frames_refresh_clock(struct collector *c)
+{
+	uint64_t boot = clock_ns(CLOCK_BOOTTIME), real = clock_ns(CLOCK_REALTIME);
+
+	c->cctx.boot_to_unix_ns = (int64_t)(real - boot);
+}
+
+void frames_emit(struct collector *c, Jcw__Frame *f)
+{
+	int err = emit_frame(&c->em, f, f->body_case == JCW__FRAME__BODY_LOST);
+
+	if (err)
+		LOG_ERROR("encoding a frame failed: %s", strerror(-err));
+}
+
+Jcw__Hello frames_hello(struct collector *c, uint64_t first_seq)
+{
+	Jcw__Hello h = JCW__HELLO__INIT;
+
+	h.format_version = JCW__FORMAT_VERSION__FORMAT_VERSION_ACKED;
+	h.node_name.data = (uint8_t *)c->node_name;
+	h.node_name.len = strlen(c->node_name);
+	h.boot_id = c->boot_id;
+	h.collector_start_unix_ns = c->start_unix_ns;
+	h.kernel_release.data = (uint8_t *)c->uts.release;
+	h.kernel_release.len = strlen(c->uts.release);
+	h.collector_version = JCW_VERSION;
+	h.first_seq = first_seq;
+	return h;
+}
+
+void frames_lost(struct collector *c, Jcw__LostSource src, uint64_t count,
+		      uint64_t total, const char *detail)
+{
+	Jcw__Frame f = JCW__FRAME__INIT;
+	Jcw__Lost l = JCW__LOST__INIT;
+
+	l.source = src;
+	l.count = count;
+	l.total = total;
+	l.detail = (char *)detail;
+	f.body_case = JCW__FRAME__BODY_LOST;
+	f.lost = &l;
+	frames_emit(c, &f);
+}
+
+void frames_heartbeat(struct collector *c)
+{
+	Jcw__Frame f = JCW__FRAME__INIT;
+	Jcw__Heartbeat hb = JCW__HEARTBEAT__INIT;
+
+	frames_refresh_clock(c);
+	hb.time_unix_ns = clock_ns(CLOCK_REALTIME);
+	hb.records_total = c->records_total;
+	hb.queue_frames = c->em.q.count;
+	hb.queue_bytes = c->em.q.bytes;
+	hb.forged_hostname_total = c->kcount[JCW_CNT_FORGED];
+	hb.tracked_full_total = c->kcount[JCW_CNT_TRACKED_FULL];
+	f.body_case = JCW__FRAME__BODY_HEARTBEAT;
+	f.heartbeat = &hb;
+	frames_emit(c, &f);
+}
+
+void frames_poll_kernel(struct collector *c)
+{
+	uint64_t cnt[JCW_CNT_MAX], delta;
+	char detail[64];
+	int err = loader_counters(c->ld, cnt);
+
+	if (err) {
+		LOG_WARN("reading kernel counters: %s", strerror(-err));
+		return;
+	}
+	delta = cnt[JCW_CNT_RINGBUF_LOST] - c->kcount[JCW_CNT_RINGBUF_LOST];
+	if (delta) {
+		snprintf(detail, sizeof(detail), "ring buffer of %" PRIu64 " bytes full",
+			 c->cfg.ringbuf_bytes);
+		frames_lost(c, JCW__LOST_SOURCE__LOST_KERNEL_RINGBUF, delta,
+			  cnt[JCW_CNT_RINGBUF_LOST], detail);
+		LOG_WARN("kernel ring buffer dropped %" PRIu64 " records (%" PRIu64 " in total)",
+			 delta, cnt[JCW_CNT_RINGBUF_LOST]);
+	}
+	if (cnt[JCW_CNT_FORGED] > c->kcount[JCW_CNT_FORGED])
+		LOG_WARN("%" PRIu64 " exec(s) with a matching hostname in a UTS namespace not owned "
+			 "by the initial user namespace", cnt[JCW_CNT_FORGED] - c->kcount[JCW_CNT_FORGED]);
+	if (cnt[JCW_CNT_TRACKED_FULL] > c->kcount[JCW_CNT_TRACKED_FULL])
+		LOG_WARN("tracked map full: %" PRIu64 " process(es) will have no exit record (raise --tracked-max)",
+			 cnt[JCW_CNT_TRACKED_FULL] - c->kcount[JCW_CNT_TRACKED_FULL]);
+	memcpy(c->kcount, cnt, sizeof(cnt));
+}
+
+int frames_on_record(void *ctx, void *data, size_t len)
+{
+	struct collector *c = ctx;
+	struct converted cv;
+	size_t alen;
+	char err[160];
+	uint64_t supp;
+	int trunc, e;
+
+	c->records_total++;
+	e = convert_record(data, len, &c->cctx, &cv, err, sizeof(err));
+	if (e) {
+		c->decode_lost++;
+		frames_lost(c, JCW__LOST_SOURCE__LOST_COLLECTOR_DECODE, 1, c->decode_lost, err);
+		if (log_ratelimit_allow(&c->decode_rl, 5, &supp))
+			LOG_WARN("dropping a ring buffer record: %s (%" PRIu64 " similar suppressed)",
+				 err, supp);
+		converted_free(&cv);
+		return 0;
+	}
+	if (cv.frame.body_case == JCW__FRAME__BODY_EXEC && cv.exec.seeded &&
+	    seed_cmdline("/proc", cv.exec.tgid, c->argbuf, c->cfg.args_max, &alen, &trunc) == 0 &&
+	    convert_set_argv(&cv, c->argbuf, alen, trunc) != 0)
+		LOG_WARN("out of memory for the argv of seeded pid %u", cv.exec.tgid);
+	frames_emit(c, &cv.frame);
+	converted_free(&cv);
+	return 0;
+}
