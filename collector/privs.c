@@ -71,17 +71,3 @@ int privs_drop(const char *user, char *err, size_t errlen)
 	}
 	return 0;
 }
-
-int privs_none_left(void)
-{
-	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
-	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
-	int i;
-
-	if (syscall(SYS_capget, &hdr, data) < 0)
-		return 0;
-	for (i = 0; i < _LINUX_CAPABILITY_U32S_3; i++)
-		if (data[i].effective || data[i].permitted)
-			return 0;
-	return 1;
-}

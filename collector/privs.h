@@ -16,7 +16,4 @@
  * with a reason in err. */
 int privs_drop(const char *user, char *err, size_t errlen);
 
-/* 1 if the effective capability set is empty (for logs and tests). */
-int privs_none_left(void);
-
 #endif

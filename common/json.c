@@ -158,9 +158,3 @@ void json_obj_null(struct json_obj *o, const char *key)
 	json_obj_key(o, key);
 	strbuf_puts(o->sb, "null");
 }
-
-void json_obj_raw(struct json_obj *o, const char *key, const char *json)
-{
-	json_obj_key(o, key);
-	strbuf_puts(o->sb, json);
-}

@@ -37,7 +37,5 @@ void json_obj_int(struct json_obj *o, const char *key, int64_t v);
 void json_obj_uint(struct json_obj *o, const char *key, uint64_t v);
 void json_obj_bool(struct json_obj *o, const char *key, int v);
 void json_obj_null(struct json_obj *o, const char *key);
-/* Appends already-valid JSON text as the value. */
-void json_obj_raw(struct json_obj *o, const char *key, const char *json);
 
 #endif

@@ -46,7 +46,7 @@ struct opt_def {
  * *action), -1 error (message in err). Positional arguments are errors. */
 int opts_parse(const struct opt_def *defs, void *cfg, int argc, char **argv,
 	       const char **action, char *err, size_t errlen);
-/* Applies only defaults (tests and --print-config). */
+/* Applies only the defaults (the tests start from them). */
 int opts_defaults(const struct opt_def *defs, void *cfg, char *err, size_t errlen);
 void opts_free(const struct opt_def *defs, void *cfg);
 void opts_usage(FILE *out, const char *prog, const char *summary,

@@ -442,11 +442,6 @@ int outbox_flow_start(struct outbox_flow *fl, struct input *in, struct deliver *
 	return 0;
 }
 
-bool outbox_flow_durable(const struct outbox_flow *fl)
-{
-	return fl->ob != NULL;
-}
-
 const struct outbox_flow_stats *outbox_flow_stats(const struct outbox_flow *fl)
 {
 	return &fl->st;

@@ -58,8 +58,6 @@ int outbox_flow_new(struct ev_loop *loop, const struct outbox_flow_config *cfg,
  * into the join table; then starts feeding delivery. 0 or -errno. */
 int outbox_flow_start(struct outbox_flow *fl, struct input *in, struct deliver *dl,
 		      struct join_table *join, uint64_t now_ns);
-/* True when events go through the durable outbox. */
-bool outbox_flow_durable(const struct outbox_flow *fl);
 
 /* A frame input handed over, before the app uses it (an Exec is still
  * whole here). */
