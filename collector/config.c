@@ -6,9 +6,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "file_exts.h"
+
 #define O(f) offsetof(struct config, f)
 const struct opt_def collector_opts[] = {
-	{"socket", "SOCKET_PATH", OPT_STR, "/run/jcw/events.sock", O(socket),
+	{"socket", "SOCKET_PATH", OPT_STR, FRAME_SOCKET_DEFAULT, O(socket),
 	 "forwarder's Unix socket; empty: no socket", 0, 0},
 	{"no-socket", "NO_SOCKET", OPT_BOOL, "false", O(no_socket),
 	 "do not connect to a forwarder (use with --record)", 0, 0},
@@ -30,8 +32,8 @@ const struct opt_def collector_opts[] = {
 	{"file-hooks", NULL, OPT_STR, "auto", O(file_hooks),
 	 "events (per-syscall events, need tracefs), raw (raw_tp/sys_enter+sys_exit, cost every "
 	 "syscall more) or auto (events when tracefs is there or can be mounted)", 0, 0},
-	{"file-extensions", "FILE_EXTENSIONS", OPT_STR, ".c,.h,.cpp,.hpp,.py,.ipynb", O(file_exts),
-	 "file events only for names ending so (at most 8, each at most 8 bytes); empty: all files", 0, 0},
+	{"file-extensions", "FILE_EXTENSIONS", OPT_STR, FILE_EXTS_DEFAULT, O(file_exts),
+	 FILE_EXTS_HELP, 0, 0},
 	{"queue-max", "QUEUE_MAX_BYTES", OPT_BYTES, "64m", O(queue_max),
 	 "frames held while the forwarder is away", 65536, 1ull << 34},
 	{"flush-interval", "FLUSH_INTERVAL", OPT_SECONDS, "5ms", O(flush_interval),
@@ -42,8 +44,7 @@ const struct opt_def collector_opts[] = {
 	 "node name in Hello (default: the host name)", 0, 0},
 	{"user", "RUN_AS_USER", OPT_STR, "", O(user),
 	 "switch to this user (name or uid) after loading", 0, 0},
-	{"log-level", "LOG_LEVEL", OPT_STR, "info", O(log_level),
-	 "debug, info, warning or error", 0, 0},
+	{"log-level", "LOG_LEVEL", OPT_STR, LOG_LEVEL_DEFAULT, O(log_level), LOG_LEVEL_HELP, 0, 0},
 	{"seccomp", "SECCOMP", OPT_BOOL, "true", O(seccomp),
 	 "after attaching, allow only the system calls the loop needs (off: for debugging)", 0, 0},
 	{"seccomp-selftest", NULL, OPT_BOOL, "false", O(seccomp_selftest),
@@ -69,7 +70,7 @@ int collector_config_check(struct config *cfg, char *err, size_t errlen)
 	enum log_level lvl;
 
 	if (log_level_parse(cfg->log_level, &lvl)) {
-		snprintf(err, errlen, "--log-level: '%s' is not debug, info, warning or error",
+		snprintf(err, errlen, "--log-level: '%s' is not " LOG_LEVEL_HELP,
 			 cfg->log_level);
 		return -1;
 	}

@@ -14,6 +14,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "file_exts.h"
 #include "jcw.skel.h"
 #include "log.h"
 #include "tracefs.h"
@@ -93,9 +94,10 @@ static int loader_precheck(char *err, size_t errlen)
 			 "CONFIG_DEBUG_INFO_BTF=y", VMLINUX_BTF);
 		return -ENOENT;
 	}
-	if (uname(&u) == 0 && kernel_older_than(u.release, 5, 17)) {
-		snprintf(err, errlen, "kernel %s is too old: need %s or later "
-			 "(BTF tracepoints, ring buffer, bpf_loop)", u.release, LOADER_MIN_KERNEL);
+	if (uname(&u) == 0 && kernel_older_than(u.release, LOADER_MIN_MAJOR, LOADER_MIN_MINOR)) {
+		snprintf(err, errlen, "kernel %s is too old: need %d.%d or later "
+			 "(BTF tracepoints, ring buffer, bpf_loop)", u.release, LOADER_MIN_MAJOR,
+			 LOADER_MIN_MINOR);
 		return -ENOTSUP;
 	}
 	return 0;
@@ -149,41 +151,31 @@ static void loader_prefix_words(const char *prefix, size_t plen, __u64 *words, _
 	*nwords = (__u32)((plen + 7) / 8);
 }
 
+_Static_assert(FILE_EXTS_MAX == JCW_EXT_MAX && FILE_EXT_LEN_MAX == 8,
+	       "the kernel compares at most JCW_EXT_MAX extensions of one 8-byte word each");
+
 int loader_file_exts(const char *list, __u64 words[JCW_EXT_MAX], __u8 lens[JCW_EXT_MAX],
 		     __u32 *n, char *err, size_t errlen)
 {
-	const char *p = list, *end;
-	size_t len, i;
+	struct file_exts x;
+	size_t i, j;
+	int e;
 
 	*n = 0;
 	for (i = 0; i < JCW_EXT_MAX; i++) {
 		words[i] = 0;
 		lens[i] = 0;
 	}
-	while (*p) {
-		end = strchr(p, ',');
-		len = end ? (size_t)(end - p) : strlen(p);
-		if (len == 0 || len > 8) {
-			snprintf(err, errlen, "extension '%.*s' is not 1 to 8 bytes", (int)len, p);
-			return -EINVAL;
-		}
-		if (*n == JCW_EXT_MAX) {
-			snprintf(err, errlen, "more than %d extensions", JCW_EXT_MAX);
-			return -EINVAL;
-		}
-		/* As file.bpf.h loads a name's last bytes: little-endian. */
-		for (i = 0; i < len; i++)
-			words[*n] |= (__u64)(unsigned char)p[i] << (8 * i);
-		lens[*n] = (__u8)len;
-		(*n)++;
-		if (!end)
-			break;
-		p = end + 1;
-		if (!*p) {
-			snprintf(err, errlen, "empty extension after the last ','");
-			return -EINVAL;
-		}
+	e = file_exts_parse(list, &x, err, errlen);
+	if (e)
+		return e;
+	/* As file.bpf.h loads a name's last bytes: little-endian. */
+	for (i = 0; i < x.n; i++) {
+		for (j = 0; j < x.len[i]; j++)
+			words[i] |= (__u64)(unsigned char)x.ext[i][j] << (8 * j);
+		lens[i] = x.len[i];
 	}
+	*n = (__u32)x.n;
 	return 0;
 }
 

@@ -29,16 +29,16 @@ struct loader_opts {
 	const char *file_exts;       /* kernel extension filter, loader_file_exts() */
 };
 
-/* Parses ".c,.h,.py" (comma separated, each 1..8 bytes, at most
- * JCW_EXT_MAX; "" = no filter) into the words file.bpf.h compares. 0 or
- * -EINVAL with a reason in err. */
+/* FILE_EXTENSIONS (file_exts.h: ".c,.h,.py"; "" = no filter) as the words
+ * file.bpf.h compares. 0 or -EINVAL with a reason in err. */
 int loader_file_exts(const char *list, __u64 words[JCW_EXT_MAX], __u8 lens[JCW_EXT_MAX],
 		     __u32 *n, char *err, size_t errlen);
 
 struct loader;
 
 /* The oldest kernel the programs can run on (bpf_loop, BPF_RB_* query). */
-#define LOADER_MIN_KERNEL "5.17"
+#define LOADER_MIN_MAJOR 5
+#define LOADER_MIN_MINOR 17
 
 int loader_open(const struct loader_opts *o, struct loader **out, char *err, size_t errlen);
 /* How file events are traced: "off", "syscall events" or "raw syscalls". */

@@ -17,6 +17,8 @@
 
 #include "jcw.pb-c.h"
 
+/* Where the forwarder listens and the collector connects (SOCKET_PATH). */
+#define FRAME_SOCKET_DEFAULT "/run/jcw/events.sock"
 #define FRAME_HDR_LEN 4
 #define FRAME_MAX_DEFAULT (1u << 20)
 #define CAPTURE_MAGIC "JCWCAP\0\1"

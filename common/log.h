@@ -14,6 +14,9 @@ enum log_level { LOG_LVL_DEBUG, LOG_LVL_INFO, LOG_LVL_WARN, LOG_LVL_ERROR };
 extern enum log_level log_threshold;
 
 void log_init(const char *daemon, enum log_level threshold);
+#define LOG_LEVEL_DEFAULT "info"
+#define LOG_LEVEL_HELP "debug, info, warning or error (any case)"
+
 /* Parses "debug", "info", "warning"/"warn", "error" (any case). -1 if not. */
 int log_level_parse(const char *s, enum log_level *out);
 /* Also write to a file, rotating at max_bytes, keeping `backups` old files

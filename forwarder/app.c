@@ -190,6 +190,7 @@ int app_new(struct ev_loop *loop, const struct fwd_config *cfg, struct app **out
 			.watch_root = cfg->watch_root,
 			.container_root = cfg->container_root,
 			.snapshot_base = cfg->snapshot_base,
+			.exts = &cfg->exts,
 			.max_file_size = (size_t)cfg->max_file_size,
 			.window_s = cfg->debounce_window,
 			.max_wait_s = cfg->debounce_max_wait,

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "file_exts.h"
+#include "frame.h"
 #include "log.h"
 
 #define CFG(field) offsetof(struct fwd_config, field)
@@ -34,7 +36,7 @@ const struct opt_def config_opts[] = {
 	 "largest retry delay, also the probe period while the API is down", 0, 0},
 	{"print", NULL, OPT_BOOL, "false", CFG(print),
 	 "write each event as one JSON line to stdout instead of sending it", 0, 0},
-	{"socket", "SOCKET_PATH", OPT_STR, "/run/jcw/events.sock", CFG(socket_path),
+	{"socket", "SOCKET_PATH", OPT_STR, FRAME_SOCKET_DEFAULT, CFG(socket_path),
 	 "Unix socket the collector connects to", 0, 0},
 	{"allowed-uids", "ALLOWED_UIDS", OPT_STR, "0", CFG(allowed_uids),
 	 "comma-separated uids allowed to connect to the socket (SO_PEERCRED)", 0, 0},
@@ -58,6 +60,8 @@ const struct opt_def config_opts[] = {
 	 "the workspace's path inside a student's container (absolute)", 0, 0},
 	{"snapshot-base", "SNAPSHOT_BASE", OPT_STR, "/watcher/snapshots", CFG(snapshot_base),
 	 "where snapshot files are written (must exist; API.md's layout below it)", 0, 0},
+	{"file-extensions", "FILE_EXTENSIONS", OPT_STR, FILE_EXTS_DEFAULT, CFG(file_exts),
+	 FILE_EXTS_HELP " (the collector's setting: give both the same)", 0, 0},
 	{"max-file-size", "MAX_CAPTURABLE_FILE_SIZE", OPT_BYTES, "64k", CFG(max_file_size),
 	 "larger saved files are skipped (counted as too_large)", 0, 64u << 20},
 	{"debounce-window", "DEBOUNCE_WINDOW", OPT_SECONDS, "0.6", CFG(debounce_window),
@@ -76,8 +80,7 @@ const struct opt_def config_opts[] = {
 	 "address the metrics port listens on (IPv4 or IPv6)", 0, 0},
 	{"shutdown-grace", "SHUTDOWN_GRACE", OPT_SECONDS, "10", CFG(shutdown_grace),
 	 "on SIGTERM/SIGINT, how long delivery may flush before the rest is abandoned, seconds", 0, 0},
-	{"log-level", "LOG_LEVEL", OPT_STR, "INFO", CFG(log_level),
-	 "DEBUG, INFO, WARNING or ERROR", 0, 0},
+	{"log-level", "LOG_LEVEL", OPT_STR, LOG_LEVEL_DEFAULT, CFG(log_level), LOG_LEVEL_HELP, 0, 0},
 	{"log-file", "LOG_FILE_PATH", OPT_STR, NULL, CFG(log_file),
 	 "also write the JSON logs to this file, rotated by size (SIGHUP reopens it)", 0, 0},
 	{"log-max-bytes", "LOG_MAX_BYTES", OPT_BYTES, "10485760", CFG(log_max_bytes),
@@ -144,7 +147,7 @@ static int config_validate(struct fwd_config *cfg, char *err, size_t errlen)
 	unsigned char addr[sizeof(struct in6_addr)];
 
 	if (log_level_parse(cfg->log_level, &lvl)) {
-		snprintf(err, errlen, "LOG_LEVEL / --log-level: '%s' is not one of DEBUG, INFO, WARNING, ERROR",
+		snprintf(err, errlen, "LOG_LEVEL / --log-level: '%s' is not " LOG_LEVEL_HELP,
 			 cfg->log_level);
 		return -1;
 	}
@@ -152,6 +155,10 @@ static int config_validate(struct fwd_config *cfg, char *err, size_t errlen)
 	if (config_parse_uids(cfg->allowed_uids, cfg->uids, CONFIG_MAX_UIDS, &cfg->n_uids,
 			      uerr, sizeof(uerr))) {
 		snprintf(err, errlen, "ALLOWED_UIDS / --allowed-uids: %s", uerr);
+		return -1;
+	}
+	if (file_exts_parse(cfg->file_exts, &cfg->exts, uerr, sizeof(uerr))) {
+		snprintf(err, errlen, "FILE_EXTENSIONS / --file-extensions: %s", uerr);
 		return -1;
 	}
 	if (inet_pton(AF_INET, cfg->metrics_addr, addr) != 1 &&

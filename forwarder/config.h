@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "file_exts.h"
 #include "opts.h"
 
 #define CONFIG_MAX_UIDS 32
@@ -45,6 +46,7 @@ struct fwd_config {
 	char *watch_root;
 	char *container_root;
 	char *snapshot_base;
+	char *file_exts;          /* FILE_EXTENSIONS, as the collector's */
 	uint64_t max_file_size;
 	double debounce_window;
 	double debounce_max_wait;
@@ -59,6 +61,7 @@ struct fwd_config {
 	/* Derived by config_load from the strings above. */
 	uid_t uids[CONFIG_MAX_UIDS];
 	size_t n_uids;
+	struct file_exts exts;
 	int log_lvl;   /* enum log_level */
 };
 

@@ -8,20 +8,6 @@ static bool snap_filter_is(const char *c, size_t len, const char *word)
 	return strlen(word) == len && memcmp(c, word, len) == 0;
 }
 
-static bool snap_filter_ext_ok(const char *base, size_t len)
-{
-	static const char *const exts[] = {".c", ".h", ".cpp", ".hpp", ".py", ".ipynb"};
-	size_t i, el;
-
-	for (i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
-		el = strlen(exts[i]);
-		/* A name that is only the extension is hidden, not a source. */
-		if (len > el && memcmp(base + len - el, exts[i], el) == 0)
-			return true;
-	}
-	return false;
-}
-
 /* The first rule (in enum order) one directory component breaks. */
 static enum snap_filter_reason snap_filter_dir(const char *c, size_t len)
 {
@@ -39,7 +25,8 @@ static enum snap_filter_reason snap_filter_dir(const char *c, size_t len)
 	return SNAP_FILTER_PASS;
 }
 
-enum snap_filter_reason snap_filter_check(const char *below_hw, size_t len)
+enum snap_filter_reason snap_filter_check(const char *below_hw, size_t len,
+					  const struct file_exts *exts)
 {
 	enum snap_filter_reason worst = SNAP_FILTER_REASON_COUNT, r;
 	const char *base = below_hw, *p = below_hw, *end = below_hw + len, *slash;
@@ -55,7 +42,7 @@ enum snap_filter_reason snap_filter_check(const char *below_hw, size_t len)
 		p = slash + 1;
 		base = p;
 	}
-	if (base == end || !snap_filter_ext_ok(base, (size_t)(end - base)))
+	if (base == end || !file_exts_match(exts, base, (size_t)(end - base)))
 		return SNAP_FILTER_EXTENSION;
 	if (base[0] == '.' && SNAP_FILTER_HIDDEN < worst)
 		worst = SNAP_FILTER_HIDDEN;

@@ -9,13 +9,15 @@
 
 #include <stddef.h>
 
+#include "file_exts.h"
+
 /* Directories allowed between hwN and the file: hw1/a/b/c/d/e/f/g/h/x.c
  * is the deepest accepted path. Deeper trees are generated, not written. */
 #define SNAP_FILTER_MAX_DEPTH 8
 
 enum snap_filter_reason {
 	SNAP_FILTER_PASS,
-	SNAP_FILTER_EXTENSION,    /* not .c .h .cpp .hpp .py .ipynb */
+	SNAP_FILTER_EXTENSION,    /* not one of FILE_EXTENSIONS (file_exts.h) */
 	SNAP_FILTER_HIDDEN,       /* a component starting with '.' (".x.c", ".git/x.c") */
 	SNAP_FILTER_VIRTUALENV,   /* inside a directory named env, ENV, venv, .venv, virtualenv */
 	SNAP_FILTER_PACKAGES,     /* inside site-packages or dist-packages */
@@ -24,8 +26,10 @@ enum snap_filter_reason {
 	SNAP_FILTER_REASON_COUNT
 };
 
-/* below_hw: normalised, relative, no empty / "." / ".." components. */
-enum snap_filter_reason snap_filter_check(const char *below_hw, size_t len);
+/* below_hw: normalised, relative, no empty / "." / ".." components; exts:
+ * FILE_EXTENSIONS, the list the collector's kernel filter uses. */
+enum snap_filter_reason snap_filter_check(const char *below_hw, size_t len,
+					  const struct file_exts *exts);
 
 const char *snap_filter_reason_name(enum snap_filter_reason r);   /* "hidden", ... */
 

@@ -32,6 +32,7 @@ struct snap_pending {
 struct snapshots {
 	struct ev_loop *loop;
 	struct snapshots_config cfg;
+	struct file_exts exts;
 	snapshots_submit_fn submit;
 	void *submit_arg;
 	struct snap_debounce *db;
@@ -260,7 +261,7 @@ static void snapshots_action(struct snapshots *s, const Jcw__FileEvent *e,
 		snapshots_filtered(s, &s->st.filtered_path[pr]);
 		return;
 	}
-	fr = snap_filter_check(sp.below_hw, sp.below_len);
+	fr = snap_filter_check(sp.below_hw, sp.below_len, &s->exts);
 	if (fr != SNAP_FILTER_PASS) {
 		snapshots_filtered(s, &s->st.filtered_rule[fr]);
 		return;
@@ -376,6 +377,10 @@ int snapshots_new(struct ev_loop *loop, const struct snapshots_config *cfg,
 		goto nomem;
 	s->loop = loop;
 	s->cfg = *cfg;
+	if (cfg->exts)
+		s->exts = *cfg->exts;
+	else   /* the default always parses */
+		(void)file_exts_parse(FILE_EXTS_DEFAULT, &s->exts, err, errlen);
 	s->submit = submit;
 	s->submit_arg = arg;
 	ev_timer_init(&s->timer, snapshots_timer_cb, 0, 0);

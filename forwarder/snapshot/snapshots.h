@@ -52,6 +52,7 @@ struct snapshots_config {
 	const char *watch_root;       /* WATCH_ROOT */
 	const char *container_root;   /* CONTAINER_ROOT */
 	const char *snapshot_base;    /* SNAPSHOT_BASE */
+	const struct file_exts *exts; /* FILE_EXTENSIONS; NULL: the default list */
 	size_t max_file_size;         /* MAX_CAPTURABLE_FILE_SIZE */
 	double window_s;              /* DEBOUNCE_WINDOW */
 	double max_wait_s;            /* DEBOUNCE_MAX_WAIT */

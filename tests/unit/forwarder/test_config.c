@@ -40,7 +40,7 @@ Test(config, defaults_with_print)
 	cr_assert_eq(c.uids[0], 0);
 	cr_assert_eq(c.log_max_bytes, 10485760);
 	cr_assert_eq(c.log_backup_count, 0);
-	cr_assert_str_eq(c.log_level, "INFO");
+	cr_assert_str_eq(c.log_level, "info");
 	cr_assert_null(c.log_file);
 	cr_assert_not(c.follow);
 	config_free(&c);
@@ -167,23 +167,102 @@ Test(config, actions)
 	config_free(&c);
 }
 
-Test(config, every_setting_has_a_flag_and_the_seed_names)
+/* Every environment name a deployment may set: the seeds' and ours. A new
+ * or renamed option must be added here (and to the deployment files). */
+Test(config, every_environment_name_both_ways)
 {
 	static const char *const envs[] = {
-		"API_SERVER", "API_TIMEOUT", "METRICS_PORT", "METRICS_ADDR", "LOG_LEVEL",
-		"LOG_FILE_PATH", "LOG_MAX_BYTES", "LOG_BACKUP_COUNT", "SOCKET_PATH", "ALLOWED_UIDS",
-		"RULES_FILE", "API_MAX_INFLIGHT", "QUEUE_MAX_EVENTS", "JOIN_TTL", "JOIN_MAX_ENTRIES",
+		"API_SERVER", "API_TIMEOUT", "API_MAX_INFLIGHT", "QUEUE_MAX_EVENTS",
+		"STUDENT_RATE_LIMIT", "STUDENT_RATE_BURST", "API_RETRY_BASE", "API_RETRY_MAX",
+		"SOCKET_PATH", "ALLOWED_UIDS", "MAX_FRAME_BYTES", "RULES_FILE", "JOIN_TTL",
+		"JOIN_MAX_ENTRIES", "SNAPSHOTS_ENABLED", "WATCH_ROOT", "CONTAINER_ROOT",
+		"SNAPSHOT_BASE", "FILE_EXTENSIONS", "MAX_CAPTURABLE_FILE_SIZE", "DEBOUNCE_WINDOW",
+		"DEBOUNCE_MAX_WAIT", "STATE_DIR", "OUTBOX_MAX_BYTES", "METRICS_PORT", "METRICS_ADDR",
+		"SHUTDOWN_GRACE", "LOG_LEVEL", "LOG_FILE_PATH", "LOG_MAX_BYTES", "LOG_BACKUP_COUNT",
+		"ALLOW_ROOT", "SECCOMP",
 	};
+	const size_t n = sizeof(envs) / sizeof(envs[0]);
 	const struct opt_def *d;
-	size_t i;
+	size_t i, seen = 0;
 
-	for (i = 0; i < sizeof(envs) / sizeof(envs[0]); i++) {
+	for (i = 0; i < n; i++) {
 		for (d = config_opts; d->flag; d++)
 			if (d->env && strcmp(d->env, envs[i]) == 0)
 				break;
-		cr_assert_not_null(d->flag, "no option reads %s", envs[i]);
-		cr_assert(d->help && *d->help);
+		cr_expect_not_null(d->flag, "no option reads %s", envs[i]);
+		cr_expect(d->flag && d->help && *d->help, "%s has no help", envs[i]);
 	}
+	for (d = config_opts; d->flag; d++) {
+		if (!d->env)
+			continue;
+		seen++;
+		for (i = 0; i < n && strcmp(d->env, envs[i]) != 0; i++)
+			;
+		cr_expect_lt(i, n, "%s (--%s) is not in the list above", d->env, d->flag);
+	}
+	cr_expect_eq(seen, n, "%zu options read the environment, the list has %zu", seen, n);
+}
+
+/* Each variable really reaches its field: set alone to a value unlike its
+ * default, it changes that field and no other. */
+Test(config, every_environment_name_is_read)
+{
+	const struct opt_def *d, *o;
+	struct fwd_config base, c;
+	const char *action = NULL, *v;
+	char err[512], num[32], *argv[] = {"jcw-forwarder", NULL};
+	uint64_t x;
+
+	clear_env();
+	memset(&base, 0, sizeof(base));
+	cr_assert_eq(opts_parse(config_opts, &base, 1, argv, &action, err, sizeof(err)), 0, "%s", err);
+	for (d = config_opts; d->flag; d++) {
+		if (!d->env)
+			continue;
+		switch (d->type) {
+		case OPT_STR: v = "/x/from-env"; break;
+		case OPT_BOOL: v = d->defval && strcmp(d->defval, "true") == 0 ? "false" : "true"; break;
+		case OPT_SECONDS: v = "7.25"; break;
+		default:   /* UINT, BYTES: inside the bounds, unlike the default */
+			x = d->min ? d->min : 7;
+			snprintf(num, sizeof(num), "%llu", (unsigned long long)x);
+			if (d->defval && strcmp(d->defval, num) == 0)
+				snprintf(num, sizeof(num), "%llu", (unsigned long long)x + 1);
+			v = num;
+			break;
+		}
+		setenv(d->env, v, 1);
+		memset(&c, 0, sizeof(c));
+		cr_assert_eq(opts_parse(config_opts, &c, 1, argv, &action, err, sizeof(err)), 0,
+			     "%s=%s: %s", d->env, v, err);
+		unsetenv(d->env);
+		for (o = config_opts; o->flag; o++) {
+			const char *pb, *pc;
+			bool same;
+
+			if (o->type == OPT_ACTION)
+				continue;
+			pb = (const char *)&base + o->offset;
+			pc = (const char *)&c + o->offset;
+			if (o->type == OPT_STR) {
+				const char *sb = *(char *const *)pb, *sc = *(char *const *)pc;
+
+				same = (!sb && !sc) || (sb && sc && strcmp(sb, sc) == 0);
+			} else if (o->type == OPT_BOOL) {
+				same = *(const bool *)pb == *(const bool *)pc;
+			} else if (o->type == OPT_SECONDS) {
+				same = *(const double *)pb == *(const double *)pc;
+			} else {
+				same = *(const uint64_t *)pb == *(const uint64_t *)pc;
+			}
+			if (o == d)
+				cr_expect_not(same, "%s=%s did not change --%s", d->env, v, d->flag);
+			else
+				cr_expect(same, "%s=%s changed --%s too", d->env, v, o->flag);
+		}
+		opts_free(config_opts, &c);
+	}
+	opts_free(config_opts, &base);
 }
 
 Test(config, parse_uids)

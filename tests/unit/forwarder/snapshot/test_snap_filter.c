@@ -1,12 +1,51 @@
-/* The seeds' snapshot filter, one rule at a time. */
+/* The snapshot filter, one rule at a time; FILE_EXTENSIONS decides which
+ * names are sources, as it does in the collector's kernel filter. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <string.h>
 
 #include "snapshot/snap_filter.h"
 
+static enum snap_filter_reason check_with(const char *list, const char *p)
+{
+	struct file_exts x;
+	char err[128];
+
+	cr_assert_eq(file_exts_parse(list, &x, err, sizeof(err)), 0, "%s", err);
+	return snap_filter_check(p, strlen(p), &x);
+}
+
 static enum snap_filter_reason check(const char *p)
 {
-	return snap_filter_check(p, strlen(p));
+	return check_with(FILE_EXTS_DEFAULT, p);
+}
+
+/* FILE_EXTENSIONS=.java: what the collector sends, the forwarder takes. */
+Test(snap_filter, configured_extensions)
+{
+	cr_assert_eq(check_with(".java", "src/Main.java"), SNAP_FILTER_PASS);
+	cr_assert_eq(check_with(".java", "main.c"), SNAP_FILTER_EXTENSION);
+	cr_assert_eq(check_with(".java,.c", "main.c"), SNAP_FILTER_PASS);
+	cr_assert_eq(check_with(".java", ".java"), SNAP_FILTER_EXTENSION);
+	/* no list: every file (the other rules still apply) */
+	cr_assert_eq(check_with("", "notes.txt"), SNAP_FILTER_PASS);
+	cr_assert_eq(check_with("", ".hidden"), SNAP_FILTER_HIDDEN);
+	cr_assert_eq(check_with("", "venv/x.txt"), SNAP_FILTER_VIRTUALENV);
+}
+
+Test(snap_filter, extension_list_parse)
+{
+	struct file_exts x;
+	char err[128];
+
+	cr_assert_eq(file_exts_parse(FILE_EXTS_DEFAULT, &x, err, sizeof(err)), 0);
+	cr_assert_eq(x.n, 6);
+	cr_assert_str_eq(x.ext[5], ".ipynb");
+	cr_assert_eq(file_exts_parse(".c,,.h", &x, err, sizeof(err)), -EINVAL);
+	cr_assert_eq(file_exts_parse(".c,", &x, err, sizeof(err)), -EINVAL);
+	cr_assert_eq(file_exts_parse(".toolongext", &x, err, sizeof(err)), -EINVAL);
+	cr_assert_eq(file_exts_parse(".a,.b,.c,.d,.e,.f,.g,.h,.i", &x, err, sizeof(err)), -EINVAL);
+	cr_assert_eq(file_exts_parse("12345678", &x, err, sizeof(err)), 0);
 }
 
 Test(snap_filter, source_extensions_pass)
