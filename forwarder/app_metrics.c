@@ -17,8 +17,6 @@ static const char *const l_version[] = {"version", NULL};
 static const char *const l_endpoint_code[] = {"endpoint", "code", NULL};
 static const char *const l_endpoint[] = {"endpoint", NULL};
 
-#define FAM(t, name, help, labels) metrics_family(am->reg, (t), (name), (help), (labels), NULL, 0)
-#define ONE(t, name, help) metrics_series(FAM((t), (name), (help), NULL), NULL)
 
 static void collect(struct metrics *m, void *arg)
 {
@@ -55,7 +53,6 @@ static void collect(struct metrics *m, void *arg)
 	if (am->dl) {
 		ds = deliver_stats(am->dl);
 		for (e = 0; e < API_ENDPOINT_COUNT; e++) {
-			double cum[DELIVER_HIST_BUCKETS];
 
 			for (c = 0; c < DELIVER_CODE_SLOTS; c++) {
 				if (!ds->requests[e][c])
@@ -67,11 +64,8 @@ static void collect(struct metrics *m, void *arg)
 				metric_set(metrics_get(am->f_api_req, api_endpoint_name(e), code),
 					   (double)ds->requests[e][c]);
 			}
-			for (i = 0; i < DELIVER_HIST_BUCKETS; i++)
-				cum[i] = (double)ds->duration[e].le[i];
-			metric_hist_set(metrics_get(am->f_api_dur, api_endpoint_name(e)), cum,
-					DELIVER_HIST_BUCKETS, (double)ds->duration[e].count,
-					ds->duration[e].sum);
+			metric_hist_from(metrics_get(am->f_api_dur, api_endpoint_name(e)),
+					 &ds->duration[e]);
 		}
 		metric_set(am->api_delivered, (double)ds->delivered);
 		metric_set(am->api_retries, (double)ds->retries);
@@ -95,97 +89,97 @@ int app_metrics_init(struct app_metrics *am)
 	if (!am->reg)
 		return -ENOMEM;
 
-	metric_set(metrics_get(FAM(METRIC_GAUGE, "jcw_build_info",
+	metric_set(metrics_get(metrics_labelled(am->reg, METRIC_GAUGE, "jcw_build_info",
 				   "Version of jcw-forwarder; the value is always 1.", l_version),
 			       JCW_VERSION), 1);
 
 	/* Input. */
-	am->f_frames = FAM(METRIC_COUNTER, "jcw_frames_received_total",
+	am->f_frames = metrics_labelled(am->reg, METRIC_COUNTER, "jcw_frames_received_total",
 			   "Frames decoded from the collector or a capture, by body type.", l_type);
-	am->f_errors = FAM(METRIC_COUNTER, "jcw_frame_errors_total",
+	am->f_errors = metrics_labelled(am->reg, METRIC_COUNTER, "jcw_frame_errors_total",
 			   "Input streams closed or ended badly, by reason.", l_reason);
-	am->bytes = ONE(METRIC_COUNTER, "jcw_received_bytes_total",
+	am->bytes = metrics_single(am->reg, METRIC_COUNTER, "jcw_received_bytes_total",
 			"Bytes read from collector connections and captures.");
-	am->accepted = ONE(METRIC_COUNTER, "jcw_connections_accepted_total",
+	am->accepted = metrics_single(am->reg, METRIC_COUNTER, "jcw_connections_accepted_total",
 			   "Collector connections accepted.");
-	am->f_rejected = FAM(METRIC_COUNTER, "jcw_connections_rejected_total",
+	am->f_rejected = metrics_labelled(am->reg, METRIC_COUNTER, "jcw_connections_rejected_total",
 			     "Collector connections refused, by reason.", l_reason);
-	am->active = ONE(METRIC_GAUGE, "jcw_connections_active", "Open collector connections.");
-	am->gaps = ONE(METRIC_COUNTER, "jcw_sequence_gaps_total",
+	am->active = metrics_single(am->reg, METRIC_GAUGE, "jcw_connections_active", "Open collector connections.");
+	am->gaps = metrics_single(am->reg, METRIC_COUNTER, "jcw_sequence_gaps_total",
 		       "Frames missing according to the per-boot sequence numbers.");
-	am->dups = ONE(METRIC_COUNTER, "jcw_frames_duplicate_total",
+	am->dups = metrics_single(am->reg, METRIC_COUNTER, "jcw_frames_duplicate_total",
 		       "Frames skipped because their sequence number was already seen.");
-	am->last_frame = ONE(METRIC_GAUGE, "jcw_last_frame_timestamp_seconds",
+	am->last_frame = metrics_single(am->reg, METRIC_GAUGE, "jcw_last_frame_timestamp_seconds",
 			     "Unix time the last frame was received (0: none yet).");
-	am->last_heartbeat = ONE(METRIC_GAUGE, "jcw_last_heartbeat_timestamp_seconds",
+	am->last_heartbeat = metrics_single(am->reg, METRIC_GAUGE, "jcw_last_heartbeat_timestamp_seconds",
 				 "Unix time the last collector Heartbeat was received (0: none yet).");
-	am->coll_queue_frames = ONE(METRIC_GAUGE, "jcw_collector_queue_frames",
+	am->coll_queue_frames = metrics_single(am->reg, METRIC_GAUGE, "jcw_collector_queue_frames",
 				    "Frames waiting in the collector, as of its last Heartbeat.");
-	am->coll_queue_bytes = ONE(METRIC_GAUGE, "jcw_collector_queue_bytes",
+	am->coll_queue_bytes = metrics_single(am->reg, METRIC_GAUGE, "jcw_collector_queue_bytes",
 				   "Bytes waiting in the collector, as of its last Heartbeat.");
 	/* The collector's own count since its start: a restart resets it,
 	 * as Prometheus counters may. */
-	am->forged_hostname = ONE(METRIC_COUNTER, "jcw_forged_hostname_total",
+	am->forged_hostname = metrics_single(am->reg, METRIC_COUNTER, "jcw_forged_hostname_total",
 				  "Execs the collector ignored because their student hostname was set "
 				  "in a UTS namespace it does not trust (--uts-policy), as of its last "
 				  "Heartbeat.");
-	f = FAM(METRIC_COUNTER, "jcw_lost_records_total",
+	f = metrics_labelled(am->reg, METRIC_COUNTER, "jcw_lost_records_total",
 		"Records lost before reaching the forwarder, as reported by Lost frames, by source.",
 		l_source);
 	for (i = 0; i < APP_LOST_SOURCES; i++)
 		am->lost[i] = metrics_get(f, lost_names[i]);
 
 	/* Pipeline and join. */
-	f = FAM(METRIC_COUNTER, "jcw_pipeline_events_total",
+	f = metrics_labelled(am->reg, METRIC_COUNTER, "jcw_pipeline_events_total",
 		"Finished processes run through the pipeline, by result.", l_result);
 	for (i = 0; i < PIPE_RESULT_COUNT; i++)
 		am->pipe_result[i] = metrics_get(f, pipe_result_name(i));
-	f = FAM(METRIC_COUNTER, "jcw_pipeline_events_by_reason_total",
+	f = metrics_labelled(am->reg, METRIC_COUNTER, "jcw_pipeline_events_by_reason_total",
 		"Finished processes not turned into a request, by reason.", l_reason);
 	for (i = 1; i < PIPE_REASON_COUNT; i++)
 		am->pipe_reason[i] = metrics_get(f, pipe_reason_name(i));
-	f = FAM(METRIC_COUNTER, "jcw_pipeline_events_by_type_total",
+	f = metrics_labelled(am->reg, METRIC_COUNTER, "jcw_pipeline_events_by_type_total",
 		"Requests built by the pipeline, by process type.", l_ptype);
 	for (i = 1; i < PROC_TYPE_COUNT; i++)
 		am->proc_type[i] = metrics_get(f, proc_type_name(i));
-	am->print_errors = ONE(METRIC_COUNTER, "jcw_print_errors_total",
+	am->print_errors = metrics_single(am->reg, METRIC_COUNTER, "jcw_print_errors_total",
 			       "Events that could not be written to stdout (--print).");
-	am->ratelimited = ONE(METRIC_COUNTER, "jcw_ratelimited_events_total",
+	am->ratelimited = metrics_single(am->reg, METRIC_COUNTER, "jcw_ratelimited_events_total",
 			      "Events not sent because their student was over --student-rate "
 			      "(logged per student every minute).");
-	am->join_entries = ONE(METRIC_GAUGE, "jcw_join_entries", "Execs waiting for their exit.");
-	am->join_expired = ONE(METRIC_COUNTER, "jcw_join_expired_total",
+	am->join_entries = metrics_single(am->reg, METRIC_GAUGE, "jcw_join_entries", "Execs waiting for their exit.");
+	am->join_expired = metrics_single(am->reg, METRIC_COUNTER, "jcw_join_expired_total",
 			       "Execs forgotten because no exit came within JOIN_TTL.");
-	am->join_replaced = ONE(METRIC_COUNTER, "jcw_join_replaced_total",
+	am->join_replaced = metrics_single(am->reg, METRIC_COUNTER, "jcw_join_replaced_total",
 				"Execs replaced by a later exec of the same process.");
-	am->join_evicted = ONE(METRIC_COUNTER, "jcw_join_evicted_total",
+	am->join_evicted = metrics_single(am->reg, METRIC_COUNTER, "jcw_join_evicted_total",
 			       "Execs dropped because the join table was full (JOIN_MAX_ENTRIES).");
-	am->unmatched = ONE(METRIC_COUNTER, "jcw_join_unmatched_exits_total",
+	am->unmatched = metrics_single(am->reg, METRIC_COUNTER, "jcw_join_unmatched_exits_total",
 			    "Exits without a known exec (started before the collector, or exec lost).");
 
 	/* Delivery. */
-	am->f_api_req = FAM(METRIC_COUNTER, "jcw_api_requests_total",
+	am->f_api_req = metrics_labelled(am->reg, METRIC_COUNTER, "jcw_api_requests_total",
 			    "API request attempts by endpoint and HTTP status (code=\"error\": no answer).",
 			    l_endpoint_code);
 	am->f_api_dur = metrics_family(am->reg, METRIC_HISTOGRAM, "jcw_api_request_duration_seconds",
 				       "Duration of API request attempts.", l_endpoint,
 				       deliver_hist_bounds, DELIVER_HIST_BUCKETS);
-	am->api_delivered = ONE(METRIC_COUNTER, "jcw_api_delivered_total",
+	am->api_delivered = metrics_single(am->reg, METRIC_COUNTER, "jcw_api_delivered_total",
 				"Requests the API accepted (2xx, or 409 already known).");
-	am->api_retries = ONE(METRIC_COUNTER, "jcw_api_retries_total",
+	am->api_retries = metrics_single(am->reg, METRIC_COUNTER, "jcw_api_retries_total",
 			      "Request attempts scheduled again after a failure.");
-	am->api_rejected = ONE(METRIC_COUNTER, "jcw_api_rejected_total",
+	am->api_rejected = metrics_single(am->reg, METRIC_COUNTER, "jcw_api_rejected_total",
 			       "Requests the API refused for good (4xx other than 408/409/429).");
-	am->api_dropped = ONE(METRIC_COUNTER, "jcw_api_dropped_total",
+	am->api_dropped = metrics_single(am->reg, METRIC_COUNTER, "jcw_api_dropped_total",
 			      "Requests not queued: queue full (QUEUE_MAX_EVENTS) or shutting down.");
-	am->api_abandoned = ONE(METRIC_COUNTER, "jcw_api_abandoned_total",
+	am->api_abandoned = metrics_single(am->reg, METRIC_COUNTER, "jcw_api_abandoned_total",
 				"Requests still undelivered when the shutdown grace period ended.");
-	am->api_inflight = ONE(METRIC_GAUGE, "jcw_api_inflight_requests", "API requests in flight.");
-	am->api_queue = ONE(METRIC_GAUGE, "jcw_api_queue_depth",
+	am->api_inflight = metrics_single(am->reg, METRIC_GAUGE, "jcw_api_inflight_requests", "API requests in flight.");
+	am->api_queue = metrics_single(am->reg, METRIC_GAUGE, "jcw_api_queue_depth",
 			    "Requests waiting for delivery (including those waiting to retry).");
-	am->api_circuit = ONE(METRIC_GAUGE, "jcw_api_circuit_open",
+	am->api_circuit = metrics_single(am->reg, METRIC_GAUGE, "jcw_api_circuit_open",
 			      "1 while the API is considered down and only probed.");
-	am->api_last_success = ONE(METRIC_GAUGE, "jcw_api_last_success_timestamp_seconds",
+	am->api_last_success = metrics_single(am->reg, METRIC_GAUGE, "jcw_api_last_success_timestamp_seconds",
 				   "Unix time of the last accepted request (0: none yet).");
 
 	if (!am->f_frames || !am->f_errors || !am->f_rejected || !am->f_api_req || !am->f_api_dur ||

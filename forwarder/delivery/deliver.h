@@ -24,6 +24,7 @@
 
 #include <ev.h>
 
+#include "hist.h"
 #include "process/request.h"
 
 /* What finally happened to a submitted request (see on_result). */
@@ -57,6 +58,7 @@ struct deliver_config {
 /* Request-duration histogram buckets (seconds, upper bounds; +Inf implied):
  * Prometheus' defaults, .005 .01 .025 .05 .1 .25 .5 1 2.5 5 10. */
 #define DELIVER_HIST_BUCKETS 11
+_Static_assert(DELIVER_HIST_BUCKETS <= HIST_MAX_BUCKETS, "hist.h holds them");
 extern const double deliver_hist_bounds[DELIVER_HIST_BUCKETS];
 
 /* requests[endpoint][slot]: slot DELIVER_CODE_ERROR counts attempts with no
@@ -64,15 +66,9 @@ extern const double deliver_hist_bounds[DELIVER_HIST_BUCKETS];
 #define DELIVER_CODE_ERROR 0
 #define DELIVER_CODE_SLOTS 600
 
-struct deliver_hist {
-	uint64_t le[DELIVER_HIST_BUCKETS]; /* cumulative: observations <= bound */
-	uint64_t count;                    /* all observations (+Inf bucket) */
-	double sum;                        /* seconds */
-};
-
 struct deliver_stats {
 	uint64_t requests[API_ENDPOINT_COUNT][DELIVER_CODE_SLOTS]; /* attempts */
-	struct deliver_hist duration[API_ENDPOINT_COUNT];          /* per attempt */
+	struct hist duration[API_ENDPOINT_COUNT];   /* seconds per attempt */
 	uint64_t delivered;       /* requests finished with 2xx/409 */
 	uint64_t retries;         /* attempts scheduled again after a failure */
 	uint64_t rejected;        /* requests finished with a final 4xx */

@@ -130,16 +130,11 @@ void deliver_transfer_release(struct deliver *d, struct deliver_job *job)
 static void observe(struct deliver *d, enum api_endpoint ep, long status,
 		    double secs)
 {
-	struct deliver_hist *hist = &d->st.duration[ep];
 	long slot = status >= 100 && status < DELIVER_CODE_SLOTS ? status
 								  : DELIVER_CODE_ERROR;
 
 	d->st.requests[ep][slot]++;
-	for (int i = 0; i < DELIVER_HIST_BUCKETS; i++)
-		if (secs <= deliver_hist_bounds[i])
-			hist->le[i]++;
-	hist->count++;
-	hist->sum += secs;
+	hist_observe(&d->st.duration[ep], deliver_hist_bounds, DELIVER_HIST_BUCKETS, secs);
 }
 
 static void log_rejected(struct deliver *d, struct deliver_job *job, long status)

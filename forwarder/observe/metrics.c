@@ -263,21 +263,34 @@ void metric_observe(struct metric_series *s, double v)
 	s->value += v;
 }
 
-void metric_hist_set(struct metric_series *s, const double *cumulative, size_t n,
-		     double count, double sum)
+void metric_hist_from(struct metric_series *s, const struct hist *h)
 {
 	double prev = 0;
-	size_t i;
+	size_t i, n;
 
-	if (!s || !s->buckets || n != s->fam->nbounds)
+	if (!s || !s->buckets || s->fam->nbounds > HIST_MAX_BUCKETS)
 		return;
+	n = s->fam->nbounds;
 	for (i = 0; i < n; i++) {
-		s->buckets[i] = cumulative[i] - prev;
-		prev = cumulative[i];
+		s->buckets[i] = (double)h->le[i] - prev;
+		prev = (double)h->le[i];
 	}
-	s->buckets[n] = count - prev;
-	s->count = count;
-	s->value = sum;
+	s->buckets[n] = (double)h->count - prev;
+	s->count = (double)h->count;
+	s->value = h->sum;
+}
+
+struct metric_series *metrics_single(struct metrics *m, enum metric_type type,
+				     const char *name, const char *help)
+{
+	return metrics_series(metrics_family(m, type, name, help, NULL, NULL, 0), NULL);
+}
+
+struct metric_family *metrics_labelled(struct metrics *m, enum metric_type type,
+				       const char *name, const char *help,
+				       const char *const *labels)
+{
+	return metrics_family(m, type, name, help, labels, NULL, 0);
 }
 
 int metrics_on_collect(struct metrics *m, metrics_collect_fn fn, void *arg)

@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 
+#include "hist.h"
 #include "strbuf.h"
 
 #define METRICS_MAX_LABELS 4
@@ -33,6 +34,14 @@ struct metric_family *metrics_family(struct metrics *m, enum metric_type type,
 				     const char *const *labels,
 				     const double *buckets, size_t nbuckets);
 
+/* A family without labels and its one series (most counters and gauges),
+ * or a labelled family: shorthands for metrics_family. NULL without memory. */
+struct metric_series *metrics_single(struct metrics *m, enum metric_type type,
+				     const char *name, const char *help);
+struct metric_family *metrics_labelled(struct metrics *m, enum metric_type type,
+				       const char *name, const char *help,
+				       const char *const *labels);
+
 /* The series with these label values (as many as the family has label
  * names), created at zero if new. NULL only when out of memory. */
 struct metric_series *metrics_series(struct metric_family *f, const char *const *values);
@@ -45,11 +54,9 @@ void metric_inc(struct metric_series *s);
 void metric_set(struct metric_series *s, double v);
 void metric_observe(struct metric_series *s, double v);
 double metric_value(const struct metric_series *s);
-/* Replaces a histogram's state with counts kept elsewhere: cumulative[i] =
- * observations <= the family's i-th bound (n must equal the family's bucket
- * count, else nothing happens), count = all observations, sum = their sum. */
-void metric_hist_set(struct metric_series *s, const double *cumulative, size_t n,
-		     double count, double sum);
+/* A histogram series from counts kept elsewhere (hist.h), over the
+ * family's own bounds (the ones h was observed with). */
+void metric_hist_from(struct metric_series *s, const struct hist *h);
 
 typedef void (*metrics_collect_fn)(struct metrics *m, void *arg);
 /* Registers a hook run at the start of every metrics_render. 0 or -ENOMEM. */

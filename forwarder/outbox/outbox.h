@@ -31,6 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hist.h"
 #include "process/request.h"
 
 #define OUTBOX_DB_NAME "outbox.db"
@@ -50,14 +51,9 @@ struct outbox_config {
 
 /* Commit durations (seconds) and sizes (writes per transaction). */
 #define OUTBOX_HIST_BUCKETS 10
+_Static_assert(OUTBOX_HIST_BUCKETS <= HIST_MAX_BUCKETS, "hist.h holds them");
 extern const double outbox_commit_seconds_bounds[OUTBOX_HIST_BUCKETS];
 extern const double outbox_commit_writes_bounds[OUTBOX_HIST_BUCKETS];
-
-struct outbox_hist {
-	uint64_t le[OUTBOX_HIST_BUCKETS];   /* cumulative */
-	uint64_t count;
-	double sum;
-};
 
 struct outbox_stats {
 	uint64_t rows;            /* gauge: pending events (committed + staged) */
@@ -77,8 +73,8 @@ struct outbox_stats {
 	uint64_t quarantined_files;  /* database files moved to quarantine/ */
 	uint64_t salvaged_rows;      /* outbox rows copied out of a damaged file */
 	uint64_t unreadable;         /* read errors met while salvaging */
-	struct outbox_hist commit_seconds;
-	struct outbox_hist commit_writes;
+	struct hist commit_seconds;
+	struct hist commit_writes;
 };
 
 struct outbox;

@@ -9,17 +9,6 @@
 #include "clock.h"
 #include "log.h"
 
-static void hist_observe(struct outbox_hist *h, const double *bounds, double v)
-{
-	int i;
-
-	for (i = 0; i < OUTBOX_HIST_BUCKETS; i++)
-		if (v <= bounds[i])
-			h->le[i]++;
-	h->count++;
-	h->sum += v;
-}
-
 static int bind_text(sqlite3_stmt *s, int i, const char *v)
 {
 	return v ? sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC) : sqlite3_bind_null(s, i);
@@ -245,8 +234,10 @@ int outbox_commit(struct outbox *ob, double exec_ttl_unix, char *err, size_t err
 	}
 	ob->st.disk_full_now = false;
 	ob->st.commits++;
-	hist_observe(&ob->st.commit_seconds, outbox_commit_seconds_bounds, clock_mono_s() - t0);
-	hist_observe(&ob->st.commit_writes, outbox_commit_writes_bounds, (double)writes);
+	hist_observe(&ob->st.commit_seconds, outbox_commit_seconds_bounds, OUTBOX_HIST_BUCKETS,
+		     clock_mono_s() - t0);
+	hist_observe(&ob->st.commit_writes, outbox_commit_writes_bounds, OUTBOX_HIST_BUCKETS,
+		     (double)writes);
 	commit_done(ob);
 	ob->boots_dirty = 0;
 	for (i = 0; i < OUTBOX_MAX_BOOTS; i++) {

@@ -8,16 +8,6 @@
 
 static const char *const l_outcome[] = {"outcome", NULL};
 
-static void set_hist(struct metric_series *s, const struct outbox_hist *h)
-{
-	double cum[OUTBOX_HIST_BUCKETS];
-	int i;
-
-	for (i = 0; i < OUTBOX_HIST_BUCKETS; i++)
-		cum[i] = (double)h->le[i];
-	metric_hist_set(s, cum, OUTBOX_HIST_BUCKETS, (double)h->count, h->sum);
-}
-
 static void collect(struct metrics *m, void *arg)
 {
 	struct outbox_metrics *om = arg;
@@ -63,12 +53,10 @@ static void collect(struct metrics *m, void *arg)
 	metric_set(om->quarantined, (double)os->quarantined_files);
 	metric_set(om->salvaged, (double)os->salvaged_rows);
 	metric_set(om->unreadable, (double)os->unreadable);
-	set_hist(om->commit_s, &os->commit_seconds);
-	set_hist(om->commit_w, &os->commit_writes);
+	metric_hist_from(om->commit_s, &os->commit_seconds);
+	metric_hist_from(om->commit_w, &os->commit_writes);
 }
 
-#define FAM(t, name, help, labels) metrics_family(reg, (t), (name), (help), (labels), NULL, 0)
-#define ONE(t, name, help) metrics_series(FAM((t), (name), (help), NULL), NULL)
 
 int outbox_metrics_add(struct outbox_metrics *om, struct metrics *reg, struct outbox_flow *fl,
 		       const struct input *in, uint64_t max_bytes)
@@ -80,49 +68,49 @@ int outbox_metrics_add(struct outbox_metrics *om, struct metrics *reg, struct ou
 	om->fl = fl;
 	om->in = in;
 	om->max_bytes = max_bytes;
-	om->enabled = ONE(METRIC_GAUGE, "jcw_outbox_enabled",
+	om->enabled = metrics_single(reg, METRIC_GAUGE, "jcw_outbox_enabled",
 			  "1 when events go through the durable outbox in STATE_DIR.");
-	om->rows = ONE(METRIC_GAUGE, "jcw_outbox_rows", "Events stored and not yet accepted by the API.");
-	om->bytes = ONE(METRIC_GAUGE, "jcw_outbox_bytes",
+	om->rows = metrics_single(reg, METRIC_GAUGE, "jcw_outbox_rows", "Events stored and not yet accepted by the API.");
+	om->bytes = metrics_single(reg, METRIC_GAUGE, "jcw_outbox_bytes",
 			"Size of the stored events (bodies, paths and keys, 64 bytes overhead each).");
-	om->max = ONE(METRIC_GAUGE, "jcw_outbox_max_bytes", "OUTBOX_MAX_BYTES.");
-	om->full = ONE(METRIC_GAUGE, "jcw_outbox_full",
+	om->max = metrics_single(reg, METRIC_GAUGE, "jcw_outbox_max_bytes", "OUTBOX_MAX_BYTES.");
+	om->full = metrics_single(reg, METRIC_GAUGE, "jcw_outbox_full",
 		       "1 while the outbox is at OUTBOX_MAX_BYTES: no frames are read or acknowledged.");
-	om->age = ONE(METRIC_GAUGE, "jcw_outbox_oldest_pending_age_seconds",
+	om->age = metrics_single(reg, METRIC_GAUGE, "jcw_outbox_oldest_pending_age_seconds",
 		      "Age of the oldest stored event (0: none).");
-	om->execs = ONE(METRIC_GAUGE, "jcw_outbox_pending_execs",
+	om->execs = metrics_single(reg, METRIC_GAUGE, "jcw_outbox_pending_execs",
 			"Execs stored while they wait for their exit.");
-	om->staged = ONE(METRIC_GAUGE, "jcw_outbox_staged_writes",
+	om->staged = metrics_single(reg, METRIC_GAUGE, "jcw_outbox_staged_writes",
 			 "Writes waiting for the next group commit.");
-	om->stored = ONE(METRIC_COUNTER, "jcw_outbox_stored_events_total",
+	om->stored = metrics_single(reg, METRIC_COUNTER, "jcw_outbox_stored_events_total",
 			 "Events made durable in the outbox.");
-	om->dup_events = ONE(METRIC_COUNTER, "jcw_outbox_duplicate_events_total",
+	om->dup_events = metrics_single(reg, METRIC_COUNTER, "jcw_outbox_duplicate_events_total",
 			     "Events not stored because an event with the same event_id was pending.");
-	f = FAM(METRIC_COUNTER, "jcw_outbox_deliveries_total",
+	f = metrics_labelled(reg, METRIC_COUNTER, "jcw_outbox_deliveries_total",
 		"Stored events by final outcome: delivered (2xx/409, row deleted), rejected "
 		"(final 4xx, moved to dead_letter), abandoned (kept for the next start).", l_outcome);
 	for (i = 0; i < DELIVER_OUTCOME_COUNT; i++)
 		om->outcome[i] = metrics_get(f, deliver_outcome_name(i));
-	om->retries = ONE(METRIC_COUNTER, "jcw_outbox_retries_total",
+	om->retries = metrics_single(reg, METRIC_COUNTER, "jcw_outbox_retries_total",
 			  "Failed delivery attempts of stored events (retried with backoff).");
-	om->dead = ONE(METRIC_COUNTER, "jcw_outbox_dead_letters_total",
+	om->dead = metrics_single(reg, METRIC_COUNTER, "jcw_outbox_dead_letters_total",
 		       "Events moved to the dead_letter table (refused by the API, or unsendable).");
-	om->dead_rows = ONE(METRIC_GAUGE, "jcw_outbox_dead_letter_rows", "Rows of the dead_letter table.");
-	om->dead_pruned = ONE(METRIC_COUNTER, "jcw_outbox_dead_letters_pruned_total",
+	om->dead_rows = metrics_single(reg, METRIC_GAUGE, "jcw_outbox_dead_letter_rows", "Rows of the dead_letter table.");
+	om->dead_pruned = metrics_single(reg, METRIC_COUNTER, "jcw_outbox_dead_letters_pruned_total",
 			      "Oldest dead letters removed to keep at most 10000.");
-	om->acked = ONE(METRIC_GAUGE, "jcw_outbox_acked_seq",
+	om->acked = metrics_single(reg, METRIC_GAUGE, "jcw_outbox_acked_seq",
 			"Sequence number of the last Ack sent to a collector.");
-	om->acks = ONE(METRIC_COUNTER, "jcw_outbox_acks_total", "Ack frames sent to collectors.");
-	om->resends = ONE(METRIC_COUNTER, "jcw_outbox_resends_total",
+	om->acks = metrics_single(reg, METRIC_COUNTER, "jcw_outbox_acks_total", "Ack frames sent to collectors.");
+	om->resends = metrics_single(reg, METRIC_COUNTER, "jcw_outbox_resends_total",
 			  "Collector connections that began by resending frames already processed.");
-	om->dup_frames = ONE(METRIC_COUNTER, "jcw_outbox_duplicate_frames_total",
+	om->dup_frames = metrics_single(reg, METRIC_COUNTER, "jcw_outbox_duplicate_frames_total",
 			     "Frames dropped because their boot's sequence number was already processed.");
-	om->disk_full = ONE(METRIC_COUNTER, "jcw_outbox_disk_full_total",
+	om->disk_full = metrics_single(reg, METRIC_COUNTER, "jcw_outbox_disk_full_total",
 			    "Group commits that failed because the disk was full (retried).");
-	om->disk_full_now = ONE(METRIC_GAUGE, "jcw_outbox_disk_full",
+	om->disk_full_now = metrics_single(reg, METRIC_GAUGE, "jcw_outbox_disk_full",
 				"1 while the last group commit failed for lack of space.");
-	om->commits = ONE(METRIC_COUNTER, "jcw_outbox_commits_total", "Group commits done.");
-	om->commit_errors = ONE(METRIC_COUNTER, "jcw_outbox_commit_errors_total",
+	om->commits = metrics_single(reg, METRIC_COUNTER, "jcw_outbox_commits_total", "Group commits done.");
+	om->commit_errors = metrics_single(reg, METRIC_COUNTER, "jcw_outbox_commit_errors_total",
 				"Group commits that failed (any cause; retried).");
 	om->commit_s = metrics_series(metrics_family(reg, METRIC_HISTOGRAM,
 						     "jcw_outbox_commit_duration_seconds",
@@ -133,13 +121,13 @@ int outbox_metrics_add(struct outbox_metrics *om, struct metrics *reg, struct ou
 						     "Writes per group commit.", NULL,
 						     outbox_commit_writes_bounds, OUTBOX_HIST_BUCKETS),
 				      NULL);
-	om->quarantined = ONE(METRIC_COUNTER, "jcw_outbox_quarantined_files_total",
+	om->quarantined = metrics_single(reg, METRIC_COUNTER, "jcw_outbox_quarantined_files_total",
 			      "Damaged outbox files moved to STATE_DIR/quarantine/ at start.");
-	om->salvaged = ONE(METRIC_COUNTER, "jcw_outbox_salvaged_rows_total",
+	om->salvaged = metrics_single(reg, METRIC_COUNTER, "jcw_outbox_salvaged_rows_total",
 			   "Events copied out of a damaged outbox file at start.");
-	om->unreadable = ONE(METRIC_COUNTER, "jcw_outbox_salvage_read_errors_total",
+	om->unreadable = metrics_single(reg, METRIC_COUNTER, "jcw_outbox_salvage_read_errors_total",
 			     "Read errors met while salvaging a damaged outbox (each may hide rows).");
-	om->backpressure = ONE(METRIC_COUNTER, "jcw_outbox_backpressure_total",
+	om->backpressure = metrics_single(reg, METRIC_COUNTER, "jcw_outbox_backpressure_total",
 			       "Times reading from the collector paused for the outbox (full or failing).");
 	if (!om->enabled || !om->backpressure || !om->commit_s || !om->commit_w || !om->outcome[0] ||
 	    metrics_on_collect(reg, collect, om))

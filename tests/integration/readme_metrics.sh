@@ -1,28 +1,37 @@
 #!/usr/bin/env bash
-# Every metric family the forwarder exposes is documented in the README.
+# The README's metric table and what the forwarder exposes, both ways:
+# every family served is documented, and every family the table names is
+# served (a stale row fails as surely as a missing one).
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-BUILD=${BUILD:-build}
-FWD=$BUILD/jcw-forwarder
-[ -x "$FWD" ] || { echo "skip: $FWD is not built"; exit 77; }
-tmp=$(mktemp -d)
-pid=
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"; }
-trap cleanup EXIT
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+source "$(dirname "$0")/../lib.sh"
+use_forwarder
+make_tmp
+port=$(free_port)
 # With an outbox, so its families are listed too.
-ALLOW_ROOT=true "$FWD" --socket "$tmp/s.sock" --print --state-dir "$tmp/state" \
+"$FWD" --socket "$tmp/s.sock" --print --state-dir "$tmp/state" \
 	--metrics-addr 127.0.0.1 --metrics-port "$port" >/dev/null 2>"$tmp/err" &
-pid=$!
-for _ in $(seq 100); do
-	curl -sf "http://127.0.0.1:$port/metrics" >"$tmp/m" 2>/dev/null && break
-	sleep 0.1
-done
-[ -s "$tmp/m" ] || { cat "$tmp/err"; echo "forwarder did not serve /metrics"; exit 1; }
-missing=0 n=0
-for name in $(awk '$1 == "#" && $2 == "TYPE" {print $3}' "$tmp/m" | sort -u); do
-	n=$((n+1))
-	grep -q -- "\`$name\`" README.md || { echo "README does not document $name"; missing=$((missing+1)); }
-done
-[ "$missing" -eq 0 ] || exit 1
-echo "all $n metric families are documented in README.md"
+pids+=($!)
+served() { curl -sf "http://127.0.0.1:$port/metrics" >"$tmp/m"; }
+wait_for 10 served || { cat "$tmp/err"; echo "forwarder did not serve /metrics"; exit 1; }
+
+python3 - "$tmp/m" README.md <<'EOF'
+import re, sys
+exposed = {l.split()[2] for l in open(sys.argv[1]) if l.startswith("# TYPE ")}
+text = open(sys.argv[2], encoding="utf-8").read()
+section = text[text.index("## Metrics and health"):]
+section = section[:section.index("\n## ", 1)]
+# The first cell of each table row names one or more families.
+documented = set()
+for row in section.splitlines():
+    if row.startswith("| `"):
+        documented |= set(re.findall(r"`([a-z_]+)`", row.split("|")[1]))
+missing = sorted(exposed - documented)
+stale = sorted(documented - exposed)
+for n in missing:
+    print(f"README does not document {n}")
+for n in stale:
+    print(f"README documents {n}, which the forwarder does not expose")
+if missing or stale:
+    sys.exit(1)
+print(f"all {len(exposed)} metric families are documented in README.md, and no other")
+EOF
