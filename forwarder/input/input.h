@@ -76,6 +76,9 @@ struct input_config {
 	size_t max_frame;          /* 0: FRAME_MAX_DEFAULT */
 	unsigned max_conns;        /* 0: 8 */
 	double follow_poll_s;      /* --follow polling period; 0: 0.2 s */
+	/* Reads of one connection per wake-up before the loop serves others
+	 * (fairness between collectors and the rest); 0: 16. */
+	unsigned reads_per_wakeup;
 	/* A checked frame; boot_id is the stream's current boot. The callee
 	 * owns f: free it with jcw__frame__free_unpacked(f, NULL) (or hand it
 	 * to join_put). */

@@ -18,25 +18,30 @@
 /* Reads per callback before yielding to the rest of the loop. */
 #define INPUT_READS_PER_CB 16
 
+/* Hands over the stream's complete frames: 0 on, -1 closed, 1 paused. */
+static int conn_drain(struct stream *s)
+{
+	int rc = input_stream_drain(s);
+
+	if (rc < 0)
+		input_conn_close(s);
+	else if (rc == 1)
+		input_pause(s->in);
+	return rc;
+}
+
 static void conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct stream *s = w->data;
 	struct input *in = s->in;
+	unsigned i, reads = in->cfg.reads_per_wakeup ? in->cfg.reads_per_wakeup : INPUT_READS_PER_CB;
 	ssize_t n;
-	int i, rc;
 
 	(void)loop;
 	(void)revents;
-	for (i = 0; i < INPUT_READS_PER_CB; i++) {
-		rc = input_stream_drain(s);
-		if (rc < 0) {
-			input_conn_close(s);
+	for (i = 0; i < reads; i++) {
+		if (conn_drain(s))
 			return;
-		}
-		if (rc == 1) {
-			input_pause(in);
-			return;
-		}
 		n = frame_reader_fill(&s->rd, s->fd);
 		if (n == -EAGAIN)
 			return;
@@ -53,6 +58,10 @@ static void conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		}
 		in->st.bytes += (uint64_t)n;
 	}
+	/* The last read may have brought whole frames. If it also emptied the
+	 * socket, no new byte will wake this watcher again (a collector that
+	 * sent a burst and waits for its Acks): hand them over now. */
+	conn_drain(s);
 }
 
 static void reject(struct input *in, int fd, enum input_reject why, const char *fmt, ...)

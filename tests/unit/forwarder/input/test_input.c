@@ -54,6 +54,9 @@ static void on_done(void *arg, int status)
 	r->done_status = status;
 }
 
+/* Reads per wake-up of the inputs made next (0: the default). */
+static unsigned reads_per_wakeup;
+
 static struct input *make_input(struct ev_loop *loop, struct rec *r, uid_t uid, size_t max_frame,
 				const char *sock)
 {
@@ -61,6 +64,7 @@ static struct input *make_input(struct ev_loop *loop, struct rec *r, uid_t uid, 
 	struct input_config ic = {
 		.socket_path = sock, .allowed_uids = uids, .n_uids = 1, .max_frame = max_frame,
 		.on_frame = on_frame, .can_take = can_take, .on_replay_done = on_done, .arg = r,
+		.reads_per_wakeup = reads_per_wakeup,
 	};
 	struct input *in;
 
@@ -554,6 +558,26 @@ Test(input, follow_reads_what_is_appended)
 	cr_assert(input_ready(f.in));
 	fixture_close(&f);
 	unlink(path);
+}
+
+/* A burst whose last bytes come with the last read of a wake-up: nothing
+ * more will arrive (the collector waits for its Acks), so those frames must
+ * be handed over at once, not left in the buffer. With one read per
+ * wake-up every burst ends so. */
+Test(input, frames_of_the_last_read_are_not_left_behind)
+{
+	struct fixture f;
+	int i;
+
+	reads_per_wakeup = 1;
+	fixture_open_connected(&f);
+	reads_per_wakeup = 0;
+	put_hello(f.fd, 1, 2, "boot-a", 1);
+	for (i = 0; i < 50; i++)
+		put_exec(f.fd, 2 + (uint64_t)i, 100 + (uint32_t)i);
+	spin(f.loop);
+	cr_assert_eq(f.r.n, 51, "%d of 51 frames handed over", f.r.n);
+	fixture_close(&f);
 }
 
 Test(input, backpressure_pauses_and_resumes)
