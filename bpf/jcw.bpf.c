@@ -11,7 +11,7 @@
  *
  * Records go out without waking the reader (BPF_RB_NO_WAKEUP); the collector
  * drains the ring on a short timer. A waking submit costs ~24 us here against
- * ~0.7 us without (DESIGN.md), so we wake only when the pending data passes
+ * ~0.7 us without (docs/design.md), so we wake only when the pending data passes
  * wakeup_bytes, i.e. when a burst risks filling the ring before the timer. */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>

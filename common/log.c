@@ -91,7 +91,7 @@ void log_close(void)
 }
 
 /* path -> path.1 -> path.2 ...; with backups == 0 the numbering keeps
- * growing so nothing is ever deleted, as the seeds' setting promises. */
+ * growing so nothing is ever deleted, as LOG_BACKUP_COUNT=0 promises. */
 static void log_rotate(void)
 {
 	char from[4096], to[4096];

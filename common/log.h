@@ -20,7 +20,7 @@ void log_init(const char *daemon, enum log_level threshold);
 /* Parses "debug", "info", "warning"/"warn", "error" (any case). -1 if not. */
 int log_level_parse(const char *s, enum log_level *out);
 /* Also write to a file, rotating at max_bytes, keeping `backups` old files
- * (0 = keep all, as the seeds' LOG_BACKUP_COUNT). Returns 0 or -errno. */
+ * (0 = keep all, as LOG_BACKUP_COUNT=0). Returns 0 or -errno. */
 int log_open_file(const char *path, uint64_t max_bytes, unsigned backups);
 /* Reopens the log file (after SIGHUP / external rotation). */
 int log_reopen(void);

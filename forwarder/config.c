@@ -59,7 +59,7 @@ const struct opt_def config_opts[] = {
 	{"container-root", "CONTAINER_ROOT", OPT_STR, "/home/coder/project", CFG(container_root),
 	 "the workspace's path inside a student's container (absolute)", 0, 0},
 	{"snapshot-base", "SNAPSHOT_BASE", OPT_STR, "/watcher/snapshots", CFG(snapshot_base),
-	 "where snapshot files are written (must exist; API.md's layout below it)", 0, 0},
+	 "where snapshot files are written (must exist; the Analytics API's layout below it)", 0, 0},
 	{"file-extensions", "FILE_EXTENSIONS", OPT_STR, FILE_EXTS_DEFAULT, CFG(file_exts),
 	 FILE_EXTS_HELP " (the collector's setting: give both the same)", 0, 0},
 	{"max-file-size", "MAX_CAPTURABLE_FILE_SIZE", OPT_BYTES, "64k", CFG(max_file_size),

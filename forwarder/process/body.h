@@ -1,6 +1,6 @@
-/* body: the JSON bodies of API.md's build and run logs.
+/* body: the JSON bodies of the build and run logs of docs/api.md.
  *
- * The API's fields come first, in API.md's order, then the extensions (see
+ * The API's fields come first, in docs/api.md's order, then the extensions (see
  * body_write). Every string goes through common/json.h, so the text is valid
  * JSON whatever bytes argv and paths hold; replaced bytes are counted and
  * flagged with "invalid_utf8": true. */

@@ -1,4 +1,4 @@
-/* pipeline: the steps of DESIGN.md "Processing", each in its own module
+/* pipeline: the steps of docs/design.md "Processing", each in its own module
  * (student, classify, argv_source, hwpath, body, urlpath); this file only
  * chains them and decides the result and reason. */
 #include "pipeline.h"

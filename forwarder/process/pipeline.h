@@ -1,9 +1,9 @@
 /* pipeline: from one finished process (its Exec joined with its Exit) to one
  * Analytics API request, or to a counted reason for sending nothing.
  *
- * Steps, as in DESIGN.md "Processing": student from hostname, classify the
+ * Steps, as in docs/design.md "Processing": student from hostname, classify the
  * executable (rules table), source file from argv, homework directory from
- * the normalised path, the seeds' filters, then the JSON body of API.md.
+ * the normalised path, the filters, then the JSON body of docs/api.md.
  * Pure: no I/O except reading the rules file in pipeline_new(). */
 #ifndef JCW_PIPELINE_H
 #define JCW_PIPELINE_H
@@ -17,7 +17,7 @@
 enum pipe_result {
 	PIPE_SUCCESS,    /* a request was built */
 	PIPE_NONTARGET,  /* not a student container, or not a compiler/python/homework binary */
-	PIPE_FILTERED,   /* a target, filtered by the seeds' rules (see reason) */
+	PIPE_FILTERED,   /* a target, filtered by a rule (see reason) */
 	PIPE_FAILURE,    /* could not be processed (malformed input, no memory) */
 	PIPE_RESULT_COUNT
 };

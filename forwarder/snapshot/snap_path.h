@@ -7,7 +7,7 @@
  * like the container without its "jcode-" prefix:
  * {WATCH_ROOT}/{course}-{section}-{id}/hw1/src/main.c. The snapshot of that
  * file is named by its path below the homework directory with '/' replaced
- * by '@' (API.md: "src@main.c"). Lexical only: nothing here touches disk. */
+ * by '@' (docs/api.md: "src@main.c"). Lexical only: nothing here touches disk. */
 #ifndef JCW_SNAP_PATH_H
 #define JCW_SNAP_PATH_H
 

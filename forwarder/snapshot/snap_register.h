@@ -1,5 +1,5 @@
 /* snap_register: the Analytics API request that registers one stored
- * snapshot (API.md "Snapshot"):
+ * snapshot (docs/api.md "Snapshot"):
  *
  *   POST /api/{class_div}/{hw_name}/{student_id}/{filename}/{timestamp}
  *   {"bytes": N, "event_id": "...", "deleted": false,

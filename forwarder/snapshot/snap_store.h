@@ -1,11 +1,11 @@
-/* snap_store: snapshot files on the shared snapshot volume, as API.md lays
+/* snap_store: snapshot files on the shared snapshot volume, as docs/api.md lays
  * them out: {SNAPSHOT_BASE}/{class_div}/{hw_name}/{student_id}/{filename}/
  * {timestamp}{ext}, e.g. .../os-1/hw1/202012345/src@main.c/20250101_120101.c
  *
  * - timestamp is the event time in UTC, YYYYMMDD_HHMMSS. A second snapshot
  *   of the same file within the same second gets ".1" before the extension
  *   (20250101_120101.1.c), a third ".2", and so on: the first keeps exactly
- *   API.md's name, none overwrites another (no-replace rename, or link +
+ *   docs/api.md's name, none overwrites another (no-replace rename, or link +
  *   unlink where the filesystem lacks it), and the URL segment
  *   "20250101_120101.1" still starts with the timestamp the service reads
  *   (it reads up to the first '.').

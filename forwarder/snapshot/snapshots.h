@@ -3,7 +3,7 @@
  * Per file action (a save is a close after write, an unlink a deletion, a
  * rename the deletion of the old name and a save of the new one):
  *   snap_path (student, homework dir, WATCH_ROOT view, '@' name)
- *   -> snap_filter (the seeds' rules)
+ *   -> snap_filter (which files count)
  *   -> snap_debounce (one snapshot per burst of saves of a file)
  *   -> snap_read (no links, regular files, size bound, consistency)
  *   -> snap_store (atomic, deduplicated) -> snap_register -> submit.

@@ -5,7 +5,7 @@
  *
  * One libev loop, HTTP/1.1 with keep-alive and pipelining, minimal parsing:
  * the request line, Content-Length and, in the body, the "timestamp" field
- * (API.md: ISO 8601 with offset, microseconds). Every POST is counted and
+ * (docs/api.md: ISO 8601 with offset, microseconds). Every POST is counted and
  * answered --status (default 200 {"message":"ok"}); its arrival time
  * (CLOCK_REALTIME when the last body byte is read) minus the body's
  * timestamp is kept as a latency sample. The Python recording server

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A recording stand-in for the Analytics API (API.md), with fault injection.
+"""A recording stand-in for the Analytics API (docs/api.md), with fault injection.
 
 Every request is appended to --log as one JSON line and flushed, so a test can
 read the file while the server runs:

@@ -167,7 +167,7 @@ Test(config, actions)
 	config_free(&c);
 }
 
-/* Every environment name a deployment may set: the seeds' and ours. A new
+/* Every environment name a deployment may set: the original's and ours. A new
  * or renamed option must be added here (and to the deployment files). */
 Test(config, every_environment_name_both_ways)
 {

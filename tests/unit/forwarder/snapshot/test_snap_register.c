@@ -1,4 +1,4 @@
-/* The snapshot registration request of API.md. */
+/* The snapshot registration request of docs/api.md. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* Snapshot files: API.md's layout and timestamp, same-second suffixes,
+/* Snapshot files: docs/api.md's layout and timestamp, same-second suffixes,
  * dedupe (with the cache, and from disk after a restart), deletions. */
 #include <criterion/criterion.h>
 #include <dirent.h>
