@@ -1,4 +1,5 @@
 #include "httpd.h"
+#include "httpd_parse.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -128,50 +129,29 @@ static void conn_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 	conn_close(c);
 }
 
-/* Parses "METHOD SP TARGET SP HTTP/x.y" of a complete head and answers. */
+/* A complete head: parse it (httpd_parse.h) and answer. */
 static void conn_handle(struct httpd_conn *c)
 {
 	struct httpd *h = c->srv;
 	struct httpd_response resp;
-	char *line = c->req, *eol, *sp1, *sp2, *q;
-	int head_only;
+	struct httpd_request req;
+	int status = httpd_parse(c->req, c->req_len, &req);
 
-	eol = strpbrk(line, "\r\n");
-	if (eol)
-		*eol = '\0';
-	sp1 = strchr(line, ' ');
-	sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
-	if (!sp1 || !sp2 || strncmp(sp2 + 1, "HTTP/1.", 7) != 0 || sp1[1] != '/') {
-		conn_error(c, 400);
+	if (status) {
+		conn_error(c, status);
 		return;
 	}
-	*sp1 = *sp2 = '\0';
-	head_only = strcmp(line, "HEAD") == 0;
-	if (!head_only && strcmp(line, "GET") != 0) {
-		conn_error(c, 405);
-		return;
-	}
-	q = strchr(sp1 + 1, '?');
-	if (q)
-		*q = '\0';
 	memset(&resp, 0, sizeof(resp));
 	resp.status = 200;
-	h->handler(h->arg, sp1 + 1, &resp);
+	h->handler(h->arg, req.path, &resp);
 	if (!strbuf_ok(&resp.body)) {
 		strbuf_free(&resp.body);
 		conn_error(c, 500);
 		return;
 	}
 	conn_respond(c, resp.status, resp.content_type ? resp.content_type : "text/plain; charset=utf-8",
-		     &resp.body, head_only);
+		     &resp.body, req.head_only);
 	strbuf_free(&resp.body);
-}
-
-/* The head ends at the first empty line (CRLF CRLF, or bare LF LF). */
-static int head_complete(const char *s, size_t len)
-{
-	(void)len;
-	return strstr(s, "\r\n\r\n") || strstr(s, "\n\n");
 }
 
 static void conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -195,14 +175,13 @@ static void conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 			conn_close(c);
 			return;
 		}
-		/* NUL bytes would hide the rest of the head from the parser. */
+		/* A NUL byte makes no request: say so at once. */
 		if (memchr(c->req + c->req_len, '\0', (size_t)n)) {
 			conn_error(c, 400);
 			return;
 		}
 		c->req_len += (size_t)n;
-		c->req[c->req_len] = '\0';
-		if (head_complete(c->req, c->req_len)) {
+		if (httpd_head_complete(c->req, c->req_len)) {
 			conn_handle(c);
 			return;
 		}

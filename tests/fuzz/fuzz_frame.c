@@ -4,13 +4,17 @@
  * table as in the forwarder's app, and each Exit that finds its Exec goes
  * through pipeline_process; every Exec also goes through it with an empty
  * Exit, so hostile Exec fields reach the pipeline without the fuzzer having
- * to guess a matching (tgid, start) pair.
+ * to guess a matching (tgid, start) pair. FileEvents take the snapshot
+ * side's pure path: mapping, filter, and the registration request their
+ * path would get.
  *
  * Invariants: a frame is never longer than max_frame; after an error the
  * reader stays broken; re-encoding a decoded frame is stable; a pipeline
  * success has a path of exactly /api/{class_div}/{hwN}/{id}/logs/{build|run},
  * a valid JSON body and a student key matching the path; anything else has
- * a reason. */
+ * a reason. A mapped file lies below its student's directory with no "..",
+ * and its registration is /api/{class_div}/{hwN}/{id}/{filename}/{ts} of
+ * percent-encoded segments with a valid JSON body. */
 #include <errno.h>
 #include <stdlib.h>
 
@@ -18,6 +22,9 @@
 #include "frame.h"
 #include "input/join.h"
 #include "process/pipeline.h"
+#include "snapshot/snap_filter.h"
+#include "snapshot/snap_path.h"
+#include "snapshot/snap_register.h"
 
 static struct pipeline *fuzz_pipe;
 
@@ -45,6 +52,54 @@ static void check_request(enum pipe_result res, enum pipe_reason reason,
 	}
 	FUZZ_CHECK(strstr(req->body, "\"event_id\"") != NULL);
 	api_request_free(req);
+}
+
+/* The snapshot side of a file event, without the disk. */
+static void check_file(const Jcw__FileEvent *e, uint64_t seq)
+{
+	static struct file_exts exts;
+	static bool exts_ready;
+	struct snap_register_in ri = {0};
+	struct api_request req;
+	struct snap_path sp;
+	const char *p, *seg;
+	char err[128];
+	int n = 0;
+
+	if (!exts_ready) {
+		if (file_exts_parse(FILE_EXTS_DEFAULT, &exts, err, sizeof(err)))
+			abort();
+		exts_ready = true;
+	}
+	if (snap_path_map("/home/coder/project", e->hostname.data, e->hostname.len, e->path.data,
+			  e->path.len, &sp) != SNAP_PATH_OK)
+		return;
+	FUZZ_CHECK(strlen(sp.rel) == sp.rel_len && !strstr(sp.rel, "/../") && !strstr(sp.rel, "//"));
+	FUZZ_CHECK(strncmp(sp.rel, sp.st.class_div, sp.st.class_div_len) == 0);
+	FUZZ_CHECK(!strchr(sp.filename, '/'));
+	(void)snap_filter_check(sp.below_hw, sp.below_len, &exts);
+	ri.class_div = sp.st.class_div;
+	ri.hw = sp.hw;
+	ri.student_id = sp.st.id;
+	ri.filename = sp.filename;
+	ri.url_ts = "20250101_120101";
+	ri.bytes = seq;
+	ri.deleted = e->kind == JCW__FILE_EVENT_KIND__FILE_UNLINK;
+	ri.event_id = "boot-1";
+	ri.event_time_ns = e->time_unix_ns;
+	if (snap_register_request(&ri, &req))
+		return;   /* "." or ".." as the file name: refused */
+	FUZZ_CHECK(strncmp(req.path, "/api/", 5) == 0);
+	for (p = req.path + 5; *p; p = *seg ? seg + 1 : seg) {
+		seg = strchr(p, '/');
+		if (!seg)
+			seg = p + strlen(p);
+		FUZZ_CHECK(fuzz_url_segment_ok(p, (size_t)(seg - p)));
+		n++;
+	}
+	FUZZ_CHECK(n == 5);
+	FUZZ_CHECK(fuzz_json_valid(req.body, req.body_len));
+	api_request_free(&req);
 }
 
 static void check_reencode(const Jcw__Frame *f)
@@ -99,6 +154,9 @@ static void handle_frame(struct join_table *join, Jcw__Frame *f)
 			check_request(res, reason, &req);
 			jcw__frame__free_unpacked(ef, NULL);
 		}
+		break;
+	case JCW__FRAME__BODY_FILE:
+		check_file(f->file, f->seq);
 		break;
 	default:
 		break;
