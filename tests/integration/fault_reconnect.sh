@@ -18,4 +18,11 @@ stop_fwd
 judge --boot "$(fake_field boot)" --events "$n" --label "reconnects" --max-dups 0
 [ "$gaps" = 0 ] || { echo "FAIL: $gaps sequence gaps"; exit 1; }
 [ "$conns" -ge 4 ] || { echo "FAIL: only $conns connections"; exit 1; }
+# Reconnects resent what was unacknowledged, and the forwarder dropped what
+# it had already: at least one of each, and never more dropped than resent
+# (a resent frame the broken connection had not delivered is no duplicate).
+resent=$(fake_field resent)
+[ "$resends" -ge 1 ] || { echo "FAIL: no connection began by resending"; exit 1; }
+[ "$dups" -ge 1 ] || { echo "FAIL: no resent frame was dropped as a duplicate"; exit 1; }
+[ "$dups" -le "$resent" ] || { echo "FAIL: $dups duplicates dropped, only $resent frames resent"; exit 1; }
 echo "FIGURE reconnects: $conns connections, $resends resending, $dups resent frames dropped, 0 gaps (collector resent $(fake_field resent) frames)"

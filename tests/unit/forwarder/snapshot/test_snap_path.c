@@ -155,8 +155,22 @@ Test(snap_path, refuses)
 	cr_assert_eq(map("/home/coder/project", HOST, longp, &sp), SNAP_PATH_INVALID);
 }
 
+/* The names are jcw_snapshot_filtered_total's reason labels: one per
+ * result, distinct, of label-safe characters, "unknown" for nothing else. */
 Test(snap_path, result_names)
 {
-	cr_assert_str_eq(snap_path_result_name(SNAP_PATH_OUTSIDE_HW), "outside_hw");
+	const char *a, *b;
+	int i, j;
+
+	for (i = 0; i < SNAP_PATH_RESULT_COUNT; i++) {
+		a = snap_path_result_name(i);
+		cr_assert(a && *a && strcmp(a, "unknown") != 0, "result %d has no name", i);
+		cr_assert_eq(strspn(a, "abcdefghijklmnopqrstuvwxyz_"), strlen(a), "%s", a);
+		for (j = 0; j < i; j++) {
+			b = snap_path_result_name(j);
+			cr_assert_str_neq(a, b, "results %d and %d share a name", i, j);
+		}
+	}
+	cr_assert_str_eq(snap_path_result_name(SNAP_PATH_RESULT_COUNT), "unknown");
 	cr_assert_str_eq(snap_path_result_name(SNAP_PATH_NOT_STUDENT), "not_student_host");
 }
