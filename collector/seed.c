@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "fdio.h"
+
 int seed_cmdline(const char *proc_root, uint32_t pid, uint8_t *buf, size_t max,
 		 size_t *len, int *truncated)
 {
@@ -19,18 +21,12 @@ int seed_cmdline(const char *proc_root, uint32_t pid, uint8_t *buf, size_t max,
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	while (got < max) {
-		n = read(fd, buf + got, max - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			e = -errno;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
+	n = fd_read_full(fd, buf, max);
+	if (n < 0) {
+		e = (int)n;
+		goto out;
 	}
+	got = (size_t)n;
 	if (got == max) {
 		do {
 			n = read(fd, &extra, 1);

@@ -7,8 +7,11 @@
 #include <string.h>
 
 #include "hash.h"
+#include "ilist.h"
 
-#define RL_NIL UINT32_MAX
+#define RL_NIL ILIST_NIL
+/* The LRU list's arguments to ilist.h. */
+#define RL_LRU(rl) &(rl)->e[0].lru, sizeof((rl)->e[0])
 
 struct rl_entry {
 	char key[RATELIMIT_KEY_MAX + 1];
@@ -18,7 +21,7 @@ struct rl_entry {
 	uint64_t suppressed;       /* since the last report */
 	uint64_t total;            /* since the entry was made */
 	uint32_t hnext;            /* hash chain */
-	uint32_t prev, next;       /* LRU list, most recent first */
+	struct ilist_link lru;     /* least recently seen first */
 };
 
 struct ratelimit {
@@ -27,7 +30,7 @@ struct ratelimit {
 	uint32_t *buckets;
 	size_t nbuckets;           /* power of two */
 	uint32_t used;             /* entries 0..used-1 have been handed out */
-	uint32_t lru_head, lru_tail;
+	struct ilist lru;
 	uint64_t evicted_suppressed;  /* per-interval counts of evicted entries */
 	uint64_t evicted_total;
 	struct ratelimit_stats st;
@@ -43,7 +46,7 @@ int ratelimit_new(const struct ratelimit_config *cfg, struct ratelimit **out)
 	if (!rl)
 		return -ENOMEM;
 	rl->cfg = *cfg;
-	rl->lru_head = rl->lru_tail = RL_NIL;
+	rl->lru = (struct ilist)ILIST_INIT;
 	if (cfg->rate) {
 		rl->nbuckets = 1;
 		while (rl->nbuckets < cfg->max_students * 2)
@@ -69,33 +72,6 @@ void ratelimit_free(struct ratelimit *rl)
 	free(rl);
 }
 
-static void rl_lru_unlink(struct ratelimit *rl, uint32_t i)
-{
-	struct rl_entry *e = &rl->e[i];
-
-	if (e->prev != RL_NIL)
-		rl->e[e->prev].next = e->next;
-	else
-		rl->lru_head = e->next;
-	if (e->next != RL_NIL)
-		rl->e[e->next].prev = e->prev;
-	else
-		rl->lru_tail = e->prev;
-}
-
-static void rl_lru_push_front(struct ratelimit *rl, uint32_t i)
-{
-	struct rl_entry *e = &rl->e[i];
-
-	e->prev = RL_NIL;
-	e->next = rl->lru_head;
-	if (rl->lru_head != RL_NIL)
-		rl->e[rl->lru_head].prev = i;
-	rl->lru_head = i;
-	if (rl->lru_tail == RL_NIL)
-		rl->lru_tail = i;
-}
-
 static void rl_hash_unlink(struct ratelimit *rl, uint32_t i)
 {
 	uint32_t *pp = &rl->buckets[rl->e[i].hash & (rl->nbuckets - 1)];
@@ -114,8 +90,8 @@ static uint32_t rl_take_entry(struct ratelimit *rl)
 		rl->st.students = rl->used + 1;
 		return rl->used++;
 	}
-	i = rl->lru_tail;
-	rl_lru_unlink(rl, i);
+	i = rl->lru.first;
+	ilist_remove(&rl->lru, RL_LRU(rl), i);
 	rl_hash_unlink(rl, i);
 	/* Its unreported refusals still reach the next report. */
 	rl->evicted_suppressed += rl->e[i].suppressed;
@@ -135,8 +111,8 @@ static struct rl_entry *rl_lookup(struct ratelimit *rl, const char *key, size_t 
 	for (i = *bucket; i != RL_NIL; i = rl->e[i].hnext) {
 		e = &rl->e[i];
 		if (e->hash == h && strcmp(e->key, key) == 0) {
-			rl_lru_unlink(rl, i);
-			rl_lru_push_front(rl, i);
+			ilist_remove(&rl->lru, RL_LRU(rl), i);
+			ilist_append(&rl->lru, RL_LRU(rl), i);
 			return e;
 		}
 	}
@@ -150,7 +126,7 @@ static struct rl_entry *rl_lookup(struct ratelimit *rl, const char *key, size_t 
 	e->total = 0;
 	e->hnext = *bucket;
 	*bucket = i;
-	rl_lru_push_front(rl, i);
+	ilist_append(&rl->lru, RL_LRU(rl), i);
 	return e;
 }
 

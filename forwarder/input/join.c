@@ -4,8 +4,11 @@
 #include <stdlib.h>
 
 #include "hash.h"
+#include "ilist.h"
 
-#define JOIN_NIL UINT32_MAX
+#define JOIN_NIL ILIST_NIL
+/* The age list's arguments to ilist.h. */
+#define JOIN_AGE(t) &(t)->e[0].age, sizeof((t)->e[0])
 
 struct join_entry {
 	Jcw__Frame *frame;        /* NULL: slot free */
@@ -13,7 +16,7 @@ struct join_entry {
 	uint64_t put_ns;
 	uint32_t tgid;
 	uint32_t hash_next;       /* chain of the bucket */
-	uint32_t older, newer;    /* insertion-order list; free list uses newer */
+	struct ilist_link age;    /* oldest first; the free list uses age.next */
 };
 
 struct join_table {
@@ -22,7 +25,7 @@ struct join_table {
 	uint32_t mask;            /* buckets - 1 (a power of two) */
 	uint32_t cap;
 	uint32_t size;
-	uint32_t oldest, newest;
+	struct ilist age;
 	uint32_t free_head;
 	struct join_stats stats;
 };
@@ -58,10 +61,10 @@ int join_new(size_t max_entries, struct join_table **out)
 		t->buckets[i] = JOIN_NIL;
 	t->mask = (uint32_t)(nb - 1);
 	t->cap = (uint32_t)max_entries;
-	t->oldest = t->newest = JOIN_NIL;
-	/* Free list threaded through `newer`. */
+	t->age = (struct ilist)ILIST_INIT;
+	/* Free list threaded through age.next. */
 	for (i = 0; i < max_entries; i++)
-		t->e[i].newer = i + 1 < max_entries ? (uint32_t)(i + 1) : JOIN_NIL;
+		t->e[i].age.next = i + 1 < max_entries ? (uint32_t)(i + 1) : JOIN_NIL;
 	t->free_head = 0;
 	*out = t;
 	return 0;
@@ -95,33 +98,6 @@ static uint32_t *join_find_link(struct join_table *t, uint32_t tgid, uint64_t st
 	return link;
 }
 
-static void join_list_unlink(struct join_table *t, uint32_t i)
-{
-	struct join_entry *en = &t->e[i];
-
-	if (en->older != JOIN_NIL)
-		t->e[en->older].newer = en->newer;
-	else
-		t->oldest = en->newer;
-	if (en->newer != JOIN_NIL)
-		t->e[en->newer].older = en->older;
-	else
-		t->newest = en->older;
-}
-
-static void join_list_append(struct join_table *t, uint32_t i)
-{
-	struct join_entry *en = &t->e[i];
-
-	en->older = t->newest;
-	en->newer = JOIN_NIL;
-	if (t->newest != JOIN_NIL)
-		t->e[t->newest].newer = i;
-	else
-		t->oldest = i;
-	t->newest = i;
-}
-
 /* Unlinks entry i (found through *link) and returns its frame. */
 static Jcw__Frame *join_remove(struct join_table *t, uint32_t *link)
 {
@@ -130,9 +106,9 @@ static Jcw__Frame *join_remove(struct join_table *t, uint32_t *link)
 	Jcw__Frame *f = en->frame;
 
 	*link = en->hash_next;
-	join_list_unlink(t, i);
+	ilist_remove(&t->age, JOIN_AGE(t), i);
 	en->frame = NULL;
-	en->newer = t->free_head;
+	en->age.next = t->free_head;
 	t->free_head = i;
 	t->size--;
 	return f;
@@ -141,7 +117,7 @@ static Jcw__Frame *join_remove(struct join_table *t, uint32_t *link)
 /* Drops the oldest entry (it exists: the table is not empty). */
 static void join_drop_oldest(struct join_table *t)
 {
-	struct join_entry *en = &t->e[t->oldest];
+	struct join_entry *en = &t->e[t->age.first];
 	uint32_t *link = join_find_link(t, en->tgid, en->start_ns);
 
 	jcw__frame__free_unpacked(join_remove(t, link), NULL);
@@ -166,8 +142,8 @@ int join_put(struct join_table *t, Jcw__Frame *f, uint64_t now_ns)
 		jcw__frame__free_unpacked(en->frame, NULL);
 		en->frame = f;
 		en->put_ns = now_ns;
-		join_list_unlink(t, *link);
-		join_list_append(t, *link);
+		ilist_remove(&t->age, JOIN_AGE(t), *link);
+		ilist_append(&t->age, JOIN_AGE(t), *link);
 		t->stats.replaced++;
 		return 1;
 	}
@@ -179,14 +155,14 @@ int join_put(struct join_table *t, Jcw__Frame *f, uint64_t now_ns)
 	}
 	i = t->free_head;
 	en = &t->e[i];
-	t->free_head = en->newer;
+	t->free_head = en->age.next;
 	en->frame = f;
 	en->tgid = x->tgid;
 	en->start_ns = x->start_boottime_ns;
 	en->put_ns = now_ns;
 	en->hash_next = JOIN_NIL;
 	*link = i;
-	join_list_append(t, i);
+	ilist_append(&t->age, JOIN_AGE(t), i);
 	t->size++;
 	return 0;
 }
@@ -204,7 +180,7 @@ size_t join_expire(struct join_table *t, uint64_t now_ns, uint64_t ttl_ns)
 
 	if (now_ns < ttl_ns)
 		return 0;
-	while (t->oldest != JOIN_NIL && t->e[t->oldest].put_ns < now_ns - ttl_ns) {
+	while (t->age.first != JOIN_NIL && t->e[t->age.first].put_ns < now_ns - ttl_ns) {
 		join_drop_oldest(t);
 		n++;
 	}

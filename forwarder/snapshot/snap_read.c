@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "process/hwpath.h"
 
 /* openat2 (Linux 5.6) resolves a whole path without following any link
@@ -135,19 +136,14 @@ static enum snap_read_result snap_read_once(const struct snap_read_config *cfg, 
 	}
 	if (cfg->hook)
 		cfg->hook(cfg->hook_arg, attempt);
-	while (n < cfg->max_size + 1) {
-		r = read(fd, buf + n, cfg->max_size + 1 - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			*err = errno;
-			close(fd);
-			return SNAP_READ_IO;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
+	/* max_size + 1: a file that grew past the bound is seen */
+	r = fd_read_full(fd, buf, cfg->max_size + 1);
+	if (r < 0) {
+		*err = (int)-r;
+		close(fd);
+		return SNAP_READ_IO;
 	}
+	n = (size_t)r;
 	if (fstat(fd, &after) < 0) {
 		*err = errno;
 		close(fd);

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "hash.h"
 #include "strbuf.h"
 
@@ -190,18 +191,14 @@ static int snap_store_equal(struct snap_store *s, int dirfd, const char *name,
 	}
 	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != len)
 		goto out;
-	while (n < len + 1 && n <= s->cfg.max_size) {
-		r = read(fd, s->scratch + n, s->cfg.max_size + 1 - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			rc = -errno;
-			goto out;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
+	/* One byte more than expected tells a longer file (len <= max_size,
+	 * and scratch holds max_size + 1). */
+	r = fd_read_full(fd, s->scratch, len + 1);
+	if (r < 0) {
+		rc = (int)r;
+		goto out;
 	}
+	n = (size_t)r;
 	rc = n == len && memcmp(s->scratch, data, len) == 0;
 out:
 	close(fd);

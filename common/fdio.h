@@ -1,0 +1,13 @@
+/* fdio: reading a descriptor to a bound, the way every file reader here
+ * needs it (short reads and EINTR handled). */
+#ifndef JCW_FDIO_H
+#define JCW_FDIO_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Reads until max bytes are in buf or the end of the file. The number
+ * read (< max only at the end), or -errno. */
+ssize_t fd_read_full(int fd, void *buf, size_t max);
+
+#endif
