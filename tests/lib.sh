@@ -134,3 +134,27 @@ collector_start() {
 		sleep 0.05
 	done
 }
+
+# forwarder_start [jcw-forwarder options]: the forwarder on
+# $tmp/events.sock (peers of uid 0), its outbox in $tmp/state, sending to
+# the API of the last api_start, metrics on 127.0.0.1:$mport (set here),
+# log in $tmp/fwd.err; returns once the socket is there (1 after 10 s).
+forwarder_start() {
+	mkdir -p "$tmp/state"
+	mport=$(free_port)
+	"$BUILD/jcw-forwarder" --socket "$tmp/events.sock" --allowed-uids 0 \
+		--state-dir "$tmp/state" --api-server "$api_url" --metrics-addr 127.0.0.1 \
+		--metrics-port "$mport" "$@" 2>"$tmp/fwd.err" &
+	pids+=($!)
+	wait_for 10 test -S "$tmp/events.sock"
+}
+
+# fail_live MSG: for the live end-to-end scripts: says what failed, shows
+# the tails of the collector's, the forwarder's and the API's logs, exit 1.
+fail_live() {
+	echo "FAIL: $*"
+	echo "--- collector"; tail -n 20 "$tmp/collector.log" 2>/dev/null
+	echo "--- forwarder"; tail -n 30 "$tmp/fwd.err" 2>/dev/null
+	echo "--- api"; cat "$tmp/api.log" 2>/dev/null
+	exit 1
+}

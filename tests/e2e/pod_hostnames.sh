@@ -21,13 +21,7 @@ need_bins "$BUILD/jcw-collector" "$FWD"
 need_cmds unshare python3 curl gcc
 
 make_tmp jcw-pods
-fail() {
-	echo "FAIL: $*"
-	echo "--- collector"; tail -n 20 "$tmp/collector.log"
-	echo "--- forwarder"; tail -n 30 "$tmp/fwd.err"
-	echo "--- api"; cat "$tmp/api.log" 2>/dev/null
-	exit 1
-}
+fail() { fail_live "$@"; }
 
 A=jcode-fieldtest-1-202012345-68d58d5b57-bp47r
 B=jcode-fieldtest-2-202099999-0
@@ -37,12 +31,7 @@ mkdir -p "$codes/fieldtest-1-202012345" "$codes/fieldtest-2-202099999" "$codes/c
 	"$tmp/snapshots" "$tmp/state"
 
 api_start api || fail "API server did not start"
-mport=$(free_port)
-"$FWD" --socket "$tmp/events.sock" --allowed-uids 0 --state-dir "$tmp/state" \
-	--api-server "$api_url" --metrics-addr 127.0.0.1 --metrics-port "$mport" \
-	--watch-root "$codes" --snapshot-base "$tmp/snapshots" 2>"$tmp/fwd.err" &
-pids+=($!)
-wait_for 10 test -S "$tmp/events.sock" || fail "forwarder did not create its socket"
+forwarder_start --watch-root "$codes" --snapshot-base "$tmp/snapshots" || fail "forwarder did not create its socket"
 # Only this test's students: other jcode- containers on the machine must not
 # reach this API server.
 collector_start --socket "$tmp/events.sock" --hostname-prefix jcode-fieldtest- \

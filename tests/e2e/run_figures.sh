@@ -28,13 +28,7 @@ need_bins "$BUILD/jcw-collector" "$FWD" "$RUNSTAT"
 need_cmds unshare python3 curl gcc
 
 make_tmp jcw-figs
-fail() {
-	echo "FAIL: $*"
-	echo "--- collector"; tail -n 20 "$tmp/collector.log"
-	echo "--- forwarder"; tail -n 30 "$tmp/fwd.err"
-	echo "--- api"; cat "$tmp/api.log" 2>/dev/null
-	exit 1
-}
+fail() { fail_live "$@"; }
 
 ws=$tmp/ws
 mkdir -p "$ws/hw1" "$ws/hw2" "$ws/figs" "$tmp/state"
@@ -63,12 +57,7 @@ EOF
 printf 's = 0\nfor i in range(1200000):\n    s += i * i %% 7\nprint(s)\n' >"$ws/hw2/burn.py"
 
 api_start api || fail "API server did not start"
-mport=$(free_port)
-"$FWD" --socket "$tmp/events.sock" --allowed-uids 0 --state-dir "$tmp/state" \
-	--api-server "$api_url" --metrics-addr 127.0.0.1 --metrics-port "$mport" \
-	--snapshots=false 2>"$tmp/fwd.err" &
-pids+=($!)
-wait_for 10 test -S "$tmp/events.sock" || fail "forwarder did not create its socket"
+forwarder_start --snapshots=false || fail "forwarder did not create its socket"
 collector_start --socket "$tmp/events.sock" --hostname-prefix "$HOST" --files=false \
 	--heartbeat-interval 1s || fail "collector did not attach"
 

@@ -22,13 +22,7 @@ need_bins "$COLLECTOR" "$FWD"
 need_cmds unshare python3 curl gcc
 
 make_tmp jcw-system
-fail() {
-	echo "FAIL: $*"
-	echo "--- collector"; cat "$tmp/collector.log"
-	echo "--- forwarder"; tail -n 30 "$tmp/fwd.err"
-	echo "--- api"; cat "$tmp/api.log" 2>/dev/null
-	exit 1
-}
+fail() { fail_live "$@"; }
 
 ws=$tmp/ws
 mkdir -p "$ws/hw1" "$ws/hw2" "$ws/scratch" "$tmp/state"
@@ -38,12 +32,7 @@ printf 'print(sum(range(10)))\n' >"$ws/hw2/solve.py"
 printf 'int main(void) { return 0; }\n' >"$ws/scratch/x.c"
 
 api_start api || fail "API server did not start"
-mport=$(free_port)
-"$FWD" --socket "$tmp/events.sock" --allowed-uids 0 --state-dir "$tmp/state" \
-	--api-server "$api_url" --metrics-addr 127.0.0.1 --metrics-port "$mport" \
-	--snapshots=false 2>"$tmp/fwd.err" &
-pids+=($!)
-wait_for 10 test -S "$tmp/events.sock" || fail "forwarder did not create its socket"
+forwarder_start --snapshots=false || fail "forwarder did not create its socket"
 
 # Only this test's student: other jcode- containers on the machine (a
 # benchmark, another test) must not reach this API server.
