@@ -263,6 +263,7 @@ int app_start(struct app *a, char *err, size_t errlen)
 		rc = httpd_new(a->loop, &hc, &a->http, err, errlen);
 		if (rc)
 			return rc;
+		a->am.http = a->http;
 	}
 	/* Expiry needs no precision: a fraction of the TTL, at most a minute. */
 	period = fmin(fmax(cfg->join_ttl / 4, 0.01), 60);
@@ -334,6 +335,7 @@ void app_free(struct app *a)
 		return;
 	if (a->http)
 		httpd_free(a->http);
+	a->am.http = NULL;
 	ev_timer_stop(a->loop, &a->join_timer);
 	ev_timer_stop(a->loop, &a->drain_timer);
 	if (a->student_rl) {

@@ -50,6 +50,13 @@ static void collect(struct metrics *m, void *arg)
 		metric_set(am->join_replaced, (double)js->replaced);
 		metric_set(am->join_evicted, (double)js->evicted);
 	}
+	if (am->http) {
+		const struct httpd_stats *hs = httpd_stats(am->http);
+
+		for (i = 0; i < HTTPD_OUTCOME_COUNT; i++)
+			metric_set(metrics_get(am->f_http, httpd_outcome_name(i)), (double)hs->outcome[i]);
+		metric_set(am->http_open, hs->open);
+	}
 	if (am->dl) {
 		ds = deliver_stats(am->dl);
 		for (e = 0; e < API_ENDPOINT_COUNT; e++) {
@@ -157,6 +164,15 @@ int app_metrics_init(struct app_metrics *am)
 	am->unmatched = metrics_single(am->reg, METRIC_COUNTER, "jcw_join_unmatched_exits_total",
 			    "Exits without a known exec (started before the collector, or exec lost).");
 
+	/* The metrics port itself. */
+	am->f_http = metrics_labelled(am->reg, METRIC_COUNTER, "jcw_metrics_http_connections_total",
+				      "Connections to METRICS_PORT by how they ended: served, per_source "
+				      "(refused: its address had too many), evicted (closed without a "
+				      "request to make room), full, timed_out, closed (by the client).",
+				      l_result);
+	am->http_open = metrics_single(am->reg, METRIC_GAUGE, "jcw_metrics_http_connections_open",
+				       "Open connections to METRICS_PORT.");
+
 	/* Delivery. */
 	am->f_api_req = metrics_labelled(am->reg, METRIC_COUNTER, "jcw_api_requests_total",
 			    "API request attempts by endpoint and HTTP status (code=\"error\": no answer).",
@@ -183,6 +199,7 @@ int app_metrics_init(struct app_metrics *am)
 				   "Unix time of the last accepted request (0: none yet).");
 
 	if (!am->f_frames || !am->f_errors || !am->f_rejected || !am->f_api_req || !am->f_api_dur ||
+	    !am->f_http || !am->http_open ||
 	    !am->api_last_success || !am->unmatched || !am->pipe_result[0] ||
 	    metrics_add_process(am->reg) || metrics_on_collect(am->reg, collect, am)) {
 		app_metrics_free(am);

@@ -12,6 +12,7 @@
 #include "input/input.h"
 #include "input/join.h"
 #include "observe/metrics.h"
+#include "observe/httpd.h"
 #include "process/pipeline.h"
 
 #define APP_LOST_SOURCES 5   /* jcw.LostSource values 0..3, and "other" */
@@ -33,7 +34,9 @@ struct app_metrics {
 	const struct input *in;
 	const struct join_table *join;
 	const struct deliver *dl;
-	struct metric_family *f_frames, *f_errors, *f_rejected, *f_api_req, *f_api_dur;
+	const struct httpd *http;
+	struct metric_family *f_frames, *f_errors, *f_rejected, *f_api_req, *f_api_dur, *f_http;
+	struct metric_series *http_open;
 	struct metric_series *accepted, *active, *bytes, *gaps, *dups, *last_frame;
 	struct metric_series *join_entries, *join_expired, *join_replaced, *join_evicted;
 	struct metric_series *api_delivered, *api_retries, *api_rejected, *api_dropped,

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,8 +15,9 @@
 
 struct httpd_conn {
 	struct httpd *srv;
-	struct httpd_conn *prev, *next;
+	struct httpd_conn *prev, *next;   /* newest first */
 	int fd;
+	struct sockaddr_storage peer;
 	ev_io io;
 	ev_timer deadline;
 	char req[HTTPD_MAX_REQUEST + 1];
@@ -30,18 +32,23 @@ struct httpd {
 	int fd;
 	ev_io accept_io;
 	unsigned port;
-	double timeout_s;
-	unsigned max_conns;
+	double head_timeout_s, timeout_s;
+	unsigned max_conns, max_per_source;
 	unsigned nconns;
+	struct httpd_stats st;
 	struct httpd_conn *conns;
 	httpd_handler handler;
 	void *arg;
 	struct log_ratelimit rl;
 };
 
-static void conn_close(struct httpd_conn *c)
+/* Ends c; outcome is counted unless c was answered (counted then). */
+static void conn_close(struct httpd_conn *c, enum httpd_outcome outcome)
 {
 	struct httpd *h = c->srv;
+
+	if (!c->writing)
+		h->st.outcome[outcome]++;
 
 	ev_io_stop(h->loop, &c->io);
 	ev_timer_stop(h->loop, &c->deadline);
@@ -53,8 +60,25 @@ static void conn_close(struct httpd_conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	h->nconns--;
+	h->st.open = h->nconns;
 	strbuf_free(&c->out);
 	free(c);
+}
+
+const struct httpd_stats *httpd_stats(const struct httpd *h)
+{
+	return &h->st;
+}
+
+const char *httpd_outcome_name(enum httpd_outcome o)
+{
+	static const char *const names[HTTPD_OUTCOME_COUNT] = {
+		[HTTPD_SERVED] = "served", [HTTPD_PER_SOURCE] = "per_source",
+		[HTTPD_EVICTED] = "evicted", [HTTPD_FULL] = "full",
+		[HTTPD_TIMED_OUT] = "timed_out", [HTTPD_CLOSED] = "closed",
+	};
+
+	return (unsigned)o < HTTPD_OUTCOME_COUNT ? names[o] : "unknown";
 }
 
 static const char *status_text(int status)
@@ -87,10 +111,15 @@ static void conn_respond(struct httpd_conn *c, int status, const char *ctype,
 	if (blen && !head_only)
 		strbuf_append(&c->out, body->buf, blen);
 	if (!strbuf_ok(&c->out)) {
-		conn_close(c);
+		conn_close(c, HTTPD_CLOSED);
 		return;
 	}
 	c->writing = 1;
+	h->st.outcome[HTTPD_SERVED]++;
+	/* The head came in time; the answer has the rest of timeout_s. */
+	ev_timer_stop(h->loop, &c->deadline);
+	ev_timer_set(&c->deadline, h->timeout_s, 0);
+	ev_timer_start(h->loop, &c->deadline);
 	ev_io_stop(h->loop, &c->io);
 	ev_io_init(&c->io, conn_write_cb, c->fd, EV_WRITE);
 	c->io.data = c;
@@ -120,13 +149,13 @@ static void conn_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return;
 		if (n <= 0) {
-			conn_close(c);
+			conn_close(c, HTTPD_CLOSED);
 			return;
 		}
 		c->out_off += (size_t)n;
 	}
 	shutdown(c->fd, SHUT_WR);
-	conn_close(c);
+	conn_close(c, HTTPD_SERVED);
 }
 
 /* A complete head: parse it (httpd_parse.h) and answer. */
@@ -172,7 +201,7 @@ static void conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return;
 		if (n <= 0) {   /* peer gone before a full request */
-			conn_close(c);
+			conn_close(c, HTTPD_CLOSED);
 			return;
 		}
 		/* A NUL byte makes no request: say so at once. */
@@ -195,19 +224,61 @@ static void conn_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)revents;
 	LOG_DEBUG("metrics http: connection timed out");
-	conn_close(c);
+	conn_close(c, HTTPD_TIMED_OUT);
+}
+
+static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	if (a->ss_family == AF_INET6)
+		return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+			      &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr)) == 0;
+	return false;
+}
+
+/* Room for a connection from peer: 0, or the outcome that refuses it. */
+static int make_room(struct httpd *h, const struct sockaddr_storage *peer)
+{
+	struct httpd_conn *c, *oldest_idle = NULL;
+	unsigned same = 0;
+
+	for (c = h->conns; c; c = c->next) {
+		if (same_host(&c->peer, peer))
+			same++;
+		if (!c->writing)
+			oldest_idle = c;   /* the list is newest first */
+	}
+	if (same >= h->max_per_source)
+		return HTTPD_PER_SOURCE;
+	if (h->nconns < h->max_conns)
+		return 0;
+	if (!oldest_idle)
+		return HTTPD_FULL;
+	conn_close(oldest_idle, HTTPD_EVICTED);
+	return 0;
 }
 
 static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct httpd *h = w->data;
+	struct sockaddr_storage peer;
 	struct httpd_conn *c;
+	socklen_t plen;
 	uint64_t sup;
-	int fd;
+	unsigned n;
+	int fd, refuse;
 
 	(void)revents;
-	for (;;) {
-		fd = accept4(h->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	/* At most a quarter of the table per wake-up: a connection accepted
+	 * now is read before enough newer ones arrive to make it the oldest. */
+	for (n = 0; n < (h->max_conns + 3) / 4; n++) {
+		plen = sizeof(peer);
+		memset(&peer, 0, sizeof(peer));
+		fd = accept4(h->fd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
@@ -216,26 +287,32 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 				LOG_WARN("metrics http: accept: %s", strerror(errno));
 			return;
 		}
-		if (h->nconns >= h->max_conns) {
+		h->st.accepted++;
+		refuse = make_room(h, &peer);
+		if (refuse) {
+			h->st.outcome[refuse]++;
 			close(fd);
 			continue;
 		}
 		c = calloc(1, sizeof(*c));
 		if (!c) {
+			h->st.outcome[HTTPD_CLOSED]++;
 			close(fd);
 			continue;
 		}
 		c->srv = h;
 		c->fd = fd;
+		c->peer = peer;
 		c->next = h->conns;
 		if (h->conns)
 			h->conns->prev = c;
 		h->conns = c;
 		h->nconns++;
+		h->st.open = h->nconns;
 		ev_io_init(&c->io, conn_read_cb, fd, EV_READ);
 		c->io.data = c;
 		ev_io_start(loop, &c->io);
-		ev_timer_init(&c->deadline, conn_deadline_cb, h->timeout_s, 0);
+		ev_timer_init(&c->deadline, conn_deadline_cb, h->head_timeout_s, 0);
 		c->deadline.data = c;
 		ev_timer_start(loop, &c->deadline);
 	}
@@ -271,12 +348,19 @@ int httpd_new(struct ev_loop *loop, const struct httpd_config *cfg,
 	h->handler = cfg->handler;
 	h->arg = cfg->arg;
 	h->timeout_s = cfg->timeout_s > 0 ? cfg->timeout_s : 5.0;
-	h->max_conns = cfg->max_conns ? cfg->max_conns : 32;
+	h->head_timeout_s = cfg->head_timeout_s > 0 ? cfg->head_timeout_s : 2.0;
+	if (h->head_timeout_s > h->timeout_s)
+		h->head_timeout_s = h->timeout_s;
+	h->max_conns = cfg->max_conns ? cfg->max_conns : 64;
+	h->max_per_source = cfg->max_per_source ? cfg->max_per_source : 8;
 	h->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (h->fd < 0)
 		goto fail_errno;
 	setsockopt(h->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(h->fd, (struct sockaddr *)&ss, slen) < 0 || listen(h->fd, 64) < 0)
+	/* The whole backlog the kernel allows: a flood that fills a short one
+	 * makes the kernel drop a scrape's SYN, and its client waits a second
+	 * for the retransmission; queued, it is accepted in turn. */
+	if (bind(h->fd, (struct sockaddr *)&ss, slen) < 0 || listen(h->fd, SOMAXCONN) < 0)
 		goto fail_errno;
 	slen = sizeof(ss);
 	if (getsockname(h->fd, (struct sockaddr *)&ss, &slen) < 0)
@@ -307,7 +391,7 @@ void httpd_free(struct httpd *h)
 	if (!h)
 		return;
 	while (h->conns)
-		conn_close(h->conns);
+		conn_close(h->conns, HTTPD_CLOSED);
 	ev_io_stop(h->loop, &h->accept_io);
 	close(h->fd);
 	free(h);

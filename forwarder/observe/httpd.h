@@ -1,11 +1,17 @@
 /* httpd: a tiny HTTP/1.1 server on a libev loop for /metrics and health.
  *
  * One request per connection (answered with "Connection: close"), GET and
- * HEAD only. Defensive by construction: the request head is bounded
- * (HTTPD_MAX_REQUEST bytes, else 431), every connection has a deadline
- * covering reading and writing (slow clients are dropped), the number of
- * connections is capped (extra ones are closed at once), all I/O is
- * non-blocking, and any byte sequence is either a request or a 400. */
+ * HEAD only. Defensive by construction, so a Prometheus scrape gets through
+ * while thousands of idle, half-open or slow clients are connected:
+ * - the request head is bounded (HTTPD_MAX_REQUEST bytes, else 431) and
+ *   must arrive within head_timeout_s (slowloris), the answer be taken
+ *   within timeout_s;
+ * - one source address holds at most max_per_source connections: more are
+ *   closed at once (a flood from few addresses cannot fill the table);
+ * - when the table is full, the oldest connection still waiting for its
+ *   head is closed to make room: the newest, a scrape among them, is read;
+ * - all I/O is non-blocking, and any byte sequence is either a request or
+ *   a 400. Every way a connection ends is counted (httpd_stats). */
 #ifndef JCW_HTTPD_H
 #define JCW_HTTPD_H
 
@@ -29,13 +35,35 @@ typedef void (*httpd_handler)(void *arg, const char *path, struct httpd_response
 struct httpd_config {
 	const char *addr;        /* IPv4 or IPv6 literal */
 	unsigned port;           /* 0: an ephemeral port (see httpd_port) */
-	double timeout_s;        /* per-connection deadline; 0: 5 s */
-	unsigned max_conns;      /* 0: 32 */
+	double head_timeout_s;   /* for the request head; 0: 2 s */
+	double timeout_s;        /* for the whole connection; 0: 5 s */
+	unsigned max_conns;      /* 0: 64 */
+	unsigned max_per_source; /* 0: 8 */
 	httpd_handler handler;
 	void *arg;
 };
 
+/* How connections ended (and began). */
+enum httpd_outcome {
+	HTTPD_SERVED,           /* a request answered (any status) */
+	HTTPD_PER_SOURCE,       /* refused: its address had max_per_source already */
+	HTTPD_EVICTED,          /* closed, still without a head, to make room */
+	HTTPD_FULL,             /* refused: every connection was being answered */
+	HTTPD_TIMED_OUT,        /* its head or its answer took too long */
+	HTTPD_CLOSED,           /* the client left before a whole request */
+	HTTPD_OUTCOME_COUNT
+};
+
+struct httpd_stats {
+	unsigned long long accepted;
+	unsigned long long outcome[HTTPD_OUTCOME_COUNT];
+	unsigned open;          /* gauge */
+};
+
 struct httpd;
+
+const struct httpd_stats *httpd_stats(const struct httpd *h);
+const char *httpd_outcome_name(enum httpd_outcome o);   /* "served", "per_source", ... */
 
 /* Binds and listens. 0, or -errno with a message in err. */
 int httpd_new(struct ev_loop *loop, const struct httpd_config *cfg,

@@ -226,3 +226,143 @@ Test(httpd, bad_address)
 	cr_assert(strstr(err, "localhost"), "%s", err);
 	ev_loop_destroy(loop);
 }
+
+/* --- load shedding: the test's own thread is every client -------------- */
+
+/* A client socket from src (a loopback address) connected to port; the
+ * kernel completes the connection into the listener's backlog at once. */
+static int cli_connect(unsigned port, const char *src)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	struct sockaddr_in from = {.sin_family = AF_INET};
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(inet_pton(AF_INET, src, &from.sin_addr), 1);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&from, sizeof(from)), 0);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
+/* Serves for secs seconds. */
+static void serve_for(struct ev_loop *loop, double secs)
+{
+	ev_tstamp end = ev_time() + secs;
+
+	while (ev_time() < end) {
+		ev_run(loop, EVRUN_NOWAIT);
+		usleep(1000);
+	}
+}
+
+/* The response on fd so far (the server closes after answering). */
+static const char *read_all(int fd, char *buf, size_t size)
+{
+	ssize_t n;
+	size_t len = 0;
+
+	while (len < size - 1 && (n = recv(fd, buf + len, size - 1 - len, MSG_DONTWAIT)) > 0)
+		len += (size_t)n;
+	buf[len] = '\0';
+	return buf;
+}
+
+static struct httpd *shed_server(struct ev_loop *loop, unsigned max_conns, unsigned per_source,
+				 double head_s, int *calls)
+{
+	struct httpd_config hc = {.addr = "127.0.0.1", .max_conns = max_conns,
+				  .max_per_source = per_source, .head_timeout_s = head_s,
+				  .timeout_s = 5, .handler = handler, .arg = calls};
+	struct httpd *h;
+	char err[128];
+
+	cr_assert_eq(httpd_new(loop, &hc, &h, err, sizeof(err)), 0, "%s", err);
+	return h;
+}
+
+/* Idle connections from one address cannot fill the table: another
+ * address's scrape is answered. */
+Test(httpd, one_source_is_held_to_its_share)
+{
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	int calls = 0, fds[6], scrape, i;
+	struct httpd *h = shed_server(loop, 64, 3, 2, &calls);
+	const struct httpd_stats *st = httpd_stats(h);
+	char buf[4096];
+
+	for (i = 0; i < 6; i++)
+		fds[i] = cli_connect(httpd_port(h), "127.0.0.2");
+	serve_for(loop, 0.05);
+	cr_assert_eq(st->accepted, 6);
+	cr_assert_eq(st->open, 3);
+	cr_assert_eq(st->outcome[HTTPD_PER_SOURCE], 3);
+	scrape = cli_connect(httpd_port(h), "127.0.0.1");
+	cr_assert_eq(send(scrape, REQ("GET /metrics HTTP/1.1\r\n\r\n"), 0),
+		     (ssize_t)strlen("GET /metrics HTTP/1.1\r\n\r\n"));
+	serve_for(loop, 0.05);
+	cr_assert(strstr(read_all(scrape, buf, sizeof(buf)), "200 OK"), "%s", buf);
+	cr_assert_eq(st->outcome[HTTPD_SERVED], 1);
+	for (i = 0; i < 6; i++)
+		close(fds[i]);
+	close(scrape);
+	httpd_free(h);
+	ev_loop_destroy(loop);
+}
+
+/* A full table makes room by closing its oldest connection still without a
+ * request: the newest, a scrape, is read and answered. */
+Test(httpd, a_full_table_drops_its_oldest_idle_connection)
+{
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	int calls = 0, fds[4], scrape, i;
+	struct httpd *h = shed_server(loop, 4, 100, 2, &calls);
+	const struct httpd_stats *st = httpd_stats(h);
+	char buf[4096];
+
+	for (i = 0; i < 4; i++) {
+		fds[i] = cli_connect(httpd_port(h), "127.0.0.3");
+		serve_for(loop, 0.01);   /* accepted in this order */
+	}
+	cr_assert_eq(st->open, 4);
+	scrape = cli_connect(httpd_port(h), "127.0.0.3");
+	cr_assert_eq(send(scrape, REQ("GET /healthz HTTP/1.1\r\n\r\n"), 0),
+		     (ssize_t)strlen("GET /healthz HTTP/1.1\r\n\r\n"));
+	serve_for(loop, 0.05);
+	cr_assert(strstr(read_all(scrape, buf, sizeof(buf)), "200 OK"), "%s", buf);
+	cr_assert_eq(st->outcome[HTTPD_EVICTED], 1);
+	/* the oldest was the one closed */
+	cr_assert_eq(recv(fds[0], buf, sizeof(buf), MSG_DONTWAIT), 0);
+	cr_assert_eq(recv(fds[1], buf, sizeof(buf), MSG_DONTWAIT), -1);
+	for (i = 0; i < 4; i++)
+		close(fds[i]);
+	close(scrape);
+	httpd_free(h);
+	ev_loop_destroy(loop);
+}
+
+/* A head sent one byte at a time (slowloris) meets the head deadline, not
+ * the connection's. */
+Test(httpd, a_slow_head_times_out)
+{
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	int calls = 0, fd, i;
+	struct httpd *h = shed_server(loop, 64, 8, 0.3, &calls);
+	const struct httpd_stats *st = httpd_stats(h);
+	const char *req = "GET /metrics HTTP/1.1\r\n\r\n";
+	char buf[64];
+
+	fd = cli_connect(httpd_port(h), "127.0.0.4");
+	for (i = 0; i < 2; i++) {   /* a byte every 0.1 s: the head takes 2.5 s */
+		cr_assert_eq(send(fd, req + i, 1, MSG_NOSIGNAL), 1);
+		serve_for(loop, 0.1);
+	}
+	serve_for(loop, 0.2);   /* past the 0.3 s head deadline */
+	cr_assert_eq(st->outcome[HTTPD_TIMED_OUT], 1);
+	cr_assert_eq(st->open, 0);
+	cr_assert_eq(calls, 0);
+	cr_assert_eq(recv(fd, buf, sizeof(buf), MSG_DONTWAIT), 0);
+	close(fd);
+	httpd_free(h);
+	ev_loop_destroy(loop);
+}
