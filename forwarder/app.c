@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "log.h"
@@ -100,6 +101,22 @@ static void join_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 static bool app_ready(const struct app *a)
 {
 	return a->state == APP_RUNNING && input_ready(a->in) && (a->cfg->print || a->dl);
+}
+
+/* The loop ran: say so, for the exec probes (observe/health.h). */
+static void health_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct app *a = w->data;
+	uint64_t sup = 0;
+	int rc;
+
+	(void)loop;
+	(void)revents;
+	rc = health_write(a->cfg->health_file, app_ready(a));
+	if (rc && log_ratelimit_allow(&a->rl_health, 1, &sup))
+		LOG_WARN("writing HEALTH_FILE %s: %s: the exec probes will fail (%llu similar "
+			 "messages suppressed)", a->cfg->health_file, strerror(-rc),
+			 (unsigned long long)sup);
 }
 
 static void http_handler(void *arg, const char *path, struct httpd_response *resp)
@@ -270,6 +287,12 @@ int app_start(struct app *a, char *err, size_t errlen)
 	ev_timer_init(&a->join_timer, join_timer_cb, period, period);
 	a->join_timer.data = a;
 	ev_timer_start(a->loop, &a->join_timer);
+	/* A replay is a batch job: no probes watch it. */
+	if (*cfg->health_file && !cfg->replay) {
+		ev_timer_init(&a->health_timer, health_timer_cb, 0., HEALTH_INTERVAL_S);
+		a->health_timer.data = a;
+		ev_timer_start(a->loop, &a->health_timer);
+	}
 	ev_timer_init(&a->student_rl_timer, student_rl_timer_cb, APP_STUDENT_RL_REPORT_S,
 		      APP_STUDENT_RL_REPORT_S);
 	a->student_rl_timer.data = a;
@@ -337,6 +360,10 @@ void app_free(struct app *a)
 		httpd_free(a->http);
 	a->am.http = NULL;
 	ev_timer_stop(a->loop, &a->join_timer);
+	if (ev_is_active(&a->health_timer)) {
+		ev_timer_stop(a->loop, &a->health_timer);
+		unlink(a->cfg->health_file);   /* a stopped forwarder is not live */
+	}
 	ev_timer_stop(a->loop, &a->drain_timer);
 	if (a->student_rl) {
 		ev_timer_stop(a->loop, &a->student_rl_timer);

@@ -17,6 +17,7 @@
 #include "input/input.h"
 #include "input/join.h"
 #include "log.h"
+#include "observe/health.h"
 #include "observe/httpd.h"
 #include "outbox/outbox_flow.h"
 #include "outbox/outbox_metrics.h"
@@ -40,10 +41,11 @@ struct app {
 	struct httpd *http;
 	struct app_metrics am;
 	ev_timer join_timer;
+	ev_timer health_timer;          /* HEALTH_FILE, for the exec probes */
 	ev_timer drain_timer;
 	enum app_state state;
 	int status;
-	struct log_ratelimit rl_lost, rl_drop, rl_host;
+	struct log_ratelimit rl_lost, rl_drop, rl_host, rl_health;
 	struct snapshots *snap;   /* NULL: SNAPSHOTS_ENABLED=false */
 	struct ratelimit *student_rl;   /* per-student flood limit */
 	ev_timer student_rl_timer;      /* its per-student summary */

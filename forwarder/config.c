@@ -10,6 +10,7 @@
 #include "file_exts.h"
 #include "frame.h"
 #include "log.h"
+#include "observe/health.h"
 
 #define CFG(field) offsetof(struct fwd_config, field)
 
@@ -78,6 +79,14 @@ const struct opt_def config_opts[] = {
 	 "port of /metrics, /healthz and /readyz (0 disables)", 0, 65535},
 	{"metrics-addr", "METRICS_ADDR", OPT_STR, "0.0.0.0", CFG(metrics_addr),
 	 "address the metrics port listens on (IPv4 or IPv6)", 0, 0},
+	{"health-file", "HEALTH_FILE", OPT_STR, HEALTH_FILE_DEFAULT, CFG(health_file),
+	 "rewritten every second while the loop runs (not with --replay), for the exec probes "
+	 "--check-live and --check-ready; empty: none", 0, 0},
+	{"check-live", NULL, OPT_ACTION, NULL, 0,
+	 "exit 0 when the running forwarder's loop wrote HEALTH_FILE in the last 5 s "
+	 "(a liveness probe that no network load can fail), else 1", 0, 0},
+	{"check-ready", NULL, OPT_ACTION, NULL, 0,
+	 "exit 0 when it is also ready to take events (a readiness probe), else 1", 0, 0},
 	{"shutdown-grace", "SHUTDOWN_GRACE", OPT_SECONDS, "10", CFG(shutdown_grace),
 	 "on SIGTERM/SIGINT, how long delivery may flush before the rest is abandoned, seconds", 0, 0},
 	{"log-level", "LOG_LEVEL", OPT_STR, LOG_LEVEL_DEFAULT, CFG(log_level), LOG_LEVEL_HELP, 0, 0},

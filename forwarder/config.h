@@ -21,6 +21,7 @@ struct fwd_config {
 	double api_timeout;
 	uint64_t metrics_port;
 	char *metrics_addr;
+	char *health_file;        /* HEALTH_FILE, "" for none */
 	char *log_level;
 	char *log_file;
 	uint64_t log_max_bytes;

@@ -11,6 +11,7 @@
 #include "app.h"
 #include "config.h"
 #include "log.h"
+#include "observe/health.h"
 #include "sandbox.h"
 
 static const char summary[] =
@@ -67,6 +68,13 @@ int main(int argc, char **argv)
 		goto out_cfg;
 	}
 	if (rc == 1) {
+		if (strcmp(action, "check-live") == 0 || strcmp(action, "check-ready") == 0) {
+			/* An exec probe: one line, and the answer in the status. */
+			status = health_check(cfg.health_file, strcmp(action, "check-ready") == 0,
+					      err, sizeof(err));
+			printf("%s\n", err);
+			goto out_cfg;
+		}
 		if (strcmp(action, "help") == 0)
 			opts_usage(stdout, "jcw-forwarder", summary, config_opts);
 		else if (strcmp(action, "version") == 0)

@@ -49,6 +49,8 @@ make_tmp() {
 	tmp=$(mktemp -d "/tmp/${1:-jcw-test}.XXXXXX")
 	chmod 755 "$tmp"
 	trap lib_cleanup EXIT
+	# The forwarders of this test say they live here, not in a shared /tmp.
+	export HEALTH_FILE=$tmp/fwd.health
 }
 kill_on_exit() { lib_kill_vars+=("$@"); }  # kill_on_exit VAR...: names, not pids
 on_exit() { lib_on_exit+=("$1"); }         # on_exit 'COMMAND': evaluated at exit

@@ -58,6 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else if (rc == 1) {
 		FUZZ_CHECK(action != NULL);
 		FUZZ_CHECK(!strcmp(action, "help") || !strcmp(action, "version") ||
+			   !strcmp(action, "check-live") || !strcmp(action, "check-ready") ||
 			   !strcmp(action, "print-options-markdown"));
 	} else {
 		FUZZ_CHECK(cfg.print || cfg.api_server);

@@ -6,8 +6,10 @@
 #    127.0.1.250, 8 each), half idle, half sending part of a request and
 #    stopping, each reopened as soon as the forwarder closes it. Meanwhile,
 #    from 127.0.0.1, /metrics and /healthz are fetched every second for 30 s:
-#    every answer must be a 200 within one second, and the forwarder's counts
-#    must show the flood shed (evicted).
+#    every answer must be a 200 within one second, the exec probe
+#    (jcw-forwarder --check-live, as the DaemonSet runs it) must report the
+#    forwarder live every second, and the forwarder's counts must show the
+#    flood shed (evicted).
 # The per-source cap, which a flood from few addresses meets, is covered by
 # tests/unit/forwarder/observe/test_httpd.c.
 set -euo pipefail
@@ -22,9 +24,9 @@ pids+=($!)
 served() { curl -sf -o /dev/null "http://127.0.0.1:$port/healthz"; }
 wait_for 10 served || { cat "$tmp/err"; echo "forwarder did not serve"; exit 1; }
 
-python3 - "$port" "${FLOOD_SECONDS:-30}" <<'EOF'
-import selectors, socket, sys, threading, time, urllib.request
-port, secs = int(sys.argv[1]), float(sys.argv[2])
+python3 - "$port" "${FLOOD_SECONDS:-30}" "$FWD" <<'EOF'
+import selectors, socket, subprocess, sys, threading, time, urllib.request
+port, secs, fwd = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
 sel = selectors.DefaultSelector()
 opened = 0
 
@@ -89,7 +91,7 @@ if slow != ["closed"]:
 stop = time.monotonic() + secs
 threading.Thread(target=flood, daemon=True).start()
 time.sleep(1)
-worst, n, fails = 0.0, 0, []
+worst, n, probes, fails = 0.0, 0, 0, []
 while time.monotonic() < stop:
     for path in ("/metrics", "/healthz"):
         t0 = time.monotonic()
@@ -103,11 +105,15 @@ while time.monotonic() < stop:
         n += 1
         if not ok or dt > 1:
             fails.append(f"{path} at {n}: {'%.3f s' % dt} {'' if ok else why}")
+    probe = subprocess.run([fwd, "--check-live"], capture_output=True, text=True, timeout=5)
+    probes += 1
+    if probe.returncode != 0:
+        fails.append(f"--check-live at {n}: {probe.stdout.strip()}")
     time.sleep(max(0, 1 - (time.monotonic() - t0)))
 time.sleep(0.5)
 print(f"FIGURE metrics flood: {n} scrapes of /metrics and /healthz in {secs:.0f} s beside "
       f"2000 hostile connections ({opened} opened in all): worst {worst * 1000:.0f} ms, "
-      f"{len(fails)} failed")
+      f"{probes} exec liveness probes, {len(fails)} failed")
 for f in fails[:10]:
     print("FAIL:", f)
 if fails:
