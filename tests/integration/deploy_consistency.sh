@@ -42,7 +42,8 @@ OMITTED = {
         "SECCOMP": "on by default; turned off only for debugging",
     },
     "jcw-forwarder": {
-        "METRICS_ADDR": "the default (all addresses) is what the Service and the probes need",
+        "METRICS_ADDR": "the default (all addresses) is what the Service needs (the probes are exec probes)",
+        "HEALTH_FILE": "the default is on the forwarder's /tmp emptyDir, where the exec probes read it",
         "LOG_FILE_PATH": "the kubelet collects stderr",
         "LOG_MAX_BYTES": "only with LOG_FILE_PATH",
         "LOG_BACKUP_COUNT": "only with LOG_FILE_PATH",

@@ -81,7 +81,8 @@ for r, o in objs:
     check("apiVersion" in o and "kind" in o and "name" in o.get("metadata", {}),
           f"{r}: object without apiVersion/kind/metadata.name")
     by_kind.setdefault(o.get("kind"), []).append(o)
-for kind in ("Namespace", "ServiceAccount", "DaemonSet", "Service", "ServiceMonitor", "PersistentVolumeClaim"):
+for kind in ("Namespace", "ServiceAccount", "DaemonSet", "Service", "ServiceMonitor", "PersistentVolumeClaim",
+             "NetworkPolicy"):
     check(kind in by_kind, f"no {kind} in the kustomization")
 
 # 3. the DaemonSet
@@ -159,9 +160,11 @@ seccomp = fsc.get("seccompProfile") or pod.get("securityContext", {}).get("secco
 check(seccomp.get("type") == "RuntimeDefault", "forwarder seccompProfile must be RuntimeDefault")
 ports = {p.get("name"): p.get("containerPort") for p in fwd.get("ports", [])}
 check(ports.get("metrics") == 3000, "forwarder must expose port 3000 named metrics")
-for probe, path in (("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")):
-    g = fwd.get(probe, {}).get("httpGet", {})
-    check(g.get("path") == path and g.get("port") in ("metrics", 3000), f"forwarder {probe} must GET {path} on the metrics port")
+# exec probes reading HEALTH_FILE: no load on the metrics port can fail them
+for probe, action in (("livenessProbe", "--check-live"), ("readinessProbe", "--check-ready")):
+    e = fwd.get(probe, {}).get("exec", {}).get("command", [])
+    check(e[-1:] == [action] and e[0].endswith("jcw-forwarder") and "httpGet" not in fwd.get(probe, {}),
+          f"forwarder {probe} must exec jcw-forwarder {action}: {fwd.get(probe)}")
 fmounts = {m["mountPath"]: m for m in fwd.get("volumeMounts", [])}
 check(fmounts.get("/watcher/codes", {}).get("readOnly") is True, "workspace must be mounted read-only at /watcher/codes")
 for p in ("/run/jcw", "/var/lib/jcw", "/watcher/snapshots", "/tmp"):
@@ -194,6 +197,20 @@ slabels = svc.get("metadata", {}).get("labels", {})
 check(smsel and all(slabels.get(k) == v for k, v in smsel.items()), "ServiceMonitor does not select the Service")
 check(any(e.get("port") == "metrics" and e.get("path") == "/metrics" for e in sm.get("spec", {}).get("endpoints", [])),
       "ServiceMonitor must scrape /metrics on port metrics")
+
+# The NetworkPolicy: the DaemonSet's pods, ingress only to the metrics port
+# from one namespace, egress limited too.
+np = by_kind.get("NetworkPolicy", [{}])[0].get("spec", {})
+npsel = np.get("podSelector", {}).get("matchLabels", {})
+check(npsel and all(tlabels.get(k) == v for k, v in npsel.items()),
+      f"NetworkPolicy does not select the DaemonSet's pods: {npsel}")
+check(set(np.get("policyTypes", [])) == {"Ingress", "Egress"}, "NetworkPolicy must restrict ingress and egress")
+ing = np.get("ingress", [])
+check(len(ing) == 1 and [p.get("port") for p in ing[0].get("ports", [])] == ["metrics"] and
+      all("namespaceSelector" in f for f in ing[0].get("from", [])) and ing[0].get("from"),
+      f"NetworkPolicy ingress must be the metrics port from a namespace only: {ing}")
+check(np.get("egress") and all(r.get("to") and r.get("ports") for r in np.get("egress", [])),
+      "NetworkPolicy egress must name its destinations and ports")
 
 # 5. kubectl kustomize rendered every object, in the namespace
 rendered = sys.argv[1]
