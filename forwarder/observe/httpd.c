@@ -34,21 +34,19 @@ struct httpd {
 	unsigned port;
 	double head_timeout_s, timeout_s;
 	unsigned max_conns, max_per_source;
-	unsigned nconns;
-	struct httpd_stats st;
+	struct httpd_stats st;   /* st.open: the connections in conns */
 	struct httpd_conn *conns;
 	httpd_handler handler;
 	void *arg;
 	struct log_ratelimit rl;
 };
 
-/* Ends c; outcome is counted unless c was answered (counted then). */
+/* Ends c, counted by how it ended. */
 static void conn_close(struct httpd_conn *c, enum httpd_outcome outcome)
 {
 	struct httpd *h = c->srv;
 
-	if (!c->writing)
-		h->st.outcome[outcome]++;
+	h->st.outcome[outcome]++;
 
 	ev_io_stop(h->loop, &c->io);
 	ev_timer_stop(h->loop, &c->deadline);
@@ -59,8 +57,7 @@ static void conn_close(struct httpd_conn *c, enum httpd_outcome outcome)
 		h->conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
-	h->nconns--;
-	h->st.open = h->nconns;
+	h->st.open--;
 	strbuf_free(&c->out);
 	free(c);
 }
@@ -115,7 +112,6 @@ static void conn_respond(struct httpd_conn *c, int status, const char *ctype,
 		return;
 	}
 	c->writing = 1;
-	h->st.outcome[HTTPD_SERVED]++;
 	/* The head came in time; the answer has the rest of timeout_s. */
 	ev_timer_stop(h->loop, &c->deadline);
 	ev_timer_set(&c->deadline, h->timeout_s, 0);
@@ -254,7 +250,7 @@ static int make_room(struct httpd *h, const struct sockaddr_storage *peer)
 	}
 	if (same >= h->max_per_source)
 		return HTTPD_PER_SOURCE;
-	if (h->nconns < h->max_conns)
+	if (h->st.open < h->max_conns)
 		return 0;
 	if (!oldest_idle)
 		return HTTPD_FULL;
@@ -307,8 +303,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 		if (h->conns)
 			h->conns->prev = c;
 		h->conns = c;
-		h->nconns++;
-		h->st.open = h->nconns;
+		h->st.open++;
 		ev_io_init(&c->io, conn_read_cb, fd, EV_READ);
 		c->io.data = c;
 		ev_io_start(loop, &c->io);

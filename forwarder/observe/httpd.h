@@ -45,12 +45,12 @@ struct httpd_config {
 
 /* How connections ended (and began). */
 enum httpd_outcome {
-	HTTPD_SERVED,           /* a request answered (any status) */
+	HTTPD_SERVED,           /* its answer (any status) sent in full */
 	HTTPD_PER_SOURCE,       /* refused: its address had max_per_source already */
 	HTTPD_EVICTED,          /* closed, still without a head, to make room */
 	HTTPD_FULL,             /* refused: every connection was being answered */
-	HTTPD_TIMED_OUT,        /* its head or its answer took too long */
-	HTTPD_CLOSED,           /* the client left before a whole request */
+	HTTPD_TIMED_OUT,        /* its head, or the taking of its answer, took too long */
+	HTTPD_CLOSED,           /* the client left before its answer was sent */
 	HTTPD_OUTCOME_COUNT
 };
 

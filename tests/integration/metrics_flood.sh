@@ -24,9 +24,9 @@ pids+=($!)
 served() { curl -sf -o /dev/null "http://127.0.0.1:$port/healthz"; }
 wait_for 10 served || { cat "$tmp/err"; echo "forwarder did not serve"; exit 1; }
 
-python3 - "$port" "${FLOOD_SECONDS:-30}" "$FWD" <<'EOF'
+python3 - "$port" "${FLOOD_SECONDS:-30}" "$FWD" "$tmp/scrapes" <<'EOF'
 import selectors, socket, subprocess, sys, threading, time, urllib.request
-port, secs, fwd = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
+port, secs, fwd, scrapes_file = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3], sys.argv[4]
 sel = selectors.DefaultSelector()
 opened = 0
 
@@ -116,18 +116,22 @@ print(f"FIGURE metrics flood: {n} scrapes of /metrics and /healthz in {secs:.0f}
       f"{probes} exec liveness probes, {len(fails)} failed")
 for f in fails[:10]:
     print("FAIL:", f)
+open(scrapes_file, "w").write(f"{n}\n")
 if fails:
     sys.exit(1)
 EOF
 curl -sf "http://127.0.0.1:$port/metrics" >"$tmp/m"
-python3 - "$tmp/m" <<'EOF'
+python3 - "$tmp/m" "$(cat "$tmp/scrapes")" <<'EOF'
 import sys
+scrapes = int(sys.argv[2])
 m = {}
 for l in open(sys.argv[1]):
     if l.startswith("jcw_metrics_http_connections_total{"):
         k, v = l.rsplit(" ", 1)
         m[k.split('"')[1]] = float(v)
 print("NOTE metrics port connections:", ", ".join(f"{k} {int(v)}" for k, v in m.items()))
-for k in ("evicted", "timed_out", "served"):
+for k in ("evicted", "timed_out"):
     assert m.get(k, 0) >= 1, f"no {k} connection counted: {m}"
+# every scrape of the flood phase, and the readiness check before it
+assert m.get("served", 0) >= scrapes + 1, f"{scrapes} scrapes answered, served counts {m}"
 EOF
