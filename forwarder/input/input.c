@@ -7,9 +7,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "log.h"
-
 #define INPUT_PAUSE_RETRY_S 0.01
 
 static void pause_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);

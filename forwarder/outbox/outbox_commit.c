@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "clock.h"
-#include "log.h"
 
 static int bind_text(sqlite3_stmt *s, int i, const char *v)
 {

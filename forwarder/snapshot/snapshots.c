@@ -14,7 +14,6 @@
 #include "snap_debounce.h"
 #include "snap_register.h"
 #include "snap_store.h"
-#include "strbuf.h"
 
 /* One file action waiting in the debounce. */
 struct snap_pending {
