@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -20,7 +21,7 @@ struct httpd_conn {
 	struct sockaddr_storage peer;
 	ev_io io;
 	ev_timer deadline;
-	char req[HTTPD_MAX_REQUEST + 1];
+	char *req;   /* HTTPD_MAX_REQUEST + 1, from the first byte on: idle is cheap */
 	size_t req_len;
 	struct strbuf out;
 	size_t out_off;
@@ -59,6 +60,7 @@ static void conn_close(struct httpd_conn *c, enum httpd_outcome outcome)
 		c->next->prev = c->prev;
 	h->st.open--;
 	strbuf_free(&c->out);
+	free(c->req);
 	free(c);
 }
 
@@ -186,6 +188,10 @@ static void conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 	(void)loop;
 	(void)revents;
+	if (!c->req && !(c->req = malloc(HTTPD_MAX_REQUEST + 1))) {
+		conn_close(c, HTTPD_CLOSED);
+		return;
+	}
 	for (;;) {
 		if (c->req_len == HTTPD_MAX_REQUEST) {
 			conn_error(c, 431);
@@ -317,6 +323,7 @@ int httpd_new(struct ev_loop *loop, const struct httpd_config *cfg,
 	      struct httpd **out, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss;
+	struct rlimit rl;
 	socklen_t slen;
 	struct httpd *h;
 	int one = 1, rc;
@@ -346,7 +353,12 @@ int httpd_new(struct ev_loop *loop, const struct httpd_config *cfg,
 	h->head_timeout_s = cfg->head_timeout_s > 0 ? cfg->head_timeout_s : 2.0;
 	if (h->head_timeout_s > h->timeout_s)
 		h->head_timeout_s = h->timeout_s;
-	h->max_conns = cfg->max_conns ? cfg->max_conns : 64;
+	h->max_conns = cfg->max_conns ? cfg->max_conns : 512;
+	/* Never more than half the descriptors this process may open: a
+	 * flood must not take the outbox's, the log's or the collector's. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    h->max_conns > rl.rlim_cur / 2)
+		h->max_conns = rl.rlim_cur / 2 > 1 ? (unsigned)(rl.rlim_cur / 2) : 1;
 	h->max_per_source = cfg->max_per_source ? cfg->max_per_source : 8;
 	h->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (h->fd < 0)

@@ -9,7 +9,11 @@
  * - one source address holds at most max_per_source connections: more are
  *   closed at once (a flood from few addresses cannot fill the table);
  * - when the table is full, the oldest connection still waiting for its
- *   head is closed to make room: the newest, a scrape among them, is read;
+ *   head is closed to make room: the newest, a scrape among them, is read.
+ *   The table is large (512, at most half the descriptor limit) and an idle
+ *   connection costs no request buffer, so under a flood of thousands of
+ *   connects a second a client still has tens of milliseconds to send its
+ *   request before it is the oldest;
  * - all I/O is non-blocking, and any byte sequence is either a request or
  *   a 400. Every way a connection ends is counted (httpd_stats). */
 #ifndef JCW_HTTPD_H
@@ -37,7 +41,7 @@ struct httpd_config {
 	unsigned port;           /* 0: an ephemeral port (see httpd_port) */
 	double head_timeout_s;   /* for the request head; 0: 2 s */
 	double timeout_s;        /* for the whole connection; 0: 5 s */
-	unsigned max_conns;      /* 0: 64 */
+	unsigned max_conns;      /* 0: 512 (at most half of RLIMIT_NOFILE) */
 	unsigned max_per_source; /* 0: 8 */
 	httpd_handler handler;
 	void *arg;
