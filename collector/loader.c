@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/capability.h>
 #include <linux/perf_event.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -17,6 +16,7 @@
 #include "file_exts.h"
 #include "jcw.skel.h"
 #include "log.h"
+#include "privs.h"
 #include "tracefs.h"
 
 #define VMLINUX_BTF "/sys/kernel/btf/vmlinux"
@@ -66,29 +66,22 @@ static int kernel_older_than(const char *release, int want_major, int want_minor
 	return major < want_major || (major == want_major && minor < want_minor);
 }
 
-/* CAP_BPF + CAP_PERFMON (5.8+), or CAP_SYS_ADMIN, in the effective set. */
-static int loader_has_bpf_caps(void)
-{
-	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
-	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
-	uint64_t eff;
-
-	if (syscall(SYS_capget, &hdr, d) < 0)
-		return 0;
-	eff = (uint64_t)d[1].effective << 32 | d[0].effective;
-	return (eff >> 21 & 1) || ((eff >> 38 & 1) && (eff >> 39 & 1));
-}
-
 /* Says what is wrong with the machine before libbpf says it less clearly. */
 static int loader_precheck(char *err, size_t errlen)
 {
 	struct utsname u;
+	uint64_t eff;
+	int e;
 
-	if (geteuid() != 0 && !loader_has_bpf_caps()) {
-		snprintf(err, errlen, "not root: loading BPF programs needs root "
-			 "(or CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE)");
-		return -EPERM;
+	/* uid 0 alone means nothing in a container: look at the capabilities. */
+	e = privs_effective(&eff);
+	if (e) {
+		snprintf(err, errlen, "capget: %s", strerror(-e));
+		return e;
 	}
+	e = privs_bpf_missing(eff, err, errlen);
+	if (e)
+		return e;
 	if (access(VMLINUX_BTF, R_OK) != 0) {
 		snprintf(err, errlen, "no kernel BTF at %s: the kernel needs "
 			 "CONFIG_DEBUG_INFO_BTF=y", VMLINUX_BTF);

@@ -4,12 +4,44 @@
 #include <grp.h>
 #include <linux/capability.h>
 #include <pwd.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#define CAP_BIT(c) ((uint64_t)1 << (c))
+
+int privs_effective(uint64_t *eff)
+{
+	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+
+	if (syscall(SYS_capget, &hdr, d) < 0)
+		return -errno;
+	*eff = (uint64_t)d[1].effective << 32 | d[0].effective;
+	return 0;
+}
+
+int privs_bpf_missing(uint64_t eff, char *err, size_t errlen)
+{
+	bool bpf = eff & CAP_BIT(CAP_BPF), perfmon = eff & CAP_BIT(CAP_PERFMON);
+	const char *what;
+
+	if ((eff & CAP_BIT(CAP_SYS_ADMIN)) || (bpf && perfmon))
+		return 0;
+	what = bpf ? "CAP_PERFMON" : perfmon ? "CAP_BPF" : "CAP_BPF and CAP_PERFMON";
+	snprintf(err, errlen,
+		 "missing %s (or CAP_SYS_ADMIN) to load the BPF programs; grant them: "
+		 "compose: cap_add: [BPF, PERFMON] (Docker < 23 knows neither: use "
+		 "compose/docker-compose.docker20.yml, which grants SYS_ADMIN); "
+		 "Kubernetes: securityContext.capabilities.add: [BPF, PERFMON]; "
+		 "systemd: CapabilityBoundingSet= and AmbientCapabilities=CAP_BPF CAP_PERFMON",
+		 what);
+	return -EPERM;
+}
 
 static int privs_switch_user(const char *user, char *err, size_t errlen)
 {
