@@ -120,7 +120,9 @@ DEB_PKGS := gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev \
 # systemd-analyze and systemd-sysusers; kubectl for "kubectl kustomize"
 # unless some kubectl is installed already (another vendor's kubectl package
 # would conflict with Debian's kubernetes-client on /usr/bin/kubectl).
-DEB_PKGS += python3-yaml help2man systemd \
+# promtool (Debian's prometheus package) for the alert and recording rules
+# (tests/integration/monitoring_rules.sh).
+DEB_PKGS += python3-yaml help2man systemd prometheus \
 	    $(if $(shell command -v kubectl 2>/dev/null),,kubernetes-client)
 
 deps:
