@@ -355,8 +355,13 @@ int loader_open(const struct loader_opts *o, struct loader **out, char *err, siz
 
 	e = jcw_bpf__load(l->skel);
 	if (e) {
-		snprintf(err, errlen, "loading BPF programs: %s%s%s", strerror(-e),
-			 *last_libbpf_msg ? ": " : "", last_libbpf_msg);
+		uint64_t eff = 0;
+
+		if (e == -EPERM)
+			privs_effective(&eff);
+		snprintf(err, errlen, "loading BPF programs: %s%s%s%s", strerror(-e),
+			 *last_libbpf_msg ? ": " : "", last_libbpf_msg,
+			 e == -EPERM ? privs_eperm_hint(eff) : "");
 		goto cleanup;
 	}
 	e = jcw_bpf__attach(l->skel);

@@ -43,6 +43,16 @@ int privs_bpf_missing(uint64_t eff, char *err, size_t errlen)
 	return -EPERM;
 }
 
+const char *privs_eperm_hint(uint64_t eff)
+{
+	if ((eff & CAP_BIT(CAP_SYS_ADMIN)) || !(eff & CAP_BIT(CAP_BPF)) || !(eff & CAP_BIT(CAP_PERFMON)))
+		return "";
+	return "; CAP_BPF and CAP_PERFMON are held, so a seccomp profile refuses bpf(): the "
+	       "default profiles of Docker < 23 and of containers-common 0.50 (Debian 12's "
+	       "podman) allow it only with CAP_SYS_ADMIN; grant SYS_ADMIN instead (as "
+	       "compose/docker-compose.docker20.yml does) or use a newer runtime";
+}
+
 static int privs_switch_user(const char *user, char *err, size_t errlen)
 {
 	struct passwd *pw;

@@ -20,6 +20,10 @@
  * compose file, the DaemonSet and the systemd unit. Pure: the caller reads
  * the set, privs_effective() below. */
 int privs_bpf_missing(uint64_t eff, char *err, size_t errlen);
+/* Why a load can still fail with EPERM once privs_bpf_missing() passed: with
+ * CAP_BPF+CAP_PERFMON but not CAP_SYS_ADMIN, a seccomp profile older than
+ * CAP_BPF refuses bpf(). The hint to append to the error ("; ..."), or "". */
+const char *privs_eperm_hint(uint64_t eff);
 /* The calling thread's effective capability set; 0 or -errno. */
 int privs_effective(uint64_t *eff);
 

@@ -110,6 +110,27 @@ student_sh() {
 		'"$script"
 }
 
+# debian_base_image ENGINE: ENGINE (docker or podman) has the image
+# debian:bookworm-slim, made as the README's offline section makes it:
+# debootstrap --variant=minbase from Debian's archive, then ENGINE import.
+# The tree is cached as a tarball under /var/cache/jcw-tests, so the
+# second engine and the next run skip debootstrap. 0, or 1 with the reason.
+debian_base_image() {
+	local engine=$1 cache=/var/cache/jcw-tests tar=/var/cache/jcw-tests/debian-bookworm-minbase.tar
+	"$engine" image inspect debian:bookworm-slim >/dev/null 2>&1 && return 0
+	if [ ! -s "$tar" ]; then
+		mkdir -p "$cache" "$tmp/rootfs" || return 1
+		debootstrap --variant=minbase bookworm "$tmp/rootfs" http://deb.debian.org/debian \
+			>"$tmp/debootstrap.log" 2>&1 || { tail -n 5 "$tmp/debootstrap.log"; echo "debootstrap failed"; return 1; }
+		rm -rf "$tmp/rootfs"/var/cache/apt/archives/*.deb "$tmp/rootfs"/var/lib/apt/lists/*
+		tar -C "$tmp/rootfs" -cf "$tar.part" . && mv "$tar.part" "$tar" || return 1
+		rm -rf "$tmp/rootfs"
+		echo "NOTE debian:bookworm-slim: made with debootstrap --variant=minbase (cached in $tar)"
+	fi
+	"$engine" import --change 'CMD ["bash"]' "$tar" debian:bookworm-slim >/dev/null ||
+		{ echo "$engine import of $tar failed"; return 1; }
+}
+
 # collector_start [jcw-collector options...]: starts $BUILD/jcw-collector
 # with its log in $tmp/collector.log and waits up to 15 s for its
 # "attached" line; sets cpid, killed on exit. Skips the script (77) when

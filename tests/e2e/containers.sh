@@ -85,16 +85,7 @@ on_exit 'docker rm -f jcw-e2e-student jcw-e2e-nocaps >/dev/null 2>&1'
 
 # The base image, as the README's offline section makes it; kept as a
 # cache once made.
-if ! docker image inspect debian:bookworm-slim >/dev/null 2>&1; then
-	start=$SECONDS
-	debootstrap --variant=minbase bookworm "$tmp/rootfs" http://deb.debian.org/debian \
-		>"$tmp/debootstrap.log" 2>&1 || { tail -n 5 "$tmp/debootstrap.log"; fail "debootstrap failed"; }
-	rm -rf "$tmp/rootfs"/var/cache/apt/archives/*.deb "$tmp/rootfs"/var/lib/apt/lists/*
-	tar -C "$tmp/rootfs" -c . | docker import --change 'CMD ["bash"]' - debian:bookworm-slim >/dev/null ||
-		fail "docker import of the debootstrap tree failed"
-	rm -rf "$tmp/rootfs"
-	echo "NOTE base image debian:bookworm-slim made with debootstrap in $((SECONDS - start)) s"
-fi
+debian_base_image docker || fail "no base image"
 
 # The README's image commands, word for word (checked against README.md),
 # then its Compose command for this engine.

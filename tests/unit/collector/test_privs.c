@@ -56,3 +56,14 @@ Test(privs, reads_this_process_set)
 	/* Whatever the test runs as, the set fits the kernel's capability count. */
 	cr_assert_eq(eff >> (CAP_LAST_CAP + 1), 0);
 }
+
+Test(privs, eperm_with_both_capabilities_points_at_seccomp)
+{
+	const char *h = privs_eperm_hint(BIT(CAP_BPF) | BIT(CAP_PERFMON));
+
+	cr_assert(strstr(h, "seccomp profile refuses bpf()"), "%s", h);
+	cr_assert(strstr(h, "grant SYS_ADMIN instead"), "%s", h);
+	/* With SYS_ADMIN, or without the pair, seccomp is not the suspect. */
+	cr_assert_str_empty(privs_eperm_hint(BIT(CAP_SYS_ADMIN) | BIT(CAP_BPF) | BIT(CAP_PERFMON)));
+	cr_assert_str_empty(privs_eperm_hint(BIT(CAP_BPF)));
+}
