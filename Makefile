@@ -121,8 +121,10 @@ DEB_PKGS := gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev \
 # unless some kubectl is installed already (another vendor's kubectl package
 # would conflict with Debian's kubernetes-client on /usr/bin/kubectl).
 # promtool (Debian's prometheus package) for the alert and recording rules
-# (tests/integration/monitoring_rules.sh).
+# (tests/integration/monitoring_rules.sh); Debian's ipykernel and nbclient,
+# for /usr/bin/python3, to run notebooks (tests/e2e/notebook_cells.sh).
 DEB_PKGS += python3-yaml help2man systemd prometheus \
+	    python3-ipykernel python3-nbclient python3-nbformat \
 	    $(if $(shell command -v kubectl 2>/dev/null),,kubernetes-client)
 
 deps:

@@ -117,10 +117,29 @@ static void body_put_ms(struct json_obj *o, const char *key, uint64_t ns)
 	strbuf_printf(o->sb, "%" PRIu64 ".%03" PRIu64, ns / 1000000u, ns / 1000u % 1000u);
 }
 
+/* A cell's exception as {"type", "message"}, or null when it did not say. */
+static size_t body_put_exception(struct json_obj *o, const struct notebook_cell *c)
+{
+	struct json_obj ex;
+	size_t bad = 0;
+
+	json_obj_key(o, "exception");
+	if (!c->exc_type) {
+		strbuf_puts(o->sb, "null");
+		return 0;
+	}
+	json_obj_begin(&ex, o->sb);
+	bad += json_obj_str(&ex, "type", c->exc_type, c->exc_type_len);
+	bad += json_obj_str(&ex, "message", c->exc_msg, c->exc_msg_len);
+	json_obj_end(&ex);
+	return bad;
+}
+
 size_t body_write(struct strbuf *sb, const struct body_in *in)
 {
 	const Jcw__Exec *e = in->exec;
 	const Jcw__Exit *x = in->exit;
+	const struct notebook_cell *cell = in->cell;
 	struct json_obj o;
 	char ts[BODY_TIME_LEN], sigbuf[16];
 	unsigned sig;
@@ -129,6 +148,13 @@ size_t body_write(struct strbuf *sb, const struct body_in *in)
 	const char *src;
 	size_t srclen;
 
+	/* A cell's outcome is the hook's, not the marker's: 0 or 1 as the
+	 * original reports it, no signal, and the program is the kernel. */
+	if (cell) {
+		code = cell->ok ? 0 : 1;
+		sig = 0;
+	}
+
 	body_time_iso8601(x->time_unix_ns ? x->time_unix_ns : e->time_unix_ns, ts);
 	strbuf_reserve(sb, 512 + 2 * (e->cwd.len + e->exe_path.len + in->target_len));
 
@@ -136,7 +162,10 @@ size_t body_write(struct strbuf *sb, const struct body_in *in)
 	json_obj_cstr(&o, "timestamp", ts);
 	json_obj_int(&o, "exit_code", code);
 	json_obj_key(&o, "cmdline");
-	bad += body_put_cmdline(sb, e);
+	if (cell)
+		strbuf_printf(sb, "\"ipykernel cell %" PRIu64 "\"", cell->count);
+	else
+		bad += body_put_cmdline(sb, e);
 	bad += json_obj_str(&o, "cwd", e->cwd.data, e->cwd.len);
 	if (in->endpoint == API_BUILD_LOG) {
 		bad += json_obj_str(&o, "binary_path", e->exe_path.data, e->exe_path.len);
@@ -144,7 +173,10 @@ size_t body_write(struct strbuf *sb, const struct body_in *in)
 	} else {
 		bad += json_obj_str(&o, "target_path", in->target_path, in->target_len);
 		json_obj_cstr(&o, "process_type", in->process_type);
-		bad += json_obj_str(&o, "binary_path", e->exe_path.data, e->exe_path.len);
+		if (cell)
+			json_obj_cstr(&o, "binary_path", "ipykernel");
+		else
+			bad += json_obj_str(&o, "binary_path", e->exe_path.data, e->exe_path.len);
 	}
 
 	/* Extensions: ignored by the API, documented in the README. */
@@ -153,8 +185,17 @@ size_t body_write(struct strbuf *sb, const struct body_in *in)
 		json_obj_cstr(&o, "signal", body_signal_name(sig, sigbuf));
 	else
 		json_obj_null(&o, "signal");
-	json_obj_bool(&o, "core_dumped", x->core_dumped);
-	body_put_ms(&o, "duration_ms", x->duration_ns);
+	json_obj_bool(&o, "core_dumped", cell ? false : x->core_dumped);
+	body_put_ms(&o, "duration_ms", cell ? cell->duration_ns : x->duration_ns);
+	if (cell) {
+		/* The figures of the marker would say nothing of the cell. */
+		json_obj_uint(&o, "cell", cell->count);
+		bad += body_put_exception(&o, cell);
+		json_obj_bool(&o, "seeded", e->seeded || x->seeded);
+		json_obj_bool(&o, "invalid_utf8", bad > 0);
+		json_obj_end(&o);
+		return bad;
+	}
 	/* What `time` reports for the command: its own and its waited-for
 	 * descendants' (a compiler's cc1, as, ld); the own part apart. */
 	body_put_ms(&o, "cpu_ms", x->cpu_ns + x->children_cpu_ns);

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cell.h"
 #include "jcw.pb-c.h"
 #include "request.h"
 #include "strbuf.h"
@@ -30,6 +31,8 @@ struct body_in {
 	 * first is target_path); NULL for none. */
 	bool (*next_source)(void *ctx, const char **path, size_t *len);
 	void *source_ctx;
+	/* run: a notebook cell (cell.h), or NULL for a process's own run. */
+	const struct notebook_cell *cell;
 };
 
 /* Writes the body into sb. Returns the number of invalid UTF-8 bytes that

@@ -11,6 +11,7 @@
 
 #include "argv_source.h"
 #include "body.h"
+#include "cell.h"
 #include "classify.h"
 #include "hwpath.h"
 #include "strbuf.h"
@@ -106,12 +107,13 @@ enum pipe_result pipeline_process(const struct pipeline *p, const char *boot_id,
 	const struct classify_rule *rule;
 	enum proc_type type;
 	enum api_endpoint endpoint;
-	const uint8_t *exe;
-	size_t exe_len, base;
+	const uint8_t *exe, *src;
+	size_t exe_len, base, src_len;
 	char target[HWPATH_MAX], hw[HWPATH_NAME_MAX];
 	ssize_t tlen, idx;
 	enum hwpath_where where;
 	struct pipeline_sources srcs;
+	struct notebook_cell cell;
 	struct body_in in;
 	struct strbuf sb = STRBUF_INIT;
 	struct api_request r = {0};
@@ -128,6 +130,19 @@ enum pipe_result pipeline_process(const struct pipeline *p, const char *boot_id,
 		return pipeline_fail(reason, REASON_NOT_STUDENT_HOST);
 	}
 
+	memset(&in, 0, sizeof(in));
+	/* A notebook cell's marker: a run of the notebook, filtered like a
+	 * script's run by where the notebook is. */
+	if (cell_parse(exec->argv, exec->n_argv, &cell)) {
+		type = PROC_PYTHON;
+		endpoint = API_RUN_LOG;
+		in.process_type = "python";
+		in.cell = &cell;
+		src = cell.path;
+		src_len = cell.path_len;
+		goto source;
+	}
+
 	/* protobuf-c leaves an absent bytes field as {0, NULL}: NULL + 0 is
 	 * undefined behaviour, so an empty path gets a real (empty) string. */
 	exe = exec->exe_path.data ? exec->exe_path.data : (const uint8_t *)"";
@@ -137,7 +152,6 @@ enum pipe_result pipeline_process(const struct pipeline *p, const char *boot_id,
 	rule = classify_match(p->rules, (const char *)exe + base, exe_len - base);
 	type = rule ? rule->type : PROC_NONE;
 
-	memset(&in, 0, sizeof(in));
 	switch (type) {
 	case PROC_C_COMPILER:
 	case PROC_CXX_COMPILER:
@@ -171,11 +185,13 @@ enum pipe_result pipeline_process(const struct pipeline *p, const char *boot_id,
 
 	if (idx < 0)
 		return pipeline_fail(reason, REASON_NO_SOURCE);
+	src = exec->argv[idx].data;
+	src_len = exec->argv[idx].len;
+source:
 	/* A relative source under a cut-off cwd would resolve to a wrong place. */
-	if (exec->cwd_truncated && (exec->argv[idx].len == 0 || exec->argv[idx].data[0] != '/'))
+	if (exec->cwd_truncated && (src_len == 0 || src[0] != '/'))
 		return pipeline_fail(reason, REASON_INVALID);
-	tlen = hwpath_normalise(exec->cwd.data, exec->cwd.len, exec->argv[idx].data,
-				exec->argv[idx].len, target, sizeof(target));
+	tlen = hwpath_normalise(exec->cwd.data, exec->cwd.len, src, src_len, target, sizeof(target));
 	if (tlen < 0)
 		return pipeline_fail(reason, REASON_INVALID);
 	where = hwpath_homework(target, (size_t)tlen, &st, hw);

@@ -17,6 +17,8 @@
 #     the sink, at 100 and 1,000 exits/s
 #   6 peak RSS (VmHWM) of collector and forwarder during 3 and 4, and with
 #     1M events waiting in the outbox
+#   7 what the notebook hook (contrib/jupyter/99-jcw-cell.py) adds to a
+#     cell: tests/bench/notebook_hook.py, with Debian's python3
 #
 # Root is needed for 1, 2, 3, 5 (BPF, namespaces); without it they are
 # reported as n/a. Figures needing the durable outbox (--state-dir) are n/a
@@ -39,7 +41,8 @@
 #   BENCH_REPS          repetitions of each figure 4 run, median kept (3)
 #   BENCH_LAT_SECS      length of each latency run (15)
 #   BENCH_OUTBOX_EVENTS events left waiting in the outbox (1000000)
-#   BENCH_FIGS          figures to measure (1 2 3 4 5 6; 6's storm RSS needs 3)
+#   BENCH_HOOK_CELLS    cells timed per outcome, figure 7 (2000)
+#   BENCH_FIGS          figures to measure (1 2 3 4 5 6 7; 6's storm RSS needs 3)
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -67,7 +70,7 @@ REPS=${BENCH_REPS:-$d_reps}
 LAT_SECS=${BENCH_LAT_SECS:-$d_lat}
 OUTBOX_EVENTS=${BENCH_OUTBOX_EVENTS:-$d_outbox}
 PIPE_SECS=$d_pipe
-FIGS=" ${BENCH_FIGS:-1 2 3 4 5 6} "
+FIGS=" ${BENCH_FIGS:-1 2 3 4 5 6 7} "
 want() { [[ $FIGS == *" $1 "* ]]; }
 
 COLLECTOR=$BUILD/jcw-collector
@@ -567,6 +570,26 @@ fig6_outbox() {
 	rm -rf "$tmp/bigstate" "$tmp/big.cap"
 }
 
+# --- figure 7: the notebook hook ------------------------------------------------
+# "FIGURE hook per ok cell: 950 us median, p99 1400 us, 2000 cells"
+fig7() {
+	local n=${BENCH_HOOK_CELLS:-2000} line label med p99
+	[ "$SMOKE" = 1 ] && n=50
+	/usr/bin/python3 "$HERE/notebook_hook.py" "$ROOT/contrib/jupyter/99-jcw-cell.py" "$n" >"$tmp/hook.out" 2>&1 ||
+		{ cat "$tmp/hook.out" >&2; return 1; }
+	while read -r line; do
+		label=$(sed -n 's/^FIGURE hook per \([a-z]*\) cell: .*/\1/p' <<<"$line")
+		med=$(sed -n 's/.*: \([0-9]*\) us median.*/\1/p' <<<"$line")
+		p99=$(sed -n 's/.* p99 \([0-9]*\) us.*/\1/p' <<<"$line")
+		[ -n "$label" ] && [ -n "$med" ] || return 1
+		# ids of the kind N.error mean a failed figure: name the cells apart.
+		result "7.hook.${label/error/failed}_cell" 7 "notebook hook per $label cell, median" "$med" us "< 2000 us" \
+			"tests/bench/notebook_hook.py: pre_run_cell + post_run_cell (marker start and reap)" \
+			"p99 $p99 us over $n cells"
+	done < <(grep '^FIGURE hook per' "$tmp/hook.out")
+	grep -q '^7.hook.failed_cell' "$RES"
+}
+
 # --- run ---------------------------------------------------------------------
 # After a figure failed half-way: stop what it left running.
 failed() {  # failed ID FIG WHAT
@@ -619,6 +642,10 @@ else
 fi
 if want 6; then
 	fig6_outbox || failed 6.error 6 "figure 6"
+fi
+if want 7; then
+	say "figure 7: notebook hook per cell"
+	fig7 || failed 7.error 7 "figure 7"
 fi
 say "done in $((SECONDS - t_start)) s"
 export BENCH_VERSION

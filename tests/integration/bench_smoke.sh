@@ -102,7 +102,8 @@ def na(fid, why):
     check(f is not None and f["value"] is None and why in f["note"], "%s n/a (%s): %r" % (fid, why, f))
 
 for fid in ("4.pipeline_process", "4.a_print.rate", "4.a_print.cpu", "4.b_http.rate",
-            "4.b_http.cpu", "6.fwd_rss.a_print", "6.fwd_rss.b_http"):
+            "4.b_http.cpu", "6.fwd_rss.a_print", "6.fwd_rss.b_http",
+            "7.hook.ok_cell", "7.hook.failed_cell"):
     number(fid)
 # 3000 mixed events, 17 of every 20 become requests: all reach the sink
 check("2550 requests reached the sink" in figs.get("4.b_http.rate", {}).get("note", ""),

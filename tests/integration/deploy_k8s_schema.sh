@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Kubernetes manifests against the Kubernetes API's schema, offline (no
 # cluster here): "kubectl kustomize k8s" renders every object, including the
-# monitoring component, and tests/tools/k8s-schema.mjs checks each one field
+# monitoring component, and the notebook hook's ConfigMap (contrib/jupyter);
+# tests/tools/k8s-schema.mjs checks each one field
 # by field against @kubernetes/client-node's models (an unknown or misspelt
 # field fails, as the API server's strict validation would) and validates it
 # with kubernetes-models (required fields, types, formats; the Prometheus
@@ -34,6 +35,8 @@ models=$cache/client-node/package/dist/gen/models
 [ -f "$models/V1DaemonSet.js" ] || { echo "FAIL: no V1DaemonSet model in $models"; exit 1; }
 
 HOME=$tmp KUBECONFIG=$tmp/none timeout 60 kubectl kustomize k8s >"$tmp/rendered.yaml"
+# The notebook hook's ConfigMap for the students' namespace, too.
+{ echo ---; HOME=$tmp KUBECONFIG=$tmp/none timeout 60 kubectl kustomize contrib/jupyter; } >>"$tmp/rendered.yaml"
 python3 - "$tmp" <<'PY'
 import json, sys, yaml
 tmp = sys.argv[1]

@@ -156,6 +156,61 @@ Test(pipeline, run_body_exact_sigsegv)
 	api_request_free(&r.req);
 }
 
+Test(pipeline, notebook_cell_bodies_exact)
+{
+	struct fix_exec f;
+	struct run r;
+
+	/* The hook's marker, run by the kernel in the notebook's directory. */
+	fix_init(&f, HOST, "/usr/bin/true", HW1,
+		 ARGV("jcw-cell", HW1 "/lab.ipynb", "4", "error", "2500", "ZeroDivisionError",
+		      "division by zero"));
+	f.exit.duration_ns = 400000;   /* the marker's own: not reported */
+	f.exit.cpu_ns = 300000;
+	r = process(&f);
+	cr_assert_eq(r.res, PIPE_SUCCESS, "%s", pipe_reason_name(r.why));
+	cr_assert_eq(r.req.endpoint, API_RUN_LOG);
+	cr_assert_eq(r.req.type, PROC_PYTHON);
+	cr_assert_str_eq(r.req.path, "/api/os-1/hw1/202012345/logs/run");
+	cr_assert_str_eq(r.req.body,
+		"{\"timestamp\":\"2026-11-27T20:40:00.123456+00:00\",\"exit_code\":1,"
+		"\"cmdline\":\"ipykernel cell 4\",\"cwd\":\"/home/coder/project/hw1\","
+		"\"target_path\":\"/home/coder/project/hw1/lab.ipynb\",\"process_type\":\"python\","
+		"\"binary_path\":\"ipykernel\",\"event_id\":\"boot-7\","
+		"\"signal\":null,\"core_dumped\":false,\"duration_ms\":2.500,"
+		"\"cell\":4,\"exception\":{\"type\":\"ZeroDivisionError\",\"message\":\"division by zero\"},"
+		"\"seeded\":false,\"invalid_utf8\":false}");
+	api_request_free(&r.req);
+
+	/* A successful cell, its notebook named relative to the kernel's cwd. */
+	r = ok(HOST, "/usr/bin/true", HW2, ARGV("jcw-cell", "sub/../plot.ipynb", "1", "ok", "10"));
+	has(&r, "\"exit_code\":0,");
+	has(&r, "\"target_path\":\"/home/coder/project/hw2/plot.ipynb\"");
+	has(&r, "\"cell\":1,\"exception\":null,");
+	cr_assert_str_eq(r.req.path, "/api/os-1/hw2/202012345/logs/run");
+	api_request_free(&r.req);
+}
+
+Test(pipeline, notebook_cells_filtered_like_scripts)
+{
+	/* Outside a homework directory, as python3 notes/x.py would be. */
+	not_ok(HOST, "/usr/bin/true", "/home/coder/project/notes",
+	       ARGV("jcw-cell", "/home/coder/project/notes/x.ipynb", "1", "ok", "5"),
+	       PIPE_FILTERED, REASON_SOURCE_OUTSIDE_HW);
+	not_ok(HOST, "/usr/bin/true", "/tmp", ARGV("jcw-cell", "/tmp/x.ipynb", "1", "ok", "5"),
+	       PIPE_FILTERED, REASON_SOURCE_OUTSIDE_HW);
+	/* Another student's workspace: never reported. */
+	not_ok(HOST, "/usr/bin/true", "/workspace/os-1-202099999/hw1",
+	       ARGV("jcw-cell", "/workspace/os-1-202099999/hw1/x.ipynb", "1", "ok", "5"),
+	       PIPE_FILTERED, REASON_FOREIGN_WORKSPACE);
+	/* The identity is the hostname's, whatever the marker says. */
+	not_ok("build-box", "/usr/bin/true", HW1, ARGV("jcw-cell", HW1 "/x.ipynb", "1", "ok", "5"),
+	       PIPE_NONTARGET, REASON_NOT_STUDENT_HOST);
+	/* Not a marker (no duration): /usr/bin/true, which is no homework. */
+	not_ok(HOST, "/usr/bin/true", HW1, ARGV("jcw-cell", HW1 "/x.ipynb", "1", "ok"),
+	       PIPE_NONTARGET, REASON_UNCLASSIFIED);
+}
+
 Test(pipeline, killed_by_another_process)
 {
 	struct fix_exec f;
