@@ -175,13 +175,15 @@ int opts_parse(const struct opt_def *defs, void *cfg, int argc, char **argv,
 		if (opt_set(d, cfg, v, origin, err, errlen))
 			return -1;
 	}
+	/* An action (--help, --unpin, --check-live) still takes the options
+	 * around it, in any order; any error after one is its to ignore. */
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i], *eq;
 		size_t nlen;
 
 		if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
 			snprintf(err, errlen, "unexpected argument '%s' (see --help)", a);
-			return -1;
+			return *action ? 1 : -1;
 		}
 		a += 2;
 		eq = strchr(a, '=');
@@ -189,12 +191,13 @@ int opts_parse(const struct opt_def *defs, void *cfg, int argc, char **argv,
 		d = find_flag(defs, a, nlen);
 		if (!d) {
 			snprintf(err, errlen, "unknown option '--%.*s' (see --help)", (int)nlen, a);
-			return -1;
+			return *action ? 1 : -1;
 		}
 		snprintf(origin, sizeof(origin), "option --%s", d->flag);
 		if (d->type == OPT_ACTION) {
-			*action = d->flag;
-			return 1;
+			if (!*action)
+				*action = d->flag;
+			continue;
 		}
 		if (eq) {
 			v = eq + 1;
@@ -204,12 +207,12 @@ int opts_parse(const struct opt_def *defs, void *cfg, int argc, char **argv,
 			v = argv[++i];
 		} else {
 			snprintf(err, errlen, "%s needs a value", origin);
-			return -1;
+			return *action ? 1 : -1;
 		}
 		if (opt_set(d, cfg, v, origin, err, errlen))
-			return -1;
+			return *action ? 1 : -1;
 	}
-	return 0;
+	return *action ? 1 : 0;
 }
 
 void opts_free(const struct opt_def *defs, void *cfg)

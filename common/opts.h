@@ -42,8 +42,10 @@ struct opt_def {
 	{"print-options-markdown", NULL, OPT_ACTION, NULL, 0,                 \
 	 "print this table as Markdown (for the README) and exit", 0, 0}
 
-/* Result of parsing: 0 ok, 1 an OPT_ACTION flag was given (its name in
- * *action), -1 error (message in err). Positional arguments are errors. */
+/* Result of parsing: 0 ok, 1 an OPT_ACTION flag was given (the first one's
+ * name in *action; the other options are parsed all the same, wherever they
+ * stand, and an error among them does not stop the action), -1 error
+ * (message in err). Positional arguments are errors. */
 int opts_parse(const struct opt_def *defs, void *cfg, int argc, char **argv,
 	       const char **action, char *err, size_t errlen);
 /* Applies only the defaults (the tests start from them). */
