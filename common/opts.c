@@ -169,7 +169,9 @@ int opts_parse(const struct opt_def *defs, void *cfg, int argc, char **argv,
 	if (opts_defaults(defs, cfg, err, errlen))
 		return -1;
 	for (d = defs; d->flag; d++) {
-		if (!d->env || !(v = getenv(d->env)) || !*v)
+		/* Set but empty means empty for a string ("empty: unpinned",
+		 * "empty: no outbox"); for a number or a flag, unset. */
+		if (!d->env || !(v = getenv(d->env)) || (!*v && d->type != OPT_STR))
 			continue;
 		snprintf(origin, sizeof(origin), "environment variable %s", d->env);
 		if (opt_set(d, cfg, v, origin, err, errlen))

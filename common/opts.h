@@ -4,7 +4,9 @@
  * and the README's tables all come from that table.
  *
  * Precedence: default < environment < command line. A bad value is an error
- * that names the flag or variable it came from. */
+ * that names the flag or variable it came from. A string variable set to
+ * "" sets the empty string (the help's "empty: ..."); other types ignore an
+ * empty variable. */
 #ifndef JCW_OPTS_H
 #define JCW_OPTS_H
 

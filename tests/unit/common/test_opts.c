@@ -87,3 +87,43 @@ Test(opts, unknown_and_action)
 	cr_assert(strstr(err, "needs a value") != NULL);
 	opts_free(defs, &c);
 }
+
+Test(opts, action_takes_the_options_around_it)
+{
+	struct cfg c;
+	const char *action;
+	char err[256];
+	char *before[] = {"prog", "--socket", "/tmp/a.sock", "--help", NULL};
+	char *after[] = {"prog", "--help", "--socket", "/tmp/b.sock", NULL};
+	char *bad[] = {"prog", "--help", "--nope", NULL};
+
+	cr_assert_eq(parse(&c, 4, before, &action, err), 1);
+	cr_assert_str_eq(c.socket, "/tmp/a.sock");
+	opts_free(defs, &c);
+	/* After the action too (jcw-collector --unpin --pin-path X). */
+	cr_assert_eq(parse(&c, 4, after, &action, err), 1);
+	cr_assert_str_eq(action, "help");
+	cr_assert_str_eq(c.socket, "/tmp/b.sock");
+	opts_free(defs, &c);
+	/* An error does not stop the action. */
+	cr_assert_eq(parse(&c, 3, bad, &action, err), 1);
+	cr_assert_str_eq(action, "help");
+	opts_free(defs, &c);
+}
+
+Test(opts, empty_variable_empties_a_string_only)
+{
+	struct cfg c;
+	const char *action;
+	char err[256];
+	char *argv[] = {"prog", NULL};
+
+	setenv("T_SOCKET", "", 1);
+	setenv("T_N", "", 1);
+	cr_assert_eq(parse(&c, 1, argv, &action, err), 0, "%s", err);
+	cr_assert_str_eq(c.socket, "");   /* "empty: none" */
+	cr_assert_eq(c.n, 5);             /* the default stands */
+	opts_free(defs, &c);
+	unsetenv("T_SOCKET");
+	unsetenv("T_N");
+}
