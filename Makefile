@@ -176,6 +176,12 @@ $(OBJ)/%.o: %.c | $(PB_H) $(SKELS)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(tree_inc) -MMD -MP -c $< -o $@
 
+# The record layout's fingerprint (collector/pin.h): a collector finding
+# pinned programs of another version reads their ring buffer and carries
+# their tracked processes over only when it matches.
+RECORDS_HASH := $(shell sha256sum bpf/records.h | cut -c1-16)
+$(OBJ)/collector/loader_pin.o: CFLAGS += -DJCW_RECORDS_HASH=0x$(RECORDS_HASH)ull
+
 $(LIB_COMMON): $(COMMON_OBJS)
 $(LIB_COLLECTOR): $(COLLECTOR_OBJS)
 $(LIB_FORWARDER): $(FORWARDER_OBJS)
@@ -313,6 +319,10 @@ install: $(COLLECTOR) $(FORWARDER)
 # Leaves the /etc/default files: they are the administrator's settings.
 uninstall:
 	$(msg) UNINSTALL "$(DESTDIR)$(PREFIX)"
+	@# The pinned programs outlive the service: detach them with it.
+	$(Q)if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && [ -x "$(SBINDIR)/jcw-collector" ]; then \
+		"$(SBINDIR)/jcw-collector" --unpin || true; \
+	fi
 	$(Q)for d in $(JCW_DAEMONS); do \
 		rm -f "$(DESTDIR)$(SBINDIR)/$$d" "$(DESTDIR)$(UNITDIR)/$$d.service" \
 		      "$(DESTDIR)$(MANDIR)/man8/$$d.8" "$(DESTDIR)$(DOCDIR)/$$d.txt"; \

@@ -97,6 +97,8 @@ static __always_inline struct task_struct *file_task(struct uts_namespace **uts)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
 
+	if (paused)     /* a hand-over in progress: jcw.bpf.c */
+		return NULL;
 	if (!task_host_match(t, uts))
 		return NULL;
 	if (uts_policy != JCW_UTS_ANY && !task_uts_trusted(*uts))

@@ -31,6 +31,13 @@ const volatile __u64 wakeup_bytes = 1 << 20;
 const volatile __u32 seed_slot;          /* scratch slot of the iterator (= nr CPUs) */
 const volatile bool mark_victim_has_task = true;
 
+/* Closed while a new collector version takes over from pinned programs
+ * (collector/pin.h): it attaches its programs closed, detaches the old
+ * ones, then opens this, so no event is recorded twice. Memory-mapped: the
+ * collector flips it without a system call. */
+bool paused;
+#define GATE() do { if (paused) return 0; } while (0)
+
 /* An exec record under construction: fixed part then variable data. */
 struct scratch {
 	struct jcw_exec rec;
@@ -160,6 +167,7 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 	__u64 start, end;
 	struct mm_struct *mm;
 
+	GATE();
 	if (!want(p, &uts, &flags))
 		return 0;
 	slot = bpf_get_smp_processor_id();
@@ -229,6 +237,8 @@ int BPF_PROG(handle_exit, struct task_struct *p)
 	struct mm_struct *mm;
 	__u32 tgid, code;
 	__u64 rss;
+
+	GATE();
 
 	/* Cheapest tests first, before the hash lookup (a cold 1 MiB bucket
 	 * array costs ~0.5 us a miss here): other threads of the group are
@@ -337,6 +347,7 @@ int BPF_PROG(handle_signal, int sig, struct kernel_siginfo *info, struct task_st
 	struct jcw_tracked *tr;
 	__u32 tgid, sender;
 
+	GATE();
 	if (sig <= 0 || sig >= 64 || !((1ull << sig) & FATAL_SIGS) || result != 0)
 		return 0;
 	tgid = task->tgid;
@@ -364,6 +375,7 @@ int handle_oom(struct bpf_raw_tracepoint_args *ctx)
 	struct jcw_tracked *tr;
 	__u32 tgid;
 
+	GATE();
 	if (mark_victim_has_task)
 		tgid = BPF_CORE_READ((struct task_struct *)ctx->args[0], tgid);
 	else

@@ -63,6 +63,7 @@ struct config {
 	double heartbeat_interval;
 	char *node_name;
 	char *user;
+	char *pin_path;
 	char *log_level;
 	bool seccomp;
 	bool seccomp_selftest;
@@ -97,6 +98,7 @@ struct collector {
 	uint64_t records_total;
 	uint64_t decode_lost;
 	uint64_t kcount[JCW_CNT_MAX];
+	struct pin_state *stream;        /* pinned: boot id, next seq, reported counters */
 	uint64_t queue_lost_reported;
 	uint64_t next_heartbeat_ns, next_loss_poll_ns;
 	uint8_t *argbuf;                 /* /proc cmdline of seeded processes */

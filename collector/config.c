@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "file_exts.h"
+#include "pin.h"
 
 #define O(f) offsetof(struct config, f)
 const struct opt_def collector_opts[] = {
@@ -44,6 +45,11 @@ const struct opt_def collector_opts[] = {
 	 "node name in Hello (default: the host name)", 0, 0},
 	{"user", "RUN_AS_USER", OPT_STR, "", O(user),
 	 "switch to this user (name or uid) after loading", 0, 0},
+	{"pin-path", "PIN_PATH", OPT_STR, PIN_PATH_DEFAULT, O(pin_path),
+	 "bpffs directory where programs, maps and the ring buffer are pinned, so that they "
+	 "go on recording through a restart; empty: unpinned (a restart loses events)", 0, 0},
+	{"unpin", NULL, OPT_ACTION, NULL, 0,
+	 "remove the pins of --pin-path (the programs detach) and exit", 0, 0},
 	{"log-level", "LOG_LEVEL", OPT_STR, LOG_LEVEL_DEFAULT, O(log_level), LOG_LEVEL_HELP, 0, 0},
 	{"seccomp", "SECCOMP", OPT_BOOL, "true", O(seccomp),
 	 "after attaching, allow only the system calls the loop needs (off: for debugging)", 0, 0},

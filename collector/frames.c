@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "pin.h"
 #include "seed.h"
 #include "version.h"
 
@@ -20,7 +21,13 @@ void frames_refresh_clock(struct collector *c)
 
 void frames_emit(struct collector *c, Jcw__Frame *f)
 {
-	int err = emit_frame(&c->em, f, f->body_case == JCW__FRAME__BODY_LOST);
+	int err;
+
+	/* Before the frame can reach anyone: a successor after a kill must
+	 * not reuse its number (pin.h). */
+	if (c->stream)
+		c->stream->next_seq = c->em.seq + 2;
+	err = emit_frame(&c->em, f, f->body_case == JCW__FRAME__BODY_LOST);
 
 	if (err)
 		LOG_ERROR("encoding a frame failed: %s", strerror(-err));
@@ -100,6 +107,8 @@ void frames_poll_kernel(struct collector *c)
 		LOG_WARN("tracked map full: %" PRIu64 " process(es) will have no exit record (raise --tracked-max)",
 			 cnt[JCW_CNT_TRACKED_FULL] - c->kcount[JCW_CNT_TRACKED_FULL]);
 	memcpy(c->kcount, cnt, sizeof(cnt));
+	if (c->stream)
+		memcpy(c->stream->reported, cnt, sizeof(cnt));
 }
 
 int frames_on_record(void *ctx, void *data, size_t len)

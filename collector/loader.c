@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "file_exts.h"
-#include "jcw.skel.h"
+#include "loader_int.h"
 #include "log.h"
 #include "privs.h"
 #include "tracefs.h"
@@ -25,18 +25,6 @@
 #define LOADER_TP_PREFIX "tp/syscalls/"
 #define LOADER_RAW_ENTER "raw_tp/sys_enter"
 #define LOADER_RAW_EXIT "raw_tp/sys_exit"
-#define LOADER_FILE_PROGS 16
-
-struct loader {
-	struct jcw_bpf *skel;
-	int ncpus;
-	enum loader_file_hooks files;   /* OFF, EVENTS or RAW once open */
-	int nfile;
-	struct bpf_program *file_prog[LOADER_FILE_PROGS];
-	int file_id[LOADER_FILE_PROGS];
-	int file_pfd[LOADER_FILE_PROGS];     /* perf event, -1: none */
-	int file_link[LOADER_FILE_PROGS];    /* BPF link on it, -1: none */
-};
 
 /* libbpf's messages: debug logs, and the last warning kept for the error
  * message (the verifier log's last lines say why a program was refused). */
@@ -273,6 +261,7 @@ static void loader_file_detach(struct loader *l)
 int loader_open(const struct loader_opts *o, struct loader **out, char *err, size_t errlen)
 {
 	struct tracefs tf = {.mounted = false};
+	struct pin_state *old = NULL;
 	char ferr[256];
 	struct loader *l;
 	size_t plen = strlen(o->host_prefix);
@@ -292,11 +281,28 @@ int loader_open(const struct loader_opts *o, struct loader **out, char *err, siz
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	l->events_fd = l->counters_fd = l->old_events_fd = -1;
 	l->ncpus = libbpf_num_possible_cpus();
 	if (l->ncpus <= 0) {
 		e = l->ncpus ? l->ncpus : -EINVAL;
 		snprintf(err, errlen, "cannot count possible CPUs: %s", strerror(-e));
 		goto cleanup;
+	}
+	if (o->pin_dir && *o->pin_dir) {
+		e = pin_prepare(o->pin_dir, ferr, sizeof(ferr));
+		if (e)
+			LOG_WARN("cannot pin the programs (%s): they run unpinned, so a restart of the "
+				 "collector loses the events in between", ferr);
+		else
+			l->pin_dir = o->pin_dir;
+	}
+	if (l->pin_dir && pin_state_map(l->pin_dir, &old) == 0) {
+		if (old->stamp == loader_pin_stamp(o) && loader_pin_adopt(l, old) == 0) {
+			*out = l;
+			return 0;
+		}
+	} else {
+		old = NULL;
 	}
 
 	l->skel = jcw_bpf__open();
@@ -313,6 +319,9 @@ int loader_open(const struct loader_opts *o, struct loader **out, char *err, siz
 	 * faster than the flush timer drains it. */
 	l->skel->rodata->wakeup_bytes = o->ringbuf_bytes / 4;
 	l->skel->rodata->seed_slot = (__u32)l->ncpus;
+	/* Taking over from a pinned set: attached closed, opened once the
+	 * old programs are detached (loader_pin_takeover). */
+	l->skel->bss->paused = old != NULL;
 	l->files = o->files;
 	if (l->files != LOADER_FILES_OFF) {
 		e = loader_file_exts(o->file_exts ? o->file_exts : "",
@@ -373,12 +382,26 @@ int loader_open(const struct loader_opts *o, struct loader **out, char *err, siz
 	e = loader_file_attach(l, err, errlen);
 	if (e)
 		goto cleanup;
+	if (old)
+		loader_pin_takeover(l, old);
+	if (l->pin_dir) {
+		e = loader_pin_set(l, o, old, err, errlen);
+		if (e)
+			goto cleanup;
+	}
+	pin_state_unmap(old);
+	old = NULL;
 	tracefs_close(&tf);
 	if (mv < 0)
 		LOG_WARN("no mark_victim tracepoint in this kernel: OOM kills will not be flagged");
 	*out = l;
 	return 0;
 cleanup:
+	/* A failed take-over must not leave the node blind: open the gate,
+	 * whichever set ends up running. */
+	if (l && l->skel && l->skel->bss)
+		l->skel->bss->paused = false;
+	pin_state_unmap(old);
 	tracefs_close(&tf);
 	loader_close(l);
 	return e;
@@ -398,16 +421,44 @@ const char *loader_files_mode(const struct loader *l)
 
 int loader_ringbuf_fd(const struct loader *l)
 {
-	return bpf_map__fd(l->skel->maps.events);
+	return l->skel ? bpf_map__fd(l->skel->maps.events) : l->events_fd;
+}
+
+int loader_old_ringbuf_fd(const struct loader *l)
+{
+	return l->old_events_fd;
+}
+
+enum loader_start loader_start(const struct loader *l)
+{
+	return l->start;
+}
+
+struct pin_state *loader_stream(const struct loader *l)
+{
+	return l->st;
+}
+
+uint64_t loader_carried(const struct loader *l)
+{
+	return l->carried;
 }
 
 int loader_seed(struct loader *l, char *err, size_t errlen)
 {
-	struct bpf_link *link = l->skel->links.seed_tasks;
+	struct bpf_link *link = l->skel ? l->skel->links.seed_tasks : NULL;
 	char buf[256];
 	ssize_t n;
 	int fd, e = 0;
 
+	/* Adopted, or carried over: the tracked map already knows them. */
+	if (l->start == LOADER_ADOPTED || (l->start == LOADER_REPLACED && l->old_events_fd >= 0)) {
+		if (link)
+			bpf_link__destroy(link);
+		if (l->skel)
+			l->skel->links.seed_tasks = NULL;
+		return 0;
+	}
 	if (!link) {
 		snprintf(err, errlen, "task iterator not attached");
 		return -ENOENT;
@@ -438,7 +489,7 @@ int loader_seed(struct loader *l, char *err, size_t errlen)
 int loader_counters(const struct loader *l, uint64_t out[JCW_CNT_MAX])
 {
 	uint64_t *vals = calloc((size_t)l->ncpus, sizeof(*vals));
-	int fd = bpf_map__fd(l->skel->maps.counters), c, i, e = 0;
+	int fd = l->skel ? bpf_map__fd(l->skel->maps.counters) : l->counters_fd, c, i, e = 0;
 
 	if (!vals)
 		return -ENOMEM;
@@ -459,8 +510,12 @@ int loader_counters(const struct loader *l, uint64_t out[JCW_CNT_MAX])
 
 void loader_detach(struct loader *l)
 {
+	/* Pinned links outlive their fds: closing them detaches nothing. */
+	if (l->pin_dir)
+		return;
 	loader_file_detach(l);
-	jcw_bpf__detach(l->skel);
+	if (l->skel)
+		jcw_bpf__detach(l->skel);
 }
 
 void loader_close(struct loader *l)
@@ -469,5 +524,12 @@ void loader_close(struct loader *l)
 		return;
 	loader_file_detach(l);
 	jcw_bpf__destroy(l->skel);
+	if (l->events_fd >= 0)
+		close(l->events_fd);
+	if (l->counters_fd >= 0)
+		close(l->counters_fd);
+	if (l->old_events_fd >= 0)
+		close(l->old_events_fd);
+	pin_state_unmap(l->st);
 	free(l);
 }

@@ -14,6 +14,8 @@
 
 #include "records.h"
 
+struct pin_state;
+
 struct loader_opts {
 	const char *host_prefix;     /* at most JCW_PREFIX_MAX bytes */
 	bool uts_any;                /* trust hostnames of any UTS namespace */
@@ -27,6 +29,16 @@ struct loader_opts {
 		LOADER_FILES_RAW,        /* raw_tp/sys_enter + sys_exit */
 	} files;
 	const char *file_exts;       /* kernel extension filter, loader_file_exts() */
+	const char *pin_dir;         /* pin.h; NULL or "": unpinned */
+	const char *boot_id;         /* a new stream's, when nothing is pinned */
+};
+
+/* How the programs came to run (pin.h). */
+enum loader_start {
+	LOADER_UNPINNED,    /* loaded here, detached at exit */
+	LOADER_FRESH,       /* loaded here and pinned: a new stream */
+	LOADER_ADOPTED,     /* the pinned set was running: taken as it is */
+	LOADER_REPLACED,    /* a pinned set of another version replaced, its stream continued */
 };
 
 /* FILE_EXTENSIONS (file_exts.h: ".c,.h,.py"; "" = no filter) as the words
@@ -50,7 +62,20 @@ int loader_ringbuf_fd(const struct loader *l);
 int loader_seed(struct loader *l, char *err, size_t errlen);
 /* Sums the per-CPU counters (enum jcw_counter). 0 or -errno. */
 int loader_counters(const struct loader *l, uint64_t out[JCW_CNT_MAX]);
-/* Detaches the programs; maps (ring buffer, counters) stay readable. */
+enum loader_start loader_start(const struct loader *l);
+/* The stream the programs record for, in the pinned state (pin.h; NULL
+ * when unpinned): its boot id, the next sequence number and the counters
+ * already reported. Shared memory that outlives the process: the caller
+ * stores next_seq before it queues each frame, so a successor never reuses
+ * a number the forwarder may have seen. */
+struct pin_state *loader_stream(const struct loader *l);
+/* After a take-over with the same record layout: the old ring buffer, to
+ * be drained with the new one (-1 otherwise). */
+int loader_old_ringbuf_fd(const struct loader *l);
+/* Tracked processes taken over from the replaced set. */
+uint64_t loader_carried(const struct loader *l);
+/* Stops recording: the programs detach, unless they are pinned (then they
+ * go on for the next collector). Maps stay readable. */
 void loader_detach(struct loader *l);
 /* Detaches and frees; NULL is fine. */
 void loader_close(struct loader *l);

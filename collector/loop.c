@@ -136,8 +136,13 @@ void loop_shutdown_flush(struct collector *c)
 	uint64_t deadline = clock_ns(CLOCK_MONOTONIC) + SHUTDOWN_FLUSH_NS;
 	struct epoll_event ev;
 
-	loader_detach(c->ld);
-	loop_drain(c);
+	/* Pinned, the programs go on and what is still in the ring buffer
+	 * waits there for the next collector: drained now it could die with
+	 * us unacknowledged. */
+	if (!c->stream) {
+		loader_detach(c->ld);
+		loop_drain(c);
+	}
 	frames_poll_kernel(c);
 	frames_heartbeat(c);
 	if (emit_flush_capture(&c->em) < 0)

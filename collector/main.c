@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "pin.h"
 #include "privs.h"
 #include "sandbox.h"
 #include "version.h"
@@ -44,6 +45,33 @@ static int init_identity(struct collector *c)
 	return 0;
 }
 
+static const char *main_start_name(enum loader_start s)
+{
+	switch (s) {
+	case LOADER_FRESH:    return "loaded and pinned in ";
+	case LOADER_ADOPTED:  return "adopted, still running, from ";
+	case LOADER_REPLACED: return "replacing another version's, pinned in ";
+	default:              return "unpinned (detached at exit)";
+	}
+}
+
+/* --unpin: the exit status, 0 or 1. */
+static int main_unpin(const char *dir)
+{
+	char err[256];
+
+	if (!dir || !*dir) {
+		fprintf(stderr, "jcw-collector --unpin: --pin-path is empty\n");
+		return 1;
+	}
+	if (pin_unpin_all(dir, err, sizeof(err))) {
+		fprintf(stderr, "jcw-collector --unpin: %s\n", err);
+		return 1;
+	}
+	printf("jcw-collector: pins in %s removed\n", dir);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct collector c = {.epfd = -1, .sigfd = -1, .timerfd = -1, .em.cap_fd = -1};
@@ -62,6 +90,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (e == 1) {
+		rc = 0;
 		if (strcmp(action, "help") == 0)
 			opts_usage(stdout, "jcw-collector",
 				   "Traces exec and exit of processes in student containers (by UTS hostname)\n"
@@ -69,10 +98,12 @@ int main(int argc, char **argv)
 				   collector_opts);
 		else if (strcmp(action, "print-options-markdown") == 0)
 			opts_markdown(stdout, collector_opts);
+		else if (strcmp(action, "unpin") == 0)
+			rc = main_unpin(c.cfg.pin_path);
 		else
 			printf("jcw-collector %s\n", JCW_VERSION);
 		opts_free(collector_opts, &c.cfg);
-		return 0;
+		return rc;
 	}
 	if (collector_config_check(&c.cfg, err, sizeof(err))) {
 		fprintf(stderr, "jcw-collector: %s\n", err);
@@ -113,18 +144,29 @@ int main(int argc, char **argv)
 		   : strcmp(c.cfg.file_hooks, "events") == 0 ? LOADER_FILES_EVENTS
 		   : strcmp(c.cfg.file_hooks, "raw") == 0 ? LOADER_FILES_RAW : LOADER_FILES_AUTO;
 	lo.file_exts = c.cfg.file_exts;
+	lo.pin_dir = c.cfg.pin_path;
+	lo.boot_id = c.boot_id;
 	e = loader_open(&lo, &c.ld, err, sizeof(err));
 	if (e) {
 		LOG_ERROR("cannot start: %s", err);
 		goto cleanup;
 	}
+	/* Pinned, the stream is the pinned set's: a restart continues it. */
+	c.stream = loader_stream(c.ld);
+	if (c.stream) {
+		snprintf(c.boot_id, sizeof(c.boot_id), "%s", c.stream->boot_id);
+		c.em.seq = c.stream->next_seq - 1;
+		if (loader_start(c.ld) == LOADER_ADOPTED)
+			memcpy(c.kcount, c.stream->reported, sizeof(c.kcount));
+	}
 	c.rb = ring_buffer__new(loader_ringbuf_fd(c.ld), frames_on_record, &c, NULL);
-	if (!c.rb) {
+	if (!c.rb || (loader_old_ringbuf_fd(c.ld) >= 0 &&
+		      ring_buffer__add(c.rb, loader_old_ringbuf_fd(c.ld), frames_on_record, &c) < 0)) {
 		LOG_ERROR("mapping the ring buffer: %s", strerror(errno));
 		goto cleanup;
 	}
 
-	h = frames_hello(&c, 1);
+	h = frames_hello(&c, c.em.seq + 1);
 	f.body_case = JCW__FRAME__BODY_HELLO;
 	f.hello = &h;
 	frames_emit(&c, &f);
@@ -153,10 +195,13 @@ int main(int argc, char **argv)
 			goto cleanup;
 		}
 	}
-	LOG_INFO("attached: tracing hostnames '%s*' (uts policy %s, file events %s), %" PRIu64 " seeded, "
-		 "socket %s, capture %s, boot id %s, seccomp %s", c.cfg.host_prefix, c.cfg.uts_policy,
+	LOG_INFO("attached: tracing hostnames '%s*' (uts policy %s, file events %s), %" PRIu64 " records at start (seeded, or left by the last collector), "
+		 "socket %s, capture %s, boot id %s from seq %" PRIu64 ", programs %s%s, seccomp %s",
+		 c.cfg.host_prefix, c.cfg.uts_policy,
 		 loader_files_mode(c.ld), c.records_total, c.use_socket ? c.cfg.socket : "(none)",
-		 *c.cfg.record ? c.cfg.record : "(none)", c.boot_id, c.cfg.seccomp ? "on" : "off");
+		 *c.cfg.record ? c.cfg.record : "(none)", c.boot_id, c.em.seq,
+		 main_start_name(loader_start(c.ld)), c.stream ? c.cfg.pin_path : "",
+		 c.cfg.seccomp ? "on" : "off");
 	if (c.cfg.seccomp_selftest) {
 		e = sandbox_selftest();
 		LOG_ERROR("--seccomp-selftest: the forbidden call returned (%s): no seccomp filter",

@@ -5,6 +5,10 @@
 # not). Sourcing it moves to the repository root and defaults BUILD.
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 BUILD=${BUILD:-build}
+# Collectors of the tests run unpinned (they would otherwise leave their
+# programs attached, and the next test would adopt them): the one that
+# tests pinning gives --pin-path itself.
+export PIN_PATH=
 
 # need_bins FILE...: each must be built; a missing one is a failure, not a
 # skip (the suites run after the build).

@@ -20,6 +20,7 @@ set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 COLLECTOR=$BUILD/jcw-collector
+export PIN_PATH=   # nothing left attached (pin.h)
 LOOP=$BUILD/tools/syscall_loop
 N=${1:-200000}
 ROUNDS=${2:-5}

@@ -74,6 +74,8 @@ FIGS=" ${BENCH_FIGS:-1 2 3 4 5 6 7} "
 want() { [[ $FIGS == *" $1 "* ]]; }
 
 COLLECTOR=$BUILD/jcw-collector
+# Each measured collector loads its own programs and leaves none pinned.
+export PIN_PATH=
 FWD=$BUILD/jcw-forwarder
 MK=$BUILD/tools/mkcapture
 SINK=$BUILD/bench/httpsink

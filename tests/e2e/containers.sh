@@ -76,10 +76,18 @@ if [ -n "$(docker ps -aq --filter label=com.docker.compose.project=jcw)" ]; then
 	echo "containers: a Compose project 'jcw' already exists on this engine; not touching it"
 	exit 77
 fi
+# The deployed collector pins its programs in the host's bpffs, as in
+# production; pins already there belong to another collector of this host.
+if [ -e /sys/fs/bpf/jcw ]; then
+	echo "containers: /sys/fs/bpf/jcw exists (another collector's pins); not touching it"
+	exit 77
+fi
 export JCW_WORKSPACE_DIR=$tmp/workspace
 compose() { docker-compose -p jcw -f "$file" "$@"; }
 on_exit 'compose down -v --remove-orphans >/dev/null 2>&1'
 on_exit 'docker rm -f jcw-e2e-student jcw-e2e-nocaps >/dev/null 2>&1'
+# What "jcw-collector --unpin" does: the programs detach with the pins.
+on_exit 'rm -rf /sys/fs/bpf/jcw'
 [ -z "$dockerd_pid" ] ||
 	on_exit 'kill -TERM $dockerd_pid 2>/dev/null; for _ in $(seq 150); do kill -0 $dockerd_pid 2>/dev/null || break; sleep 0.1; done'
 
@@ -115,6 +123,8 @@ mkdir -p "$JCW_WORKSPACE_DIR/os-1-202012345"
 $up_cmd >"$tmp/up.log" 2>&1 || { tail -n 20 "$tmp/up.log"; fail "$up_cmd"; }
 wait_for 60 eval 'docker logs jcw_collector_1 2>&1 | grep -q "\"attached"' ||
 	fail "the collector did not attach"
+docker logs jcw_collector_1 2>&1 | grep -q 'programs loaded and pinned in /sys/fs/bpf/jcw' ||
+	fail "the collector did not pin its programs in the host's bpffs"
 wait_for 30 eval 'docker logs jcw_forwarder_1 2>&1 | grep -q "hello from node"' ||
 	fail "the collector's stream did not reach the forwarder"
 

@@ -44,7 +44,13 @@ if podman pod exists jcode-watcher 2>/dev/null; then
 	echo "k8s_pod: a podman pod jcode-watcher already exists; not touching it"
 	exit 77
 fi
+if [ -e /sys/fs/bpf/jcw ]; then
+	echo "k8s_pod: /sys/fs/bpf/jcw exists (another collector's pins); not touching it"
+	exit 77
+fi
 on_exit 'podman pod rm -f jcode-watcher >/dev/null 2>&1; podman volume rm -f jcw-workspace jcw-snapshots >/dev/null 2>&1'
+# The pod's collector pinned its programs in the node's bpffs: unpin them.
+on_exit 'rm -rf /sys/fs/bpf/jcw'
 
 # This machine's sandbox refuses the RLIMIT_NOFILE/NPROC values podman
 # sets by default ("error setting rlimit ... operation not permitted"):
@@ -126,6 +132,8 @@ mkdir -p "$ws/os-1-202012345"
 timeout 120 podman kube play --configmap "$tmp/configmap.yaml" "$tmp/pod.yaml" >"$tmp/play.log" 2>&1 ||
 	{ cat "$tmp/play.log"; fail "podman kube play"; }
 wait_for 60 eval 'podman logs jcode-watcher-collector 2>&1 | grep -q "\"attached"' || fail "the collector did not attach"
+podman logs jcode-watcher-collector 2>&1 | grep -q 'programs loaded and pinned in /sys/fs/bpf/jcw' ||
+	fail "the collector did not pin its programs in the node's bpffs"
 wait_for 30 eval 'podman logs jcode-watcher-forwarder 2>&1 | grep -q "hello from node podman-node"' ||
 	fail "the collector's stream did not reach the forwarder"
 # The init container is gone once done; what it did stays.

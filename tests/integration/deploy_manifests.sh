@@ -153,8 +153,10 @@ check(sorted(csc.get("capabilities", {}).get("add", [])) == ["BPF", "PERFMON"],
 cenv = {e["name"]: e for e in col.get("env", [])}
 check(cenv.get("MY_NODE_NAME", {}).get("valueFrom", {}).get("fieldRef", {}).get("fieldPath") == "spec.nodeName",
       "collector MY_NODE_NAME must come from the downward API (spec.nodeName)")
-check(sorted(m["mountPath"] for m in col.get("volumeMounts", [])) == ["/run/jcw", "/sys/kernel/tracing"],
-      "collector mounts only the socket volume and the node's tracefs")
+check(sorted(m["mountPath"] for m in col.get("volumeMounts", [])) == ["/run/jcw", "/sys/fs/bpf", "/sys/kernel/tracing"],
+      "collector mounts only the socket volume, the node's tracefs and its bpffs (the pins)")
+check(cenv.get("PIN_PATH", {}).get("value", "").startswith("/sys/fs/bpf/"),
+      "collector PIN_PATH must be below the bpffs volume")
 
 fwd = ctrs.get("forwarder", {})
 fsc = fwd.get("securityContext", {})
