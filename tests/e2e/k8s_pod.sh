@@ -76,7 +76,9 @@ echo "NOTE both images built with podman in $((SECONDS - start)) s"
 
 gw=$(podman network inspect podman --format '{{range .Subnets}}{{.Gateway}}{{end}}' 2>/dev/null)
 [ -n "$gw" ] || fail "no gateway on podman's default network"
-api_start api --host "$gw" || fail "the recording API did not start"
+# podman creates its bridge (and the gateway address) with the first
+# container: listen on every address, reached at the gateway's.
+api_start api --host 0.0.0.0 || fail "the recording API did not start"
 
 HOME=$tmp KUBECONFIG=$tmp/none timeout 60 kubectl kustomize k8s >"$tmp/rendered.yaml" || fail "kubectl kustomize k8s"
 python3 - "$tmp" "http://$gw:${api_url##*:}" <<'PY' || fail "converting the DaemonSet"
