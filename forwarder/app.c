@@ -211,6 +211,13 @@ int app_new(struct ev_loop *loop, const struct fwd_config *cfg, struct app **out
 			.max_file_size = (size_t)cfg->max_file_size,
 			.window_s = cfg->debounce_window,
 			.max_wait_s = cfg->debounce_max_wait,
+			.budget = {
+				.files_per_min = (double)cfg->snap_student_files,
+				.files_burst = (double)cfg->snap_student_burst,
+				.bytes_per_hour = (double)cfg->snap_student_bytes,
+				.bytes_burst = (double)cfg->snap_student_bytes_burst,
+				.max_students = RATELIMIT_STUDENTS_DEFAULT,
+			},
 		};
 
 		rc = snapshots_new(loop, &sc, app_snapshot_submit, a, &a->snap, err, errlen);

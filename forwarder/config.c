@@ -69,6 +69,17 @@ const struct opt_def config_opts[] = {
 	 "a saved file is snapshotted after this long without another save, seconds", 0, 0},
 	{"debounce-max-wait", "DEBOUNCE_MAX_WAIT", OPT_SECONDS, "3", CFG(debounce_max_wait),
 	 "... or at the latest this long after the first save of a burst, seconds", 0, 0},
+	{"snapshot-student-files", "SNAPSHOT_STUDENT_FILES", OPT_UINT, "30", CFG(snap_student_files),
+	 "snapshots one student may store per minute after the burst; more wait, unread, for "
+	 "the budget (jcw_snapshot_deferred_total; 0 disables)", 0, 1000000},
+	{"snapshot-student-burst", "SNAPSHOT_STUDENT_BURST", OPT_UINT, "60", CFG(snap_student_burst),
+	 "snapshots one student may store at once", 1, 1000000},
+	{"snapshot-student-bytes", "SNAPSHOT_STUDENT_BYTES", OPT_BYTES, "64m", CFG(snap_student_bytes),
+	 "snapshot bytes one student may store per hour after the burst (0 disables)", 0, 1ull << 40},
+	{"snapshot-student-bytes-burst", "SNAPSHOT_STUDENT_BYTES_BURST", OPT_BYTES, "16m",
+	 CFG(snap_student_bytes_burst),
+	 "snapshot bytes one student may store at once (at least MAX_CAPTURABLE_FILE_SIZE)",
+	 1, 1ull << 40},
 	{"state-dir", "STATE_DIR", OPT_STR, NULL, CFG(state_dir),
 	 "directory of the durable outbox (created 0700; default " CONFIG_STATE_DIR_DEFAULT
 	 "; with --replay only when given; empty: no outbox, events only in memory)", 0, 0},
@@ -168,6 +179,14 @@ static int config_validate(struct fwd_config *cfg, char *err, size_t errlen)
 	}
 	if (file_exts_parse(cfg->file_exts, &cfg->exts, uerr, sizeof(uerr))) {
 		snprintf(err, errlen, "FILE_EXTENSIONS / --file-extensions: %s", uerr);
+		return -1;
+	}
+	/* A file of the largest size must fit the byte burst, or it would wait forever. */
+	if (cfg->snap_student_bytes && cfg->snap_student_bytes_burst < cfg->max_file_size) {
+		snprintf(err, errlen, "SNAPSHOT_STUDENT_BYTES_BURST / --snapshot-student-bytes-burst: "
+			 "%llu is below MAX_CAPTURABLE_FILE_SIZE (%llu)",
+			 (unsigned long long)cfg->snap_student_bytes_burst,
+			 (unsigned long long)cfg->max_file_size);
 		return -1;
 	}
 	if (inet_pton(AF_INET, cfg->metrics_addr, addr) != 1 &&

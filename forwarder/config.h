@@ -51,6 +51,10 @@ struct fwd_config {
 	uint64_t max_file_size;
 	double debounce_window;
 	double debounce_max_wait;
+	uint64_t snap_student_files;        /* per minute */
+	uint64_t snap_student_burst;
+	uint64_t snap_student_bytes;        /* per hour */
+	uint64_t snap_student_bytes_burst;
 	/* Durable outbox (outbox_flow.h). */
 	char *state_dir;          /* NULL: the default, except with --replay */
 	uint64_t outbox_max_bytes;

@@ -32,6 +32,10 @@ int snap_register_request(const struct snap_register_in *in, struct api_request 
 	json_obj_cstr(&o, "event_id", in->event_id);
 	json_obj_bool(&o, "deleted", in->deleted);
 	json_obj_cstr(&o, "timestamp", ts);
+	/* Only when several saves were folded into this one (a burst, or the
+	 * student's budget): "saved 50,000 times" stays visible. */
+	if (in->saves > 1)
+		json_obj_uint(&o, "saves", in->saves);
 	json_obj_end(&o);
 	r.body = strbuf_detach(&sb, &r.body_len);
 

@@ -6,8 +6,9 @@
  *    "timestamp": "2025-01-01T12:01:01.250000+00:00"}
  *
  * bytes is the API's field; event_id (the idempotency key, also sent as a
- * header), deleted (the empty snapshot of a removed file) and timestamp
- * (the event time with microseconds) are extensions. student_key is the
+ * header), deleted (the empty snapshot of a removed file), timestamp (the
+ * event time with microseconds) and saves (present when the snapshot stands
+ * for more than one save) are extensions. student_key is the
  * logs' "{class_div}/{student_id}", so one student's logs and snapshots
  * reach the API in the order they happened. */
 #ifndef JCW_SNAP_REGISTER_H
@@ -27,6 +28,7 @@ struct snap_register_in {
 	bool deleted;
 	const char *event_id;
 	uint64_t event_time_ns; /* unix ns */
+	uint64_t saves;         /* saves of the file this snapshot stands for (>= 1) */
 };
 
 /* Fills *out (free with api_request_free). 0, -EINVAL when a segment is

@@ -26,6 +26,7 @@ struct snap_pending {
 	bool deletion;
 	uint64_t time_ns;   /* the event's time: the snapshot's timestamp */
 	char *event_id;
+	uint64_t saves;     /* saves folded into this one (debounce, budget) */
 };
 
 struct snapshots {
@@ -35,6 +36,8 @@ struct snapshots {
 	snapshots_submit_fn submit;
 	void *submit_arg;
 	struct snap_debounce *db;
+	struct snap_budget *budget;    /* NULL: none */
+	ev_timer budget_report;        /* a log line per student over budget, each minute */
 	struct snap_store *store;
 	struct snap_read_config rc;
 	uint8_t *buf;                  /* max_file_size + 1 */
@@ -53,7 +56,7 @@ struct snapshots {
 	struct metric_series *m_rule[SNAP_FILTER_REASON_COUNT];
 	struct metric_series *m_kind;
 	struct metric_series *m_read[SNAP_READ_RESULT_COUNT];
-	struct metric_series *m_debounced, *m_forced, *m_bytes, *m_pending;
+	struct metric_series *m_debounced, *m_forced, *m_bytes, *m_pending, *m_deferred;
 };
 
 /* The event clock now. */
@@ -133,9 +136,52 @@ static void snapshots_store_failed(struct snapshots *s, const struct snap_pendin
 			 p->rel, s->cfg.snapshot_base, strerror(err), sup);
 }
 
-/* A burst is over: read, store, register. Frees p. */
-static void snapshots_take(struct snapshots *s, struct snap_pending *p)
+static void snapshots_budget_log(void *arg, const char *key, uint64_t refused, uint64_t total)
 {
+	const struct snapshots *s = arg;
+
+	LOG_WARN("student %s: %" PRIu64 " snapshot(s) kept waiting for the storage budget "
+		 "(%.0f files a minute, burst %.0f; %.0f bytes an hour) in the last minute, %"
+		 PRIu64 " in all", key, refused, s->cfg.budget.files_per_min,
+		 s->cfg.budget.files_burst, s->cfg.budget.bytes_per_hour, total);
+}
+
+static void snapshots_budget_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct snapshots *s = w->data;
+
+	(void)loop;
+	(void)revents;
+	snap_budget_report(s->budget, snapshots_budget_log, s);
+}
+
+/* Over the student's budget: p waits (wait_ns, then a debounce window)
+ * for it to refill, taking later saves of the file meanwhile, so the
+ * latest version is the one stored. Dropped and counted when it may not
+ * wait (shutdown, a full table) or can never fit. true if it waits. */
+static bool snapshots_defer(struct snapshots *s, struct snap_pending *p, uint64_t wait_ns,
+			    bool may_wait)
+{
+	uint64_t at = snapshots_now(s);
+	void *replaced = NULL;
+
+	if (may_wait && wait_ns != UINT64_MAX &&
+	    snap_debounce_add(s->db, p->rel, at + wait_ns, p, &replaced) == 0) {
+		s->st.deferred++;
+		s->st.pending = snap_debounce_pending(s->db);
+		return true;
+	}
+	snapshots_count(s, SNAPSHOTS_OVER_BUDGET);
+	snapshots_pending_free(p);
+	return false;
+}
+
+/* A burst is over: read, store, register. Frees p (or keeps it waiting for
+ * the student's budget when may_wait). */
+static void snapshots_take(struct snapshots *s, struct snap_pending *p, bool may_wait)
+{
+	char key[STUDENT_CLASS_DIV_MAX + STUDENT_ID_MAX + 2];
+	uint64_t wait_ns, now = snapshots_now(s);
 	struct snap_store_file f = {
 		.class_div = p->class_div, .hw = p->hw, .student_id = p->id,
 		.filename = p->filename, .ext = p->filename + p->ext_off,
@@ -149,6 +195,12 @@ static void snapshots_take(struct snapshots *s, struct snap_pending *p)
 	size_t len = 0;
 	int err = 0;
 
+	/* The budget first: over it, nothing is read or written. */
+	snprintf(key, sizeof(key), "%s/%s", p->class_div, p->id);
+	if (!snap_budget_file(s->budget, key, now, &wait_ns)) {
+		snapshots_defer(s, p, wait_ns, may_wait);
+		return;
+	}
 	if (!p->deletion) {
 		rr = snap_read(&s->rc, p->rel, s->buf, &len, &mtime, &err);
 		if (rr == SNAP_READ_TOO_LARGE) {
@@ -159,6 +211,10 @@ static void snapshots_take(struct snapshots *s, struct snap_pending *p)
 		if (rr != SNAP_READ_OK) {
 			snapshots_read_failed(s, p, rr, err);
 			goto out;
+		}
+		if (!snap_budget_bytes(s->budget, key, len, now, &wait_ns)) {
+			snapshots_defer(s, p, wait_ns, may_wait);
+			return;
 		}
 	}
 	sr = snap_store_put(s->store, &f, p->time_ns, s->buf, len, p->deletion, url_ts, &err);
@@ -182,6 +238,7 @@ static void snapshots_take(struct snapshots *s, struct snap_pending *p)
 	ri.deleted = p->deletion;
 	ri.event_id = p->event_id;
 	ri.event_time_ns = p->time_ns;
+	ri.saves = p->saves;
 	err = snap_register_request(&ri, &req);
 	if (err) {
 		/* Stored but not registered: the service finds it on disk. */
@@ -202,7 +259,7 @@ static void snapshots_take_due(struct snapshots *s, uint64_t now)
 	struct snap_pending *p;
 
 	while ((p = snap_debounce_pop(s->db, now, NULL)))
-		snapshots_take(s, p);
+		snapshots_take(s, p, now != SNAP_DEBOUNCE_NONE);
 	s->st.pending = snap_debounce_pending(s->db);
 }
 
@@ -280,11 +337,12 @@ static void snapshots_action(struct snapshots *s, const Jcw__FileEvent *e,
 	memcpy(p->hw, sp.hw, sizeof(p->hw));
 	p->deletion = deletion;
 	p->time_ns = t;
+	p->saves = 1;
 
 	rc = snap_debounce_add(s->db, p->rel, now, p, &replaced);
 	if (rc == -ENOBUFS) {
 		/* Full: the file closest to its deadline goes now, early. */
-		snapshots_take(s, snap_debounce_pop(s->db, SNAP_DEBOUNCE_NONE, NULL));
+		snapshots_take(s, snap_debounce_pop(s->db, SNAP_DEBOUNCE_NONE, NULL), false);
 		s->st.forced++;
 		rc = snap_debounce_add(s->db, p->rel, now, p, &replaced);
 	}
@@ -292,6 +350,7 @@ static void snapshots_action(struct snapshots *s, const Jcw__FileEvent *e,
 		goto nomem;
 	if (rc == 1) {
 		s->st.debounced++;
+		p->saves += ((struct snap_pending *)replaced)->saves;
 		snapshots_pending_free(replaced);
 	}
 	s->st.pending = snap_debounce_pending(s->db);
@@ -391,6 +450,15 @@ int snapshots_new(struct ev_loop *loop, const struct snapshots_config *cfg,
 	rc = snap_debounce_new(&dc, &s->db);
 	if (rc)
 		goto fail;
+	if (cfg->budget.files_per_min > 0 || cfg->budget.bytes_per_hour > 0) {
+		rc = snap_budget_new(&cfg->budget, &s->budget);
+		if (rc)
+			goto fail;
+		ev_timer_init(&s->budget_report, snapshots_budget_cb, 60, 60);
+		s->budget_report.data = s;
+		ev_timer_start(loop, &s->budget_report);
+		ev_unref(loop);   /* a report alone keeps no loop running */
+	}
 	memset(&sc, 0, sizeof(sc));
 	sc.base = cfg->snapshot_base;
 	sc.max_size = cfg->max_file_size;
@@ -419,7 +487,12 @@ void snapshots_free(struct snapshots *s)
 	if (!s)
 		return;
 	ev_timer_stop(s->loop, &s->timer);
+	if (s->budget) {
+		ev_ref(s->loop);   /* as libev wants for an unref'd watcher */
+		ev_timer_stop(s->loop, &s->budget_report);
+	}
 	snap_debounce_free(s->db, snapshots_pending_free);
+	snap_budget_free(s->budget);
 	snap_store_free(s->store);
 	free(s->buf);
 	free(s);
@@ -434,6 +507,7 @@ const char *snapshots_result_name(enum snapshots_result r)
 		[SNAPSHOTS_FILTERED] = "filtered",
 		[SNAPSHOTS_READ_ERROR] = "read_error",
 		[SNAPSHOTS_STORE_ERROR] = "store_error",
+		[SNAPSHOTS_OVER_BUDGET] = "over_budget",
 	};
 
 	return (unsigned)r < SNAPSHOTS_RESULT_COUNT ? names[r] : "unknown";
@@ -458,6 +532,7 @@ static void snapshots_collect(struct metrics *m, void *arg)
 		metric_set(s->m_read[i], (double)s->st.read_errors[i]);
 	metric_set(s->m_debounced, (double)s->st.debounced);
 	metric_set(s->m_forced, (double)s->st.forced);
+	metric_set(s->m_deferred, (double)s->st.deferred);
 	metric_set(s->m_bytes, (double)s->st.bytes_stored);
 	metric_set(s->m_pending, (double)s->st.pending);
 }
@@ -466,7 +541,7 @@ int snapshots_add_metrics(struct snapshots *s, struct metrics *reg)
 {
 	static const char *const l_result[] = {"result", NULL};
 	static const char *const l_reason[] = {"reason", NULL};
-	struct metric_family *fr, *ff, *fe, *fd, *fo, *fb, *fp;
+	struct metric_family *fr, *ff, *fe, *fd, *fo, *fb, *fp, *fw;
 	size_t i;
 
 	fr = metrics_family(reg, METRIC_COUNTER, "jcw_snapshot_events_total",
@@ -488,7 +563,10 @@ int snapshots_add_metrics(struct snapshots *s, struct metrics *reg)
 			    "Bytes of snapshot content written to SNAPSHOT_BASE.", NULL, NULL, 0);
 	fp = metrics_family(reg, METRIC_GAUGE, "jcw_snapshot_pending_files",
 			    "Files waiting for their debounce deadline.", NULL, NULL, 0);
-	if (!fr || !ff || !fe || !fd || !fo || !fb || !fp)
+	fw = metrics_family(reg, METRIC_COUNTER, "jcw_snapshot_deferred_total",
+			    "Files kept waiting, unread, because their student's storage budget "
+			    "was spent (SNAPSHOT_STUDENT_*).", NULL, NULL, 0);
+	if (!fr || !ff || !fe || !fd || !fo || !fb || !fp || !fw)
 		return -ENOMEM;
 	for (i = 0; i < SNAPSHOTS_RESULT_COUNT; i++)
 		s->m_result[i] = metrics_get(fr, snapshots_result_name(i));
@@ -504,6 +582,7 @@ int snapshots_add_metrics(struct snapshots *s, struct metrics *reg)
 	s->m_forced = metrics_series(fo, NULL);
 	s->m_bytes = metrics_series(fb, NULL);
 	s->m_pending = metrics_series(fp, NULL);
+	s->m_deferred = metrics_series(fw, NULL);
 	s->reg = reg;
 	return metrics_on_collect(reg, snapshots_collect, s);
 }

@@ -34,6 +34,7 @@
 #include "jcw.pb-c.h"
 #include "observe/metrics.h"
 #include "process/request.h"
+#include "snap_budget.h"
 #include "snap_filter.h"
 #include "snap_path.h"
 #include "snap_read.h"
@@ -45,6 +46,7 @@ enum snapshots_result {
 	SNAPSHOTS_FILTERED,      /* not a homework source file (see filtered_*) */
 	SNAPSHOTS_READ_ERROR,    /* could not be read safely (see read_errors) */
 	SNAPSHOTS_STORE_ERROR,   /* could not be written or registered */
+	SNAPSHOTS_OVER_BUDGET,   /* the student's storage budget was spent (snap_budget.h) */
 	SNAPSHOTS_RESULT_COUNT
 };
 
@@ -57,6 +59,7 @@ struct snapshots_config {
 	double window_s;              /* DEBOUNCE_WINDOW */
 	double max_wait_s;            /* DEBOUNCE_MAX_WAIT */
 	size_t max_pending;           /* files waiting in the debounce; 0: 1024 */
+	struct snap_budget_config budget; /* per student; all 0: none */
 };
 
 /* Counters: every file action ends in exactly one result or in debounced. */
@@ -68,6 +71,7 @@ struct snapshots_stats {
 	uint64_t read_errors[SNAP_READ_RESULT_COUNT];         /* [0], too_large unused */
 	uint64_t debounced;            /* merged into a later action on the same file */
 	uint64_t forced;               /* taken before their deadline to make room */
+	uint64_t deferred;             /* kept waiting for the student's budget */
 	uint64_t bytes_stored;
 	uint64_t pending;              /* gauge: files waiting in the debounce */
 };

@@ -108,7 +108,10 @@ for r, (path, eid, n, deleted, ts) in zip(reqs, want):
     assert r["method"] == "POST", r
     h = {k.lower(): v for k, v in r["headers"].items()}
     assert h["idempotency-key"] == eid and h["content-type"] == "application/json", h
-    assert r["json"] == {"bytes": n, "event_id": eid, "deleted": deleted, "timestamp": ts}, r["json"]
+    body = {"bytes": n, "event_id": eid, "deleted": deleted, "timestamp": ts}
+    if eid == "snap-boot-4":
+        body["saves"] = 3   # the three quick saves of main.c, folded into one
+    assert r["json"] == body, r["json"]
 print("api: %d registrations as expected" % len(reqs))
 
 files = {}
