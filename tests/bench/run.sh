@@ -19,6 +19,9 @@
 #     1M events waiting in the outbox
 #   7 what the notebook hook (contrib/jupyter/99-jcw-cell.py) adds to a
 #     cell: tests/bench/notebook_hook.py, with Debian's python3
+#   8 a flood of saves by one student, replayed with and without the
+#     per-student snapshot budget: forwarder CPU per save, snapshots written,
+#     registrations (tests/bench/snap_flood.py)
 #
 # Root is needed for 1, 2, 3, 5 (BPF, namespaces); without it they are
 # reported as n/a. Figures needing the durable outbox (--state-dir) are n/a
@@ -42,7 +45,8 @@
 #   BENCH_LAT_SECS      length of each latency run (15)
 #   BENCH_OUTBOX_EVENTS events left waiting in the outbox (1000000)
 #   BENCH_HOOK_CELLS    cells timed per outcome, figure 7 (2000)
-#   BENCH_FIGS          figures to measure (1 2 3 4 5 6 7; 6's storm RSS needs 3)
+#   BENCH_FLOOD_SAVES   saves in the flood, figure 8 (20000)
+#   BENCH_FIGS          figures to measure (1 2 3 4 5 6 7 8; 6's storm RSS needs 3)
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -70,7 +74,7 @@ REPS=${BENCH_REPS:-$d_reps}
 LAT_SECS=${BENCH_LAT_SECS:-$d_lat}
 OUTBOX_EVENTS=${BENCH_OUTBOX_EVENTS:-$d_outbox}
 PIPE_SECS=$d_pipe
-FIGS=" ${BENCH_FIGS:-1 2 3 4 5 6 7} "
+FIGS=" ${BENCH_FIGS:-1 2 3 4 5 6 7 8} "
 want() { [[ $FIGS == *" $1 "* ]]; }
 
 COLLECTOR=$BUILD/jcw-collector
@@ -592,6 +596,30 @@ fig7() {
 	grep -q '^7.hook.failed_cell' "$RES"
 }
 
+# --- figure 8: a flood of saves -----------------------------------------------
+# "FIGURE flood of 20000 saves, with the budget: 15.7 us CPU per save, ..."
+fig8() {
+	local n=${BENCH_FLOOD_SAVES:-20000} line id cpu
+	[ "$SMOKE" = 1 ] && n=2000
+	mkdir -p "$tmp/flood"
+	python3 "$HERE/snap_flood.py" "$FWD" "$MK" "$n" "$tmp/flood" >"$tmp/flood.out" 2>&1 ||
+		{ cat "$tmp/flood.out" >&2; return 1; }
+	while read -r line; do
+		case $line in
+		*"with the budget"*) id=8.flood.budget ;;
+		*"without the budget"*) id=8.flood.no_budget ;;
+		*) continue ;;
+		esac
+		cpu=$(sed -n 's/.*: \([0-9.]*\) us CPU per save.*/\1/p' <<<"$line")
+		[ -n "$cpu" ] || return 1
+		result "$id" 8 "forwarder CPU per save, one student's flood, ${id#8.flood.}" "$cpu" us \
+			"$([ $id = 8.flood.budget ] && echo 'near 0')" "tests/bench/snap_flood.py: replay --print, getrusage" \
+			"${line#*us CPU per save, }"
+	done < <(grep '^FIGURE flood' "$tmp/flood.out")
+	rm -rf "$tmp/flood"
+	grep -q '^8.flood.no_budget' "$RES"
+}
+
 # --- run ---------------------------------------------------------------------
 # After a figure failed half-way: stop what it left running.
 failed() {  # failed ID FIG WHAT
@@ -648,6 +676,10 @@ fi
 if want 7; then
 	say "figure 7: notebook hook per cell"
 	fig7 || failed 7.error 7 "figure 7"
+fi
+if want 8; then
+	say "figure 8: a flood of saves, with and without the snapshot budget"
+	fig8 || failed 8.error 8 "figure 8"
 fi
 say "done in $((SECONDS - t_start)) s"
 export BENCH_VERSION

@@ -103,7 +103,7 @@ def na(fid, why):
 
 for fid in ("4.pipeline_process", "4.a_print.rate", "4.a_print.cpu", "4.b_http.rate",
             "4.b_http.cpu", "6.fwd_rss.a_print", "6.fwd_rss.b_http",
-            "7.hook.ok_cell", "7.hook.failed_cell"):
+            "7.hook.ok_cell", "7.hook.failed_cell", "8.flood.budget", "8.flood.no_budget"):
     number(fid)
 # 3000 mixed events, 17 of every 20 become requests: all reach the sink
 check("2550 requests reached the sink" in figs.get("4.b_http.rate", {}).get("note", ""),
