@@ -8,8 +8,8 @@
  *
  * Pure bookkeeping: the caller passes the time (any clock in ns, the same
  * one throughout), asks for the next deadline to arm one timer, and pops
- * what is due. At most max_pending files wait; the number of files saved
- * within a few seconds on one node is small, so lookups are linear. */
+ * what is due. At most max_pending files wait; every operation is
+ * O(log max_pending), so a flood of distinct files stays cheap. */
 #ifndef JCW_SNAP_DEBOUNCE_H
 #define JCW_SNAP_DEBOUNCE_H
 

@@ -1,6 +1,8 @@
 /* Debounce timing with an injected clock (plain numbers, in ms). */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
 
 #include "snapshot/snap_debounce.h"
 
@@ -138,5 +140,70 @@ Test(snap_debounce, clock_near_its_end_does_not_wrap)
 
 	cr_assert_eq(snap_debounce_add(d, "a", UINT64_MAX - 10, &A, &old), 0);
 	cr_assert_eq(snap_debounce_next(d), UINT64_MAX - 1);
+	snap_debounce_free(d, NULL);
+}
+
+/* Thousands of random adds and pops against a plain model (an array
+ * scanned in full, as the table once was): the same entries come out in
+ * the same order, with the same data, whatever the heap and the index do
+ * inside (collisions, backward shifts, ties). */
+struct model {
+	int key;
+	uint64_t first, deadline, order;
+	intptr_t data;
+};
+
+Test(snap_debounce, random_against_a_model)
+{
+	struct snap_debounce_config c = {.window_ns = 50, .max_wait_ns = 300, .max_pending = 64};
+	struct snap_debounce *d;
+	struct model m[64];
+	size_t n = 0, i, best;
+	uint64_t now = 1000, order = 0, dl;
+	unsigned seed = 12345;
+	char key[16];
+	void *rep, *got;
+	int step, k, rc;
+
+	cr_assert_eq(snap_debounce_new(&c, &d), 0);
+	for (step = 0; step < 20000; step++) {
+		seed = seed * 1103515245u + 12345u;
+		now += (seed >> 16) % 7;
+		if ((seed >> 8) % 3) {
+			k = (int)((seed >> 20) % 100);   /* 100 keys, 64 places: collisions and full */
+			snprintf(key, sizeof(key), "k%d", k);
+			for (i = 0; i < n && m[i].key != k; i++)
+				;
+			rc = snap_debounce_add(d, key, now, (void *)(intptr_t)(step + 1), &rep);
+			if (i < n) {
+				cr_assert_eq(rc, 1);
+				cr_assert_eq((intptr_t)rep, m[i].data);
+				m[i].deadline = now + 50 < m[i].first + 300 ? now + 50 : m[i].first + 300;
+				m[i].data = step + 1;
+			} else if (n == 64) {
+				cr_assert_eq(rc, -ENOBUFS);
+			} else {
+				cr_assert_eq(rc, 0);
+				m[n] = (struct model){k, now, now + 50, order++, step + 1};
+				n++;
+			}
+		} else {
+			best = 0;
+			for (i = 1; i < n; i++)
+				if (m[i].deadline < m[best].deadline ||
+				    (m[i].deadline == m[best].deadline && m[i].order < m[best].order))
+					best = i;
+			cr_assert_eq(snap_debounce_next(d), n ? m[best].deadline : SNAP_DEBOUNCE_NONE);
+			got = snap_debounce_pop(d, now, &dl);
+			if (!n || m[best].deadline > now) {
+				cr_assert_null(got);
+				continue;
+			}
+			cr_assert_eq((intptr_t)got, m[best].data, "step %d", step);
+			cr_assert_eq(dl, m[best].deadline);
+			m[best] = m[--n];
+		}
+		cr_assert_eq(snap_debounce_pending(d), n);
+	}
 	snap_debounce_free(d, NULL);
 }
