@@ -146,6 +146,22 @@ bool snap_budget_bytes(struct snap_budget *b, const char *key, uint64_t len, uin
 	return false;
 }
 
+void snap_budget_refund(struct snap_budget *b, const char *key, double files, uint64_t bytes,
+			uint64_t now_ns)
+{
+	struct snap_budget_entry *e;
+
+	if (!b || (files <= 0 && !bytes))
+		return;
+	e = snap_budget_get(b, key, now_ns);
+	e->files += files;
+	if (e->files > b->cfg.files_burst)
+		e->files = b->cfg.files_burst;
+	e->bytes += (double)bytes;
+	if (e->bytes > b->cfg.bytes_burst)
+		e->bytes = b->cfg.bytes_burst;
+}
+
 size_t snap_budget_report(struct snap_budget *b, snap_budget_report_fn fn, void *ctx)
 {
 	size_t i, n = 0;

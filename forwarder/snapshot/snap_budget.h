@@ -44,6 +44,11 @@ bool snap_budget_file(struct snap_budget *b, const char *key, uint64_t now_ns, u
 bool snap_budget_bytes(struct snap_budget *b, const char *key, uint64_t len, uint64_t now_ns,
 		       uint64_t *wait_ns);
 
+/* Gives back what a taken file or bytes did not use (a reservation larger
+ * than the file, a job that could not be queued), up to the bursts. */
+void snap_budget_refund(struct snap_budget *b, const char *key, double files, uint64_t bytes,
+			uint64_t now_ns);
+
 /* Per student refused since the last report (files and bytes attempts);
  * returns how many students were reported. */
 typedef void (*snap_budget_report_fn)(void *ctx, const char *key, uint64_t refused,

@@ -14,6 +14,12 @@
 #include "snap_debounce.h"
 #include "snap_register.h"
 #include "snap_store.h"
+#include "snap_worker.h"
+
+/* How long a file waits when the worker's queue is full. */
+#define SNAPSHOTS_IO_RETRY_NS (20 * 1000000ull)
+/* Files handed to the worker at once. */
+#define SNAPSHOTS_IO_QUEUE 256
 
 /* One file action waiting in the debounce. */
 struct snap_pending {
@@ -38,6 +44,7 @@ struct snapshots {
 	struct snap_debounce *db;
 	struct snap_budget *budget;    /* NULL: none */
 	ev_timer budget_report;        /* a log line per student over budget, each minute */
+	struct snap_worker *worker;    /* owns store, rc and buf once started */
 	struct snap_store *store;
 	struct snap_read_config rc;
 	uint8_t *buf;                  /* max_file_size + 1 */
@@ -176,54 +183,72 @@ static bool snapshots_defer(struct snapshots *s, struct snap_pending *p, uint64_
 	return false;
 }
 
-/* A burst is over: read, store, register. Frees p (or keeps it waiting for
- * the student's budget when may_wait). */
-static void snapshots_take(struct snapshots *s, struct snap_pending *p, bool may_wait)
-{
+/* One file's disk work, handed to the worker (snap_worker.h): p, the
+ * budget reserved for it, and what the worker found. */
+struct snap_job {
+	struct snap_pending *p;
 	char key[STUDENT_CLASS_DIV_MAX + STUDENT_ID_MAX + 2];
-	uint64_t wait_ns, now = snapshots_now(s);
+	uint64_t reserved;              /* bytes taken from the budget */
+	enum snap_read_result rr;
+	enum snap_store_result sr;
+	size_t len;
+	int err;
+	char url_ts[SNAP_STORE_URL_TS_MAX];
+};
+
+/* On the worker's thread: read and store, nothing else (no counters, no
+ * logs: those are the loop's, in snapshots_job_done). */
+static void snapshots_job_work(void *arg, void *ctx)
+{
+	struct snap_job *j = arg;
+	struct snapshots *s = ctx;
+	struct snap_pending *p = j->p;
 	struct snap_store_file f = {
 		.class_div = p->class_div, .hw = p->hw, .student_id = p->id,
 		.filename = p->filename, .ext = p->filename + p->ext_off,
 	};
-	char url_ts[SNAP_STORE_URL_TS_MAX];
+	uint64_t mtime;
+
+	j->rr = SNAP_READ_OK;
+	j->len = 0;
+	if (!p->deletion) {
+		j->rr = snap_read(&s->rc, p->rel, s->buf, &j->len, &mtime, &j->err);
+		if (j->rr != SNAP_READ_OK)
+			return;
+	}
+	j->sr = snap_store_put(s->store, &f, p->time_ns, s->buf, j->len, p->deletion, j->url_ts,
+			       &j->err);
+}
+
+/* On the loop, in submission order: count, log, register. Frees the job. */
+static void snapshots_job_done(void *arg, void *ctx)
+{
+	struct snap_job *j = arg;
+	struct snapshots *s = ctx;
+	struct snap_pending *p = j->p;
 	struct snap_register_in ri;
 	struct api_request req;
-	enum snap_read_result rr;
-	enum snap_store_result sr;
-	uint64_t mtime;
-	size_t len = 0;
-	int err = 0;
+	bool stored = j->rr == SNAP_READ_OK && j->sr == SNAP_STORE_STORED;
+	int err;
 
-	/* The budget first: over it, nothing is read or written. */
-	snprintf(key, sizeof(key), "%s/%s", p->class_div, p->id);
-	if (!snap_budget_file(s->budget, key, now, &wait_ns)) {
-		snapshots_defer(s, p, wait_ns, may_wait);
-		return;
+	/* What the file did not use goes back to its student. */
+	snap_budget_refund(s->budget, j->key, 0, stored ? j->reserved - j->len : j->reserved,
+			   snapshots_now(s));
+	if (j->rr == SNAP_READ_TOO_LARGE) {
+		snapshots_count(s, SNAPSHOTS_TOO_LARGE);
+		LOG_DEBUG("snapshot of %s skipped: over %zu bytes", p->rel, s->cfg.max_file_size);
+		goto out;
 	}
-	if (!p->deletion) {
-		rr = snap_read(&s->rc, p->rel, s->buf, &len, &mtime, &err);
-		if (rr == SNAP_READ_TOO_LARGE) {
-			snapshots_count(s, SNAPSHOTS_TOO_LARGE);
-			LOG_DEBUG("snapshot of %s skipped: over %zu bytes", p->rel, s->cfg.max_file_size);
-			goto out;
-		}
-		if (rr != SNAP_READ_OK) {
-			snapshots_read_failed(s, p, rr, err);
-			goto out;
-		}
-		if (!snap_budget_bytes(s->budget, key, len, now, &wait_ns)) {
-			snapshots_defer(s, p, wait_ns, may_wait);
-			return;
-		}
+	if (j->rr != SNAP_READ_OK) {
+		snapshots_read_failed(s, p, j->rr, j->err);
+		goto out;
 	}
-	sr = snap_store_put(s->store, &f, p->time_ns, s->buf, len, p->deletion, url_ts, &err);
-	if (sr == SNAP_STORE_UNCHANGED) {
+	if (j->sr == SNAP_STORE_UNCHANGED) {
 		snapshots_count(s, SNAPSHOTS_UNCHANGED);
 		goto out;
 	}
-	if (sr != SNAP_STORE_STORED) {
-		snapshots_store_failed(s, p, err);
+	if (j->sr != SNAP_STORE_STORED) {
+		snapshots_store_failed(s, p, j->err);
 		goto out;
 	}
 	s->base_missing_logged = false;
@@ -233,8 +258,8 @@ static void snapshots_take(struct snapshots *s, struct snap_pending *p, bool may
 	ri.hw = p->hw;
 	ri.student_id = p->id;
 	ri.filename = p->filename;
-	ri.url_ts = url_ts;
-	ri.bytes = len;
+	ri.url_ts = j->url_ts;
+	ri.bytes = j->len;
 	ri.deleted = p->deletion;
 	ri.event_id = p->event_id;
 	ri.event_time_ns = p->time_ns;
@@ -246,11 +271,60 @@ static void snapshots_take(struct snapshots *s, struct snap_pending *p, bool may
 		goto out;
 	}
 	snapshots_count(s, SNAPSHOTS_STORED);
-	s->st.bytes_stored += len;
-	LOG_DEBUG("snapshot %s: %zu bytes%s", req.path, len, p->deletion ? " (deleted)" : "");
+	s->st.bytes_stored += j->len;
+	LOG_DEBUG("snapshot %s: %zu bytes%s", req.path, j->len, p->deletion ? " (deleted)" : "");
 	s->submit(s->submit_arg, &req);
 out:
 	snapshots_pending_free(p);
+	free(j);
+}
+
+/* A burst is over: the budget decides, then the worker reads, stores and
+ * the loop registers (snapshots_job_done). Frees p, keeps it waiting for
+ * the student's budget or a place in the worker's queue when may_wait, or
+ * (shutdown, a full table) waits for the worker to make room. */
+static void snapshots_take(struct snapshots *s, struct snap_pending *p, bool may_wait)
+{
+	uint64_t wait_ns, now = snapshots_now(s);
+	struct snap_job *j = calloc(1, sizeof(*j));
+
+	if (!j) {
+		snapshots_count(s, SNAPSHOTS_STORE_ERROR);
+		snapshots_pending_free(p);
+		return;
+	}
+	j->p = p;
+	/* The budget first: over it, nothing is read or written. The bytes
+	 * are reserved at the largest size and the rest refunded once the
+	 * file's size is known. */
+	snprintf(j->key, sizeof(j->key), "%s/%s", p->class_div, p->id);
+	j->reserved = p->deletion ? 0 : s->cfg.max_file_size;
+	if (!snap_budget_file(s->budget, j->key, now, &wait_ns)) {
+		free(j);
+		snapshots_defer(s, p, wait_ns, may_wait);
+		return;
+	}
+	if (j->reserved && !snap_budget_bytes(s->budget, j->key, j->reserved, now, &wait_ns)) {
+		snap_budget_refund(s->budget, j->key, 1, 0, now);
+		free(j);
+		snapshots_defer(s, p, wait_ns, may_wait);
+		return;
+	}
+	if (snap_worker_submit(s->worker, j) == 0)
+		return;
+	if (may_wait) {
+		/* The disk is behind: the file waits a little, unread. */
+		snap_budget_refund(s->budget, j->key, 1, j->reserved, now);
+		free(j);
+		snapshots_defer(s, p, SNAPSHOTS_IO_RETRY_NS, true);
+		return;
+	}
+	snap_worker_drain(s->worker);
+	if (snap_worker_submit(s->worker, j) != 0) {   /* not reachable: drained */
+		snapshots_count(s, SNAPSHOTS_STORE_ERROR);
+		snapshots_pending_free(p);
+		free(j);
+	}
 }
 
 /* Takes everything due at now (all of it for SNAP_DEBOUNCE_NONE). */
@@ -398,6 +472,7 @@ void snapshots_on_file_event(struct snapshots *s, const char *boot_id, uint64_t 
 void snapshots_flush(struct snapshots *s)
 {
 	snapshots_take_due(s, SNAP_DEBOUNCE_NONE);
+	snap_worker_drain(s->worker);
 	ev_timer_stop(s->loop, &s->timer);
 }
 
@@ -472,6 +547,10 @@ int snapshots_new(struct ev_loop *loop, const struct snapshots_config *cfg,
 		goto nomem;
 	snapshots_warn_dir("WATCH_ROOT", cfg->watch_root);
 	snapshots_warn_dir("SNAPSHOT_BASE", cfg->snapshot_base);
+	rc = snap_worker_new(loop, SNAPSHOTS_IO_QUEUE, snapshots_job_work, snapshots_job_done, s,
+			     &s->worker);
+	if (rc)
+		goto fail;
 	*out = s;
 	return 0;
 nomem:
@@ -491,6 +570,7 @@ void snapshots_free(struct snapshots *s)
 		ev_ref(s->loop);   /* as libev wants for an unref'd watcher */
 		ev_timer_stop(s->loop, &s->budget_report);
 	}
+	snap_worker_free(s->worker);   /* the last jobs done, the thread gone */
 	snap_debounce_free(s->db, snapshots_pending_free);
 	snap_budget_free(s->budget);
 	snap_store_free(s->store);

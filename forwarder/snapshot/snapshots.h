@@ -5,8 +5,11 @@
  *   snap_path (student, homework dir, WATCH_ROOT view, '@' name)
  *   -> snap_filter (which files count)
  *   -> snap_debounce (one snapshot per burst of saves of a file)
+ *   -> snap_budget (the student's storage budget, before any work)
  *   -> snap_read (no links, regular files, size bound, consistency)
  *   -> snap_store (atomic, deduplicated) -> snap_register -> submit.
+ * The read and the store run on snap_worker's thread; the registration
+ * back on the loop, in the order the files were taken.
  *
  * Time. The debounce runs on the event clock: the newest event time seen
  * (the kernel's time of the close), advanced by the monotonic clock since
