@@ -60,7 +60,7 @@ struct snapshots {
 	struct metric_series *m_rule[SNAP_FILTER_REASON_COUNT];
 	struct metric_series *m_kind;
 	struct metric_series *m_read[SNAP_READ_RESULT_COUNT];
-	struct metric_series *m_debounced, *m_forced, *m_bytes, *m_pending, *m_deferred;
+	struct metric_series *m_debounced, *m_forced, *m_bytes, *m_pending, *m_deferred, *m_io;
 };
 
 /* snapshots.c */

@@ -39,6 +39,7 @@ static void snapshots_collect(struct metrics *m, void *arg)
 	metric_set(s->m_debounced, (double)s->st.debounced);
 	metric_set(s->m_forced, (double)s->st.forced);
 	metric_set(s->m_deferred, (double)s->st.deferred);
+	metric_set(s->m_io, (double)snap_worker_queued(s->worker));
 	metric_set(s->m_bytes, (double)s->st.bytes_stored);
 	metric_set(s->m_pending, (double)s->st.pending);
 }
@@ -47,7 +48,7 @@ int snapshots_add_metrics(struct snapshots *s, struct metrics *reg)
 {
 	static const char *const l_result[] = {"result", NULL};
 	static const char *const l_reason[] = {"reason", NULL};
-	struct metric_family *fr, *ff, *fe, *fd, *fo, *fb, *fp, *fw;
+	struct metric_family *fr, *ff, *fe, *fd, *fo, *fb, *fp, *fw, *fi;
 	size_t i;
 
 	fr = metrics_family(reg, METRIC_COUNTER, "jcw_snapshot_events_total",
@@ -72,7 +73,10 @@ int snapshots_add_metrics(struct snapshots *s, struct metrics *reg)
 	fw = metrics_family(reg, METRIC_COUNTER, "jcw_snapshot_deferred_total",
 			    "Files kept waiting, unread, because their student's storage budget "
 			    "was spent (SNAPSHOT_STUDENT_*).", NULL, NULL, 0);
-	if (!fr || !ff || !fe || !fd || !fo || !fb || !fp || !fw)
+	fi = metrics_family(reg, METRIC_GAUGE, "jcw_snapshot_io_queue",
+			    "Files handed to the snapshot worker and not finished yet (read, "
+			    "stored, registered).", NULL, NULL, 0);
+	if (!fr || !ff || !fe || !fd || !fo || !fb || !fp || !fw || !fi)
 		return -ENOMEM;
 	for (i = 0; i < SNAPSHOTS_RESULT_COUNT; i++)
 		s->m_result[i] = metrics_get(fr, snapshots_result_name(i));
@@ -89,6 +93,7 @@ int snapshots_add_metrics(struct snapshots *s, struct metrics *reg)
 	s->m_bytes = metrics_series(fb, NULL);
 	s->m_pending = metrics_series(fp, NULL);
 	s->m_deferred = metrics_series(fw, NULL);
+	s->m_io = metrics_series(fi, NULL);
 	s->reg = reg;
 	return metrics_on_collect(reg, snapshots_collect, s);
 }

@@ -54,12 +54,14 @@ elapsed=$SECONDS   # since the script started: the budget had no longer
 m() { awk -v m="$1" '$1 == m { print $2; exit }' "$tmp/metrics.txt"; }
 stored=$(m 'jcw_snapshot_events_total{result="stored"}')
 pending=$(m jcw_snapshot_pending_files)
+inflight=$(m jcw_snapshot_io_queue)
 deferred=$(m jcw_snapshot_deferred_total)
 
-python3 - "$tmp" "$stored" "$pending" "$deferred" "$elapsed" <<'PY'
+python3 - "$tmp" "$stored" "$pending" "$deferred" "$elapsed" "$inflight" <<'PY'
 import json, os, sys
 d, stored, pending, deferred, elapsed = sys.argv[1], int(float(sys.argv[2])), int(float(sys.argv[3])), \
     int(float(sys.argv[4])), int(sys.argv[5])
+inflight = int(float(sys.argv[6]))   # at the worker: read or stored, not counted yet
 reqs = [json.loads(l) for l in open(d + "/api.log")]
 a = [r for r in reqs if "/202012345/" in r["path"]]
 b = [r for r in reqs if "/202099999/" in r["path"]]
@@ -68,8 +70,9 @@ main = [r for r in a if "/main.c/" in r["path"]]
 assert len(main) == 1 and main[0]["json"].get("saves") == 30, main
 # A: the burst, plus 10 a second for the time the budget had (with slack).
 assert 20 <= len(a) <= 20 + 10 * (elapsed + 2), (len(a), elapsed)
-# At the scrape, every file saved was stored or waiting, unread: none lost.
-assert stored + pending == 505, (stored, pending)
+# At the scrape, every file saved was stored, waiting unread, or at the
+# worker: none lost.
+assert stored + pending + inflight == 505, (stored, pending, inflight)
 # Each waiting file wakes at its own turn: about one wait per file.
 assert pending <= deferred <= 2 * 500, (deferred, pending)
 # One file on disk per registration, with the workspace's bytes.
@@ -83,6 +86,6 @@ for rel, data in disk.items():
     src = os.path.join(d, "codes", f"{cls}-{sid}", hw, fname.replace("@", "/"))
     assert open(src, "rb").read() == data, rel
 print(f"FIGURE snapshot budget: A's flood of 500 files -> {len(a)} stored in {elapsed} s "
-      f"(burst 20 + 10/s); at one scrape {stored} stored + {pending} waiting unread = 505, {deferred} waits; "
+      f"(burst 20 + 10/s); at one scrape {stored} stored + {pending} waiting unread + {inflight} at the worker = 505, {deferred} waits; "
       f"B's 5 all stored; {len(disk)} files = {len(reqs)} registrations")
 PY
