@@ -114,6 +114,19 @@ student_sh() {
 		'"$script"
 }
 
+# deb_install PKG...: installs Debian's packages for a test that needs more
+# than make deps gives (an engine), updating the lists if the first try
+# fails; nothing for no PKG. 0, or 1 with apt's last lines.
+deb_install() {
+	[ $# -gt 0 ] || return 0
+	command -v apt-get >/dev/null || { echo "no apt-get to install $*"; return 1; }
+	echo "NOTE installing $* from Debian's archive"
+	{ DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" ||
+	  { DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"; }; } \
+		>"$tmp/apt.log" 2>&1 || { tail -n 5 "$tmp/apt.log"; return 1; }
+}
+
 # debian_base_image ENGINE: ENGINE (docker or podman) has the image
 # debian:bookworm-slim, made as the README's offline section makes it:
 # debootstrap --variant=minbase from Debian's archive, then ENGINE import.

@@ -27,16 +27,7 @@ pkgs=()
 command -v dockerd >/dev/null || pkgs+=(docker.io)
 command -v docker-compose >/dev/null || pkgs+=(docker-compose)
 command -v debootstrap >/dev/null || pkgs+=(debootstrap)
-if [ ${#pkgs[@]} -gt 0 ]; then
-	command -v apt-get >/dev/null || { echo "containers: no apt-get to install ${pkgs[*]}"; exit 77; }
-	echo "NOTE installing ${pkgs[*]} from Debian's archive"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${pkgs[@]}" \
-		>"$tmp/apt.log" 2>&1 ||
-		{ DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null 2>&1 &&
-		  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${pkgs[@]}" \
-			>"$tmp/apt.log" 2>&1; } ||
-		{ tail -n 5 "$tmp/apt.log"; echo "containers: cannot install ${pkgs[*]}"; exit 77; }
-fi
+deb_install "${pkgs[@]}" || { echo "containers: cannot install ${pkgs[*]}"; exit 77; }
 
 fail() {
 	echo "FAIL: $*"

@@ -23,13 +23,7 @@ pkgs=()
 command -v podman >/dev/null || pkgs+=(podman)
 command -v catatonit >/dev/null || [ -x /usr/libexec/podman/catatonit ] || pkgs+=(catatonit)
 command -v debootstrap >/dev/null || pkgs+=(debootstrap)
-if [ ${#pkgs[@]} -gt 0 ]; then
-	echo "NOTE installing ${pkgs[*]} from Debian's archive"
-	{ DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${pkgs[@]}" ||
-	  { DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${pkgs[@]}"; }; } \
-		>"$tmp/apt.log" 2>&1 || { tail -n 5 "$tmp/apt.log"; echo "k8s_pod: cannot install ${pkgs[*]}"; exit 77; }
-fi
+deb_install "${pkgs[@]}" || { echo "k8s_pod: cannot install ${pkgs[*]}"; exit 77; }
 timeout 30 podman info >/dev/null 2>&1 || { echo "k8s_pod: podman does not run here"; exit 77; }
 
 fail() {
