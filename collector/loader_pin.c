@@ -17,19 +17,6 @@
 
 _Static_assert(JCW_CNT_MAX <= 4, "pin_state.reported holds the kernel counters");
 
-/* FNV-1a continued over more bytes. */
-static uint64_t loader_pin_mix(uint64_t h, const void *data, size_t len)
-{
-	const uint8_t *p = data;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= 0x100000001b3ull;
-	}
-	return h;
-}
-
 uint64_t loader_pin_stamp(const struct loader_opts *o)
 {
 	size_t elf_len = 0;
@@ -41,10 +28,10 @@ uint64_t loader_pin_stamp(const struct loader_opts *o)
 
 	/* The programs (the object's bytes: any change of the BPF side) and
 	 * every setting they were loaded with. */
-	h = loader_pin_mix(h, o->host_prefix, strlen(o->host_prefix) + 1);
-	h = loader_pin_mix(h, exts, strlen(exts) + 1);
-	h = loader_pin_mix(h, v, sizeof(v));
-	return loader_pin_mix(h, &(uint64_t){JCW_RECORDS_HASH}, sizeof(uint64_t));
+	h = hash_fnv1a_more(h, o->host_prefix, strlen(o->host_prefix) + 1);
+	h = hash_fnv1a_more(h, exts, strlen(exts) + 1);
+	h = hash_fnv1a_more(h, v, sizeof(v));
+	return hash_fnv1a_more(h, &(uint64_t){JCW_RECORDS_HASH}, sizeof(uint64_t));
 }
 
 int loader_pin_adopt(struct loader *l, struct pin_state *old)

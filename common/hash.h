@@ -7,11 +7,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* FNV-1a over bytes: keys that are strings. */
-static inline uint64_t hash_fnv1a(const void *data, size_t len)
+/* FNV-1a over more bytes, continuing from h (one hash over several parts). */
+static inline uint64_t hash_fnv1a_more(uint64_t h, const void *data, size_t len)
 {
 	const uint8_t *p = data;
-	uint64_t h = 0xcbf29ce484222325ull;
 	size_t i;
 
 	for (i = 0; i < len; i++) {
@@ -19,6 +18,12 @@ static inline uint64_t hash_fnv1a(const void *data, size_t len)
 		h *= 0x100000001b3ull;
 	}
 	return h;
+}
+
+/* FNV-1a over bytes: keys that are strings. */
+static inline uint64_t hash_fnv1a(const void *data, size_t len)
+{
+	return hash_fnv1a_more(0xcbf29ce484222325ull, data, len);
 }
 
 /* splitmix64's finaliser: keys that are numbers differing in a few bits

@@ -195,6 +195,7 @@ fail_live() {
 	echo "FAIL: $*"
 	echo "--- collector"; tail -n 20 "$tmp/collector.log" 2>/dev/null
 	echo "--- forwarder"; tail -n 30 "$tmp/fwd.err" 2>/dev/null
-	echo "--- api"; cat "$tmp/api.log" 2>/dev/null
+	echo "--- api (last 20 requests)"; cut -c1-300 "$tmp/api.log" 2>/dev/null | tail -n 20
+	echo "FAIL: $*"   # again: the suite runner shows the end of the output
 	exit 1
 }

@@ -5,8 +5,10 @@
 #include <string.h>
 
 #include "hash.h"
+#include "process/student.h"
 
-#define SNAP_BUDGET_KEY_MAX 95   /* "{class_div}/{id}": 63 + 1 + 18, and room */
+/* "{class_div}/{id}" */
+#define SNAP_BUDGET_KEY_MAX (STUDENT_CLASS_DIV_MAX + 1 + STUDENT_ID_MAX)
 #define SNAP_BUDGET_PROBE 8      /* entries looked at per key */
 
 struct snap_budget_entry {

@@ -57,7 +57,8 @@ round() {
 		start --args-max 4k || fail "round $name: the new version did not start" ;;
 	esac
 	wait "$sp" || { cat "$tmp/student.out"; fail "round $name: the student's loop failed"; }
-	for i in $(seq 100); do
+	# Up to 30 s: a loaded CI machine with the sanitizer build is slow.
+	for i in $(seq 300); do
 		[ $(( $(runs) - before )) -ge 200 ] && break
 		sleep 0.1
 	done
