@@ -14,7 +14,7 @@
 #define RL_LRU(rl) &(rl)->e[0].lru, sizeof((rl)->e[0])
 
 struct rl_entry {
-	char key[RATELIMIT_KEY_MAX + 1];
+	char key[STUDENT_KEY_MAX + 1];
 	uint64_t hash;
 	uint64_t last_ns;          /* time of the last refill */
 	double tokens;
@@ -142,7 +142,7 @@ bool ratelimit_allow(struct ratelimit *rl, const char *key, uint64_t now_ns)
 	if (!key)
 		key = "";
 	klen = strlen(key);
-	if (klen > RATELIMIT_KEY_MAX) {
+	if (klen > STUDENT_KEY_MAX) {
 		rl->st.untracked++;
 		rl->st.allowed++;
 		return true;
@@ -152,8 +152,15 @@ bool ratelimit_allow(struct ratelimit *rl, const char *key, uint64_t now_ns)
 		double t = e->tokens + (double)(now_ns - e->last_ns) * 1e-9 * (double)rl->cfg.rate;
 
 		e->tokens = t < (double)rl->cfg.burst ? t : (double)rl->cfg.burst;
+		e->last_ns = now_ns;
+	} else if (e->last_ns - now_ns > RATELIMIT_CLOCK_STEP_NS) {
+		/* The node's clock was set back, or another capture: refill
+		 * from the new time on. */
+		e->last_ns = now_ns;
 	}
-	e->last_ns = now_ns;   /* also when the clock went back */
+	/* A little out of order (events of several processes meet here in
+	 * their containers' turns): no refill, and the clock stays, else the
+	 * next event would refill the same interval twice. */
 	if (e->tokens >= 1.0) {
 		e->tokens -= 1.0;
 		rl->st.allowed++;

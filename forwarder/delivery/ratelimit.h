@@ -10,8 +10,9 @@
  *
  * Pure: the clock is the caller's (any nanosecond clock, used consistently;
  * the forwarder passes the event's own time so replays limit exactly as the
- * live run did). A clock that goes back only restarts the refill from the
- * new time. Memory is fixed at ratelimit_new: a table of max_students
+ * live run did). An event a little older than the student's last (events
+ * meet out of order) refills nothing and leaves the clock where it was; one
+ * over RATELIMIT_CLOCK_STEP_NS older restarts the refill from its time. Memory is fixed at ratelimit_new: a table of max_students
  * entries, hashed, with LRU eviction of the student seen least recently (an
  * idle one: a full bucket is the same as a new entry). */
 #ifndef JCW_RATELIMIT_H
@@ -21,9 +22,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Longest key tracked: "{class_div}/{id}" is at most 63 + 1 + 18 bytes. */
-#define RATELIMIT_KEY_MAX 95
+#include "process/student.h"
+
 #define RATELIMIT_STUDENTS_DEFAULT 4096
+/* An event this much older than the student's last is not reordering but
+ * a clock set back (or another capture): the refill starts again from it. */
+#define RATELIMIT_CLOCK_STEP_NS (60 * 1000000000ull)
 
 struct ratelimit_config {
 	uint64_t rate;          /* tokens per second; 0 disables the limit */
@@ -35,7 +39,7 @@ struct ratelimit_stats {
 	uint64_t allowed;
 	uint64_t limited;       /* refused, over all students */
 	uint64_t evicted;       /* entries reused for another student */
-	uint64_t untracked;     /* keys over RATELIMIT_KEY_MAX: allowed, not limited */
+	uint64_t untracked;     /* keys over STUDENT_KEY_MAX: allowed, not limited */
 	size_t students;        /* entries in use */
 };
 

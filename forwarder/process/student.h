@@ -27,6 +27,8 @@
 #define STUDENT_ID_MAX 18
 /* A UTS hostname has at most 64 bytes, so class_div is shorter than that. */
 #define STUDENT_CLASS_DIV_MAX 63
+/* A student's key, "{class_div}/{id}": what limits and budgets count by. */
+#define STUDENT_KEY_MAX (STUDENT_CLASS_DIV_MAX + 1 + STUDENT_ID_MAX)
 
 struct student {
 	char class_div[STUDENT_CLASS_DIV_MAX + 1];   /* "os-1" */

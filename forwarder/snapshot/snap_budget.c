@@ -8,11 +8,10 @@
 #include "process/student.h"
 
 /* "{class_div}/{id}" */
-#define SNAP_BUDGET_KEY_MAX (STUDENT_CLASS_DIV_MAX + 1 + STUDENT_ID_MAX)
 #define SNAP_BUDGET_PROBE 8      /* entries looked at per key */
 
 struct snap_budget_entry {
-	char key[SNAP_BUDGET_KEY_MAX + 1];
+	char key[STUDENT_KEY_MAX + 1];
 	bool used;
 	double files, bytes;          /* tokens */
 	uint64_t refill_ns, seen_ns;
@@ -64,8 +63,8 @@ static struct snap_budget_entry *snap_budget_get(struct snap_budget *b, const ch
 	struct snap_budget_entry *e;
 	double dt;
 
-	if (len > SNAP_BUDGET_KEY_MAX)
-		len = SNAP_BUDGET_KEY_MAX;   /* keys never are: one shared entry if they were */
+	if (len > STUDENT_KEY_MAX)
+		len = STUDENT_KEY_MAX;   /* keys never are: one shared entry if they were */
 	for (i = 0; i < SNAP_BUDGET_PROBE && i < b->n; i++) {
 		e = &b->e[(at + i) % b->n];
 		if (e->used && strncmp(e->key, key, len) == 0 && e->key[len] == '\0')

@@ -97,7 +97,7 @@ static bool snapshots_defer(struct snapshots *s, struct snap_pending *p, uint64_
  * budget reserved for it, and what the worker found. */
 struct snap_job {
 	struct snap_pending *p;
-	char key[STUDENT_CLASS_DIV_MAX + STUDENT_ID_MAX + 2];
+	char key[STUDENT_KEY_MAX + 1];
 	uint64_t reserved;              /* bytes taken from the budget */
 	enum snap_read_result rr;
 	enum snap_store_result sr;

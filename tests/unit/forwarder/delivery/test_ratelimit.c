@@ -91,18 +91,31 @@ Test(ratelimit, loop_is_limited_student_is_not)
 	ratelimit_free(rl);
 }
 
-Test(ratelimit, clock_going_back_restarts_refill)
+Test(ratelimit, events_out_of_order_refill_once)
 {
 	struct ratelimit *rl = mk(10, 1, 4);
 
 	cr_assert(ratelimit_allow(rl, "a", 100 * S));
+	/* 2 s older (another process's event, met in its turn): no refill, and
+	 * the interval back to 100 s is not refilled a second time. */
+	cr_assert_not(ratelimit_allow(rl, "a", 98 * S));
+	cr_assert_not(ratelimit_allow(rl, "a", 100 * S + 50 * MS));
+	cr_assert(ratelimit_allow(rl, "a", 100 * S + 100 * MS));   /* 0.1 s after 100 s */
+	ratelimit_free(rl);
+}
+
+Test(ratelimit, clock_set_back_restarts_refill)
+{
+	struct ratelimit *rl = mk(10, 1, 4);
+
+	cr_assert(ratelimit_allow(rl, "a", 1000 * S));
 	cr_assert_not(ratelimit_allow(rl, "a", 50 * S));          /* went back: no refill */
 	cr_assert(ratelimit_allow(rl, "a", 50 * S + 100 * MS));   /* refills from 50 s */
 	ratelimit_free(rl);
 }
 
 struct seen {
-	char key[8][RATELIMIT_KEY_MAX + 1];
+	char key[8][STUDENT_KEY_MAX + 1];
 	uint64_t n[8], total[8];
 	int count;
 };
@@ -198,7 +211,7 @@ Test(ratelimit, many_students_bounded_table)
 Test(ratelimit, long_keys_are_not_tracked)
 {
 	struct ratelimit *rl = mk(1, 1, 4);
-	char key[RATELIMIT_KEY_MAX + 2];
+	char key[STUDENT_KEY_MAX + 2];
 
 	memset(key, 'x', sizeof(key) - 1);
 	key[sizeof(key) - 1] = '\0';
