@@ -146,7 +146,7 @@ static void http_handler(void *arg, const char *path, struct httpd_response *res
 int app_new(struct ev_loop *loop, const struct fwd_config *cfg, struct app **out,
 	    char *err, size_t errlen)
 {
-	struct pipeline_config pc = {.rules_file = cfg->rules_file};
+	struct pipeline_config pc = {.rules_file = cfg->rules_file, .admit = app_admit};
 	struct input_config ic;
 	struct app *a;
 	int rc;
@@ -158,6 +158,7 @@ int app_new(struct ev_loop *loop, const struct fwd_config *cfg, struct app **out
 	}
 	a->loop = loop;
 	a->cfg = cfg;
+	pc.admit_ctx = a;
 	rc = app_metrics_init(&a->am);
 	if (rc) {
 		snprintf(err, errlen, "out of memory");
@@ -171,6 +172,15 @@ int app_new(struct ev_loop *loop, const struct fwd_config *cfg, struct app **out
 		snprintf(err, errlen, "join table of %llu entries: %s",
 			 (unsigned long long)cfg->join_max, strerror(-rc));
 		goto fail;
+	}
+	if (!cfg->replay) {
+		struct fairq_config qc = {.max_frames = APP_FAIRQ_FRAMES, .max_lanes = APP_FAIRQ_LANES};
+
+		rc = fairq_new(&qc, &a->fq);
+		if (rc) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
 	}
 	{
 		struct ratelimit_config rc_cfg = {
@@ -262,6 +272,7 @@ int app_new(struct ev_loop *loop, const struct fwd_config *cfg, struct app **out
 	}
 	a->am.in = a->in;
 	a->am.join = a->join;
+	a->am.fq = a->fq;
 	a->am.dl = a->dl;
 	*out = a;
 	return 0;
@@ -294,6 +305,8 @@ int app_start(struct app *a, char *err, size_t errlen)
 	ev_timer_init(&a->join_timer, join_timer_cb, period, period);
 	a->join_timer.data = a;
 	ev_timer_start(a->loop, &a->join_timer);
+	if (a->fq)
+		app_dispatch_init(a);
 	/* A replay is a batch job: no probes watch it. */
 	if (*cfg->health_file && !cfg->replay) {
 		ev_timer_init(&a->health_timer, health_timer_cb, 0., HEALTH_INTERVAL_S);
@@ -331,6 +344,10 @@ void app_shutdown(struct app *a, const char *why)
 	LOG_INFO("shutting down: %s", why);
 	if (a->state == APP_RUNNING) {
 		input_stop(a->in);
+		app_dispatch_stop(a);
+		if (a->fq && fairq_len(a->fq))
+			LOG_INFO("%zu frame(s) read but not processed are left to the collector, "
+				 "which resends what was not acknowledged", fairq_len(a->fq));
 		ev_timer_stop(a->loop, &a->join_timer);
 		/* Files waiting in the debounce are taken before delivery stops. */
 		if (a->snap)
@@ -372,6 +389,7 @@ void app_free(struct app *a)
 		unlink(a->cfg->health_file);   /* a stopped forwarder is not live */
 	}
 	ev_timer_stop(a->loop, &a->drain_timer);
+	app_dispatch_stop(a);
 	if (a->student_rl) {
 		ev_timer_stop(a->loop, &a->student_rl_timer);
 		ratelimit_report(a->student_rl, app_student_rl_log, a);   /* the last interval */
@@ -382,6 +400,7 @@ void app_free(struct app *a)
 	if (a->dl)
 		deliver_free(a->dl);
 	outbox_flow_free(a->flow);
+	fairq_free(a->fq);
 	if (a->join)
 		join_free(a->join);
 	if (a->pipe)

@@ -2,10 +2,12 @@
  *
  *   app.c        wiring: the parts made, started, stopped and freed in
  *                order; the shutdown state; /metrics, /healthz, /readyz
- *   app_route.c  where every frame and request goes */
+ *   app_route.c  where every frame and request goes, and the turns of
+ *                the containers' lanes (input/fairq.h) */
 #ifndef JCW_APP_INT_H
 #define JCW_APP_INT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <ev.h>
@@ -14,6 +16,7 @@
 #include "app_metrics.h"
 #include "delivery/deliver.h"
 #include "delivery/ratelimit.h"
+#include "input/fairq.h"
 #include "input/input.h"
 #include "input/join.h"
 #include "log.h"
@@ -24,6 +27,14 @@
 #include "process/pipeline.h"
 #include "process/student.h"
 #include "snapshot/snapshots.h"
+
+/* The lanes of input (input/fairq.h): frames read ahead while the
+ * forwarder is behind (a decoded exec is about 1 KiB), containers with
+ * frames waiting, and frames processed per loop turn before input and
+ * delivery are served again. */
+#define APP_FAIRQ_FRAMES 2048
+#define APP_FAIRQ_LANES 1024
+#define APP_DISPATCH_PER_TURN 64
 
 enum app_state {
 	APP_RUNNING,    /* taking events */
@@ -51,10 +62,16 @@ struct app {
 	ev_timer student_rl_timer;      /* its per-student summary */
 	struct outbox_flow *flow;       /* durable outbox and Acks (outbox_flow.h) */
 	struct outbox_metrics om;
+	struct fairq *fq;               /* frames read, by container; NULL in a replay */
+	ev_check dispatch_check;        /* serves fq's lanes after each loop turn */
+	ev_idle dispatch_idle;          /* keeps the loop turning while fq has frames */
+	unsigned turn_frames;           /* frames processed at once this loop turn */
 };
 
-/* app_route.c. ratelimit_report_fn: one log line per student over the
- * limit since the last report. */
+/* app_route.c. The pipeline's admit: the per-student event limit. */
+bool app_admit(void *arg, const char *student_key, uint64_t event_time_ns);
+/* ratelimit_report_fn: one log line per student over the limit since the
+ * last report. */
 void app_student_rl_log(void *arg, const char *key, uint64_t n, uint64_t total);
 /* snapshots_submit_fn: registrations take the same way as the logs. */
 void app_snapshot_submit(void *arg, struct api_request *req);
@@ -62,6 +79,11 @@ void app_snapshot_submit(void *arg, struct api_request *req);
  * reading may go on (the outbox, or delivery's queue, has room). */
 void app_on_frame(void *arg, const char *boot_id, Jcw__Frame *f);
 bool app_can_take(void *arg);
+/* The lanes' dispatcher: started by app_start, stopped by app_free. At
+ * shutdown the frames still queued are freed unprocessed: like bytes not
+ * read from the socket, they were never acknowledged. */
+void app_dispatch_init(struct app *a);
+void app_dispatch_stop(struct app *a);
 /* delivery's callbacks, into the outbox. */
 void app_on_result(void *arg, const struct api_request *req, enum deliver_outcome outcome,
 		   long http_status);

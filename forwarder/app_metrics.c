@@ -43,6 +43,10 @@ static void collect(struct metrics *m, void *arg)
 		metric_set(am->dups, (double)is->seq_duplicates);
 		metric_set(am->last_frame, is->last_frame_unix);
 	}
+	if (am->fq) {
+		metric_set(am->lane_frames, (double)fairq_len(am->fq));
+		metric_set(am->lanes, (double)fairq_lanes(am->fq));
+	}
 	if (am->join) {
 		js = join_get_stats(am->join);
 		metric_set(am->join_entries, (double)join_size(am->join));
@@ -154,6 +158,10 @@ int app_metrics_init(struct app_metrics *am)
 	am->ratelimited = metrics_single(am->reg, METRIC_COUNTER, "jcw_ratelimited_events_total",
 			      "Events not sent because their student was over --student-rate "
 			      "(logged per student every minute).");
+	am->lane_frames = metrics_single(am->reg, METRIC_GAUGE, "jcw_input_lane_frames",
+			      "Execs and exits read but waiting for their container's turn.");
+	am->lanes = metrics_single(am->reg, METRIC_GAUGE, "jcw_input_lanes",
+			       "Containers with frames waiting for their turn.");
 	am->join_entries = metrics_single(am->reg, METRIC_GAUGE, "jcw_join_entries", "Execs waiting for their exit.");
 	am->join_expired = metrics_single(am->reg, METRIC_COUNTER, "jcw_join_expired_total",
 			       "Execs forgotten because no exit came within JOIN_TTL.");

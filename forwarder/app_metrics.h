@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "delivery/deliver.h"
+#include "input/fairq.h"
 #include "input/input.h"
 #include "input/join.h"
 #include "observe/metrics.h"
@@ -33,11 +34,13 @@ struct app_metrics {
 	/* Copied from their owners at scrape time (each may be NULL). */
 	const struct input *in;
 	const struct join_table *join;
+	const struct fairq *fq;
 	const struct deliver *dl;
 	const struct httpd *http;
 	struct metric_family *f_frames, *f_errors, *f_rejected, *f_api_req, *f_api_dur, *f_http;
 	struct metric_series *http_open;
 	struct metric_series *accepted, *active, *bytes, *gaps, *dups, *last_frame;
+	struct metric_series *lane_frames, *lanes;
 	struct metric_series *join_entries, *join_expired, *join_replaced, *join_evicted;
 	struct metric_series *api_delivered, *api_retries, *api_rejected, *api_dropped,
 		*api_abandoned, *api_inflight, *api_queue, *api_circuit, *api_last_success;

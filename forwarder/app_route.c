@@ -1,5 +1,6 @@
-/* app_route: where each frame goes: execs into the join, exits through the
- * pipeline, file events to snapshots; requests through the per-student
+/* app_route: where each frame goes: into its container's lane, then on its
+ * turn execs into the join, exits through the pipeline, file events to
+ * snapshots; requests through the per-student
  * limit to --print or the outbox; delivery's results back to the outbox. */
 #include "app_int.h"
 
@@ -59,17 +60,24 @@ void app_student_rl_log(void *arg, const char *key, uint64_t n, uint64_t total)
 	strbuf_free(&f);
 }
 
+/* The pipeline's admission: the per-student event limit, on the event's
+ * own time (so a replay limits as the live run did), decided before the
+ * request is built. */
+bool app_admit(void *arg, const char *student_key, uint64_t event_time_ns)
+{
+	struct app *a = arg;
+
+	if (ratelimit_allow(a->student_rl, student_key, event_time_ns))
+		return true;
+	metric_inc(a->am.ratelimited);
+	return false;
+}
+
 static void app_emit(struct app *a, struct api_request *req)
 {
 	uint64_t sup = 0;
 	int rc;
 
-	/* On the event's own time, so a replay limits as the live run did. */
-	if (!ratelimit_allow(a->student_rl, req->student_key, req->event_time_unix_ns)) {
-		metric_inc(a->am.ratelimited);
-		api_request_free(req);
-		return;
-	}
 	if (a->cfg->print) {
 		if (app_print(a, req))
 			app_shutdown(a, "stdout is gone");
@@ -89,7 +97,9 @@ static void app_emit(struct app *a, struct api_request *req)
 	api_request_free(req);
 }
 
-/* Snapshot registrations take the same way as the logs. */
+/* Snapshot registrations take the same way as the logs, but not through
+ * the event limit: the snapshot budget already decided, before the file
+ * was stored, and a stored snapshot must be registered. */
 void app_snapshot_submit(void *arg, struct api_request *req)
 {
 	app_emit(arg, req);
@@ -144,11 +154,13 @@ static void app_lost(struct app *a, const Jcw__Lost *l)
 			 l->detail && *l->detail ? ": " : "", l->detail ? l->detail : "");
 }
 
-void app_on_frame(void *arg, const char *boot_id, Jcw__Frame *f)
+/* One frame through the expensive stages. Everything of its boot that
+ * arrived before the oldest frame still in a lane counts as processed. */
+static void app_process(struct app *a, const char *boot_id, Jcw__Frame *f)
 {
-	struct app *a = arg;
+	uint64_t seen = f->seq && a->fq ? fairq_done(a->fq, boot_id, f->seq) : f->seq;
 
-	outbox_flow_frame(a->flow, boot_id, f);
+	outbox_flow_frame(a->flow, boot_id, f, seen);
 	switch (f->body_case) {
 	case JCW__FRAME__BODY_EXEC:
 		/* The table owns the frame from here on, also on error. */
@@ -177,13 +189,110 @@ void app_on_frame(void *arg, const char *boot_id, Jcw__Frame *f)
 	jcw__frame__free_unpacked(f, NULL);
 }
 
-/* Reading pauses while the outbox is full or failing, or without one
- * while delivery's queue is full (backpressure). */
+/* The container lane of a frame that waits its turn: an exec by its
+ * hostname, an exit by its exec's (queued, or in the join table). Other
+ * frames go through at once: they are cheap on the loop (a file event is a
+ * budget check and a debounce entry; snapshot/ does its disk work on a
+ * worker), and file events keep the stream's order, which drives the
+ * debounce's clock in a replay (snapshot/snapshots.h). */
+static bool app_lane(const struct app *a, const Jcw__Frame *f, uint64_t *lane)
+{
+	const Jcw__Frame *ef;
+
+	switch (f->body_case) {
+	case JCW__FRAME__BODY_EXEC:
+		*lane = fairq_lane_of(f->exec->hostname.data, f->exec->hostname.len);
+		return true;
+	case JCW__FRAME__BODY_EXIT:
+		if (fairq_exec_lane(a->fq, f->exit->tgid, f->exit->start_boottime_ns, lane))
+			return true;
+		ef = join_peek(a->join, f->exit->tgid, f->exit->start_boottime_ns);
+		*lane = ef ? fairq_lane_of(ef->exec->hostname.data, ef->exec->hostname.len)
+			   : fairq_lane_of(NULL, 0);
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* A frame from input. While the forwarder keeps up (the lanes are empty
+ * and this loop turn has processed fewer than APP_DISPATCH_PER_TURN), it
+ * is processed at once: nothing waits, and nothing is gained by a turn.
+ * Past that, the forwarder is behind and frames take their lane's turn.
+ * A replay has no lanes: nobody waits for a batch job's events, and in the
+ * stream's order its output is the same however the reads fall. */
+void app_on_frame(void *arg, const char *boot_id, Jcw__Frame *f)
+{
+	struct app *a = arg;
+	uint64_t lane;
+
+	if (!a->fq || (!fairq_len(a->fq) && a->turn_frames < APP_DISPATCH_PER_TURN)) {
+		a->turn_frames++;
+		app_process(a, boot_id, f);
+		return;
+	}
+	if (f->seq && app_lane(a, f, &lane) && fairq_put(a->fq, lane, boot_id, f) == 0) {
+		ev_idle_start(a->loop, &a->dispatch_idle);
+		return;
+	}
+	app_process(a, boot_id, f);
+}
+
+/* After each loop turn: a round of the lanes, one frame each, until
+ * APP_DISPATCH_PER_TURN frames; the loop then serves input, delivery and
+ * /metrics before the next round. */
+static void dispatch_cb(struct ev_loop *loop, ev_check *w, int revents)
+{
+	struct app *a = w->data;
+	const char *boot_id;
+	Jcw__Frame *f;
+	unsigned n = 0;
+
+	(void)revents;
+	a->turn_frames = 0;
+	if (!a->fq)
+		return;
+	while (n < APP_DISPATCH_PER_TURN && outbox_flow_can_take(a->flow) &&
+	       (f = fairq_take(a->fq, &boot_id))) {
+		app_process(a, boot_id, f);
+		n++;
+	}
+	/* Paused by the outbox: its commits and delivery's results turn the
+	 * loop again. */
+	if (!fairq_len(a->fq) || !outbox_flow_can_take(a->flow))
+		ev_idle_stop(loop, &a->dispatch_idle);
+	if (n && a->in)
+		input_kick(a->in);
+}
+
+static void dispatch_idle_cb(struct ev_loop *loop, ev_idle *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+}
+
+void app_dispatch_init(struct app *a)
+{
+	ev_check_init(&a->dispatch_check, dispatch_cb);
+	a->dispatch_check.data = a;
+	ev_check_start(a->loop, &a->dispatch_check);
+	ev_idle_init(&a->dispatch_idle, dispatch_idle_cb);
+}
+
+void app_dispatch_stop(struct app *a)
+{
+	ev_check_stop(a->loop, &a->dispatch_check);
+	ev_idle_stop(a->loop, &a->dispatch_idle);
+}
+
+/* Reading pauses while the lanes are full, or the outbox is full or
+ * failing, or without one while delivery's queue is full (backpressure). */
 bool app_can_take(void *arg)
 {
 	struct app *a = arg;
 
-	return outbox_flow_can_take(a->flow);
+	return !(a->fq && fairq_full(a->fq)) && outbox_flow_can_take(a->flow);
 }
 
 void app_on_result(void *arg, const struct api_request *req, enum deliver_outcome outcome,
@@ -192,6 +301,8 @@ void app_on_result(void *arg, const struct api_request *req, enum deliver_outcom
 	struct app *a = arg;
 
 	outbox_flow_result(a->flow, req, outcome, http_status);
+	if (a->fq && fairq_len(a->fq))
+		ev_idle_start(a->loop, &a->dispatch_idle);
 	if (a->in)
 		input_kick(a->in);
 }

@@ -27,7 +27,7 @@ const struct opt_def config_opts[] = {
 	 * running 100 cases at once fits in the burst; a `while true; do
 	 * ./a.out; done` loop (about 1,400 runs/s on one core) does not. */
 	{"student-rate", "STUDENT_RATE_LIMIT", OPT_UINT, "20", CFG(student_rate),
-	 "events per second one student may send after the burst; the excess is counted "
+	 "build and run logs per second one student may send after the burst; the excess is counted "
 	 "(jcw_ratelimited_events_total) and logged per student (0 disables)", 0, 1000000},
 	{"student-burst", "STUDENT_RATE_BURST", OPT_UINT, "200", CFG(student_burst),
 	 "events one student may send at once before --student-rate applies", 1, 100000000},

@@ -174,6 +174,16 @@ Jcw__Frame *join_take(struct join_table *t, uint32_t tgid, uint64_t start_bootti
 	return *link == JOIN_NIL ? NULL : join_remove(t, link);
 }
 
+const Jcw__Frame *join_peek(const struct join_table *t, uint32_t tgid, uint64_t start_boottime_ns)
+{
+	uint32_t i = t->buckets[join_hash(tgid, start_boottime_ns) & t->mask];
+
+	for (; i != JOIN_NIL; i = t->e[i].hash_next)
+		if (t->e[i].tgid == tgid && t->e[i].start_ns == start_boottime_ns)
+			return t->e[i].frame;
+	return NULL;
+}
+
 size_t join_expire(struct join_table *t, uint64_t now_ns, uint64_t ttl_ns)
 {
 	size_t n = 0;

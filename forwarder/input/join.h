@@ -42,6 +42,9 @@ int join_put(struct join_table *t, Jcw__Frame *f, uint64_t now_ns);
  * The caller owns the frame. */
 Jcw__Frame *join_take(struct join_table *t, uint32_t tgid, uint64_t start_boottime_ns);
 
+/* The exec frame of (tgid, start_boottime_ns), left in the table, or NULL. */
+const Jcw__Frame *join_peek(const struct join_table *t, uint32_t tgid, uint64_t start_boottime_ns);
+
 /* Frees the entries put before now_ns - ttl_ns. Returns how many. */
 size_t join_expire(struct join_table *t, uint64_t now_ns, uint64_t ttl_ns);
 

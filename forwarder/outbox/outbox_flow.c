@@ -219,7 +219,8 @@ nomem:
 			  "forwarder stops before its exit", f->exec->tgid);
 }
 
-void outbox_flow_frame(struct outbox_flow *fl, const char *boot_id, const Jcw__Frame *f)
+void outbox_flow_frame(struct outbox_flow *fl, const char *boot_id, const Jcw__Frame *f,
+		       uint64_t seen)
 {
 	uint64_t c;
 
@@ -233,12 +234,12 @@ void outbox_flow_frame(struct outbox_flow *fl, const char *boot_id, const Jcw__F
 	}
 	if (fl->ob && f->body_case == JCW__FRAME__BODY_EXEC && f->exec)
 		frame_exec(fl, boot_id, f);
-	if (!f->seq)
+	if (!f->seq || !seen)
 		return;
 	if (fl->ob)
-		outbox_seen(fl->ob, boot_id, f->seq);
+		outbox_seen(fl->ob, boot_id, seen);
 	else
-		mem_seen(fl, boot_id, f->seq);
+		mem_seen(fl, boot_id, seen);
 	flow_schedule(fl);
 }
 

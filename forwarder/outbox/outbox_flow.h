@@ -6,7 +6,8 @@
  *   pipeline made of them is staged into the outbox. A group commit (every
  *   commit_interval_s, or at once when commit_batch writes are staged)
  *   makes all of that durable in one transaction, and only then are the
- *   collector's frames acknowledged, up to the last seq seen per boot.
+ *   collector's frames acknowledged, up to the last seq seen per boot
+ *   (the app's: below every frame still waiting in its lanes).
  * - Delivery is fed from committed rows only, oldest first, as far as its
  *   queue has room; 2xx/409 deletes the row, a final 4xx moves it to
  *   dead_letter, an abandoned request (shutdown) stays for the next start.
@@ -60,8 +61,10 @@ int outbox_flow_start(struct outbox_flow *fl, struct input *in, struct deliver *
 		      struct join_table *join, uint64_t now_ns);
 
 /* A frame input handed over, before the app uses it (an Exec is still
- * whole here). */
-void outbox_flow_frame(struct outbox_flow *fl, const char *boot_id, const Jcw__Frame *f);
+ * whole here); seen: the boot's frames up to that seq are all processed
+ * (f->seq, or less while frames before it wait in input's lanes). */
+void outbox_flow_frame(struct outbox_flow *fl, const char *boot_id, const Jcw__Frame *f,
+		       uint64_t seen);
 /* The exec of (tgid, start) was taken from the join table by its exit. */
 void outbox_flow_joined(struct outbox_flow *fl, uint32_t tgid, uint64_t start_ns);
 /* An event for delivery: staged in the outbox (req is left to the caller

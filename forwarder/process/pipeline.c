@@ -20,6 +20,8 @@
 
 struct pipeline {
 	struct classify_rules *rules;
+	bool (*admit)(void *ctx, const char *student_key, uint64_t event_time_ns);
+	void *admit_ctx;
 };
 
 int pipeline_new(const struct pipeline_config *cfg, struct pipeline **out,
@@ -37,6 +39,10 @@ int pipeline_new(const struct pipeline_config *cfg, struct pipeline **out,
 	if (ret) {
 		free(p);
 		return ret;
+	}
+	if (cfg) {
+		p->admit = cfg->admit;
+		p->admit_ctx = cfg->admit_ctx;
 	}
 	*out = p;
 	return 0;
@@ -109,7 +115,7 @@ enum pipe_result pipeline_process(const struct pipeline *p, const char *boot_id,
 	enum api_endpoint endpoint;
 	const uint8_t *exe, *src;
 	size_t exe_len, base, src_len;
-	char target[HWPATH_MAX], hw[HWPATH_NAME_MAX];
+	char target[HWPATH_MAX], hw[HWPATH_NAME_MAX], key[STUDENT_KEY_MAX + 1];
 	ssize_t tlen, idx;
 	enum hwpath_where where;
 	struct pipeline_sources srcs;
@@ -208,9 +214,14 @@ source:
 	}
 
 build:
+	r.event_time_unix_ns = exit->time_unix_ns ? exit->time_unix_ns : exec->time_unix_ns;
+	snprintf(key, sizeof(key), "%s/%s", st.class_div, st.id);
+	if (p->admit && !p->admit(p->admit_ctx, key, r.event_time_unix_ns)) {
+		*reason = REASON_NONE;
+		return PIPE_LIMITED;
+	}
 	r.endpoint = endpoint;
 	r.type = type;
-	r.event_time_unix_ns = exit->time_unix_ns ? exit->time_unix_ns : exec->time_unix_ns;
 
 	strbuf_printf(&sb, "%s-%" PRIu64, boot_id ? boot_id : "", seq);
 	r.event_id = strbuf_detach(&sb, NULL);
@@ -225,8 +236,7 @@ build:
 	strbuf_puts(&sb, endpoint == API_BUILD_LOG ? "/logs/build" : "/logs/run");
 	r.path = strbuf_detach(&sb, NULL);
 
-	strbuf_printf(&sb, "%s/%s", st.class_div, st.id);
-	r.student_key = strbuf_detach(&sb, NULL);
+	r.student_key = strdup(key);
 
 	in.endpoint = endpoint;
 	in.exec = exec;
@@ -257,6 +267,7 @@ const char *pipe_result_name(enum pipe_result r)
 		[PIPE_NONTARGET] = "nontarget",
 		[PIPE_FILTERED] = "filtered",
 		[PIPE_FAILURE] = "failure",
+		[PIPE_LIMITED] = "limited",
 	};
 
 	return (unsigned)r < PIPE_RESULT_COUNT ? names[r] : "unknown";

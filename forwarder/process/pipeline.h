@@ -3,11 +3,14 @@
  *
  * Steps, as in docs/design.md "Processing": student from hostname, classify the
  * executable (rules table), source file from argv, homework directory from
- * the normalised path, the filters, then the JSON body of docs/api.md.
+ * the normalised path, the filters, the caller's admission (the per-student
+ * limit: before any request is built, so a refused event costs little),
+ * then the JSON body of docs/api.md.
  * Pure: no I/O except reading the rules file in pipeline_new(). */
 #ifndef JCW_PIPELINE_H
 #define JCW_PIPELINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,6 +22,7 @@ enum pipe_result {
 	PIPE_NONTARGET,  /* not a student container, or not a compiler/python/homework binary */
 	PIPE_FILTERED,   /* a target, filtered by a rule (see reason) */
 	PIPE_FAILURE,    /* could not be processed (malformed input, no memory) */
+	PIPE_LIMITED,    /* a target, refused by the config's admit (the student's limit) */
 	PIPE_RESULT_COUNT
 };
 
@@ -38,6 +42,10 @@ enum pipe_reason {
 
 struct pipeline_config {
 	const char *rules_file;   /* extra classification rules; NULL for built-ins only */
+	/* Optional: asked for each target once its student ("{class_div}/{id}")
+	 * and time are known; false makes the result PIPE_LIMITED. */
+	bool (*admit)(void *ctx, const char *student_key, uint64_t event_time_ns);
+	void *admit_ctx;
 };
 
 struct pipeline;

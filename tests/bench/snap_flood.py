@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
-"""What a flood of saves costs the forwarder, with and without the
-per-student snapshot budget (forwarder/snapshot/snap_budget.h).
+"""What a student's flood costs the forwarder, with and without the limits
+that refuse it.
 
-One student saves N distinct files in one homework directory within N/1000
-seconds (as a Python loop can). The capture is replayed (--replay --print)
-with the default budget and with the budget off; for each run: the
-forwarder's CPU time per save (user + system, from getrusage of the child),
-the wall time, the snapshots written and the registrations printed.
+Saves: one student saves N distinct files in one homework directory within
+N/1000 seconds (as a Python loop can), replayed (--replay --print) with the
+default snapshot budget (forwarder/snapshot/snap_budget.h) and with it off.
+Runs: the same student runs a program N times in N/1000 seconds, replayed
+with the default per-student event limit (delivery/ratelimit.h) and with it
+off. For each run: the forwarder's CPU time per save or run (user + system,
+from getrusage of the child, start-up included), the wall time, and what
+came out.
 
 Usage: snap_flood.py FORWARDER MKCAPTURE N TMPDIR
 Prints "FIGURE name: value unit ..." lines.
@@ -20,6 +23,7 @@ import time
 
 
 def run(fwd, cap, codes, snaps, extra):
+    """CPU s, wall s, snapshot files written, lines printed."""
     shutil.rmtree(snaps, ignore_errors=True)
     os.makedirs(snaps)
     env = dict(os.environ, ALLOW_ROOT="true", HEALTH_FILE="")
@@ -57,6 +61,21 @@ def main():
         cpu, wall, stored, regs = run(fwd, cap, codes, snaps, extra)
         print(f"FIGURE flood of {n} saves, {name}: {cpu / n * 1e6:.1f} us CPU per save, "
               f"{wall:.2f} s wall, {stored} snapshots written, {regs} registrations")
+
+    spec = os.path.join(tmp, "runs.spec")
+    with open(spec, "w") as f:
+        f.write("hello boot=runs node=n first_seq=1\ndefaults host=jcode-os-1-202012345 "
+                "cwd=/home/coder/project/hw1\n")
+        for i in range(n):
+            t = f"{1700000000 + i // 1000}.{i % 1000:03d}"
+            f.write(f"exec tgid={1000 + i % 3000} exe=/home/coder/project/hw1/a.out argv=./a.out "
+                    f"time={t}\nexit tgid={1000 + i % 3000} code=0 time={t}\n")
+    cap = os.path.join(tmp, "runs.cap")
+    subprocess.run([mk, "-o", cap, spec], check=True)
+    for name, extra in (("with the limit", []), ("without the limit", ["--student-rate", "0"])):
+        cpu, wall, _, sent = run(fwd, cap, codes, snaps, extra + ["--snapshots=false"])
+        print(f"FIGURE flood of {n} runs, {name}: {cpu / n * 1e6:.1f} us CPU per run, "
+              f"{wall:.2f} s wall, {sent} sent, {n - sent} refused")
 
 
 main()

@@ -626,3 +626,58 @@ Test(pipeline, random_hostile_events)
 	}
 	cr_assert_gt(successes, 100);   /* the mix does reach the body builder */
 }
+
+/* The admit hook: asked once per target with its student and time, before
+ * anything is built; never for what is not a target. */
+struct admit_log {
+	int calls;
+	char key[64];
+	uint64_t t;
+	bool answer;
+};
+
+static bool admit(void *ctx, const char *key, uint64_t t)
+{
+	struct admit_log *l = ctx;
+
+	l->calls++;
+	snprintf(l->key, sizeof(l->key), "%s", key);
+	l->t = t;
+	return l->answer;
+}
+
+Test(pipeline, admit_decides_before_the_request)
+{
+	struct admit_log log = {.answer = false};
+	struct pipeline_config c = {.admit = admit, .admit_ctx = &log};
+	struct pipeline *saved = pl;
+	struct fix_exec f;
+	char err[256] = "";
+	struct run r;
+
+	cr_assert_eq(pipeline_new(&c, &pl, err, sizeof(err)), 0, "%s", err);
+	fix_init(&f, HOST "-68d58d5b57-bp47r", "/usr/bin/gcc", HW1, ARGV("gcc", "a.c"));
+	f.exit.time_unix_ns = 1700000000123456789ull;
+	r = process(&f);
+	cr_assert_eq(r.res, PIPE_LIMITED, "%s", pipe_result_name(r.res));
+	cr_assert_eq(r.why, REASON_NONE);
+	cr_assert_null(r.req.body);
+	cr_assert_null(r.req.event_id);
+	cr_assert_eq(log.calls, 1);
+	cr_assert_str_eq(log.key, "os-1/202012345");
+	cr_assert_eq(log.t, 1700000000123456789ull);
+
+	log.answer = true;
+	r = process(&f);
+	cr_assert_eq(r.res, PIPE_SUCCESS);
+	cr_assert_str_eq(r.req.student_key, "os-1/202012345");
+	api_request_free(&r.req);
+
+	fix_init(&f, HOST, "/usr/bin/ls", HW1, ARGV("ls"));
+	r = process(&f);
+	cr_assert_eq(r.res, PIPE_NONTARGET);
+	cr_assert_eq(log.calls, 2, "not asked for a non-target");
+	cr_assert_str_eq(pipe_result_name(PIPE_LIMITED), "limited");
+	pipeline_free(pl);
+	pl = saved;
+}
