@@ -228,6 +228,7 @@ int app_new(struct ev_loop *loop, const struct fwd_config *cfg, struct app **out
 				.bytes_burst = (double)cfg->snap_student_bytes_burst,
 				.max_students = RATELIMIT_STUDENTS_DEFAULT,
 			},
+			.student_total = cfg->snap_student_total,
 		};
 
 		rc = snapshots_new(loop, &sc, app_snapshot_submit, a, &a->snap, err, errlen);

@@ -80,6 +80,9 @@ const struct opt_def config_opts[] = {
 	 CFG(snap_student_bytes_burst),
 	 "snapshot bytes one student may store at once (at least MAX_CAPTURABLE_FILE_SIZE)",
 	 1, 1ull << 40},
+	{"snapshot-student-total", "SNAPSHOT_STUDENT_TOTAL", OPT_BYTES, "256m", CFG(snap_student_total),
+	 "snapshot bytes one student may hold on SNAPSHOT_BASE in all, counted from the disk; "
+	 "more is not stored (over_quota; 0 disables)", 0, 1ull << 50},
 	{"state-dir", "STATE_DIR", OPT_STR, NULL, CFG(state_dir),
 	 "directory of the durable outbox (created 0700; default " CONFIG_STATE_DIR_DEFAULT
 	 "; with --replay only when given; empty: no outbox, events only in memory)", 0, 0},

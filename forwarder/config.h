@@ -55,6 +55,7 @@ struct fwd_config {
 	uint64_t snap_student_burst;
 	uint64_t snap_student_bytes;        /* per hour */
 	uint64_t snap_student_bytes_burst;
+	uint64_t snap_student_total;        /* on the volume, in all */
 	/* Durable outbox (outbox_flow.h). */
 	char *state_dir;          /* NULL: the default, except with --replay */
 	uint64_t outbox_max_bytes;

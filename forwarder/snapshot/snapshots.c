@@ -258,6 +258,17 @@ int snapshots_new(struct ev_loop *loop, const struct snapshots_config *cfg,
 	rc = snap_store_new(&sc, &s->store);
 	if (rc)
 		goto fail;
+	if (cfg->student_total) {
+		struct snap_quota_config qc = {
+			.base = cfg->snapshot_base,
+			.max_bytes = cfg->student_total,
+			.max_students = cfg->budget.max_students ? cfg->budget.max_students : 1024,
+		};
+
+		rc = snap_quota_new(&qc, &s->quota);
+		if (rc)
+			goto fail;
+	}
 	s->rc.root = cfg->watch_root;
 	s->rc.max_size = cfg->max_file_size;
 	s->buf = malloc(cfg->max_file_size + 1);
@@ -292,6 +303,7 @@ void snapshots_free(struct snapshots *s)
 	snap_debounce_free(s->db, snapshots_pending_free);
 	snap_budget_free(s->budget);
 	snap_store_free(s->store);
+	snap_quota_free(s->quota);
 	free(s->buf);
 	free(s);
 }

@@ -50,6 +50,7 @@ enum snapshots_result {
 	SNAPSHOTS_READ_ERROR,    /* could not be read safely (see read_errors) */
 	SNAPSHOTS_STORE_ERROR,   /* could not be written or registered */
 	SNAPSHOTS_OVER_BUDGET,   /* the student's storage budget was spent (snap_budget.h) */
+	SNAPSHOTS_OVER_QUOTA,    /* the student holds their total already (snap_quota.h) */
 	SNAPSHOTS_RESULT_COUNT
 };
 
@@ -63,6 +64,7 @@ struct snapshots_config {
 	double max_wait_s;            /* DEBOUNCE_MAX_WAIT */
 	size_t max_pending;           /* files waiting in the debounce; 0: 1024 */
 	struct snap_budget_config budget; /* per student; all 0: none */
+	uint64_t student_total;       /* bytes one student may hold in all (snap_quota.h); 0: no cap */
 };
 
 /* Counters: every file action ends in exactly one result or in debounced. */

@@ -9,6 +9,7 @@
 
 #include "log.h"
 #include "snap_debounce.h"
+#include "snap_quota.h"
 #include "snap_store.h"
 #include "snap_worker.h"
 #include "snapshots.h"
@@ -41,8 +42,9 @@ struct snapshots {
 	struct snap_debounce *db;
 	struct snap_budget *budget;    /* NULL: none */
 	ev_timer budget_report;        /* a log line per student over budget, each minute */
-	struct snap_worker *worker;    /* owns store, rc and buf once started */
+	struct snap_worker *worker;    /* owns store, quota, rc and buf once started */
 	struct snap_store *store;
+	struct snap_quota *quota;      /* NULL: no cap */
 	struct snap_read_config rc;
 	uint8_t *buf;                  /* max_file_size + 1 */
 	ev_timer timer;
@@ -52,7 +54,7 @@ struct snapshots {
 	bool have_clock;
 	bool base_missing_logged;
 	struct snapshots_stats st;
-	struct log_ratelimit rl_read, rl_store, rl_host;
+	struct log_ratelimit rl_read, rl_store, rl_host, rl_quota;
 
 	struct metrics *reg;
 	struct metric_series *m_result[SNAPSHOTS_RESULT_COUNT];

@@ -14,6 +14,7 @@ const char *snapshots_result_name(enum snapshots_result r)
 		[SNAPSHOTS_READ_ERROR] = "read_error",
 		[SNAPSHOTS_STORE_ERROR] = "store_error",
 		[SNAPSHOTS_OVER_BUDGET] = "over_budget",
+		[SNAPSHOTS_OVER_QUOTA] = "over_quota",
 	};
 
 	return (unsigned)r < SNAPSHOTS_RESULT_COUNT ? names[r] : "unknown";

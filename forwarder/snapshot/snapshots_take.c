@@ -53,6 +53,19 @@ static void snapshots_store_failed(struct snapshots *s, const struct snap_pendin
 			 p->rel, s->cfg.snapshot_base, strerror(err), sup);
 }
 
+static void snapshots_over_quota(struct snapshots *s, const struct snap_pending *p, size_t len,
+				 uint64_t held)
+{
+	uint64_t sup = 0;
+
+	snapshots_count(s, SNAPSHOTS_OVER_QUOTA);
+	if (log_ratelimit_allow(&s->rl_quota, 10, &sup))
+		LOG_WARN("student %s/%s: snapshot of %s (%zu bytes) not stored: they hold %" PRIu64
+			 " bytes of snapshots, SNAPSHOT_STUDENT_TOTAL is %" PRIu64 " (%" PRIu64
+			 " similar messages suppressed)", p->class_div, p->id, p->rel, len, held,
+			 s->cfg.student_total, sup);
+}
+
 static void snapshots_budget_log(void *arg, const char *key, uint64_t refused, uint64_t total)
 {
 	const struct snapshots *s = arg;
@@ -101,6 +114,8 @@ struct snap_job {
 	uint64_t reserved;              /* bytes taken from the budget */
 	enum snap_read_result rr;
 	enum snap_store_result sr;
+	bool over_quota;                /* not stored: the student holds their total */
+	uint64_t held;                  /* what they hold, when over_quota */
 	size_t len;
 	int err;
 	char url_ts[SNAP_STORE_URL_TS_MAX];
@@ -125,9 +140,16 @@ void snapshots_job_work(void *arg, void *ctx)
 		j->rr = snap_read(&s->rc, p->rel, s->buf, &j->len, &mtime, &j->err);
 		if (j->rr != SNAP_READ_OK)
 			return;
+		/* A deletion's empty snapshot always fits: it adds no bytes. */
+		if (s->quota && !snap_quota_fits(s->quota, p->class_div, p->id, j->len, &j->held)) {
+			j->over_quota = true;
+			return;
+		}
 	}
 	j->sr = snap_store_put(s->store, &f, p->time_ns, s->buf, j->len, p->deletion, j->url_ts,
 			       &j->err);
+	if (s->quota && j->sr == SNAP_STORE_STORED)
+		snap_quota_add(s->quota, p->class_div, p->id, j->len);
 }
 
 /* On the loop, in submission order: count, log, register. Frees the job. */
@@ -151,6 +173,10 @@ void snapshots_job_done(void *arg, void *ctx)
 	}
 	if (j->rr != SNAP_READ_OK) {
 		snapshots_read_failed(s, p, j->rr, j->err);
+		goto out;
+	}
+	if (j->over_quota) {
+		snapshots_over_quota(s, p, j->len, j->held);
 		goto out;
 	}
 	if (j->sr == SNAP_STORE_UNCHANGED) {

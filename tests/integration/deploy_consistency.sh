@@ -63,6 +63,7 @@ OMITTED = {
         "SNAPSHOT_STUDENT_BURST": "the defaults fit real use (README, Snapshots)",
         "SNAPSHOT_STUDENT_BYTES": "the defaults fit real use (README, Snapshots)",
         "SNAPSHOT_STUDENT_BYTES_BURST": "the defaults fit real use (README, Snapshots)",
+        "SNAPSHOT_STUDENT_TOTAL": "the defaults fit real use (README, Snapshots)",
         "SECCOMP": "on by default; turned off only for debugging",
         "ALLOW_ROOT": "the forwarder runs as uid 10001 (runAsNonRoot)",
     },
