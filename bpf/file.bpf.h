@@ -195,7 +195,8 @@ static __always_inline int file_closing(__s64 fd)
 	if ((BPF_CORE_READ(inode, i_mode) & JCW_S_IFMT) != JCW_S_IFREG)
 		return 0;
 	d = BPF_CORE_READ(f, f_path.dentry);
-	if (!file_ext_match(BPF_CORE_READ(d, d_name.name), BPF_CORE_READ(d, d_name.len)))
+	if (!file_ext_match(BPF_CORE_READ(d, d_name.name), BPF_CORE_READ(d, d_name.len)) ||
+	    !budget_take(uts))
 		return 0;
 
 	slot = bpf_get_smp_processor_id();
@@ -266,6 +267,8 @@ static __always_inline void file_emit_args(struct task_struct *t, struct uts_nam
 		m = file_arg(s->data, n, old);
 	if (!(n > 1 && file_ext_match(s->data, n - 1)) &&
 	    !(m > 1 && file_ext_match(s->data + (n & FILE_ARG_MASK), m - 1)))
+		return;
+	if (!budget_take(uts))
 		return;
 
 	file_fill(&s->rec, uts, kind);

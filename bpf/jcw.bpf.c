@@ -82,6 +82,8 @@ static __always_inline void count(__u32 idx)
 		__sync_fetch_and_add(v, 1);
 }
 
+#include "budget.bpf.h"
+
 static __always_inline __u64 rb_flags(__u64 size)
 {
 	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
@@ -170,6 +172,14 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 	GATE();
 	if (!want(p, &uts, &flags))
 		return 0;
+	if (!budget_take(uts)) {
+		/* Not recorded: a tracked process's exit would otherwise be
+		 * joined with the program it ran before. */
+		__u32 tg = p->tgid;
+
+		bpf_map_delete_elem(&tracked, &tg);
+		return 0;
+	}
 	slot = bpf_get_smp_processor_id();
 	s = bpf_map_lookup_elem(&scratch, &slot);
 	if (!s)

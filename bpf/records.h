@@ -196,7 +196,20 @@ enum jcw_counter {
 	JCW_CNT_RINGBUF_LOST = 0,  /* ring buffer output failed */
 	JCW_CNT_FORGED = 1,        /* prefix matched in a UTS ns not owned by the initial user ns */
 	JCW_CNT_TRACKED_FULL = 2,  /* `tracked` insert failed: that exit will be missed */
-	JCW_CNT_MAX = 3,
+	JCW_CNT_BUDGET = 3,        /* records over their container's budget, not recorded */
+	JCW_CNT_MAX = 4,
+};
+
+/* Containers whose budget is kept (budget.bpf.h; the least recently used
+ * is forgotten, and starts again with a full burst). */
+#define JCW_BUDGET_CONTAINERS 4096
+
+/* The value of the `budgets` map, per UTS namespace. */
+struct jcw_budget {
+	__u64 tat;                 /* when its next record is due at the rate (ktime ns) */
+	__u64 dropped;             /* records over the budget since the entry was made */
+	char hostname[JCW_HOST_LEN];   /* at the entry's creation, for the collector's report */
+	__u8 pad[7];
 };
 
 /* UTS identity policy (rodata uts_policy). */

@@ -55,6 +55,7 @@ struct config {
 	uint64_t args_max;
 	uint64_t ringbuf_bytes;
 	uint64_t tracked_max;
+	uint64_t container_rate, container_burst;   /* the kernel budget (bpf/budget.bpf.h) */
 	bool files;
 	char *file_hooks;
 	char *file_exts;

@@ -28,6 +28,11 @@ const struct opt_def collector_opts[] = {
 	 "kernel ring buffer size (rounded up to a power of two)", 65536, 1ull << 30},
 	{"tracked-max", "TRACKED_MAX", OPT_UINT, "65536", O(tracked_max),
 	 "processes tracked at once until their exit", 1024, 1u << 22},
+	{"container-rate", "CONTAINER_RECORD_RATE", OPT_UINT, "1000", O(container_rate),
+	 "exec and file records one container may make per second after the burst; the "
+	 "excess is not recorded, counted per container (0: no budget)", 0, 10000000},
+	{"container-burst", "CONTAINER_RECORD_BURST", OPT_UINT, "20000", O(container_burst),
+	 "records one container may make at once before --container-rate applies", 1, 100000000},
 	{"files", "CAPTURE_FILES", OPT_BOOL, "true", O(files),
 	 "trace file close-after-write, rename and unlink for snapshots", 0, 0},
 	{"file-hooks", NULL, OPT_STR, "auto", O(file_hooks),

@@ -81,6 +81,46 @@ void frames_heartbeat(struct collector *c)
 	frames_emit(c, &f);
 }
 
+/* The containers over their budget, for the Lost frame's detail and the
+ * log: "jcode-os-1-1: 5000 (since its entry was made), ...". */
+struct budget_report {
+	char detail[512];
+	size_t len;
+	int shown, more;
+};
+
+static void budget_one(void *ctx, const char *hostname, uint64_t dropped)
+{
+	struct budget_report *r = ctx;
+	int n;
+
+	if (r->shown >= 8 || r->len >= sizeof(r->detail) - 1) {
+		r->more++;
+		return;
+	}
+	n = snprintf(r->detail + r->len, sizeof(r->detail) - r->len, "%s%s: %" PRIu64,
+		     r->len ? ", " : "", hostname, dropped);
+	if (n > 0)
+		r->len = r->len + (size_t)n < sizeof(r->detail) ? r->len + (size_t)n : sizeof(r->detail) - 1;
+	r->shown++;
+}
+
+static void frames_budget(struct collector *c, uint64_t delta, uint64_t total)
+{
+	struct budget_report r = {.len = 0};
+	size_t l;
+
+	if (loader_budgets(c->ld, budget_one, &r) < 0)
+		snprintf(r.detail, sizeof(r.detail), "per container: not readable");
+	l = strlen(r.detail);
+	if (r.more)
+		snprintf(r.detail + l, sizeof(r.detail) - l, " and %d more", r.more);
+	frames_lost(c, JCW__LOST_SOURCE__LOST_CONTAINER_BUDGET, delta, total, r.detail);
+	LOG_WARN("%" PRIu64 " record(s) over their container's budget of %" PRIu64 "/s (burst %"
+		 PRIu64 ") not recorded (%" PRIu64 " in all); dropped per container: %s", delta,
+		 c->cfg.container_rate, c->cfg.container_burst, total, r.detail);
+}
+
 void frames_poll_kernel(struct collector *c)
 {
 	uint64_t cnt[JCW_CNT_MAX], delta;
@@ -100,6 +140,9 @@ void frames_poll_kernel(struct collector *c)
 		LOG_WARN("kernel ring buffer dropped %" PRIu64 " records (%" PRIu64 " in total)",
 			 delta, cnt[JCW_CNT_RINGBUF_LOST]);
 	}
+	delta = cnt[JCW_CNT_BUDGET] - c->kcount[JCW_CNT_BUDGET];
+	if (delta)
+		frames_budget(c, delta, cnt[JCW_CNT_BUDGET]);
 	if (cnt[JCW_CNT_FORGED] > c->kcount[JCW_CNT_FORGED])
 		LOG_WARN("%" PRIu64 " exec(s) with a matching hostname in a UTS namespace not owned "
 			 "by the initial user namespace", cnt[JCW_CNT_FORGED] - c->kcount[JCW_CNT_FORGED]);

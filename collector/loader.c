@@ -281,7 +281,7 @@ int loader_open(const struct loader_opts *o, struct loader **out, char *err, siz
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	l->events_fd = l->counters_fd = l->old_events_fd = -1;
+	l->events_fd = l->counters_fd = l->old_events_fd = l->budgets_fd = -1;
 	l->ncpus = libbpf_num_possible_cpus();
 	if (l->ncpus <= 0) {
 		e = l->ncpus ? l->ncpus : -EINVAL;
@@ -315,6 +315,11 @@ int loader_open(const struct loader_opts *o, struct loader **out, char *err, siz
 			    l->skel->rodata->host_prefix_masks, &l->skel->rodata->host_prefix_nwords);
 	l->skel->rodata->uts_policy = o->uts_any ? JCW_UTS_ANY : JCW_UTS_INIT_USERNS;
 	l->skel->rodata->args_max = o->args_max;
+	if (o->container_rate) {
+		l->skel->rodata->budget_interval_ns = 1000000000ull / o->container_rate;
+		l->skel->rodata->budget_tolerance_ns =
+			l->skel->rodata->budget_interval_ns * (o->container_burst ? o->container_burst - 1 : 0);
+	}
 	/* Wake the reader only when a burst fills a quarter of the ring
 	 * faster than the flush timer drains it. */
 	l->skel->rodata->wakeup_bytes = o->ringbuf_bytes / 4;
@@ -508,6 +513,28 @@ int loader_counters(const struct loader *l, uint64_t out[JCW_CNT_MAX])
 	return e;
 }
 
+int loader_budgets(const struct loader *l, loader_budget_fn fn, void *ctx)
+{
+	int fd = l->skel ? bpf_map__fd(l->skel->maps.budgets) : l->budgets_fd;
+	struct jcw_budget v;
+	__u64 key, next;
+	void *prev = NULL;
+	int n = 0;
+
+	if (fd < 0)
+		return -ENOENT;
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &v) || !v.dropped)
+			continue;
+		v.hostname[sizeof(v.hostname) - 1] = '\0';
+		fn(ctx, v.hostname, v.dropped);
+		n++;
+	}
+	return n;
+}
+
 void loader_detach(struct loader *l)
 {
 	/* Pinned links outlive their fds: closing them detaches nothing. */
@@ -528,6 +555,8 @@ void loader_close(struct loader *l)
 		close(l->events_fd);
 	if (l->counters_fd >= 0)
 		close(l->counters_fd);
+	if (l->budgets_fd >= 0)
+		close(l->budgets_fd);
 	if (l->old_events_fd >= 0)
 		close(l->old_events_fd);
 	pin_state_unmap(l->st);

@@ -22,6 +22,8 @@ struct loader_opts {
 	uint32_t args_max;           /* argv bytes captured, <= JCW_ARGS_LIMIT */
 	uint64_t ringbuf_bytes;      /* power of two, >= page size */
 	uint32_t tracked_max;        /* entries of the tracked map */
+	uint32_t container_rate;     /* records per second per container; 0: no budget */
+	uint32_t container_burst;    /* >= 1 */
 	enum loader_file_hooks {
 		LOADER_FILES_OFF,
 		LOADER_FILES_AUTO,       /* events if tracefs is there, else raw */
@@ -62,6 +64,11 @@ int loader_ringbuf_fd(const struct loader *l);
 int loader_seed(struct loader *l, char *err, size_t errlen);
 /* Sums the per-CPU counters (enum jcw_counter). 0 or -errno. */
 int loader_counters(const struct loader *l, uint64_t out[JCW_CNT_MAX]);
+/* Each container with records over its budget (bpf/budget.bpf.h): its
+ * hostname and what it dropped since its entry was made. Returns how many,
+ * or -errno. */
+typedef void (*loader_budget_fn)(void *ctx, const char *hostname, uint64_t dropped);
+int loader_budgets(const struct loader *l, loader_budget_fn fn, void *ctx);
 enum loader_start loader_start(const struct loader *l);
 /* The stream the programs record for, in the pinned state (pin.h; NULL
  * when unpinned): its boot id, the next sequence number and the counters

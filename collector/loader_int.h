@@ -23,6 +23,7 @@ struct loader {
 	enum loader_start start;
 	struct pin_state *st;               /* the mapped state, NULL unpinned */
 	int events_fd, counters_fd;         /* adopted: from the pins, else -1 */
+	int budgets_fd;                     /* adopted: from the pins, else -1 */
 	int old_events_fd;                  /* taken over: the old ring, else -1 */
 	uint64_t carried;                   /* tracked entries taken over */
 };

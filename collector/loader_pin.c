@@ -23,8 +23,8 @@ uint64_t loader_pin_stamp(const struct loader_opts *o)
 	const void *elf = jcw_bpf__elf_bytes(&elf_len);
 	const char *exts = o->file_exts ? o->file_exts : "";
 	uint64_t h = hash_fnv1a(elf, elf_len);
-	uint32_t v[5] = {o->uts_any, o->args_max, o->tracked_max, (uint32_t)o->files,
-			 (uint32_t)(o->ringbuf_bytes >> 10)};
+	uint32_t v[7] = {o->uts_any, o->args_max, o->tracked_max, (uint32_t)o->files,
+			 (uint32_t)(o->ringbuf_bytes >> 10), o->container_rate, o->container_burst};
 
 	/* The programs (the object's bytes: any change of the BPF side) and
 	 * every setting they were loaded with. */
@@ -54,6 +54,7 @@ int loader_pin_adopt(struct loader *l, struct pin_state *old)
 		l->events_fd = l->counters_fd = -1;
 		return e;
 	}
+	l->budgets_fd = pin_get(l->pin_dir, "budgets");   /* optional: the report only */
 	l->st = old;
 	l->files = (enum loader_file_hooks)old->files_mode;
 	l->start = LOADER_ADOPTED;
@@ -132,6 +133,7 @@ int loader_pin_set(struct loader *l, const struct loader_opts *o, const struct p
 		{"events", bpf_map__fd(l->skel->maps.events)},
 		{"counters", bpf_map__fd(l->skel->maps.counters)},
 		{"tracked", bpf_map__fd(l->skel->maps.tracked)},
+		{"budgets", bpf_map__fd(l->skel->maps.budgets)},
 	};
 
 	for (i = 0; i < (int)(sizeof(maps) / sizeof(maps[0])); i++) {

@@ -140,6 +140,8 @@ int main(int argc, char **argv)
 	lo.args_max = (uint32_t)c.cfg.args_max;
 	lo.ringbuf_bytes = c.cfg.ringbuf_bytes;
 	lo.tracked_max = (uint32_t)c.cfg.tracked_max;
+	lo.container_rate = (uint32_t)c.cfg.container_rate;
+	lo.container_burst = (uint32_t)c.cfg.container_burst;
 	lo.files = !c.cfg.files ? LOADER_FILES_OFF
 		   : strcmp(c.cfg.file_hooks, "events") == 0 ? LOADER_FILES_EVENTS
 		   : strcmp(c.cfg.file_hooks, "raw") == 0 ? LOADER_FILES_RAW : LOADER_FILES_AUTO;

@@ -272,9 +272,10 @@ static int sb_checked(scmp_filter_ctx ctx, enum sandbox_profile profile, char *e
 	SB_RULE(ctx, ioctl, 1, SB_EQ(1, FIONBIO));
 
 	if (profile == SANDBOX_COLLECTOR) {
-		/* Counters of the already loaded maps: no loading, no attaching,
-		 * no map updates. */
+		/* Counters and budgets of the already loaded maps (lookups and
+		 * walking keys): no loading, no attaching, no map updates. */
 		SB_RULE(ctx, bpf, 1, SB_EQ(0, BPF_MAP_LOOKUP_ELEM));
+		SB_RULE(ctx, bpf, 1, SB_EQ(0, BPF_MAP_GET_NEXT_KEY));
 		SB_RULE(ctx, socket, 1, SB_EQ(0, AF_UNIX));
 		/* Reading files only (nothing opened after start-up today; /proc
 		 * reads are the only ones a future change could want). */

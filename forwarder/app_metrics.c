@@ -5,7 +5,8 @@
 #include <string.h>
 
 static const char *const lost_names[APP_LOST_SOURCES] = {
-	"unspecified", "kernel_ringbuf", "collector_queue", "collector_decode", "other",
+	"unspecified", "kernel_ringbuf", "collector_queue", "collector_decode", "container_budget",
+	"other",
 };
 
 static const char *const l_type[] = {"type", NULL};

@@ -16,7 +16,7 @@
 #include "observe/httpd.h"
 #include "process/pipeline.h"
 
-#define APP_LOST_SOURCES 5   /* jcw.LostSource values 0..3, and "other" */
+#define APP_LOST_SOURCES 6   /* jcw.LostSource values 0..4, and "other" */
 
 struct app_metrics {
 	struct metrics *reg;

@@ -9,6 +9,9 @@
 #   - the same with --file-hooks raw (raw_tp/sys_enter+sys_exit, the
 #     fallback without tracefs): BPF ns per run of each program, i.e. per
 #     syscall of any process on the node (the loop's and everyone else's);
+#   - what the per-container kernel budget (bpf/budget.bpf.h) adds to a
+#     recorded close: budget on (at a rate nothing reaches) and off, ROUNDS
+#     interleaved runs each, medians;
 #   - what each costs every OTHER system call of the node: getppid() with
 #     the collector attached (events, raw) and without, ROUNDS
 #     interleaved runs each, the fastest of each kept (wall time: on a
@@ -46,8 +49,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-start_collector() {  # start_collector HOOKS
-	"$COLLECTOR" --no-socket --record /dev/null --file-hooks "$1" --log-level info 2>"$tmp/collector.log" &
+start_collector() {  # start_collector HOOKS [COLLECTOR ARGS]: no kernel budget unless given
+	local hooks=$1; shift
+	# 200,000 records of one container are the measure here, not a flood.
+	"$COLLECTOR" --no-socket --record /dev/null --file-hooks "$hooks" --container-rate 0 "$@" \
+		--log-level info 2>"$tmp/collector.log" &
 	cpid=$!
 	for _ in $(seq 200); do
 		grep -q '"attached' "$tmp/collector.log" && break
@@ -136,6 +142,32 @@ figure "close, tracked process, .c read-only (mode filter)" \
 sysctl -q kernel.bpf_stats_enabled="$stats_was"
 stop_collector
 grep -q '"level":"error"' "$tmp/collector.log" && { cat "$tmp/collector.log"; echo "the collector logged errors"; exit 1; }
+
+# The budget's cost: the same recorded close with it on and off, interleaved.
+on=() off=()
+for _ in $(seq "$ROUNDS"); do
+	for mode in on off; do
+		if [ $mode = on ]; then
+			start_collector events --container-rate 10000000 --container-burst 100000000
+		else
+			start_collector events
+		fi
+		id=$(prog_id file_close)
+		sysctl -q kernel.bpf_stats_enabled=1
+		read -r ns _ < <(per_run "$id" student "$LOOP" open-close-write "$tmp/x.c" "$((N / 4))")
+		sysctl -q kernel.bpf_stats_enabled="$stats_was"
+		stop_collector
+		if [ $mode = on ]; then on+=("$ns"); else off+=("$ns"); fi
+	done
+done
+python3 - "${on[*]}" "${off[*]}" <<'EOF'
+import statistics, sys
+on, off = [list(map(float, a.split())) for a in sys.argv[1:]]
+print(f"FIGURE kernel budget per recorded record: {statistics.median(on) - statistics.median(off):+.0f} ns "
+      f"(close of a written .c, tracked: median {statistics.median(on):.0f} ns with the budget, "
+      f"{statistics.median(off):.0f} without; {len(on)} interleaved runs each: "
+      f"{' '.join('%.0f' % x for x in on)} / {' '.join('%.0f' % x for x in off)})")
+EOF
 
 start_collector raw
 ide=$(prog_id file_sys_enter)

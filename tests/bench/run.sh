@@ -383,10 +383,12 @@ storm() {
 	STORM_FRAMES=$(fwd_metric 'jcw_frames_received_total{type="exec"}')
 	rm -f "$tmp"/storm.*.json
 }
-M3="$STORM_JOBS fork+exec+wait loops of $TINY_KIND in parallel tracked containers for $STORM_SECS s with the monitor running ($MONITOR; default ring buffer); losses from the forwarder's jcw_lost_records_total (Lost frames the collector sends for failed ring-buffer reservations)"
+M3="$STORM_JOBS fork+exec+wait loops of $TINY_KIND in parallel tracked containers for $STORM_SECS s with the monitor running ($MONITOR; default ring buffer, no kernel budget); losses from the forwarder's jcw_lost_records_total (Lost frames the collector sends for failed ring-buffer reservations)"
 M3S="the same storm for $SEARCH_SECS s per size, sizes tried downwards ($RING_SIZES) until one loses records (upwards from the default when the default loses); smallest size without loss reported"
+# The storm measures the monitor's capacity: the kernel budget, which would
+# cut each loop to its container's rate, is off.
 fig3() {
-	start_sink fig3 && start_monitor || return 1
+	start_sink fig3 && start_monitor --container-rate 0 || return 1
 	storm "$STORM_SECS"
 	COL_HWM_STORM=$(hwm_kb "$CPID") FWD_HWM_STORM=$(hwm_kb "$FPID")
 	# The ring buffer is mapped into the collector: its pages count in RSS
@@ -406,7 +408,7 @@ fig3() {
 		best=n/a sizes="32m 128m" dir=up note="the default lost records: searched upwards; "
 	fi
 	for s in $sizes; do
-		start_monitor --ringbuf-size "$s" || return 1
+		start_monitor --ringbuf-size "$s" --container-rate 0 || return 1
 		storm "$SEARCH_SECS"
 		stop_monitor
 		note="$note$s: $STORM_LOST lost at $STORM_RATE/s; "

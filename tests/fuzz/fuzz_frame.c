@@ -176,7 +176,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bool broken = false;
 
 	if (!fuzz_pipe) {
-		struct pipeline_config pc = {NULL};
+		struct pipeline_config pc = {.rules_file = NULL};
 		char err[256];
 
 		if (pipeline_new(&pc, &fuzz_pipe, err, sizeof(err)))

@@ -103,7 +103,8 @@ def na(fid, why):
 
 for fid in ("4.pipeline_process", "4.a_print.rate", "4.a_print.cpu", "4.b_http.rate",
             "4.b_http.cpu", "6.fwd_rss.a_print", "6.fwd_rss.b_http",
-            "7.hook.ok_cell", "7.hook.failed_cell", "8.flood.budget", "8.flood.no_budget"):
+            "7.hook.ok_cell", "7.hook.failed_cell", "8.flood.budget", "8.flood.no_budget",
+            "8.runs.limit", "8.runs.no_limit"):
     number(fid)
 # 3000 mixed events, 17 of every 20 become requests: all reach the sink
 check("2550 requests reached the sink" in figs.get("4.b_http.rate", {}).get("note", ""),
@@ -117,7 +118,8 @@ else:
 if root:
     for fid in ("1.handle_exec.untracked", "1.handle_exec.tracked", "1.handle_exit.tracked",
                 "1.per_exec.tracked", "3.storm_rate", "3.min_ring_bytes", "5.p50.100",
-                "5.p99.1000", "6.col_rss.storm", "6.fwd_rss.storm"):
+                "5.p99.1000", "6.col_rss.storm", "6.fwd_rss.storm", "9.bystander.p50",
+                "9.bystander.p99"):
         number(fid)
     for fid in ("2.slowdown.tracked", "2.slowdown.untracked"):
         f = figs.get(fid)
@@ -127,7 +129,8 @@ if root:
     check(note.split()[0].isdigit() and int(note.split()[0]) >= 90,
           "latency samples at 100/s for 1 s: " + note)
 else:
-    for fid in ("1.handle_exec.untracked", "2.slowdown.tracked", "3.storm_lost", "5.p99.1000"):
+    for fid in ("1.handle_exec.untracked", "2.slowdown.tracked", "3.storm_lost", "5.p99.1000",
+                "9.bystander.p99"):
         na(fid, "not root")
 for f in fails:
     print("FAIL:", f)
@@ -136,5 +139,5 @@ sys.exit(1 if fails else 0)
 EOF
 grep -q '^| fig | what | value | target | notes |' "$tmp/run.out" || { echo "no table printed"; exit 1; }
 echo "FIGURE bench smoke: $(grep -c '^| [0-9]' "$tmp/run.out") table rows in ${secs} s (tiny sizes: the figures mean nothing)"
-[ "$(id -u)" = 0 ] || echo "NOTE not root: figures 1, 2, 3, 5 and the storm RSS were n/a"
+[ "$(id -u)" = 0 ] || echo "NOTE not root: figures 1, 2, 3, 5, 9 and the storm RSS were n/a"
 exit 0

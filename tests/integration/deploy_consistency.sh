@@ -36,6 +36,8 @@ OMITTED = {
         "RINGBUF_BYTES": "tuning; if raised, raise the collector's memory limit with it",
         "NO_SOCKET": "only for recording captures without a forwarder",
         "TRACKED_MAX": "tuning: processes tracked at once",
+        "CONTAINER_RECORD_RATE": "the default fits real use (README, Security model)",
+        "CONTAINER_RECORD_BURST": "the default fits real use (README, Security model)",
         "FLUSH_INTERVAL": "tuning: latency versus wake-ups, measured by the benchmarks",
         "HEARTBEAT_INTERVAL": "tuning",
         "RUN_AS_USER": "the collector keeps uid 0 without capabilities, which ALLOWED_UIDS=0 admits",
