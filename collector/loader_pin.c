@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "hash.h"
@@ -16,6 +17,30 @@
 #endif
 
 _Static_assert(JCW_CNT_MAX <= 4, "pin_state.reported holds the kernel counters");
+/* The gate is pinned as "gate": the .bss map holding `paused` alone, so a
+ * later version finds it at offset 0 whatever else it changed. */
+_Static_assert(sizeof(*((struct jcw_bpf *)0)->bss) == sizeof(bool),
+	       "bpf/jcw.bpf.c: `paused` must stay the only .bss variable");
+
+/* Closes the gate of the pinned set being replaced, so that it records
+ * nothing more from now on: unpinned links are freed by a kernel worker
+ * some time later, and until then both sets would record the same events.
+ * false when that set pinned no gate (a version before this one). */
+static bool loader_pin_close_old_gate(const char *dir)
+{
+	int fd = pin_get(dir, "gate");
+	volatile bool *gate;
+
+	if (fd < 0)
+		return false;
+	gate = mmap(NULL, (size_t)sysconf(_SC_PAGESIZE), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (gate == MAP_FAILED)
+		return false;
+	*gate = true;
+	munmap((void *)gate, (size_t)sysconf(_SC_PAGESIZE));
+	return true;
+}
 
 uint64_t loader_pin_stamp(const struct loader_opts *o)
 {
@@ -97,10 +122,15 @@ void loader_pin_takeover(struct loader *l, const struct pin_state *old)
 		LOG_WARN("the pinned programs record another layout: what their ring buffer still "
 			 "holds cannot be read, and the processes they tracked lose their exits");
 	}
-	/* Nobody else holds the old links: unpinned, the old programs stop.
-	 * Then the new ones start; between the two, a few system calls. */
-	removed = pin_remove_links(l->pin_dir);
+	/* The new set opens, then the old one closes: between the two stores
+	 * an event may be recorded twice, never lost. Then the old links are
+	 * unpinned (the kernel frees them later; closed, they record nothing).
+	 * An old set without a gate stops when its links are freed. */
 	l->skel->bss->paused = false;
+	if (!loader_pin_close_old_gate(l->pin_dir))
+		LOG_INFO("the pinned programs of the other version have no gate: events may be "
+			 "recorded twice until the kernel has detached them");
+	removed = pin_remove_links(l->pin_dir);
 	l->start = LOADER_REPLACED;
 	LOG_INFO("replaced the pinned programs of another version (%d links): %" PRIu64
 		 " tracked processes carried over, its ring buffer %s", removed < 0 ? 0 : removed,
@@ -134,6 +164,7 @@ int loader_pin_set(struct loader *l, const struct loader_opts *o, const struct p
 		{"counters", bpf_map__fd(l->skel->maps.counters)},
 		{"tracked", bpf_map__fd(l->skel->maps.tracked)},
 		{"budgets", bpf_map__fd(l->skel->maps.budgets)},
+		{"gate", bpf_map__fd(l->skel->maps.bss)},
 	};
 
 	for (i = 0; i < (int)(sizeof(maps) / sizeof(maps[0])); i++) {

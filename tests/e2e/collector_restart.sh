@@ -37,7 +37,7 @@ start() { collector_start --socket "$tmp/events.sock" --pin-path "$pin" \
 metric() {
 	curl -s "http://127.0.0.1:$mport/metrics" | awk -v m="$1" '$1 == m { print $2; exit }'
 }
-runs() { grep -c '/logs/run' "$tmp/api.log" 2>/dev/null || echo 0; }
+runs() { local n; n=$(grep -c '/logs/run' "$tmp/api.log" 2>/dev/null); echo "${n:-0}"; }
 
 # round NAME STOP: 200 runs ./prog <round>-<i> at 25/s; at 2 s the
 # collector gets STOP (TERM, KILL or "upgrade"), and 2 s later a new one

@@ -1,0 +1,181 @@
+#include "diag.h"
+
+#include <string.h>
+
+enum sev { SEV_NONE, SEV_NOTE, SEV_WARNING, SEV_ERROR };
+
+/* How good a first_error is: a located error beats the linker's, which
+ * beats a driver's. */
+enum rank { RANK_NONE, RANK_DRIVER, RANK_LINKER, RANK_LOCATED };
+
+static bool starts(const char *p, const char *end, const char *s)
+{
+	size_t n = strlen(s);
+
+	return (size_t)(end - p) >= n && memcmp(p, s, n) == 0;
+}
+
+static const char *find(const char *p, const char *end, const char *s)
+{
+	size_t n = strlen(s);
+
+	for (; (size_t)(end - p) >= n; p++)
+		if (memcmp(p, s, n) == 0)
+			return p;
+	return NULL;
+}
+
+/* Digits at *p (at most 9: a line number, not an overflow); advances. */
+static bool number(const char **p, const char *end, unsigned *v)
+{
+	const char *q = *p;
+	unsigned n = 0;
+
+	while (q < end && *q >= '0' && *q <= '9' && q - *p < 9)
+		n = n * 10 + (unsigned)(*q++ - '0');
+	if (q == *p || (q < end && *q >= '0' && *q <= '9'))
+		return false;
+	*v = n;
+	*p = q;
+	return true;
+}
+
+/* "error: ", "fatal error: ", "warning: ", "note: " at p: the severity,
+ * and *msg after it. */
+static enum sev severity(const char *p, const char *end, const char **msg)
+{
+	static const struct { const char *s; enum sev v; } k[] = {
+		{"error: ", SEV_ERROR}, {"fatal error: ", SEV_ERROR},
+		{"warning: ", SEV_WARNING}, {"note: ", SEV_NOTE},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(k) / sizeof(k[0]); i++)
+		if (starts(p, end, k[i].s)) {
+			*msg = p + strlen(k[i].s);
+			return k[i].v;
+		}
+	return SEV_NONE;
+}
+
+/* "file:line[:col]: severity: message", the file being everything before
+ * the first ":digits" that such a tail follows. */
+static enum sev located(const char *ls, const char *le, struct diag_loc *loc)
+{
+	const char *p, *q, *msg;
+	unsigned line, col = 0;
+	enum sev s;
+
+	/* The file ends at the first ':' before a digit: that one reads as a
+	 * location or the line is none. */
+	for (p = ls; p < le && (p = memchr(p, ':', (size_t)(le - p))); p++)
+		if (p + 1 < le && p[1] >= '0' && p[1] <= '9')
+			break;
+	if (!p || p >= le || p == ls)
+		return SEV_NONE;
+	q = p + 1;
+	if (!number(&q, le, &line) || q >= le || *q != ':')
+		return SEV_NONE;
+	q++;
+	if (q < le && *q >= '0' && *q <= '9') {
+		if (!number(&q, le, &col) || q >= le || *q != ':')
+			return SEV_NONE;
+		q++;
+	}
+	if (q >= le || *q != ' ')
+		return SEV_NONE;
+	s = severity(q + 1, le, &msg);
+	if (s != SEV_NONE)
+		*loc = (struct diag_loc){ls, (size_t)(p - ls), line, col, msg, (size_t)(le - msg)};
+	return s;
+}
+
+/* "prog: error: message" of a driver (a first word without spaces). */
+static bool driver_error(const char *ls, const char *le, struct diag_loc *loc)
+{
+	const char *p = memchr(ls, ':', (size_t)(le - ls)), *msg;
+
+	if (!p || p == ls || memchr(ls, ' ', (size_t)(p - ls)) || p + 1 >= le || p[1] != ' ')
+		return false;
+	if (severity(p + 2, le, &msg) != SEV_ERROR)
+		return false;
+	/* The linker's failure summed up: its own lines were counted. */
+	if (starts(msg, le, "ld returned") || starts(msg, le, "linker command failed"))
+		return false;
+	*loc = (struct diag_loc){NULL, 0, 0, 0, msg, (size_t)(le - msg)};
+	return true;
+}
+
+/* The linker's lines: "file.c:(.text+0x1e): undefined reference to `f'",
+ * "ld: cannot find -lfoo", lld's "error: undefined symbol: f". */
+static bool linker_error(const char *ls, const char *le, struct diag_loc *loc, bool *undef)
+{
+	const char *u = find(ls, le, "undefined reference to ");
+	const char *lld = find(ls, le, "error: undefined symbol: ");
+	const char *paren;
+
+	*undef = u || lld;
+	if (u) {
+		paren = find(ls, u, ":(");
+		*loc = (struct diag_loc){paren ? ls : NULL, paren ? (size_t)(paren - ls) : 0, 0, 0,
+					 u, (size_t)(le - u)};
+		return true;
+	}
+	if (lld) {
+		*loc = (struct diag_loc){NULL, 0, 0, 0, lld + 7, (size_t)(le - lld - 7)};
+		return true;
+	}
+	u = find(ls, le, "ld: cannot find ");
+	if (u) {
+		*loc = (struct diag_loc){NULL, 0, 0, 0, u + 4, (size_t)(le - u - 4)};
+		return true;
+	}
+	return false;
+}
+
+static void first(struct diag_summary *out, enum rank *best, enum rank r, const struct diag_loc *l)
+{
+	if (r > *best) {
+		*best = r;
+		out->first_error = *l;
+		out->have_first = true;
+	}
+}
+
+void diag_parse(const char *text, size_t len, struct diag_summary *out)
+{
+	const char *ls = text, *end = text + len, *le;
+	enum rank best = RANK_NONE;
+	struct diag_loc loc;
+	bool undef;
+
+	memset(out, 0, sizeof(*out));
+	for (; ls < end; ls = le + 1) {
+		le = memchr(ls, '\n', (size_t)(end - ls));
+		if (!le)
+			le = end;
+		switch (located(ls, le, &loc)) {
+		case SEV_ERROR:
+			out->errors++;
+			if (find(loc.message, le, "undefined reference to "))
+				out->undefined_refs++;
+			first(out, &best, RANK_LOCATED, &loc);
+			continue;
+		case SEV_WARNING:
+			out->warnings++;
+			continue;
+		case SEV_NOTE:
+			continue;
+		default:
+			break;
+		}
+		if (linker_error(ls, le, &loc, &undef)) {
+			out->errors++;
+			out->undefined_refs += undef;
+			first(out, &best, RANK_LINKER, &loc);
+		} else if (driver_error(ls, le, &loc)) {
+			out->errors++;
+			first(out, &best, RANK_DRIVER, &loc);
+		}
+	}
+}

@@ -1,0 +1,66 @@
+#include "textclean.h"
+
+#include <string.h>
+
+#include "json.h"
+
+#define ESC 0x1b
+#define BEL 0x07
+
+/* Bytes of the escape sequence at p (p[0] == ESC), up to end. */
+static size_t escape_len(const uint8_t *p, const uint8_t *end)
+{
+	const uint8_t *q = p + 1;
+
+	if (q == end)
+		return 1;
+	if (*q == '[') {   /* CSI: parameters, intermediates, one final byte */
+		for (q++; q < end && *q >= 0x30 && *q <= 0x3f; q++)
+			;
+		for (; q < end && *q >= 0x20 && *q <= 0x2f; q++)
+			;
+		if (q < end && *q >= 0x40 && *q <= 0x7e)
+			q++;
+		return (size_t)(q - p);
+	}
+	if (*q == ']' || *q == 'P' || *q == '_' || *q == '^') {
+		/* OSC (gcc's hyperlinks: ESC ] 8 ; ; url ST), DCS, APC, PM: up
+		 * to BEL or ST (ESC \). */
+		for (q++; q < end; q++) {
+			if (*q == BEL)
+				return (size_t)(q + 1 - p);
+			if (*q == ESC && q + 1 < end && q[1] == '\\')
+				return (size_t)(q + 2 - p);
+		}
+		return (size_t)(end - p);
+	}
+	return 2;   /* ESC and one byte: charset selection, keypad modes, ... */
+}
+
+size_t textclean(const uint8_t *raw, size_t len, char *out)
+{
+	const uint8_t *p = raw, *end = raw + len;
+	size_t o = 0, n;
+
+	while (p < end) {
+		uint8_t c = *p;
+
+		if (c == ESC) {
+			p += escape_len(p, end);
+		} else if (c == '\n' || c == '\t' || (c >= 0x20 && c < 0x7f)) {
+			out[o++] = (char)c;
+			p++;
+		} else if (c < 0x80) {
+			p++;   /* CR (a CR LF keeps its LF), NUL, BEL, DEL, other controls */
+		} else if ((n = utf8_seq_len(p, (size_t)(end - p))) != 0) {
+			memcpy(out + o, p, n);
+			o += n;
+			p += n;
+		} else {
+			memcpy(out + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			p++;
+		}
+	}
+	return o;
+}
