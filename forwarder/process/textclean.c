@@ -34,7 +34,13 @@ static size_t escape_len(const uint8_t *p, const uint8_t *end)
 		}
 		return (size_t)(end - p);
 	}
-	return 2;   /* ESC and one byte: charset selection, keypad modes, ... */
+	/* ESC, intermediates, one final byte (ECMA-35): charset selection
+	 * (ESC ( B), keypad modes (ESC =), ... */
+	for (; q < end && *q >= 0x20 && *q <= 0x2f; q++)
+		;
+	if (q < end && *q >= 0x30 && *q <= 0x7e)
+		q++;
+	return (size_t)(q - p);
 }
 
 size_t textclean(const uint8_t *raw, size_t len, char *out)
