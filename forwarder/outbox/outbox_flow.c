@@ -27,10 +27,8 @@ struct outbox_flow {
 	struct input *in;
 	struct deliver *dl;
 	ev_timer commit_timer;
-	ev_idle commit_idle;              /* commits once the loop has nothing else to do */
 	double retry_s;                   /* next delay after a failed commit */
 	double last_commit_s;             /* how long the last commit took */
-	double last_commit_end;           /* when it ended (monotonic s) */
 	bool failing;                     /* the last commit failed */
 	bool stopping;
 	bool paused;                      /* can_take said no */
@@ -104,7 +102,6 @@ static void flow_commit(struct outbox_flow *fl)
 	int rc;
 
 	ev_timer_stop(fl->loop, &fl->commit_timer);
-	ev_idle_stop(fl->loop, &fl->commit_idle);
 	if (!fl->ob) {
 		mem_ack(fl);
 		return;
@@ -114,8 +111,7 @@ static void flow_commit(struct outbox_flow *fl)
 		fl->next_ttl_mono = now + FLOW_EXEC_TTL_PERIOD_S;
 	}
 	rc = outbox_commit(fl->ob, ttl, err, sizeof(err));
-	fl->last_commit_end = clock_mono_s();
-	fl->last_commit_s = fl->last_commit_end - now;
+	fl->last_commit_s = clock_mono_s() - now;
 	if (rc == 0) {
 		if (fl->failing)
 			LOG_INFO("outbox commits again: acknowledging and reading resume");
@@ -146,37 +142,25 @@ static void commit_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	flow_commit(w->data);
 }
 
-static void commit_idle_cb(struct ev_loop *loop, ev_idle *w, int revents)
-{
-	(void)loop;
-	(void)revents;
-	flow_commit(w->data);
-}
-
-/* Something was staged: commit as soon as the loop is idle (what a light
- * load wants: no wait), or when the batch is full, or at the latest after
- * commit_interval_s (a loop that never idles: the load batches itself).
- * The commit blocks the loop in fsync: on a slow disk, commits are spaced
- * so that at most a third of the time goes there (bigger batches). */
+/* Something was staged: commit soon, or now when the batch is full. */
 static void flow_schedule(struct outbox_flow *fl)
 {
-	double wait, d = fl->cfg.commit_interval_s;
-
 	if (fl->failing)
 		return;   /* the retry timer runs */
 	if (fl->ob && outbox_staged(fl->ob) >= fl->cfg.commit_batch) {
 		flow_commit(fl);
 		return;
 	}
-	if (ev_is_active(&fl->commit_timer))
-		return;
-	wait = 2 * fl->last_commit_s - (clock_mono_s() - fl->last_commit_end);
-	if (wait > 0)
-		d = wait;   /* too soon after the last one: batch until then */
-	else
-		ev_idle_start(fl->loop, &fl->commit_idle);
-	ev_timer_set(&fl->commit_timer, d, 0.);
-	ev_timer_start(fl->loop, &fl->commit_timer);
+	/* The commit blocks the loop in fsync: on a slow disk, space commits
+	 * so that at most a third of the time goes there (bigger batches). */
+	if (!ev_is_active(&fl->commit_timer)) {
+		double d = fl->cfg.commit_interval_s;
+
+		if (d < 2 * fl->last_commit_s)
+			d = 2 * fl->last_commit_s;
+		ev_timer_set(&fl->commit_timer, d, 0.);
+		ev_timer_start(fl->loop, &fl->commit_timer);
+	}
 }
 
 /* --- feeding delivery ------------------------------------------------------ */
@@ -391,11 +375,6 @@ int outbox_flow_new(struct ev_loop *loop, const struct outbox_flow_config *cfg,
 	fl->next_ttl_mono = clock_mono_s() + FLOW_EXEC_TTL_PERIOD_S;
 	ev_init(&fl->commit_timer, commit_timer_cb);
 	fl->commit_timer.data = fl;
-	ev_idle_init(&fl->commit_idle, commit_idle_cb);
-	fl->commit_idle.data = fl;
-	/* Below every other watcher, input's lanes included: it runs only
-	 * when nothing else is pending. */
-	ev_set_priority(&fl->commit_idle, EV_MINPRI);
 	if (cfg->state_dir && cfg->state_dir[0]) {
 		struct outbox_config oc = {
 			.dir = cfg->state_dir,
@@ -481,7 +460,6 @@ void outbox_flow_free(struct outbox_flow *fl)
 	if (!fl)
 		return;
 	ev_timer_stop(fl->loop, &fl->commit_timer);
-	ev_idle_stop(fl->loop, &fl->commit_idle);
 	outbox_close(fl->ob);
 	for (i = 0; i < FLOW_MEM_BOOTS; i++)
 		free(fl->boots[i].id);

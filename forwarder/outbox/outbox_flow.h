@@ -3,10 +3,8 @@
  *
  * - Every sequenced frame handed over by input is "seen"; an Exec is staged
  *   into pending_exec, its join with the Exit removes it, the event the
- *   pipeline made of them is staged into the outbox. A group commit (as
- *   soon as the loop is idle; under load every commit_interval_s, or at
- *   once when commit_batch writes are staged; spaced so that at most a
- *   third of the time goes to it)
+ *   pipeline made of them is staged into the outbox. A group commit (every
+ *   commit_interval_s, or at once when commit_batch writes are staged)
  *   makes all of that durable in one transaction, and only then are the
  *   collector's frames acknowledged, up to the last seq seen per boot
  *   (the app's: below every frame still waiting in its lanes).
