@@ -524,10 +524,47 @@ latency_run() {
 	result "5.p99.$rate$sfx" 5 "latency p99 at $rate exits/s$wsfx" "$(div "$p99" 1000)" ms "$t99" "$M5" ""
 	result "5.max.$rate$sfx" 5 "latency max at $rate exits/s$wsfx" "$(div "$mx" 1000)" ms "" "$M5" ""
 }
+# The monitor's whole cost per student event at 1,000 exits/s: the BPF run
+# time of all the collector's programs (every process's execs, exits and
+# closes on the node, statistics on through bpfstats) plus the collector's
+# and the forwarder's CPU (utime + stime), over the events delivered.
+M5N="the same 1,000 exits/s for $LAT_SECS s with BPF statistics on: (sum of run_time_ns of the collector's programs + collector and forwarder utime+stime from /proc/PID/stat) / run logs delivered"
+node_cost_run() {
+	local ids clk c0 c1 f0 f1 n spid
+	clk=$(getconf CLK_TCK)
+	ids=$(for f in /proc/$CPID/fdinfo/*; do awk '/^prog_id:/{print $2}' "$f" 2>/dev/null; done | sort -u)
+	"$BPFSTATS" >"$tmp/nstats.on" &
+	spid=$!
+	wait_alive "$spid" 10 test -s "$tmp/nstats.on" || return 1
+	curl -sf -o /dev/null "$SINK_URL/_reset"
+	$CALC bpfsnap $ids >"$tmp/n0.json"
+	c0=$(cpu_ticks "$CPID") f0=$(cpu_ticks "$FPID")
+	in_container "$STUDENT" bash -c '"$1" -r "$2" -t "$3" "$4" & "$1" -r "$2" -t "$3" "$4"; wait' \
+		loops "$EXECLOOP" 500 "$LAT_SECS" "$TINY" >/dev/null || { stop_pid "$spid"; return 1; }
+	sleep 1
+	c1=$(cpu_ticks "$CPID") f1=$(cpu_ticks "$FPID")
+	$CALC bpfsnap $ids >"$tmp/n1.json"
+	stop_pid "$spid"
+	curl -sf "$SINK_URL/_stats" >"$tmp/n.stats"
+	n=$($CALC get "$tmp/n.stats" latency_us.n)
+	read -r total bpf col fwd < <(python3 - "$tmp/n0.json" "$tmp/n1.json" "$clk" "$c0" "$c1" "$f0" "$f1" "$n" <<'PY'
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:3])
+clk, c0, c1, f0, f1, n = (float(x) for x in sys.argv[3:9])
+bpf = sum(v[0] - a.get(k, [0, 0])[0] for k, v in b.items()) / 1e3
+col, fwd = (c1 - c0) * 1e6 / clk, (f1 - f0) * 1e6 / clk
+n = max(n, 1)
+print(f"{(bpf + col + fwd) / n:.1f} {bpf / n:.1f} {col / n:.1f} {fwd / n:.1f}")
+PY
+)
+	result 5.node_cpu.1000 5 "the monitor's whole CPU per student event at 1000 exits/s" "$total" us "" "$M5N" \
+		"BPF $bpf us + collector $col us + forwarder $fwd us, over $n events delivered (CPU ticks of 1/$clk s)"
+}
 fig5() {
 	start_sink fig5 && start_monitor || return 1
 	latency_run 100 "" "" || return 1
 	latency_run 1000 "" "" || return 1
+	node_cost_run || return 1
 	stop_monitor
 	# What the outbox's group commit (and its fsync) adds: the same
 	# without it (STATE_DIR empty: events only in memory).
