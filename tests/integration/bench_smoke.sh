@@ -118,7 +118,7 @@ else:
 if root:
     for fid in ("1.handle_exec.untracked", "1.handle_exec.tracked", "1.handle_exit.tracked",
                 "1.per_exec.tracked", "3.storm_rate", "3.min_ring_bytes", "5.p50.100",
-                "5.p99.1000", "6.col_rss.storm", "6.fwd_rss.storm", "9.bystander.p50",
+                "5.p99.1000", "5.node_cpu.1000", "6.col_rss.storm", "6.fwd_rss.storm", "9.bystander.p50",
                 "9.bystander.p99"):
         number(fid)
     for fid in ("2.slowdown.tracked", "2.slowdown.untracked"):
