@@ -2,43 +2,13 @@
 
 #include <string.h>
 
+#include "textscan.h"
+
 enum sev { SEV_NONE, SEV_NOTE, SEV_WARNING, SEV_ERROR };
 
 /* How good a first_error is: a located error beats the linker's, which
  * beats a driver's. */
 enum rank { RANK_NONE, RANK_DRIVER, RANK_LINKER, RANK_LOCATED };
-
-static bool starts(const char *p, const char *end, const char *s)
-{
-	size_t n = strlen(s);
-
-	return (size_t)(end - p) >= n && memcmp(p, s, n) == 0;
-}
-
-static const char *find(const char *p, const char *end, const char *s)
-{
-	size_t n = strlen(s);
-
-	for (; (size_t)(end - p) >= n; p++)
-		if (memcmp(p, s, n) == 0)
-			return p;
-	return NULL;
-}
-
-/* Digits at *p (at most 9: a line number, not an overflow); advances. */
-static bool number(const char **p, const char *end, unsigned *v)
-{
-	const char *q = *p;
-	unsigned n = 0;
-
-	while (q < end && *q >= '0' && *q <= '9' && q - *p < 9)
-		n = n * 10 + (unsigned)(*q++ - '0');
-	if (q == *p || (q < end && *q >= '0' && *q <= '9'))
-		return false;
-	*v = n;
-	*p = q;
-	return true;
-}
 
 /* "error: ", "fatal error: ", "warning: ", "note: " at p: the severity,
  * and *msg after it. */
@@ -51,7 +21,7 @@ static enum sev severity(const char *p, const char *end, const char **msg)
 	size_t i;
 
 	for (i = 0; i < sizeof(k) / sizeof(k[0]); i++)
-		if (starts(p, end, k[i].s)) {
+		if (text_starts(p, end, k[i].s)) {
 			*msg = p + strlen(k[i].s);
 			return k[i].v;
 		}
@@ -74,11 +44,11 @@ static enum sev located(const char *ls, const char *le, struct diag_loc *loc)
 	if (!p || p >= le || p == ls)
 		return SEV_NONE;
 	q = p + 1;
-	if (!number(&q, le, &line) || q >= le || *q != ':')
+	if (!text_number(&q, le, &line) || q >= le || *q != ':')
 		return SEV_NONE;
 	q++;
 	if (q < le && *q >= '0' && *q <= '9') {
-		if (!number(&q, le, &col) || q >= le || *q != ':')
+		if (!text_number(&q, le, &col) || q >= le || *q != ':')
 			return SEV_NONE;
 		q++;
 	}
@@ -100,7 +70,7 @@ static bool driver_error(const char *ls, const char *le, struct diag_loc *loc)
 	if (severity(p + 2, le, &msg) != SEV_ERROR)
 		return false;
 	/* The linker's failure summed up: its own lines were counted. */
-	if (starts(msg, le, "ld returned") || starts(msg, le, "linker command failed"))
+	if (text_starts(msg, le, "ld returned") || text_starts(msg, le, "linker command failed"))
 		return false;
 	*loc = (struct diag_loc){NULL, 0, 0, 0, msg, (size_t)(le - msg)};
 	return true;
@@ -110,13 +80,13 @@ static bool driver_error(const char *ls, const char *le, struct diag_loc *loc)
  * "ld: cannot find -lfoo", lld's "error: undefined symbol: f". */
 static bool linker_error(const char *ls, const char *le, struct diag_loc *loc, bool *undef)
 {
-	const char *u = find(ls, le, "undefined reference to ");
-	const char *lld = find(ls, le, "error: undefined symbol: ");
+	const char *u = text_find(ls, le, "undefined reference to ");
+	const char *lld = text_find(ls, le, "error: undefined symbol: ");
 	const char *paren;
 
 	*undef = u || lld;
 	if (u) {
-		paren = find(ls, u, ":(");
+		paren = text_find(ls, u, ":(");
 		*loc = (struct diag_loc){paren ? ls : NULL, paren ? (size_t)(paren - ls) : 0, 0, 0,
 					 u, (size_t)(le - u)};
 		return true;
@@ -125,7 +95,7 @@ static bool linker_error(const char *ls, const char *le, struct diag_loc *loc, b
 		*loc = (struct diag_loc){NULL, 0, 0, 0, lld + 7, (size_t)(le - lld - 7)};
 		return true;
 	}
-	u = find(ls, le, "ld: cannot find ");
+	u = text_find(ls, le, "ld: cannot find ");
 	if (u) {
 		*loc = (struct diag_loc){NULL, 0, 0, 0, u + 4, (size_t)(le - u - 4)};
 		return true;
@@ -157,7 +127,7 @@ void diag_parse(const char *text, size_t len, struct diag_summary *out)
 		switch (located(ls, le, &loc)) {
 		case SEV_ERROR:
 			out->errors++;
-			if (find(loc.message, le, "undefined reference to "))
+			if (text_find(loc.message, le, "undefined reference to "))
 				out->undefined_refs++;
 			first(out, &best, RANK_LOCATED, &loc);
 			continue;

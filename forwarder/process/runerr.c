@@ -2,36 +2,7 @@
 
 #include <string.h>
 
-static bool starts(const char *p, const char *end, const char *s)
-{
-	size_t n = strlen(s);
-
-	return (size_t)(end - p) >= n && memcmp(p, s, n) == 0;
-}
-
-static const char *find(const char *p, const char *end, const char *s)
-{
-	size_t n = strlen(s);
-
-	for (; (size_t)(end - p) >= n; p++)
-		if (memcmp(p, s, n) == 0)
-			return p;
-	return NULL;
-}
-
-static bool digits(const char **p, const char *end, unsigned *v)
-{
-	const char *q = *p;
-	unsigned n = 0;
-
-	while (q < end && *q >= '0' && *q <= '9' && q - *p < 9)
-		n = n * 10 + (unsigned)(*q++ - '0');
-	if (q == *p)
-		return false;
-	*v = n;
-	*p = q;
-	return true;
-}
+#include "textscan.h"
 
 static bool ident_char(char c, bool first)
 {
@@ -52,16 +23,16 @@ static bool py_frame(const char *ls, const char *le, struct frame *f)
 
 	while (p < le && *p == ' ')
 		p++;
-	if (p == ls || !starts(p, le, "File \""))
+	if (p == ls || !text_starts(p, le, "File \""))
 		return false;
 	p += 6;
 	q = memchr(p, '"', (size_t)(le - p));
-	if (!q || !starts(q, le, "\", line "))
+	if (!q || !text_starts(q, le, "\", line "))
 		return false;
 	f->file = p;
 	f->file_len = (size_t)(q - p);
 	q += 8;
-	return digits(&q, le, &f->line);
+	return text_number(&q, le, &f->line);
 }
 
 /* The exception's line: "Type: message" or "Type" at column 0. */
@@ -97,16 +68,16 @@ static bool sanitizer(const char *ls, const char *le, struct runerr *r)
 	const char *p = ls, *san, *t;
 	unsigned pid;
 
-	if (!starts(p, le, "=="))
+	if (!text_starts(p, le, "=="))
 		return false;
 	p += 2;
-	if (!digits(&p, le, &pid) || !starts(p, le, "==ERROR: "))
+	if (!text_number(&p, le, &pid) || !text_starts(p, le, "==ERROR: "))
 		return false;
 	p += 9;
-	san = find(p, le, "Sanitizer: ");
+	san = text_find(p, le, "Sanitizer: ");
 	if (!san)
 		return false;
-	r->kind = starts(p, le, "LeakSanitizer") ? RUNERR_LSAN : RUNERR_ASAN;
+	r->kind = text_starts(p, le, "LeakSanitizer") ? RUNERR_LSAN : RUNERR_ASAN;
 	p = san + 11;
 	for (t = p; t < le && *t != ' '; t++)
 		;
@@ -135,7 +106,7 @@ static bool san_frame(const char *ls, const char *le, struct frame *f)
 		p++;
 	if (p == ls || p >= le || *p != '#')
 		return false;
-	in = find(p, le, " in ");
+	in = text_find(p, le, " in ");
 	if (!in)
 		return false;
 	path = memchr(in + 4, ' ', (size_t)(le - in - 4));
@@ -149,13 +120,13 @@ static bool san_frame(const char *ls, const char *le, struct frame *f)
 	f->file = path;
 	f->file_len = (size_t)(colon - path);
 	colon++;
-	return digits(&colon, le, &f->line);
+	return text_number(&colon, le, &f->line);
 }
 
 /* "file:line:col: runtime error: message" */
 static bool ubsan(const char *ls, const char *le, struct runerr *r)
 {
-	const char *m = find(ls, le, ": runtime error: "), *p, *c;
+	const char *m = text_find(ls, le, ": runtime error: "), *p, *c;
 	unsigned line = 0;
 
 	if (!m)
@@ -166,7 +137,7 @@ static bool ubsan(const char *ls, const char *le, struct runerr *r)
 	r->file_len = p ? (size_t)(p - ls) : 0;
 	if (p) {
 		p++;
-		digits(&p, m, &line);
+		text_number(&p, m, &line);
 	}
 	r->line = line;
 	r->message = m + 17;
@@ -180,10 +151,10 @@ static bool ubsan(const char *ls, const char *le, struct runerr *r)
 /* "prog: file.c:5: main: Assertion `x > 0' failed." */
 static bool assertion(const char *ls, const char *le, struct runerr *r)
 {
-	const char *a = find(ls, le, ": Assertion `"), *p, *q, *e;
+	const char *a = text_find(ls, le, ": Assertion `"), *p, *q, *e;
 	unsigned line = 0;
 
-	if (!a || !(e = find(a, le, "' failed.")))
+	if (!a || !(e = text_find(a, le, "' failed.")))
 		return false;
 	r->kind = RUNERR_ASSERT;
 	r->type = "Assertion";
@@ -192,7 +163,7 @@ static bool assertion(const char *ls, const char *le, struct runerr *r)
 	r->message_len = (size_t)(e - r->message);
 	r->file = NULL;
 	r->file_len = 0;
-	p = find(ls, a, ": ");
+	p = text_find(ls, a, ": ");
 	if (p && p < a) {
 		p += 2;
 		q = memchr(p, ':', (size_t)(a - p));
@@ -200,7 +171,7 @@ static bool assertion(const char *ls, const char *le, struct runerr *r)
 			r->file = p;
 			r->file_len = (size_t)(q - p);
 			q++;
-			digits(&q, a, &line);
+			text_number(&q, a, &line);
 		}
 	}
 	r->line = line;
@@ -224,7 +195,7 @@ bool runerr_parse(const char *text, size_t len, runerr_own_fn own, void *ctx, st
 		le = memchr(ls, '\n', (size_t)(end - ls));
 		if (!le)
 			le = end;
-		if (starts(ls, le, "Traceback (most recent call last):")) {
+		if (text_starts(ls, le, "Traceback (most recent call last):")) {
 			in_tb = header = true;
 			mine.file = last.file = NULL;
 			san_open = false;
