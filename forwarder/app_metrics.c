@@ -154,6 +154,20 @@ int app_metrics_init(struct app_metrics *am)
 		"Requests built by the pipeline, by process type.", l_ptype);
 	for (i = 1; i < PROC_TYPE_COUNT; i++)
 		am->proc_type[i] = metrics_get(f, proc_type_name(i));
+	{
+		/* From the exit (the kernel's clock) to the forwarder, and to
+		 * the API's answer: where a run's latency goes. */
+		static const double b[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+					   0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
+		static const char *const l_stage[] = {"stage", NULL};
+		struct metric_family *f = metrics_family(am->reg, METRIC_HISTOGRAM,
+			"jcw_event_age_seconds", "Age of build and run logs since their exit: "
+			"stage=\"received\" when the forwarder has them, \"delivered\" when the "
+			"API accepted them (live input only).", l_stage, b, sizeof(b) / sizeof(b[0]));
+
+		am->age_received = metrics_get(f, "received");
+		am->age_delivered = metrics_get(f, "delivered");
+	}
 	am->print_errors = metrics_single(am->reg, METRIC_COUNTER, "jcw_print_errors_total",
 			       "Events that could not be written to stdout (--print).");
 	am->ratelimited = metrics_single(am->reg, METRIC_COUNTER, "jcw_ratelimited_events_total",

@@ -29,6 +29,7 @@ struct app_metrics {
 	struct metric_series *coll_queue_frames, *coll_queue_bytes;
 	struct metric_series *forged_hostname;
 	struct metric_series *print_errors;
+	struct metric_series *age_received, *age_delivered;   /* jcw_event_age_seconds */
 	struct metric_series *ratelimited;
 
 	/* Copied from their owners at scrape time (each may be NULL). */

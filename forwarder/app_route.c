@@ -105,6 +105,16 @@ void app_snapshot_submit(void *arg, struct api_request *req)
 	app_emit(arg, req);
 }
 
+/* How old an event of time t is now; live input only (a replay's events
+ * are as old as the capture). */
+static void app_age(const struct app *a, struct metric_series *s, uint64_t t)
+{
+	uint64_t now = clock_unix_ns();
+
+	if (!a->cfg->replay && t && now > t)
+		metric_observe(s, (double)(now - t) * 1e-9);
+}
+
 static void app_exit(struct app *a, const char *boot_id, Jcw__Frame *f)
 {
 	const Jcw__Exit *x = f->exit;
@@ -139,6 +149,7 @@ static void app_exit(struct app *a, const char *boot_id, Jcw__Frame *f)
 	}
 	if (req.type > PROC_NONE && req.type < PROC_TYPE_COUNT)
 		metric_inc(a->am.proc_type[req.type]);
+	app_age(a, a->am.age_received, req.event_time_unix_ns);
 	LOG_DEBUG("event %s: %s %s", req.event_id, proc_type_name(req.type), req.path);
 	app_emit(a, &req);
 }
@@ -300,6 +311,8 @@ void app_on_result(void *arg, const struct api_request *req, enum deliver_outcom
 {
 	struct app *a = arg;
 
+	if (outcome == DELIVER_DELIVERED && req->endpoint != API_SNAPSHOT)
+		app_age(a, a->am.age_delivered, req->event_time_unix_ns);
 	outbox_flow_result(a->flow, req, outcome, http_status);
 	if (a->fq && fairq_len(a->fq))
 		ev_idle_start(a->loop, &a->dispatch_idle);

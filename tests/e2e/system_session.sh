@@ -88,6 +88,11 @@ for line in open(sys.argv[2]):
 assert m['jcw_pipeline_events_by_reason_total{reason="source_outside_hw"}'] >= 1, "scratch gcc not counted"
 assert m['jcw_pipeline_events_total{result="success"}'] == 5, m['jcw_pipeline_events_total{result="success"}']
 assert m["jcw_api_delivered_total"] == 5
-print("5 requests exactly as expected; scratch compile filtered (source_outside_hw)")
+# Every log's age was taken when it arrived and when the API took it,
+# and none was older than a minute (the histogram's last bound).
+for stage in ("received", "delivered"):
+    assert m['jcw_event_age_seconds_count{stage="%s"}' % stage] == 5, stage
+    assert m['jcw_event_age_seconds_bucket{stage="%s",le="60"}' % stage] == 5, stage
+print("5 requests exactly as expected; scratch compile filtered (source_outside_hw); ages observed")
 EOF
 echo "FIGURE system: gcc/run/segv/python in a jcode- namespace -> 5 API requests through collector, socket, outbox and HTTP; outside-hw compile filtered"
