@@ -237,12 +237,10 @@ void app_on_frame(void *arg, const char *boot_id, Jcw__Frame *f)
 	struct app *a = arg;
 	uint64_t lane;
 
-	if (!a->fq || (!fairq_len(a->fq) && a->turn_frames < APP_DISPATCH_PER_TURN)) {
-		a->turn_frames++;
-		app_process(a, boot_id, f);
-		return;
-	}
-	if (f->seq && app_lane(a, f, &lane) && fairq_put(a->fq, lane, boot_id, f) == 0) {
+	if (a->fq && !fairq_len(a->fq) && a->turn_frames < APP_DISPATCH_PER_TURN)
+		a->turn_frames++;   /* keeping up: at once */
+	else if (a->fq && f->seq && app_lane(a, f, &lane) &&
+		 fairq_put(a->fq, lane, boot_id, f) == 0) {
 		ev_idle_start(a->loop, &a->dispatch_idle);
 		return;
 	}
@@ -261,8 +259,6 @@ static void dispatch_cb(struct ev_loop *loop, ev_check *w, int revents)
 
 	(void)revents;
 	a->turn_frames = 0;
-	if (!a->fq)
-		return;
 	while (n < APP_DISPATCH_PER_TURN && outbox_flow_can_take(a->flow) &&
 	       (f = fairq_take(a->fq, &boot_id))) {
 		app_process(a, boot_id, f);

@@ -207,7 +207,7 @@ int fairq_put(struct fairq *q, uint64_t lane, const char *boot_id, Jcw__Frame *f
 	uint32_t i, li, b;
 	int bs;
 
-	if (q->free_node == NIL || q->len == q->cap)
+	if (q->len == q->cap)
 		return -ENOBUFS;
 	bs = boot_slot(q, boot_id, true);
 	if (bs < 0)

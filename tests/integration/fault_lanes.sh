@@ -31,6 +31,10 @@ wait_fake
 wait_for 60 metric_is jcw_outbox_rows 0
 stop_fwd
 [ "$lanes_seen" != 0 ] || { echo "FAIL: the lanes were never in use (the forwarder never fell behind)"; exit 1; }
+# Every forwarder was connected to, and the frames read ahead that a kill
+# undid came again.
+[ "$(fake_field connects)" -ge $((rounds + 1)) ] || { echo "FAIL: $(fake_field connects) connections for $((rounds + 1)) forwarders"; exit 1; }
+[ "$(fake_field resent)" -gt 0 ] || { echo "FAIL: nothing was resent after $rounds kills with full lanes"; exit 1; }
 # A kill undoes at most the requests in flight (8) and the deletions of one
 # group commit (512 writes).
 judge --boot "$(fake_field boot)" --events "$n" --label "kill -9 behind x$rounds" --max-dups $((rounds * (8 + 512)))

@@ -61,10 +61,11 @@ assert len(stored) == 7 and set(stored.values()) == {100}, stored
 want = sorted(r["path"].split("/")[5] for r in saved)
 assert sorted(k.split("/")[0] for k in stored) == want, (sorted(stored), want)
 err = open(d + "/one.jsonl.err").read()
-assert "SNAPSHOT_STUDENT_TOTAL is 1000" in err and "they hold 1000 bytes" in err, err
+refused = err.count("not stored: they hold")
+assert refused == 3 and "SNAPSHOT_STUDENT_TOTAL is 1000" in err and "they hold 1000 bytes" in err, err
 two = regs("two.jsonl")
 assert not [r for r in two if "/202012345/" in r["path"] and not r["body"]["deleted"]], \
     "stored again over the total after a restart"
-print("FIGURE snapshot total: 300 bytes held + 7 of 10 saves of 100 stored under a cap of 1000, "
-      "3 over_quota, deletion stored, other student unaffected; a restart counts the disk")
+print(f"FIGURE snapshot total: 300 bytes held + {len(saved)} of 10 saves of 100 stored under a cap "
+      f"of 1000, {refused} over_quota, deletion stored, other student unaffected; a restart counts the disk")
 EOF
