@@ -26,11 +26,15 @@ struct {
 	__type(value, struct jcw_budget);
 } budgets SEC(".maps");
 
-/* true if the container of uts may record one more. */
-static __always_inline bool budget_take(struct uts_namespace *uts)
+/* true if the container of uts may record one more. err: a piece of
+ * standard error (stderr.bpf.h), which has a bucket of its own at the same
+ * rate, so that a program printing much cannot cost its container its
+ * execs; its misses are not lost events (the forwarder sees the hole in
+ * the stream) and are not counted here. */
+static __always_inline bool budget_take_kind(struct uts_namespace *uts, bool err)
 {
 	struct jcw_budget *b, nb = {};
-	__u64 key, now, tat;
+	__u64 key, now, tat, *at;
 
 	if (!budget_interval_ns)
 		return true;
@@ -38,19 +42,28 @@ static __always_inline bool budget_take(struct uts_namespace *uts)
 	now = bpf_ktime_get_ns();
 	b = bpf_map_lookup_elem(&budgets, &key);
 	if (!b) {
-		nb.tat = now + budget_interval_ns;
+		nb.tat = now + (err ? 0 : budget_interval_ns);
+		nb.err_tat = now + (err ? budget_interval_ns : 0);
 		bpf_probe_read_kernel_str(nb.hostname, sizeof(nb.hostname), uts->name.nodename);
 		bpf_map_update_elem(&budgets, &key, &nb, BPF_NOEXIST);
 		return true;
 	}
-	tat = b->tat > now ? b->tat : now;
+	at = err ? &b->err_tat : &b->tat;
+	tat = *at > now ? *at : now;
 	if (tat - now > budget_tolerance_ns) {
-		__sync_fetch_and_add(&b->dropped, 1);
-		count(JCW_CNT_BUDGET);
+		if (!err) {
+			__sync_fetch_and_add(&b->dropped, 1);
+			count(JCW_CNT_BUDGET);
+		}
 		return false;
 	}
-	b->tat = tat + budget_interval_ns;
+	*at = tat + budget_interval_ns;
 	return true;
+}
+
+static __always_inline bool budget_take(struct uts_namespace *uts)
+{
+	return budget_take_kind(uts, false);
 }
 
 #endif

@@ -8,6 +8,7 @@
  *   raw_tp/mark_victim         remember that the OOM killer chose a tracked group
  *   iter/task                  at start: seed the tracked set from running processes
  *   tp/syscalls/...            file close-after-write, rename, unlink (file.bpf.h)
+ *   tp/syscalls/sys_enter_write  standard error of tracked processes (stderr.bpf.h)
  *
  * Records go out without waking the reader (BPF_RB_NO_WAKEUP); the collector
  * drains the ring on a short timer. A waking submit costs ~24 us here against
@@ -90,6 +91,12 @@ static __always_inline __u64 rb_flags(__u64 size)
 
 	return avail + size >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 }
+
+/* File events and standard error: they share events, scratch, tracked
+ * and counters defined above. */
+#include "file.bpf.h"
+#include "stderr.bpf.h"
+#include "rawsys.bpf.h"
 
 /* Fills s->rec (fixed part already set by task_fill_exec) with exe and cwd
  * after `args_len` bytes of argv already in s->data, then outputs it. */
@@ -208,6 +215,8 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 	tr = bpf_map_lookup_elem(&tracked, &s->rec.tgid);
 	if (!tr || tr->start_boottime_ns != s->rec.start_boottime_ns)
 		track(s->rec.tgid, s->rec.start_boottime_ns, 0, BPF_ANY);
+	else
+		stderr_exec(tr, s->rec.tgid);
 	return exec_emit(s, p, len, flags);
 }
 
@@ -271,6 +280,7 @@ int BPF_PROG(handle_exit, struct task_struct *p)
 		bpf_map_delete_elem(&tracked, &tgid);
 		return 0;
 	}
+	stderr_exit(tr, tgid);
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		count(JCW_CNT_RINGBUF_LOST);
@@ -395,6 +405,3 @@ int handle_oom(struct bpf_raw_tracepoint_args *ctx)
 		tr->flags |= JCW_EXIT_OOM;
 	return 0;
 }
-
-/* File events: they share events, scratch and counters defined above. */
-#include "file.bpf.h"

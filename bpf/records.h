@@ -56,6 +56,8 @@ enum jcw_rec_type {
 	JCW_REC_EXEC = 1,
 	JCW_REC_EXIT = 2,
 	JCW_REC_FILE = 3,
+	JCW_REC_STDERR = 4,
+	JCW_REC_STDERR_TAIL = 5,
 };
 
 /* jcw_exec.flags */
@@ -181,14 +183,63 @@ struct jcw_file {
 	/* then: path_arg old_arg path old */
 };
 
+/* Standard error of tracked processes (bpf/stderr.bpf.h). What a process
+ * writes to fd 2 is copied from its start up to a head budget per process
+ * (stderr_head_max: default, largest accepted at load time), in one
+ * JCW_REC_STDERR record per write; the bytes past it only keep the last
+ * JCW_STDERR_TAIL_CAP in a ring per process, sent as one
+ * JCW_REC_STDERR_TAIL record just before its exit record. */
+#define JCW_STDERR_HEAD_DEFAULT 8192
+#define JCW_STDERR_HEAD_LIMIT 32768
+#define JCW_STDERR_TAIL_CAP 4096   /* a power of two */
+
+/* A piece of a process's standard error from its head; data[len] follows.
+ * offset: where it starts in everything the process wrote to fd 2 (a
+ * write whose record was not made leaves a hole). */
+struct jcw_stderr {
+	struct jcw_hdr hdr;
+	__u64 ktime_ns;
+	__u64 start_boottime_ns;
+	__u64 offset;
+	__u32 pid;
+	__u32 tgid;
+	__u32 len;
+	__u32 pad;
+	/* then: data[len] */
+};
+
+/* The last bytes of a process's standard error past its head. Also the
+ * value of the `stderr_tails` map: the ring is data[ring % CAP ...]
+ * (written in place, the second half is only room the verifier asks
+ * for); the record is the fixed part and the first CAP bytes of data,
+ * and the collector unrolls the ring. */
+struct jcw_stderr_tail {
+	struct jcw_hdr hdr;
+	__u64 ktime_ns;
+	__u64 start_boottime_ns;
+	__u64 total;               /* bytes written to fd 2 in all */
+	__u64 ring;                /* bytes past the head, of which the ring keeps the last CAP */
+	__u32 tgid;
+	__u32 pad;
+	__u8 data[2 * JCW_STDERR_TAIL_CAP];
+};
+
+/* Processes with a ring at once. One that finds no room still gets its
+ * tail record at exit, with its total and an empty ring. */
+#define JCW_STDERR_TAILS 1024
+
+/* jcw_tracked.flags besides the JCW_EXIT_* ones. */
+#define JCW_TRACKED_ERR_TAIL (1u << 8)  /* wrote past its head: a tail record at exit */
+
 /* Value of the `tracked` hash map (key: tgid). */
 struct jcw_tracked {
 	__u64 start_boottime_ns;
 	__u32 killer_pid;
 	__u32 killer_sig;
 	char killer_comm[JCW_COMM_LEN];
-	__u32 flags;               /* JCW_EXIT_OOM | JCW_EXIT_SEEDED | JCW_EXIT_KILLER */
-	__u32 pad;
+	__u32 flags;               /* JCW_EXIT_OOM | JCW_EXIT_SEEDED | JCW_EXIT_KILLER | JCW_TRACKED_* */
+	__u32 err_head;            /* bytes of fd 2 counted against the head budget */
+	__u64 err_total;           /* bytes written to fd 2 */
 };
 
 /* Indexes of the per-CPU `counters` array. */
@@ -210,6 +261,7 @@ struct jcw_budget {
 	__u64 dropped;             /* records over the budget since the entry was made */
 	char hostname[JCW_HOST_LEN];   /* at the entry's creation, for the collector's report */
 	__u8 pad[7];
+	__u64 err_tat;             /* the same for its standard error pieces, a bucket apart */
 };
 
 /* UTS identity policy (rodata uts_policy). */

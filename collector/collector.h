@@ -59,6 +59,8 @@ struct config {
 	bool files;
 	char *file_hooks;
 	char *file_exts;
+	char *stderr_mode;          /* CAPTURE_STDERR: capture.h */
+	uint64_t stderr_process_bytes;
 	uint64_t queue_max;
 	double flush_interval;
 	double heartbeat_interval;

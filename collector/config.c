@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "capture.h"
 #include "file_exts.h"
 #include "pin.h"
 
@@ -40,6 +41,12 @@ const struct opt_def collector_opts[] = {
 	 "syscall more) or auto (events when tracefs is there or can be mounted)", 0, 0},
 	{"file-extensions", "FILE_EXTENSIONS", OPT_STR, FILE_EXTS_DEFAULT, O(file_exts),
 	 FILE_EXTS_HELP, 0, 0},
+	{"stderr", "CAPTURE_STDERR", OPT_STR, CAPTURE_STDERR_DEFAULT, O(stderr_mode),
+	 "what tracked processes write to fd 2: all (builds and runs), builds (the forwarder "
+	 "keeps only builds'), off (the write hook is not loaded)", 0, 0},
+	{"stderr-process-bytes", "STDERR_PROCESS_BYTES", OPT_BYTES, "8k", O(stderr_process_bytes),
+	 "bytes of a process's standard error copied from its start; past them only its last "
+	 "4 KiB are kept, for its exit", 256, JCW_STDERR_HEAD_LIMIT},
 	{"queue-max", "QUEUE_MAX_BYTES", OPT_BYTES, "64m", O(queue_max),
 	 "frames held while the forwarder is away", 65536, 1ull << 34},
 	{"flush-interval", "FLUSH_INTERVAL", OPT_SECONDS, "5ms", O(flush_interval),
@@ -93,6 +100,10 @@ int collector_config_check(struct config *cfg, char *err, size_t errlen)
 	if (strcmp(cfg->file_hooks, "auto") != 0 && strcmp(cfg->file_hooks, "events") != 0 &&
 	    strcmp(cfg->file_hooks, "raw") != 0) {
 		snprintf(err, errlen, "--file-hooks: '%s' is not auto, events or raw", cfg->file_hooks);
+		return -1;
+	}
+	if (capture_parse(cfg->stderr_mode) == CAPTURE_INVALID) {
+		snprintf(err, errlen, "--stderr: '%s' is not " CAPTURE_STDERR_VALUES, cfg->stderr_mode);
 		return -1;
 	}
 	if (strlen(cfg->host_prefix) > JCW_PREFIX_MAX) {

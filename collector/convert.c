@@ -1,15 +1,21 @@
 #include "convert.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "capture.h"
 #include "records.h"
 
 _Static_assert(sizeof(struct jcw_exec) % 8 == 0, "jcw_exec must stay 8-byte aligned");
 _Static_assert(sizeof(struct jcw_exit) % 8 == 0, "jcw_exit must stay 8-byte aligned");
 _Static_assert(sizeof(struct jcw_file) % 8 == 0, "jcw_file must stay 8-byte aligned");
+_Static_assert(sizeof(struct jcw_stderr) % 8 == 0, "jcw_stderr must stay 8-byte aligned");
+_Static_assert(JCW_STDERR_TAIL_CAP == CAPTURE_TAIL_MAX, "one tail size for both daemons");
+_Static_assert((JCW_STDERR_TAIL_CAP & (JCW_STDERR_TAIL_CAP - 1)) == 0,
+	       "the tail ring is indexed with a mask");
 _Static_assert((int)JCW_FILE_CLOSE_WRITE == (int)JCW__FILE_EVENT_KIND__FILE_CLOSE_WRITE &&
 	       (int)JCW_FILE_RENAME == (int)JCW__FILE_EVENT_KIND__FILE_RENAME &&
 	       (int)JCW_FILE_UNLINK == (int)JCW__FILE_EVENT_KIND__FILE_UNLINK,
@@ -274,6 +280,77 @@ static int convert_file(const struct jcw_file *r, size_t len, const struct conve
 	return 0;
 }
 
+static int convert_stderr(const struct jcw_stderr *r, size_t len, const struct convert_ctx *ctx,
+			  struct converted *out, char *err, size_t errlen)
+{
+	Jcw__StderrPiece *e = &out->err;
+
+	if (len < sizeof(*r) || len - sizeof(*r) < r->len) {
+		snprintf(err, errlen, "stderr record of %zu bytes, %u of data announced", len, r->len);
+		return -EINVAL;
+	}
+	jcw__stderr_piece__init(e);
+	e->tgid = r->tgid;
+	e->start_boottime_ns = r->start_boottime_ns;
+	e->time_unix_ns = convert_time(ctx, r->ktime_ns);
+	e->offset = r->offset;
+	e->data.data = (uint8_t *)(r + 1);
+	e->data.len = r->len;
+	out->frame.body_case = JCW__FRAME__BODY_STDERR_PIECE;
+	out->frame.stderr_piece = e;
+	return 0;
+}
+
+/* The ring (stderr.bpf.h) holds bytes ring - CAP .. ring past the head at
+ * ring % CAP onwards; unrolled here into their order. An empty record (the
+ * process found no room for a ring) has the total alone. */
+static int convert_stderr_tail(const struct jcw_stderr_tail *r, size_t len,
+			       const struct convert_ctx *ctx, struct converted *out, char *err,
+			       size_t errlen)
+{
+	const size_t fixed = offsetof(struct jcw_stderr_tail, data);
+	Jcw__StderrPiece *e = &out->err;
+	size_t n = 0, pos;
+
+	if (len < fixed || (len != fixed && len != fixed + JCW_STDERR_TAIL_CAP)) {
+		snprintf(err, errlen, "stderr tail record of %zu bytes", len);
+		return -EINVAL;
+	}
+	jcw__stderr_piece__init(e);
+	if (len > fixed && r->ring) {
+		n = r->ring < JCW_STDERR_TAIL_CAP ? (size_t)r->ring : JCW_STDERR_TAIL_CAP;
+		if (n > r->total) {
+			snprintf(err, errlen, "stderr tail of %zu bytes past a total of %llu", n,
+				 (unsigned long long)r->total);
+			return -EINVAL;
+		}
+		out->paths = malloc(n);
+		if (!out->paths) {
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+		pos = (size_t)((r->ring - n) & (JCW_STDERR_TAIL_CAP - 1));
+		if (pos + n <= JCW_STDERR_TAIL_CAP) {
+			memcpy(out->paths, r->data + pos, n);
+		} else {
+			memcpy(out->paths, r->data + pos, JCW_STDERR_TAIL_CAP - pos);
+			memcpy(out->paths + (JCW_STDERR_TAIL_CAP - pos), r->data,
+			       n - (JCW_STDERR_TAIL_CAP - pos));
+		}
+		e->data.data = (uint8_t *)out->paths;
+	}
+	e->tgid = r->tgid;
+	e->start_boottime_ns = r->start_boottime_ns;
+	e->time_unix_ns = convert_time(ctx, r->ktime_ns);
+	e->data.len = n;
+	e->tail = 1;
+	e->total = r->total;
+	e->offset = r->total - n;
+	out->frame.body_case = JCW__FRAME__BODY_STDERR_PIECE;
+	out->frame.stderr_piece = e;
+	return 0;
+}
+
 int convert_record(const void *rec, size_t len, const struct convert_ctx *ctx,
 		   struct converted *out, char *err, size_t errlen)
 {
@@ -303,6 +380,10 @@ int convert_record(const void *rec, size_t len, const struct convert_ctx *ctx,
 			return -EINVAL;
 		}
 		return convert_file(rec, len, ctx, out, err, errlen);
+	case JCW_REC_STDERR:
+		return convert_stderr(rec, len, ctx, out, err, errlen);
+	case JCW_REC_STDERR_TAIL:
+		return convert_stderr_tail(rec, len, ctx, out, err, errlen);
 	default:
 		snprintf(err, errlen, "unknown record type %u", h.type);
 		return -EINVAL;

@@ -23,8 +23,9 @@ struct converted {
 	Jcw__Exec exec;
 	Jcw__Exit exit;
 	Jcw__FileEvent file;
+	Jcw__StderrPiece err;
 	ProtobufCBinaryData *argv;
-	char *paths;
+	char *paths;                /* also a tail's unrolled ring */
 };
 
 /* 0, or -EINVAL with a reason in err when the record is malformed (wrong

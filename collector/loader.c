@@ -163,8 +163,10 @@ int loader_file_exts(const char *list, __u64 words[JCW_EXT_MAX], __u8 lens[JCW_E
 /* Before load, by l->files: the raw pair is loaded only for RAW (and
  * attached with the rest); event programs only for EVENTS, attached by
  * hand, except those whose event this kernel lacks (sys_enter_rename on
- * arm64). */
-static int loader_file_progs(struct loader *l, const struct tracefs *tf, char *err, size_t errlen)
+ * arm64), and those of file events or of the write hook when that capture
+ * is off. */
+static int loader_file_progs(struct loader *l, const struct tracefs *tf, bool files_on,
+			     bool stderr_on, char *err, size_t errlen)
 {
 	struct bpf_program *p;
 	const char *sec;
@@ -179,7 +181,8 @@ static int loader_file_progs(struct loader *l, const struct tracefs *tf, char *e
 		if (strncmp(sec, LOADER_TP_PREFIX, strlen(LOADER_TP_PREFIX)) != 0)
 			continue;
 		bpf_program__set_autoattach(p, false);
-		if (l->files != LOADER_FILES_EVENTS) {
+		if (l->files != LOADER_FILES_EVENTS ||
+		    (strcmp(sec, LOADER_TP_WRITE) == 0 ? !stderr_on : !files_on)) {
 			bpf_program__set_autoload(p, false);
 			continue;
 		}
@@ -328,7 +331,11 @@ int loader_open(const struct loader_opts *o, struct loader **out, char *err, siz
 	 * old programs are detached (loader_pin_takeover). */
 	l->skel->bss->paused = old != NULL;
 	l->files = o->files;
-	if (l->files != LOADER_FILES_OFF) {
+	if (l->files == LOADER_FILES_OFF && o->stderr_head)
+		l->files = LOADER_FILES_AUTO;
+	l->skel->rodata->file_events_on = o->files != LOADER_FILES_OFF;
+	l->skel->rodata->stderr_head_max = o->stderr_head;
+	if (o->files != LOADER_FILES_OFF) {
 		e = loader_file_exts(o->file_exts ? o->file_exts : "",
 				     l->skel->rodata->file_ext_words, l->skel->rodata->file_ext_lens,
 				     &l->skel->rodata->file_ext_n, err, errlen);
@@ -349,7 +356,7 @@ int loader_open(const struct loader_opts *o, struct loader **out, char *err, siz
 			l->files = LOADER_FILES_EVENTS;
 		}
 	}
-	e = loader_file_progs(l, &tf, err, errlen);
+	e = loader_file_progs(l, &tf, o->files != LOADER_FILES_OFF, o->stderr_head != 0, err, errlen);
 	if (e)
 		goto cleanup;
 	mv = mark_victim_shape();

@@ -31,6 +31,11 @@ struct loader_opts {
 		LOADER_FILES_RAW,        /* raw_tp/sys_enter + sys_exit */
 	} files;
 	const char *file_exts;       /* kernel extension filter, loader_file_exts() */
+	/* Bytes of a process's standard error copied from its start
+	 * (bpf/stderr.bpf.h), <= JCW_STDERR_HEAD_LIMIT; 0: no capture. It
+	 * rides on the same syscall hooks as file events: with files OFF it
+	 * uses AUTO's choice for itself alone. */
+	uint32_t stderr_head;
 	const char *pin_dir;         /* pin.h; NULL or "": unpinned */
 	const char *boot_id;         /* a new stream's, when nothing is pinned */
 };
@@ -55,7 +60,8 @@ struct loader;
 #define LOADER_MIN_MINOR 17
 
 int loader_open(const struct loader_opts *o, struct loader **out, char *err, size_t errlen);
-/* How file events are traced: "off", "syscall events" or "raw syscalls". */
+/* How file events (and standard error) are traced: "off", "syscall
+ * events" or "raw syscalls". */
 const char *loader_files_mode(const struct loader *l);
 /* Fd of the ring buffer map, for ring_buffer__new(). */
 int loader_ringbuf_fd(const struct loader *l);

@@ -8,6 +8,8 @@
 #include "pin.h"
 
 #define LOADER_FILE_PROGS 16
+/* The write hook of bpf/stderr.bpf.h. */
+#define LOADER_TP_WRITE "tp/syscalls/sys_enter_write"
 
 struct loader {
 	struct jcw_bpf *skel;               /* NULL when the pinned set was adopted */

@@ -94,6 +94,8 @@ static void join_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)revents;
 	n = join_expire(a->join, clock_mono_ns(), (uint64_t)(a->cfg->join_ttl * 1e9));
+	if (a->err)
+		errjoin_expire(a->err, clock_mono_ns(), (uint64_t)(a->cfg->join_ttl * 1e9));
 	if (n)
 		LOG_INFO("%zu exec(s) expired without an exit after %.0f s", n, a->cfg->join_ttl);
 }
@@ -146,7 +148,16 @@ static void http_handler(void *arg, const char *path, struct httpd_response *res
 int app_new(struct ev_loop *loop, const struct fwd_config *cfg, struct app **out,
 	    char *err, size_t errlen)
 {
-	struct pipeline_config pc = {.rules_file = cfg->rules_file, .admit = app_admit};
+	struct pipeline_config pc = {
+		.rules_file = cfg->rules_file,
+		.admit = app_admit,
+		.stderr_mode = capture_parse(cfg->stderr_mode),
+		.stderr_limits = {
+			.diag_max = (size_t)cfg->diag_max,
+			.head_max = (size_t)cfg->stderr_head,
+			.tail_max = (size_t)cfg->stderr_tail,
+		},
+	};
 	struct input_config ic;
 	struct app *a;
 	int rc;
@@ -172,6 +183,15 @@ int app_new(struct ev_loop *loop, const struct fwd_config *cfg, struct app **out
 		snprintf(err, errlen, "join table of %llu entries: %s",
 			 (unsigned long long)cfg->join_max, strerror(-rc));
 		goto fail;
+	}
+	if (pc.stderr_mode != CAPTURE_OFF) {
+		size_t head = cfg->diag_max > cfg->stderr_head ? cfg->diag_max : cfg->stderr_head;
+
+		rc = errjoin_new(APP_ERRJOIN_PROCS, head, (size_t)cfg->stderr_tail, &a->err);
+		if (rc) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
 	}
 	if (!cfg->replay) {
 		struct fairq_config qc = {.max_frames = APP_FAIRQ_FRAMES, .max_lanes = APP_FAIRQ_LANES};
@@ -274,6 +294,7 @@ int app_new(struct ev_loop *loop, const struct fwd_config *cfg, struct app **out
 	a->am.in = a->in;
 	a->am.join = a->join;
 	a->am.fq = a->fq;
+	a->am.err = a->err;
 	a->am.dl = a->dl;
 	*out = a;
 	return 0;
@@ -404,6 +425,7 @@ void app_free(struct app *a)
 	fairq_free(a->fq);
 	if (a->join)
 		join_free(a->join);
+	errjoin_free(a->err);
 	if (a->pipe)
 		pipeline_free(a->pipe);
 	snapshots_free(a->snap);

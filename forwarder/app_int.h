@@ -36,6 +36,12 @@
 #define APP_FAIRQ_LANES 1024
 #define APP_DISPATCH_PER_TURN 64
 
+/* Running processes whose standard error is kept for their exit
+ * (input/errjoin.h), and how far up a helper's parents its build is
+ * looked for (gcc -> collect2 -> ld is two). */
+#define APP_ERRJOIN_PROCS 4096
+#define APP_ERR_ANCESTORS 8
+
 enum app_state {
 	APP_RUNNING,    /* taking events */
 	APP_DRAINING,   /* the capture ended: input stopped, delivery settling */
@@ -47,6 +53,7 @@ struct app {
 	const struct fwd_config *cfg;
 	struct pipeline *pipe;
 	struct join_table *join;
+	struct errjoin *err;            /* NULL: CAPTURE_STDERR=off */
 	struct deliver *dl;
 	struct input *in;
 	struct httpd *http;

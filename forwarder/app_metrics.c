@@ -48,6 +48,15 @@ static void collect(struct metrics *m, void *arg)
 		metric_set(am->lane_frames, (double)fairq_len(am->fq));
 		metric_set(am->lanes, (double)fairq_lanes(am->fq));
 	}
+	if (am->err) {
+		const struct errjoin_stats *es = errjoin_stats(am->err);
+
+		metric_set(am->err_pieces, (double)es->pieces);
+		metric_set(am->err_entries, (double)errjoin_size(am->err));
+		metric_set(am->err_handed, (double)es->handed);
+		metric_set(am->err_evicted, (double)es->evicted);
+		metric_set(am->err_expired, (double)es->expired);
+	}
 	if (am->join) {
 		js = join_get_stats(am->join);
 		metric_set(am->join_entries, (double)join_size(am->join));
@@ -177,6 +186,24 @@ int app_metrics_init(struct app_metrics *am)
 			      "Execs and exits read but waiting for their container's turn.");
 	am->lanes = metrics_single(am->reg, METRIC_GAUGE, "jcw_input_lanes",
 			       "Containers with frames waiting for their turn.");
+	{
+		static const char *const l_fate[] = {"fate", NULL};
+		struct metric_family *f = metrics_labelled(am->reg, METRIC_COUNTER,
+			"jcw_stderr_texts_total", "Standard error texts of finished processes by "
+			"fate: logged (in their log), handed (a helper's, to its build), dropped (no "
+			"log: not reported, filtered, or a run under CAPTURE_STDERR=builds), evicted "
+			"(no room), expired (no exit within JOIN_TTL).", l_fate);
+
+		am->err_logged = metrics_get(f, "logged");
+		am->err_handed = metrics_get(f, "handed");
+		am->err_dropped = metrics_get(f, "dropped");
+		am->err_evicted = metrics_get(f, "evicted");
+		am->err_expired = metrics_get(f, "expired");
+	}
+	am->err_pieces = metrics_single(am->reg, METRIC_COUNTER, "jcw_stderr_pieces_total",
+			     "Pieces of standard error received from the collector.");
+	am->err_entries = metrics_single(am->reg, METRIC_GAUGE, "jcw_stderr_processes",
+			      "Running processes with standard error waiting for their exit.");
 	am->join_entries = metrics_single(am->reg, METRIC_GAUGE, "jcw_join_entries", "Execs waiting for their exit.");
 	am->join_expired = metrics_single(am->reg, METRIC_COUNTER, "jcw_join_expired_total",
 			       "Execs forgotten because no exit came within JOIN_TTL.");

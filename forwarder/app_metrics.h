@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "delivery/deliver.h"
+#include "input/errjoin.h"
 #include "input/fairq.h"
 #include "input/input.h"
 #include "input/join.h"
@@ -31,17 +32,21 @@ struct app_metrics {
 	struct metric_series *print_errors;
 	struct metric_series *age_received, *age_delivered;   /* jcw_event_age_seconds */
 	struct metric_series *ratelimited;
+	/* jcw_stderr_texts_total{fate}: logged and dropped by the glue. */
+	struct metric_series *err_logged, *err_dropped;
 
 	/* Copied from their owners at scrape time (each may be NULL). */
 	const struct input *in;
 	const struct join_table *join;
 	const struct fairq *fq;
+	const struct errjoin *err;
 	const struct deliver *dl;
 	const struct httpd *http;
 	struct metric_family *f_frames, *f_errors, *f_rejected, *f_api_req, *f_api_dur, *f_http;
 	struct metric_series *http_open;
 	struct metric_series *accepted, *active, *bytes, *gaps, *dups, *last_frame;
 	struct metric_series *lane_frames, *lanes;
+	struct metric_series *err_pieces, *err_entries, *err_handed, *err_evicted, *err_expired;
 	struct metric_series *join_entries, *join_expired, *join_replaced, *join_evicted;
 	struct metric_series *api_delivered, *api_retries, *api_rejected, *api_dropped,
 		*api_abandoned, *api_inflight, *api_queue, *api_circuit, *api_last_success;

@@ -115,12 +115,47 @@ static void app_age(const struct app *a, struct metric_series *s, uint64_t t)
 		metric_observe(s, (double)(now - t) * 1e-9);
 }
 
+/* Where a finished process's standard error goes once its log is made:
+ * it was in the log; or the process is a helper (not reported itself) and
+ * it goes to the nearest ancestor that is (a compiler driver that runs
+ * cc1, as, collect2 -> ld), still running and so still in the join
+ * table; or nowhere. */
+static void app_err_settle(struct app *a, const Jcw__Exec *e, const Jcw__Exit *x,
+			   enum pipe_result res, enum api_endpoint endpoint)
+{
+	const Jcw__Frame *pf;
+	uint32_t ppid = e->ppid;
+	unsigned depth;
+
+	if (res == PIPE_SUCCESS && (endpoint == API_BUILD_LOG ||
+				    capture_parse(a->cfg->stderr_mode) == CAPTURE_ALL)) {
+		metric_inc(a->am.err_logged);
+	} else if (res == PIPE_NONTARGET) {
+		for (depth = 0; depth < APP_ERR_ANCESTORS && ppid; depth++) {
+			pf = join_find_tgid(a->join, ppid);
+			if (!pf || pf->exec->start_boottime_ns > e->start_boottime_ns)
+				break;   /* not running, or a later process with its pid */
+			if (pipeline_reports(a->pipe, pf->exec)) {
+				errjoin_handover(a->err, x->tgid, x->start_boottime_ns, pf->exec->tgid,
+						 pf->exec->start_boottime_ns);
+				return;
+			}
+			ppid = pf->exec->ppid;
+		}
+		metric_inc(a->am.err_dropped);
+	} else {
+		metric_inc(a->am.err_dropped);
+	}
+	errjoin_drop(a->err, x->tgid, x->start_boottime_ns);
+}
+
 static void app_exit(struct app *a, const char *boot_id, Jcw__Frame *f)
 {
 	const Jcw__Exit *x = f->exit;
 	enum pipe_reason reason = REASON_NONE;
 	enum pipe_result res;
 	struct api_request req;
+	struct errtext *et;
 	Jcw__Frame *ef;
 	uint64_t sup = 0;
 
@@ -132,7 +167,10 @@ static void app_exit(struct app *a, const char *boot_id, Jcw__Frame *f)
 	}
 	outbox_flow_joined(a->flow, x->tgid, x->start_boottime_ns);
 	memset(&req, 0, sizeof(req));
-	res = pipeline_process(a->pipe, boot_id, f->seq, ef->exec, x, &req, &reason);
+	et = a->err ? errjoin_find(a->err, x->tgid, x->start_boottime_ns) : NULL;
+	res = pipeline_process(a->pipe, boot_id, f->seq, ef->exec, x, et, &req, &reason);
+	if (et)
+		app_err_settle(a, ef->exec, x, res, req.endpoint);
 	if (reason == REASON_MALFORMED_HOST && log_ratelimit_allow(&a->rl_host, 10, &sup))
 		LOG_WARN("hostname \"%.*s\" has the " STUDENT_HOST_PREFIX " prefix but is not "
 			 STUDENT_HOST_RULE ": its processes are not reported (%llu similar messages "
@@ -173,10 +211,17 @@ static void app_process(struct app *a, const char *boot_id, Jcw__Frame *f)
 
 	outbox_flow_frame(a->flow, boot_id, f, seen);
 	switch (f->body_case) {
-	case JCW__FRAME__BODY_EXEC:
-		/* The table owns the frame from here on, also on error. */
-		join_put(a->join, f, clock_mono_ns());
+	case JCW__FRAME__BODY_EXEC: {
+		uint32_t tgid = f->exec->tgid;
+		uint64_t start = f->exec->start_boottime_ns;
+
+		/* The table owns the frame from here on, also on error. A new
+		 * program in the same process starts its standard error again
+		 * (bpf/stderr.bpf.h). */
+		if (join_put(a->join, f, clock_mono_ns()) == 1 && a->err)
+			errjoin_drop(a->err, tgid, start);
 		return;
+	}
 	case JCW__FRAME__BODY_EXIT:
 		app_exit(a, boot_id, f);
 		break;
@@ -193,6 +238,10 @@ static void app_process(struct app *a, const char *boot_id, Jcw__Frame *f)
 		if (a->snap)
 			snapshots_on_file_event(a->snap, boot_id, f->seq, f->file);
 		break;
+	case JCW__FRAME__BODY_STDERR_PIECE:
+		if (a->err)
+			errjoin_piece(a->err, f->stderr_piece, clock_mono_ns());
+		break;
 	default:
 		/* Hello is handled by input. */
 		break;
@@ -201,7 +250,8 @@ static void app_process(struct app *a, const char *boot_id, Jcw__Frame *f)
 }
 
 /* The container lane of a frame that waits its turn: an exec by its
- * hostname, an exit by its exec's (queued, or in the join table). Other
+ * hostname, an exit or a piece of standard error by its exec's (queued,
+ * or in the join table). Other
  * frames go through at once: they are cheap on the loop (a file event is a
  * budget check and a debounce entry; snapshot/ does its disk work on a
  * worker), and file events keep the stream's order, which drives the
@@ -209,21 +259,31 @@ static void app_process(struct app *a, const char *boot_id, Jcw__Frame *f)
 static bool app_lane(const struct app *a, const Jcw__Frame *f, uint64_t *lane)
 {
 	const Jcw__Frame *ef;
+	uint32_t tgid;
+	uint64_t start;
 
 	switch (f->body_case) {
 	case JCW__FRAME__BODY_EXEC:
 		*lane = fairq_lane_of(f->exec->hostname.data, f->exec->hostname.len);
 		return true;
 	case JCW__FRAME__BODY_EXIT:
-		if (fairq_exec_lane(a->fq, f->exit->tgid, f->exit->start_boottime_ns, lane))
-			return true;
-		ef = join_peek(a->join, f->exit->tgid, f->exit->start_boottime_ns);
-		*lane = ef ? fairq_lane_of(ef->exec->hostname.data, ef->exec->hostname.len)
-			   : fairq_lane_of(NULL, 0);
-		return true;
+		tgid = f->exit->tgid;
+		start = f->exit->start_boottime_ns;
+		break;
+	case JCW__FRAME__BODY_STDERR_PIECE:
+		/* Before its exit, in its lane. */
+		tgid = f->stderr_piece->tgid;
+		start = f->stderr_piece->start_boottime_ns;
+		break;
 	default:
 		return false;
 	}
+	if (fairq_exec_lane(a->fq, tgid, start, lane))
+		return true;
+	ef = join_peek(a->join, tgid, start);
+	*lane = ef ? fairq_lane_of(ef->exec->hostname.data, ef->exec->hostname.len)
+		   : fairq_lane_of(NULL, 0);
+	return true;
 }
 
 /* A frame from input. While the forwarder keeps up (the lanes are empty

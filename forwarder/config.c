@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "capture.h"
 #include "file_exts.h"
 #include "frame.h"
 #include "log.h"
@@ -53,6 +54,16 @@ const struct opt_def config_opts[] = {
 	 "forget an exec whose exit has not arrived after this long, seconds", 0, 0},
 	{"join-max", "JOIN_MAX_ENTRIES", OPT_UINT, "65536", CFG(join_max),
 	 "most execs waiting for their exit", 1, 100000000},
+	{"stderr", "CAPTURE_STDERR", OPT_STR, CAPTURE_STDERR_DEFAULT, CFG(stderr_mode),
+	 "standard error in the logs: all (build diagnostics and run errors), builds (build "
+	 "logs only), off (none)", 0, 0},
+	{"diag-max", "DIAG_MAX_BYTES", OPT_BYTES, "8k", CFG(diag_max),
+	 "bytes of a build's standard error (the compiler's and its helpers') in its log", 256,
+	 65536},
+	{"stderr-head", "STDERR_HEAD_BYTES", OPT_BYTES, "2k", CFG(stderr_head),
+	 "first bytes of a run's standard error in its log", 0, 32768},
+	{"stderr-tail", "STDERR_TAIL_BYTES", OPT_BYTES, "2k", CFG(stderr_tail),
+	 "last bytes of a run's standard error in its log (at most 4k)", 0, CAPTURE_TAIL_MAX},
 	{"snapshots", "SNAPSHOTS_ENABLED", OPT_BOOL, "true", CFG(snapshots),
 	 "store and register snapshots of saved homework source files (FileEvent frames)", 0, 0},
 	{"watch-root", "WATCH_ROOT", OPT_STR, "/watcher/codes", CFG(watch_root),
@@ -215,6 +226,11 @@ static int config_validate(struct fwd_config *cfg, char *err, size_t errlen)
 	}
 	if (cfg->join_ttl < 0.001) {
 		snprintf(err, errlen, "JOIN_TTL / --join-ttl: must be at least 1ms");
+		return -1;
+	}
+	if (capture_parse(cfg->stderr_mode) == CAPTURE_INVALID) {
+		snprintf(err, errlen, "CAPTURE_STDERR / --stderr: '%s' is not " CAPTURE_STDERR_VALUES,
+			 cfg->stderr_mode);
 		return -1;
 	}
 	if (!cfg->socket_path[0]) {

@@ -37,6 +37,9 @@ struct fwd_config {
 	double retry_max;
 	double join_ttl;
 	uint64_t join_max;
+	/* Standard error (process/errreport.h). */
+	char *stderr_mode;        /* CAPTURE_STDERR: capture.h */
+	uint64_t diag_max, stderr_head, stderr_tail;
 	uint64_t max_frame;
 	double shutdown_grace;
 	char *replay;

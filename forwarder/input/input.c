@@ -12,7 +12,7 @@
 static void pause_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
 
 static const char *const frame_type_names[INPUT_FT_COUNT] = {
-	"hello", "exec", "exit", "file", "lost", "heartbeat", "ack", "unknown",
+	"hello", "exec", "exit", "file", "lost", "heartbeat", "ack", "stderr", "unknown",
 };
 
 static const char *const error_names[INPUT_ERR_COUNT] = {

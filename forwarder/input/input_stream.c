@@ -23,6 +23,7 @@ static enum input_frame_type frame_type(const Jcw__Frame *f)
 	case JCW__FRAME__BODY_LOST: return INPUT_FT_LOST;
 	case JCW__FRAME__BODY_HEARTBEAT: return INPUT_FT_HEARTBEAT;
 	case JCW__FRAME__BODY_ACK: return INPUT_FT_ACK;
+	case JCW__FRAME__BODY_STDERR_PIECE: return INPUT_FT_STDERR;
 	default: return INPUT_FT_UNKNOWN;
 	}
 }

@@ -30,9 +30,12 @@ struct join_table {
 	struct join_stats stats;
 };
 
+/* By tgid alone, so join_find_tgid() walks one chain: two live entries
+ * share a tgid only when an exit was missed. */
 static uint32_t join_hash(uint32_t tgid, uint64_t start_ns)
 {
-	return (uint32_t)hash_mix64(start_ns ^ ((uint64_t)tgid << 32 | tgid));
+	(void)start_ns;
+	return (uint32_t)hash_mix64(tgid);
 }
 
 int join_new(size_t max_entries, struct join_table **out)
@@ -182,6 +185,20 @@ const Jcw__Frame *join_peek(const struct join_table *t, uint32_t tgid, uint64_t 
 		if (t->e[i].tgid == tgid && t->e[i].start_ns == start_boottime_ns)
 			return t->e[i].frame;
 	return NULL;
+}
+
+const Jcw__Frame *join_find_tgid(const struct join_table *t, uint32_t tgid)
+{
+	uint32_t i = t->buckets[join_hash(tgid, 0) & t->mask];
+	const Jcw__Frame *best = NULL;
+	uint64_t start = 0;
+
+	for (; i != JOIN_NIL; i = t->e[i].hash_next)
+		if (t->e[i].tgid == tgid && (!best || t->e[i].start_ns > start)) {
+			best = t->e[i].frame;
+			start = t->e[i].start_ns;
+		}
+	return best;
 }
 
 size_t join_expire(struct join_table *t, uint64_t now_ns, uint64_t ttl_ns)

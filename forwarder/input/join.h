@@ -45,6 +45,10 @@ Jcw__Frame *join_take(struct join_table *t, uint32_t tgid, uint64_t start_bootti
 /* The exec frame of (tgid, start_boottime_ns), left in the table, or NULL. */
 const Jcw__Frame *join_peek(const struct join_table *t, uint32_t tgid, uint64_t start_boottime_ns);
 
+/* The newest exec frame of a process with this tgid, left in the table, or
+ * NULL: a parent, known from a child's ppid. */
+const Jcw__Frame *join_find_tgid(const struct join_table *t, uint32_t tgid);
+
 /* Frees the entries put before now_ns - ttl_ns. Returns how many. */
 size_t join_expire(struct join_table *t, uint64_t now_ns, uint64_t ttl_ns);
 

@@ -234,6 +234,8 @@ size_t body_write(struct strbuf *sb, const struct body_in *in)
 	}
 	json_obj_bool(&o, "oom_killed", x->oom_killed);
 	json_obj_bool(&o, "seeded", e->seeded || x->seeded);
+	if (in->extra)
+		bad += in->extra(in->extra_ctx, &o);
 	json_obj_bool(&o, "invalid_utf8", bad > 0);
 	json_obj_end(&o);
 	return bad;

@@ -13,6 +13,7 @@
 
 #include "cell.h"
 #include "jcw.pb-c.h"
+#include "json.h"
 #include "request.h"
 #include "strbuf.h"
 
@@ -33,6 +34,10 @@ struct body_in {
 	void *source_ctx;
 	/* run: a notebook cell (cell.h), or NULL for a process's own run. */
 	const struct notebook_cell *cell;
+	/* More extension fields (errreport.h), written before invalid_utf8;
+	 * returns the invalid bytes it replaced. NULL: none. */
+	size_t (*extra)(void *ctx, struct json_obj *o);
+	void *extra_ctx;
 };
 
 /* Writes the body into sb. Returns the number of invalid UTF-8 bytes that

@@ -22,6 +22,8 @@ struct pipeline {
 	struct classify_rules *rules;
 	bool (*admit)(void *ctx, const char *student_key, uint64_t event_time_ns);
 	void *admit_ctx;
+	enum capture_mode stderr_mode;
+	struct errreport_limits stderr_limits;
 };
 
 int pipeline_new(const struct pipeline_config *cfg, struct pipeline **out,
@@ -43,6 +45,8 @@ int pipeline_new(const struct pipeline_config *cfg, struct pipeline **out,
 	if (cfg) {
 		p->admit = cfg->admit;
 		p->admit_ctx = cfg->admit_ctx;
+		p->stderr_mode = cfg->stderr_mode;
+		p->stderr_limits = cfg->stderr_limits;
 	}
 	*out = p;
 	return 0;
@@ -66,6 +70,16 @@ static size_t pipeline_strip_deleted(const uint8_t *p, size_t len)
 	if (len > sl && memcmp(p + len - sl, sfx, sl) == 0)
 		return len - sl;
 	return len;
+}
+
+/* clang runs its compiler and assembler as "clang -cc1 ..." and "clang
+ * -cc1as ...", the same binary as the driver: the driver's is the build. */
+static bool pipeline_compiler_helper(const Jcw__Exec *e)
+{
+	const ProtobufCBinaryData *a = e->n_argv > 1 ? &e->argv[1] : NULL;
+
+	return a && ((a->len == 4 && memcmp(a->data, "-cc1", 4) == 0) ||
+		     (a->len == 6 && memcmp(a->data, "-cc1as", 6) == 0));
 }
 
 /* Yields the normalised source files of a compile for body_write, skipping
@@ -95,20 +109,38 @@ static bool pipeline_next_source(void *ctx, const char **path, size_t *len)
 	return false;
 }
 
+/* body_in.extra: the standard error fields of the log. */
+struct pipeline_err {
+	const struct pipeline *p;
+	enum api_endpoint endpoint;
+	const struct errtext *text;
+	struct errreport_where where;
+};
+
+static size_t pipeline_err_fields(void *ctx, struct json_obj *o)
+{
+	const struct pipeline_err *e = ctx;
+
+	if (e->endpoint == API_BUILD_LOG)
+		return errreport_build(o, e->text, &e->p->stderr_limits, &e->where);
+	return errreport_run(o, e->text, &e->p->stderr_limits, &e->where);
+}
+
 static enum pipe_result pipeline_fail(enum pipe_reason *reason, enum pipe_reason why)
 {
 	*reason = why;
 	return why == REASON_NOT_STUDENT_HOST || why == REASON_MALFORMED_HOST ||
-	       why == REASON_UNCLASSIFIED ? PIPE_NONTARGET
+	       why == REASON_UNCLASSIFIED || why == REASON_COMPILER_HELPER ? PIPE_NONTARGET
 	       : why == REASON_INVALID || why == REASON_NO_MEMORY ? PIPE_FAILURE
 	       : PIPE_FILTERED;
 }
 
 enum pipe_result pipeline_process(const struct pipeline *p, const char *boot_id,
 				  uint64_t seq, const Jcw__Exec *exec,
-				  const Jcw__Exit *exit, struct api_request *out,
-				  enum pipe_reason *reason)
+				  const Jcw__Exit *exit, const struct errtext *err,
+				  struct api_request *out, enum pipe_reason *reason)
 {
+	struct pipeline_err perr;
 	struct student st;
 	const struct classify_rule *rule;
 	enum proc_type type;
@@ -165,6 +197,8 @@ enum pipe_result pipeline_process(const struct pipeline *p, const char *boot_id,
 		struct argv_iter it = ARGV_ITER_INIT;
 
 		endpoint = API_BUILD_LOG;
+		if (pipeline_compiler_helper(exec))
+			return pipeline_fail(reason, REASON_COMPILER_HELPER);
 		idx = argv_compiler_next(exec->argv, exec->n_argv, rule, &it);
 		break;
 	}
@@ -244,6 +278,19 @@ build:
 	in.event_id = r.event_id;
 	in.target_path = target;
 	in.target_len = (size_t)tlen;
+	/* A cell's text is the kernel's, not the cell's: its exception is
+	 * the hook's (cell.h). */
+	if (!in.cell && (p->stderr_mode == CAPTURE_ALL ||
+			 (p->stderr_mode == CAPTURE_BUILDS && endpoint == API_BUILD_LOG))) {
+		perr.p = p;
+		perr.endpoint = endpoint;
+		perr.text = err;
+		perr.where.st = &st;
+		perr.where.cwd = exec->cwd.data;
+		perr.where.cwd_len = exec->cwd.len;
+		in.extra = pipeline_err_fields;
+		in.extra_ctx = &perr;
+	}
 	body_write(&sb, &in);
 	r.body = strbuf_detach(&sb, &r.body_len);
 
@@ -258,6 +305,33 @@ fail:
 	strbuf_free(&sb);
 	api_request_free(&r);
 	return pipeline_fail(reason, why);
+}
+
+bool pipeline_reports(const struct pipeline *p, const Jcw__Exec *exec)
+{
+	struct student st;
+	const struct classify_rule *rule;
+	const uint8_t *exe;
+	size_t exe_len, base;
+	char target[HWPATH_MAX], hw[HWPATH_NAME_MAX];
+	ssize_t tlen;
+
+	if (student_parse(exec->hostname.data, exec->hostname.len, &st) != STUDENT_OK)
+		return false;
+	exe = exec->exe_path.data ? exec->exe_path.data : (const uint8_t *)"";
+	exe_len = pipeline_strip_deleted(exe, exec->exe_path.len);
+	for (base = exe_len; base > 0 && exe[base - 1] != '/'; base--)
+		;
+	rule = classify_match(p->rules, (const char *)exe + base, exe_len - base);
+	if (rule)
+		return rule->type != PROC_NONE && !pipeline_compiler_helper(exec);
+	tlen = hwpath_normalise(NULL, 0, exe, exe_len, target, sizeof(target));
+	return tlen >= 0 && hwpath_homework(target, (size_t)tlen, &st, hw) == HWPATH_HOMEWORK;
+}
+
+bool pipeline_wants_stderr(const struct pipeline *p)
+{
+	return p->stderr_mode != CAPTURE_OFF;
 }
 
 const char *pipe_result_name(enum pipe_result r)
@@ -280,6 +354,7 @@ const char *pipe_reason_name(enum pipe_reason r)
 		[REASON_NOT_STUDENT_HOST] = "not_student_host",
 		[REASON_MALFORMED_HOST] = "malformed_hostname",
 		[REASON_UNCLASSIFIED] = "unclassified",
+		[REASON_COMPILER_HELPER] = "compiler_helper",
 		[REASON_NO_SOURCE] = "no_source",
 		[REASON_SOURCE_OUTSIDE_HW] = "source_outside_hw",
 		[REASON_BINARY_OUTSIDE_HW] = "binary_outside_hw",

@@ -14,6 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "capture.h"
+#include "errreport.h"
+#include "errtext.h"
 #include "jcw.pb-c.h"
 #include "request.h"
 
@@ -31,6 +34,7 @@ enum pipe_reason {
 	REASON_NOT_STUDENT_HOST,   /* hostname without the jcode- prefix */
 	REASON_MALFORMED_HOST,     /* jcode- prefix, but not a student's name (student.h) */
 	REASON_UNCLASSIFIED,       /* executable matches no rule */
+	REASON_COMPILER_HELPER,    /* a compiler run by its own driver (clang -cc1): the driver reports */
 	REASON_NO_SOURCE,          /* compiler/python without a source file in argv */
 	REASON_SOURCE_OUTSIDE_HW,  /* source file not in a homework directory */
 	REASON_BINARY_OUTSIDE_HW,  /* user binary not in a homework directory */
@@ -46,6 +50,10 @@ struct pipeline_config {
 	 * and time are known; false makes the result PIPE_LIMITED. */
 	bool (*admit)(void *ctx, const char *student_key, uint64_t event_time_ns);
 	void *admit_ctx;
+	/* Standard error in the logs (errreport.h): CAPTURE_OFF (the zero
+	 * value) adds no field; BUILDS adds them to build logs only. */
+	enum capture_mode stderr_mode;
+	struct errreport_limits stderr_limits;
 };
 
 struct pipeline;
@@ -56,12 +64,23 @@ int pipeline_new(const struct pipeline_config *cfg, struct pipeline **out,
 void pipeline_free(struct pipeline *p);
 
 /* boot_id and seq name the exit frame: event_id = "{boot_id}-{seq}", stable
- * across retries and replays. On PIPE_SUCCESS *out is filled (free with
- * api_request_free); otherwise *out is untouched and *reason says why. */
+ * across retries and replays. err: what the process (with its helpers)
+ * wrote to its standard error, NULL for nothing. On PIPE_SUCCESS *out is
+ * filled (free with api_request_free); otherwise *out is untouched and
+ * *reason says why. */
 enum pipe_result pipeline_process(const struct pipeline *p, const char *boot_id,
 				  uint64_t seq, const Jcw__Exec *exec,
-				  const Jcw__Exit *exit, struct api_request *out,
-				  enum pipe_reason *reason);
+				  const Jcw__Exit *exit, const struct errtext *err,
+				  struct api_request *out, enum pipe_reason *reason);
+
+/* Whether exec is of a kind that is reported (a compiler, an interpreter,
+ * a program built for homework, of a student's container), whatever its
+ * exit: the owner of a helper process's standard error. */
+bool pipeline_reports(const struct pipeline *p, const Jcw__Exec *exec);
+
+/* Whether the standard error of an exec's process is wanted at all under
+ * the configured mode (its text may be dropped before its exit). */
+bool pipeline_wants_stderr(const struct pipeline *p);
 
 const char *pipe_result_name(enum pipe_result r);   /* "success", "filtered", ... */
 const char *pipe_reason_name(enum pipe_reason r);   /* "no_source", ... */

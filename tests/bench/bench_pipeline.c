@@ -93,7 +93,7 @@ int main(int argc, char **argv)
 			enum pipe_result r;
 
 			i = n % NMIX;
-			r = pipeline_process(p, "bench", n, &execs[i], &exits[i], &req, &why);
+			r = pipeline_process(p, "bench", n, &execs[i], &exits[i], NULL, &req, &why);
 			results[r]++;
 			if (r == PIPE_SUCCESS) {
 				bytes_out += req.body_len;

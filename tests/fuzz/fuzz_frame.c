@@ -20,6 +20,7 @@
 
 #include "fuzz_util.h"
 #include "frame.h"
+#include "input/errjoin.h"
 #include "input/join.h"
 #include "process/pipeline.h"
 #include "snapshot/snap_filter.h"
@@ -27,6 +28,7 @@
 #include "snapshot/snap_register.h"
 
 static struct pipeline *fuzz_pipe;
+static struct errjoin *fuzz_err;   /* stderr pieces, until their exit */
 
 static void check_request(enum pipe_result res, enum pipe_reason reason,
 			  struct api_request *req)
@@ -141,6 +143,7 @@ static void handle_frame(struct join_table *join, Jcw__Frame *f)
 	switch (f->body_case) {
 	case JCW__FRAME__BODY_EXEC:
 		res = pipeline_process(fuzz_pipe, "boot", f->seq, f->exec, &empty_exit,
+				       errjoin_find(fuzz_err, f->exec->tgid, f->exec->start_boottime_ns),
 				       &req, &reason);
 		check_request(res, reason, &req);
 		join_put(join, f, f->seq);   /* the table owns f now */
@@ -150,13 +153,19 @@ static void handle_frame(struct join_table *join, Jcw__Frame *f)
 		if (ef) {
 			FUZZ_CHECK(ef->body_case == JCW__FRAME__BODY_EXEC);
 			res = pipeline_process(fuzz_pipe, "boot", f->seq, ef->exec, f->exit,
+					       errjoin_find(fuzz_err, f->exit->tgid,
+							    f->exit->start_boottime_ns),
 					       &req, &reason);
+			errjoin_drop(fuzz_err, f->exit->tgid, f->exit->start_boottime_ns);
 			check_request(res, reason, &req);
 			jcw__frame__free_unpacked(ef, NULL);
 		}
 		break;
 	case JCW__FRAME__BODY_FILE:
 		check_file(f->file, f->seq);
+		break;
+	case JCW__FRAME__BODY_STDERR_PIECE:
+		errjoin_piece(fuzz_err, f->stderr_piece, f->seq);
 		break;
 	default:
 		break;
@@ -176,10 +185,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bool broken = false;
 
 	if (!fuzz_pipe) {
-		struct pipeline_config pc = {.rules_file = NULL};
+		struct pipeline_config pc = {
+			.rules_file = NULL,
+			.stderr_mode = CAPTURE_ALL,
+			.stderr_limits = {.diag_max = 512, .head_max = 128, .tail_max = 128},
+		};
 		char err[256];
 
-		if (pipeline_new(&pc, &fuzz_pipe, err, sizeof(err)))
+		if (pipeline_new(&pc, &fuzz_pipe, err, sizeof(err)) ||
+		    errjoin_new(4, 512, 256, &fuzz_err))
 			abort();
 	}
 	if (join_new(8, &join))

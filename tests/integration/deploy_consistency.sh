@@ -42,6 +42,7 @@ OMITTED = {
         "HEARTBEAT_INTERVAL": "tuning",
         "RUN_AS_USER": "the collector keeps uid 0 without capabilities, which ALLOWED_UIDS=0 admits",
         "SECCOMP": "on by default; turned off only for debugging",
+        "STDERR_PROCESS_BYTES": "tuning: the default covers DIAG_MAX_BYTES",
     },
     "jcw-forwarder": {
         "METRICS_ADDR": "the default (all addresses) is what the Service needs (the probes are exec probes)",
@@ -56,6 +57,9 @@ OMITTED = {
         "API_RETRY_MAX": "tuning",
         "JOIN_TTL": "tuning",
         "JOIN_MAX_ENTRIES": "tuning",
+        "DIAG_MAX_BYTES": "tuning: the default fits a page of compiler errors",
+        "STDERR_HEAD_BYTES": "tuning",
+        "STDERR_TAIL_BYTES": "tuning",
         "MAX_FRAME_BYTES": "the collector's frames are far below the default bound",
         "SNAPSHOTS_ENABLED": "on by default; snapshots are half of what the watcher is for",
         "MAX_CAPTURABLE_FILE_SIZE": "the original's 64 KiB is the default",

@@ -40,7 +40,7 @@ static struct run process(struct fix_exec *f)
 
 	memset(&r, 0, sizeof(r));
 	r.why = PIPE_REASON_COUNT;
-	r.res = pipeline_process(pl, "boot", 7, &f->exec, &f->exit, &r.req, &r.why);
+	r.res = pipeline_process(pl, "boot", 7, &f->exec, &f->exit, NULL, &r.req, &r.why);
 	if (r.res == PIPE_SUCCESS) {
 		cr_assert(fix_json_valid(r.req.body, r.req.body_len), "%s", r.req.body);
 		cr_assert_eq(strlen(r.req.body), r.req.body_len);
@@ -465,9 +465,9 @@ Test(pipeline, missing_messages)
 	enum pipe_reason why;
 
 	fix_init(&f, HOST, "/usr/bin/gcc", HW1, ARGV("gcc", "main.c"));
-	cr_assert_eq(pipeline_process(pl, "b", 1, NULL, &f.exit, &req, &why), PIPE_FAILURE);
+	cr_assert_eq(pipeline_process(pl, "b", 1, NULL, &f.exit, NULL, &req, &why), PIPE_FAILURE);
 	cr_assert_eq(why, REASON_INVALID);
-	cr_assert_eq(pipeline_process(pl, "b", 1, &f.exec, NULL, &req, &why), PIPE_FAILURE);
+	cr_assert_eq(pipeline_process(pl, "b", 1, &f.exec, NULL, NULL, &req, &why), PIPE_FAILURE);
 }
 
 /* Found by fuzz_frame: an Exec frame without exe_path decodes to {0, NULL}. */
@@ -502,7 +502,7 @@ Test(pipeline, rules_file_javac)
 	cr_assert_eq(pipeline_new(&cfg, &p, err, sizeof(err)), 0, "%s", err);
 	fix_init(&f, HOST, "/usr/lib/jvm/java-17-openjdk-amd64/bin/javac", HW1,
 		 ARGV("javac", "-d", "out", "-cp", "lib.jar", "Main.java", "Util.java"));
-	cr_assert_eq(pipeline_process(p, "b", 3, &f.exec, &f.exit, &req, &why), PIPE_SUCCESS);
+	cr_assert_eq(pipeline_process(p, "b", 3, &f.exec, &f.exit, NULL, &req, &why), PIPE_SUCCESS);
 	cr_assert_eq(req.type, PROC_COMPILER);
 	cr_assert_str_eq(req.path, "/api/os-1/hw1/202012345/logs/build");
 	cr_assert_not_null(strstr(req.body, "\"target_path\":\"/home/coder/project/hw1/Main.java\""));

@@ -1,0 +1,41 @@
+/* capture: CAPTURE_STDERR, what of the standard error of student processes
+ * is kept (docs/design.md "Standard error"; the README says what is
+ * captured and what never is).
+ *
+ * One setting for both daemons: the collector loads the write hook unless
+ * it is off; the forwarder attaches the text to build logs, and to run
+ * logs only under "all". */
+#ifndef JCW_CAPTURE_H
+#define JCW_CAPTURE_H
+
+enum capture_mode {
+	CAPTURE_OFF,      /* nothing: the kernel copies nothing */
+	CAPTURE_BUILDS,   /* builds' only: a run's text is dropped by the forwarder */
+	CAPTURE_ALL,      /* builds' diagnostics and runs' errors */
+	CAPTURE_INVALID,
+};
+
+/* The most of a process's last bytes the kernel keeps (records.h's
+ * JCW_STDERR_TAIL_CAP, checked equal by the collector): the largest
+ * STDERR_TAIL_BYTES. */
+#define CAPTURE_TAIL_MAX 4096
+
+#define CAPTURE_STDERR_DEFAULT "all"
+#define CAPTURE_STDERR_VALUES "all, builds or off"
+
+/* "off", "builds", "all"; CAPTURE_INVALID otherwise. */
+static inline enum capture_mode capture_parse(const char *s)
+{
+	static const char *const names[] = {"off", "builds", "all"};
+	unsigned i, j;
+
+	for (i = 0; i < 3; i++) {
+		for (j = 0; names[i][j] && s[j] == names[i][j]; j++)
+			;
+		if (!names[i][j] && !s[j])
+			return (enum capture_mode)i;
+	}
+	return CAPTURE_INVALID;
+}
+
+#endif
