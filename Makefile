@@ -122,9 +122,11 @@ DEB_PKGS := gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev \
 # would conflict with Debian's kubernetes-client on /usr/bin/kubectl).
 # promtool (Debian's prometheus package) for the alert and recording rules
 # (tests/integration/monitoring_rules.sh); Debian's ipykernel and nbclient,
-# for /usr/bin/python3, to run notebooks (tests/e2e/notebook_cells.sh).
+# for /usr/bin/python3, to run notebooks (tests/e2e/notebook_cells.sh);
+# pydantic, the Analytics API's model library, to check that it takes every
+# body as it is (tests/e2e/stderr_capture.sh).
 DEB_PKGS += python3-yaml help2man systemd prometheus \
-	    python3-ipykernel python3-nbclient python3-nbformat \
+	    python3-ipykernel python3-nbclient python3-nbformat python3-pydantic \
 	    $(if $(shell command -v kubectl 2>/dev/null),,kubernetes-client)
 
 deps:

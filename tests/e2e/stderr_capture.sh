@@ -209,7 +209,35 @@ for r in load("builds.jsonl"):
 for r in load("off.jsonl"):
     check("diagnostics" not in r["body"] and "stderr_head" not in r["body"], "off: no stderr fields")
 
-print(f"FIGURE stderr_capture: {len(logs)} logs checked")
+# The Analytics API's models (docs/api.md): pydantic BaseModels of the
+# contract's fields, which ignore the fields they do not know. Every body,
+# with every extension, must validate as the service would take it.
+from datetime import datetime
+import pydantic
+class BuildLog(pydantic.BaseModel):
+    binary_path: str
+    cmdline: str
+    exit_code: int
+    cwd: str
+    target_path: str
+    timestamp: datetime
+class RunLog(pydantic.BaseModel):
+    cmdline: str
+    exit_code: int
+    cwd: str
+    target_path: str
+    process_type: str
+    timestamp: datetime
+accepted = 0
+for r in logs + load("builds.jsonl"):
+    model = BuildLog if r["path"].endswith("/logs/build") else RunLog
+    try:
+        model.parse_obj(r["body"])
+        accepted += 1
+    except pydantic.ValidationError as e:
+        check(False, f"the API's model refuses {r['path']}: {e}")
+
+print(f"FIGURE stderr_capture: {len(logs)} logs checked, {accepted} bodies accepted by the API's pydantic models")
 if fails:
     print("FAIL:\n  " + "\n  ".join(fails))
     sys.exit(1)
