@@ -184,6 +184,7 @@ void errjoin_handover(struct errjoin *j, uint32_t tgid, uint64_t start, uint32_t
 	errjoin_unchain(j, i);
 	e->tgid = to_tgid;
 	e->start = to_start;
+	e->text.shift = e->text.total;   /* all of it is the helper's */
 	errjoin_chain(j, i);
 }
 

@@ -7,19 +7,51 @@
 #include "diag.h"
 #include "hwpath.h"
 #include "runerr.h"
+#include "strbuf.h"
 #include "textclean.h"
 
-/* Cleaned text of up to two runs of raw bytes, joined. NULL: no memory. */
-static char *errreport_clean(const struct errtext_runs *r, size_t *len)
-{
-	char *out = malloc(TEXTCLEAN_MAX(r->n[0] + r->n[1]) + 1);
+/* The captured text cleaned: the head's and the tail's apart (bytes of
+ * the tail that do not continue the head leave a gap between them). */
+struct errreport_text {
+	char *head, *tail;
+	size_t head_len, tail_len;
+	bool gap;
+};
 
-	if (!out)
-		return NULL;
-	*len = r->n[0] ? textclean(r->p[0], r->n[0], out) : 0;
-	if (r->n[1])
-		*len += textclean(r->p[1], r->n[1], out + *len);
-	return out;
+static int errreport_clean(const struct errtext *t, struct errreport_text *c)
+{
+	memset(c, 0, sizeof(*c));
+	if (!t)
+		return 0;
+	c->head = malloc(TEXTCLEAN_MAX(t->head_len) + 1);
+	c->tail = malloc(TEXTCLEAN_MAX(t->tail_len) + 1);
+	if (!c->head || !c->tail) {
+		free(c->head);
+		free(c->tail);
+		memset(c, 0, sizeof(*c));
+		return -1;
+	}
+	c->head_len = t->head_len ? textclean(t->head, t->head_len, c->head) : 0;
+	c->tail_len = t->tail_len ? textclean(t->tail, t->tail_len, c->tail) : 0;
+	c->gap = t->tail_len && t->tail_end - t->tail_len != t->head_len;
+	return 0;
+}
+
+static void errreport_text_free(struct errreport_text *c)
+{
+	free(c->head);
+	free(c->tail);
+}
+
+/* The longest prefix of p[0..len) of at most max bytes that ends on a
+ * character (cleaned text is UTF-8). */
+static size_t errreport_cut(const char *p, size_t len, size_t max)
+{
+	if (len <= max)
+		return len;
+	while (max > 0 && ((unsigned char)p[max] & 0xc0) == 0x80)
+		max--;
+	return max;
 }
 
 /* file[0..len) as the text named it: "file" relative to the homework
@@ -56,25 +88,20 @@ static size_t errreport_file(struct json_obj *o, const struct errreport_where *w
 size_t errreport_build(struct json_obj *o, const struct errtext *t,
 		       const struct errreport_limits *lim, const struct errreport_where *w)
 {
-	struct errtext_runs r = {{NULL, NULL}, {0, 0}};
+	struct errreport_text c;
 	struct diag_summary d;
 	struct json_obj fe;
-	size_t len = 0, bad = 0;
-	uint64_t total = t ? t->total : 0;
-	char *text;
+	size_t n, bad = 0;
 
-	if (t) {
-		r.p[0] = t->head;
-		r.n[0] = t->head_len < lim->diag_max ? t->head_len : lim->diag_max;
-	}
-	text = errreport_clean(&r, &len);
-	if (!text)
-		len = 0;
-	json_obj_str(o, "diagnostics", text ? text : "", len);
-	json_obj_bool(o, "diagnostics_truncated", total > r.n[0]);
+	errreport_clean(t, &c);
+	n = errreport_cut(c.head, c.head_len, lim->diag_max);
+	json_obj_str(o, "diagnostics", c.head ? c.head : "", n);
+	json_obj_bool(o, "diagnostics_truncated",
+		      n < c.head_len || (t && t->total > t->head_len));
+	/* Counted over all that was captured, not only what is shown. */
 	memset(&d, 0, sizeof(d));
-	if (text)
-		diag_parse(text, len, &d);
+	if (c.head)
+		diag_parse(c.head, c.head_len, &d);
 	json_obj_uint(o, "errors", d.errors);
 	json_obj_uint(o, "warnings", d.warnings);
 	json_obj_uint(o, "undefined_references", d.undefined_refs);
@@ -100,7 +127,7 @@ size_t errreport_build(struct json_obj *o, const struct errtext *t,
 		json_obj_str(&fe, "message", d.first_error.message, d.first_error.message_len);
 		json_obj_end(&fe);
 	}
-	free(text);
+	errreport_text_free(&c);
 	return bad;
 }
 
@@ -117,34 +144,37 @@ static bool errreport_own(void *ctx, const char *path, size_t len)
 size_t errreport_run(struct json_obj *o, const struct errtext *t,
 		     const struct errreport_limits *lim, const struct errreport_where *w)
 {
-	struct errtext_runs h = {{NULL, NULL}, {0, 0}}, tl = {{NULL, NULL}, {0, 0}};
-	char *head, *tail, *both;
-	size_t hlen = 0, tlen = 0, bad = 0;
-	uint64_t total = t ? t->total : 0;
+	struct errreport_text c;
 	struct runerr re;
 	struct json_obj ex;
+	struct strbuf tail = STRBUF_INIT, all = STRBUF_INIT;
+	size_t h, rest, from, bad = 0;
 	bool found = false;
 
-	if (t) {
-		h.p[0] = t->head;
-		h.n[0] = t->head_len < lim->head_max ? t->head_len : lim->head_max;
-		errtext_last(t, h.n[0], lim->tail_max, &tl);
-	}
-	head = errreport_clean(&h, &hlen);
-	tail = errreport_clean(&tl, &tlen);
-	json_obj_str(o, "stderr_head", head ? head : "", head ? hlen : 0);
-	json_obj_str(o, "stderr_tail", tail ? tail : "", tail ? tlen : 0);
-	json_obj_uint(o, "stderr_bytes", total);
-	json_obj_bool(o, "stderr_truncated", total > h.n[0] + tl.n[0] + tl.n[1]);
-	/* A report is looked for in both: a sanitizer's first line is near the
-	 * start of a long report, a traceback's last lines at the very end. */
-	both = head && tail ? malloc(hlen + tlen + 2) : NULL;
-	if (both) {
-		memcpy(both, head, hlen);
-		both[hlen] = '\n';
-		memcpy(both + hlen + 1, tail, tlen);
-		found = runerr_parse(both, hlen + 1 + tlen, errreport_own, (void *)w, &re);
-	}
+	errreport_clean(t, &c);
+	h = errreport_cut(c.head, c.head_len, lim->head_max);
+	/* The tail: the last bytes after the shown head, from the head's
+	 * rest when the tail continues it. */
+	if (!c.gap)
+		strbuf_append(&tail, c.head + h, c.head_len - h);
+	strbuf_append(&tail, c.tail ? c.tail : "", c.tail_len);
+	rest = tail.len;
+	from = rest > lim->tail_max ? rest - lim->tail_max : 0;
+	while (from < rest && ((unsigned char)tail.buf[from] & 0xc0) == 0x80)
+		from++;
+	json_obj_str(o, "stderr_head", c.head ? c.head : "", h);
+	json_obj_str(o, "stderr_tail", tail.buf ? tail.buf + from : "", rest - from);
+	json_obj_uint(o, "stderr_bytes", t ? t->total : 0);
+	json_obj_bool(o, "stderr_truncated",
+		      from > 0 || c.gap || (t && t->total > t->head_len + t->tail_len));
+	/* A report is looked for in all that was captured: a sanitizer's
+	 * first line is near the start of a long report, a traceback's last
+	 * lines at the very end. */
+	strbuf_append(&all, c.head ? c.head : "", c.head_len);
+	strbuf_putc(&all, '\n');
+	strbuf_append(&all, c.tail ? c.tail : "", c.tail_len);
+	if (strbuf_ok(&all))
+		found = runerr_parse(all.buf, all.len, errreport_own, (void *)w, &re);
 	json_obj_key(o, "exception");
 	if (!found) {
 		strbuf_puts(o->sb, "null");
@@ -166,8 +196,8 @@ size_t errreport_run(struct json_obj *o, const struct errtext *t,
 			json_obj_null(&ex, "line");
 		json_obj_end(&ex);
 	}
-	free(both);
-	free(head);
-	free(tail);
+	strbuf_free(&tail);
+	strbuf_free(&all);
+	errreport_text_free(&c);
 	return bad;
 }

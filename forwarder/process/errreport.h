@@ -8,7 +8,9 @@
  *          exception {kind, type, message, file, path, line}
  *
  * All text is cleaned first (textclean.h: valid UTF-8, no colour codes),
- * then parsed (diag.h, runerr.h). A file is given as the compiler or the
+ * and the byte budgets apply to the cleaned text (colour codes cost
+ * nothing); errors, warnings and the exception are parsed from all that
+ * was captured, also beyond what is shown (diag.h, runerr.h). A file is given as the compiler or the
  * traceback wrote it made relative to its homework directory ("main.c",
  * "src/util.c"), and absolute (path) when it lies in the student's own
  * files; else as written, with path null. */

@@ -47,7 +47,8 @@ static void errtext_tail_add(struct errtext *t, uint64_t offset, const uint8_t *
 	t->tail_end = offset + n;
 }
 
-void errtext_put(struct errtext *t, uint64_t offset, const uint8_t *p, size_t n)
+/* errtext_put at an offset of the whole text. */
+static void errtext_place(struct errtext *t, uint64_t offset, const uint8_t *p, size_t n)
 {
 	size_t skip, room, k;
 
@@ -81,10 +82,15 @@ void errtext_put(struct errtext *t, uint64_t offset, const uint8_t *p, size_t n)
 	errtext_tail_add(t, offset, p, n);
 }
 
+void errtext_put(struct errtext *t, uint64_t offset, const uint8_t *p, size_t n)
+{
+	errtext_place(t, offset + t->shift, p, n);
+}
+
 void errtext_total(struct errtext *t, uint64_t total)
 {
-	if (total > t->total)
-		t->total = total;
+	if (total + t->shift > t->total)
+		t->total = total + t->shift;
 }
 
 void errtext_append(struct errtext *t, const struct errtext *src)
@@ -93,10 +99,11 @@ void errtext_append(struct errtext *t, const struct errtext *src)
 
 	/* The tail of t ends where t does only if nothing was lost after it:
 	 * otherwise what follows cannot continue it (errtext_tail_add). */
-	errtext_put(t, base, src->head, src->head_len);
+	errtext_place(t, base, src->head, src->head_len);
 	if (src->tail_len)
-		errtext_put(t, base + src->tail_end - src->tail_len, src->tail, src->tail_len);
+		errtext_place(t, base + src->tail_end - src->tail_len, src->tail, src->tail_len);
 	t->total = base + src->total;
+	t->shift += src->total;
 	if (src->hole && t->head_len < t->head_cap)
 		t->hole = true;
 }
@@ -104,22 +111,4 @@ void errtext_append(struct errtext *t, const struct errtext *src)
 size_t errtext_bytes(const struct errtext *t)
 {
 	return t->head_len + t->tail_len;
-}
-
-void errtext_last(const struct errtext *t, size_t skip, size_t max, struct errtext_runs *out)
-{
-	size_t n, from;
-
-	memset(out, 0, sizeof(*out));
-	if (skip > t->head_len)
-		skip = t->head_len;
-	n = t->tail_len < max ? t->tail_len : max;
-	out->p[1] = t->tail + t->tail_len - n;
-	out->n[1] = n;
-	if (n == max || (t->tail_len && t->tail_end - t->tail_len != t->head_len))
-		return;   /* full, or a gap between head and tail */
-	/* Head bytes right before the tail (or the end, without one). */
-	from = t->head_len - skip > max - n ? t->head_len - (max - n) : skip;
-	out->p[0] = t->head + from;
-	out->n[0] = t->head_len - from;
 }

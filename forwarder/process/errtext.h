@@ -18,6 +18,8 @@ struct errtext {
 	size_t tail_len, tail_cap;
 	uint64_t tail_end;
 	uint64_t total;           /* bytes written in all */
+	uint64_t shift;           /* helpers' bytes appended so far: where the process's own
+	                           * offset 0 now is */
 	bool hole;                /* a piece missing inside the head (it stops there) */
 };
 
@@ -25,26 +27,20 @@ struct errtext {
 int errtext_init(struct errtext *t, size_t head_cap, size_t tail_cap);
 void errtext_free(struct errtext *t);
 
-/* Bytes written at offset of the stream: into the head while it is whole
- * and has room, the rest into the tail (a later piece replaces an earlier
- * tail it does not continue). */
+/* Bytes the process wrote at offset of its own stream (as the kernel
+ * counts it): into the head while it is whole and has room, the rest into
+ * the tail (a later piece replaces an earlier tail it does not continue).
+ * Own offsets count from the process's own start; a helper's text
+ * appended meanwhile moves them on. */
 void errtext_put(struct errtext *t, uint64_t offset, const uint8_t *p, size_t n);
-/* The stream is known to be total bytes long (a tail piece says so). */
+/* The process's own stream is known to be total bytes long (a tail piece
+ * says so). */
 void errtext_total(struct errtext *t, uint64_t total);
-/* Appends src's stream after t's (a helper process's text to its
- * build's). */
+/* Appends src's stream after what t has now (a helper process's text to
+ * its build's); t's own later pieces come after it. */
 void errtext_append(struct errtext *t, const struct errtext *src);
 
 /* Bytes captured (head and tail). */
 size_t errtext_bytes(const struct errtext *t);
-
-/* The last bytes of the stream after its first skip bytes, at most max:
- * from the tail, and from the head when the tail continues it. *p and *n
- * for up to two runs, in order (the head's then the tail's). */
-struct errtext_runs {
-	const uint8_t *p[2];
-	size_t n[2];
-};
-void errtext_last(const struct errtext *t, size_t skip, size_t max, struct errtext_runs *out);
 
 #endif

@@ -27,13 +27,16 @@
  *        [total=] [cpu=] [detail=]
  *   heartbeat [time=] [records=] [queue_frames=] [queue_bytes=]
  *   file kind=close_write|rename|unlink path=P [old_path=] [tgid=] [host=] [size=] [time=]
+ *   stderr tgid=N data=BYTES [start=NS] [offset=] [tail=1 total=N] [time=]
  *   raw BYTES            bytes written as they are (broken streams)
  *   frame BYTES          one length-prefixed frame with these bytes as body
  *
  * exec: start defaults to a value derived from the time; comm defaults to
  * the basename of exe; pid to tgid. exit: start defaults to the last exec
  * of the same tgid, duration_ns to the time since that exec, the wait
- * status is built from code/signal/core. */
+ * status is built from code/signal/core. stderr: start defaults as exit's,
+ * offset to the end of the tgid's previous piece (0 for its first), for a
+ * tail piece to total minus its length. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -63,7 +66,7 @@ struct spec_state {
 	struct field d_host, d_cwd;
 	uint32_t d_uid, d_gid, d_ppid;
 	/* last exec per tgid, for exit */
-	struct { uint32_t tgid; uint64_t start, time; } execs[MAX_TGIDS];
+	struct { uint32_t tgid; uint64_t start, time, err_end; } execs[MAX_TGIDS];
 	size_t nexecs;
 	struct frame_writer w;
 };
@@ -484,6 +487,35 @@ static void rec_file(struct spec_state *st, const struct field *f, size_t n)
 	emit(st, &fr, f, n);
 }
 
+static void rec_stderr(struct spec_state *st, const struct field *f, size_t n)
+{
+	Jcw__Frame fr = JCW__FRAME__INIT;
+	Jcw__StderrPiece p = JCW__STDERR_PIECE__INIT;
+	uint64_t start = 0;
+	size_t i, at = st->nexecs;
+
+	if (!get(f, n, "tgid") || !get(f, n, "data"))
+		die(st, "%s", "stderr needs tgid= and data=");
+	p.tgid = (uint32_t)num(st, f, n, "tgid", 0);
+	for (i = 0; i < st->nexecs; i++)
+		if (st->execs[i].tgid == p.tgid) {
+			start = st->execs[i].start;
+			at = i;
+		}
+	p.start_boottime_ns = num(st, f, n, "start", start);
+	p.time_unix_ns = take_time(st, f, n);
+	p.data = bin(get(f, n, "data"));
+	p.tail = num(st, f, n, "tail", 0) != 0;
+	p.total = num(st, f, n, "total", 0);
+	p.offset = num(st, f, n, "offset", p.tail && p.total >= p.data.len ? p.total - p.data.len
+					   : at < st->nexecs ? st->execs[at].err_end : 0);
+	if (at < st->nexecs)
+		st->execs[at].err_end = p.offset + p.data.len;
+	fr.body_case = JCW__FRAME__BODY_STDERR_PIECE;
+	fr.stderr_piece = &p;
+	emit(st, &fr, f, n);
+}
+
 int main(int argc, char **argv)
 {
 	struct spec_state st;
@@ -547,6 +579,8 @@ int main(int argc, char **argv)
 			rec_heartbeat(&st, f, n);
 		else if (strcmp(kw, "file") == 0)
 			rec_file(&st, f, n);
+		else if (strcmp(kw, "stderr") == 0)
+			rec_stderr(&st, f, n);
 		else if ((strcmp(kw, "raw") == 0 || strcmp(kw, "frame") == 0) && n == 1 && !f[0].key[0]) {
 			if (kw[0] == 'r')
 				frame_writer_put_raw(&st.w, f[0].val, f[0].len);

@@ -681,3 +681,98 @@ Test(pipeline, admit_decides_before_the_request)
 	pipeline_free(pl);
 	pl = saved;
 }
+
+/* One event through a pipeline of the given stderr mode, with text. */
+static char *with_stderr(enum capture_mode mode, const char *exe, const char *const *argv,
+			 const char *text, enum api_endpoint *endpoint)
+{
+	struct pipeline_config cfg = {
+		.stderr_mode = mode,
+		.stderr_limits = {.diag_max = 8192, .head_max = 2048, .tail_max = 2048},
+	};
+	struct pipeline *p;
+	char err[256] = "", *body;
+	struct fix_exec f;
+	struct api_request req;
+	enum pipe_reason why;
+	struct errtext t;
+
+	cr_assert_eq(pipeline_new(&cfg, &p, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(errtext_init(&t, 8192, 2048), 0);
+	errtext_put(&t, 0, (const uint8_t *)text, strlen(text));
+	fix_init(&f, HOST, exe, HW1, argv);
+	cr_assert_eq(pipeline_process(p, "b", 3, &f.exec, &f.exit, &t, &req, &why), PIPE_SUCCESS);
+	cr_assert(fix_json_valid(req.body, req.body_len), "%s", req.body);
+	*endpoint = req.endpoint;
+	body = strdup(req.body);
+	api_request_free(&req);
+	errtext_free(&t);
+	pipeline_free(p);
+	return body;
+}
+
+Test(pipeline, stderr_fields_by_mode)
+{
+	static const char diag[] = "main.c:2:5: error: 'x' undeclared\n";
+	static const char tb[] = "Traceback (most recent call last):\n"
+				 "  File \"/home/coder/project/hw1/a.py\", line 3, in <module>\n"
+				 "KeyError: 'k'\n";
+	enum api_endpoint ep;
+	char *b;
+
+	b = with_stderr(CAPTURE_ALL, "/usr/bin/gcc", ARGV("gcc", "main.c"), diag, &ep);
+	cr_assert_eq(ep, API_BUILD_LOG);
+	cr_assert_not_null(strstr(b, "\"errors\":1,"), "%s", b);
+	cr_assert_not_null(strstr(b, "\"first_error\":{\"file\":\"main.c\""), "%s", b);
+	/* Before invalid_utf8, which stays the last field. */
+	cr_assert_not_null(strstr(b, "\"first_error\":{"), "%s", b);
+	cr_assert(strstr(b, "\"first_error\"") < strstr(b, "\"invalid_utf8\""));
+	free(b);
+
+	b = with_stderr(CAPTURE_ALL, "/usr/bin/python3", ARGV("python3", "a.py"), tb, &ep);
+	cr_assert_eq(ep, API_RUN_LOG);
+	cr_assert_not_null(strstr(b, "\"exception\":{\"kind\":\"python\",\"type\":\"KeyError\","
+				     "\"message\":\"'k'\",\"file\":\"a.py\""), "%s", b);
+	free(b);
+
+	/* builds: a build keeps them, a run has none. */
+	b = with_stderr(CAPTURE_BUILDS, "/usr/bin/gcc", ARGV("gcc", "main.c"), diag, &ep);
+	cr_assert_not_null(strstr(b, "\"diagnostics\":"), "%s", b);
+	free(b);
+	b = with_stderr(CAPTURE_BUILDS, "/usr/bin/python3", ARGV("python3", "a.py"), tb, &ep);
+	cr_assert_null(strstr(b, "stderr_"), "%s", b);
+	cr_assert_null(strstr(b, "exception"), "%s", b);
+	free(b);
+
+	/* off: the body is as it always was. */
+	b = with_stderr(CAPTURE_OFF, "/usr/bin/gcc", ARGV("gcc", "main.c"), diag, &ep);
+	cr_assert_null(strstr(b, "diagnostics"), "%s", b);
+	free(b);
+}
+
+Test(pipeline, clangs_own_cc1_is_its_drivers)
+{
+	struct run r;
+
+	not_ok(HOST, "/usr/lib/llvm-14/bin/clang", HW1,
+	       ARGV("/usr/lib/llvm-14/bin/clang", "-cc1", "-triple", "x86_64", "main.c"),
+	       PIPE_NONTARGET, REASON_COMPILER_HELPER);
+	r = ok(HOST, "/usr/lib/llvm-14/bin/clang", HW1, ARGV("clang", "main.c"));
+	api_request_free(&r.req);
+}
+
+Test(pipeline, reports_names_the_owners_of_helper_text)
+{
+	struct fix_exec f;
+
+	fix_init(&f, HOST, "/usr/bin/gcc", HW1, ARGV("gcc", "main.c"));
+	cr_assert(pipeline_reports(pl, &f.exec));
+	fix_init(&f, HOST, "/usr/bin/x86_64-linux-gnu-ld.bfd", HW1, ARGV("ld", "a.o"));
+	cr_assert_not(pipeline_reports(pl, &f.exec));
+	fix_init(&f, HOST, HW1 "/a.out", HW1, ARGV("./a.out"));
+	cr_assert(pipeline_reports(pl, &f.exec));
+	fix_init(&f, HOST, "/usr/bin/bash", HW1, ARGV("bash"));
+	cr_assert_not(pipeline_reports(pl, &f.exec));
+	fix_init(&f, "other-host", "/usr/bin/gcc", HW1, ARGV("gcc", "main.c"));
+	cr_assert_not(pipeline_reports(pl, &f.exec));
+}
