@@ -299,15 +299,18 @@ fig1() {
 	result 1.per_exec.untracked 1 "BPF time per fork+exec+exit, untracked" "$tu" ns "" "$M1" "handle_exec + handle_exit + handle_signal"
 	result 1.per_exec.tracked 1 "BPF time per fork+exec+exit, tracked" "$tt" ns "" "$M1" "handle_exec + handle_exit + handle_signal"
 }
-fig1_close() {
-	local f=$HERE/bench_close.sh line name value unit n=0
+# fig1_script SCRIPT KEY WHAT: the FIGURE lines of a kernel benchmark
+# script (tests/bench/bench_close.sh, bench_write.sh) as results 1.KEY.*;
+# "goal X" in a line becomes its target.
+fig1_script() {
+	local f=$HERE/$1 key=$2 what=$3 line name value unit goal n=0
 	if [ ! -f "$f" ]; then
-		result 1.close 1 "per close() of a written file" n/a "" "" "tests/bench/bench_close.sh" "bench_close.sh not present (file capture not built yet)"
+		result "1.$key" 1 "$what" n/a "" "" "tests/bench/$1" "$1 not present"
 		return
 	fi
 	local args=()
 	[ "$SMOKE" = 1 ] && args=(2000 1)
-	BUILD=$BUILD timeout 300 bash "$f" "${args[@]}" >"$tmp/close.out" 2>&1
+	BUILD=$BUILD timeout 300 bash "$f" "${args[@]}" >"$tmp/$key.out" 2>&1
 	# "FIGURE name: value unit ...": the value is the first number, the
 	# whole sentence goes to the note.
 	while read -r line; do
@@ -315,12 +318,13 @@ fig1_close() {
 		name=${line%%:*}
 		read -r value unit _ <<<"${line#*:}"
 		case $unit in ns|us|ms|%) ;; *) unit= ;; esac
+		goal=$(grep -oE 'goal [^;)]*' <<<"$line" | sed 's/^goal //')
 		n=$((n + 1))
-		result "1.close.$(tr -c 'a-zA-Z0-9_\n' _ <<<"$name" | tr -s _ | sed 's/_*$//')" 1 "$name" "$value" "$unit" "" \
-			"tests/bench/bench_close.sh" "${line#*: }"
-	done < <(grep '^FIGURE ' "$tmp/close.out")
-	[ $n -gt 0 ] || result 1.close 1 "per close() of a written file" n/a "" "" \
-		"tests/bench/bench_close.sh" "bench_close.sh printed no FIGURE line: $(tail -n1 "$tmp/close.out")"
+		result "1.$key.$(tr -c 'a-zA-Z0-9_\n' _ <<<"$name" | tr -s _ | sed 's/_*$//')" 1 "$name" "$value" "$unit" \
+			"$goal" "tests/bench/$1" "${line#*: }"
+	done < <(grep '^FIGURE ' "$tmp/$key.out")
+	[ $n -gt 0 ] || result "1.$key" 1 "$what" n/a "" "" \
+		"tests/bench/$1" "$1 printed no FIGURE line: $(tail -n1 "$tmp/$key.out")"
 }
 
 # --- figure 2: exec overhead ------------------------------------------------
@@ -692,7 +696,8 @@ if [ $BPF_OK = 1 ]; then
 	if want 1; then
 		say "figure 1: kernel cost per program run"
 		fig1 || failed 1.error 1 "figure 1"
-		fig1_close
+		fig1_script bench_close.sh close "per close() of a written file"
+		fig1_script bench_write.sh write "per write(2), the standard error hook"
 	fi
 	if want 2; then
 		say "figure 2: exec overhead ($PAIRS pairs)"

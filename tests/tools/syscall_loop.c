@@ -4,7 +4,8 @@
  *
  * Usage: syscall_loop getppid N
  *        syscall_loop open-close-write FILE N   open(O_WRONLY|O_CREAT) + close
- *        syscall_loop open-close-read FILE N    open(O_RDONLY) + close */
+ *        syscall_loop open-close-read FILE N    open(O_RDONLY) + close
+ *        syscall_loop write FD BYTES N          write(FD, BYTES bytes) (bench_write.sh) */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -25,7 +26,7 @@ static double now_ns(void)
 static int usage(void)
 {
 	fprintf(stderr, "usage: syscall_loop getppid N | open-close-write FILE N | "
-		"open-close-read FILE N\n");
+		"open-close-read FILE N | write FD BYTES N\n");
 	return 2;
 }
 
@@ -66,6 +67,22 @@ int main(int argc, char **argv)
 			}
 			close(fd);
 		}
+		t1 = now_ns();
+	} else if (argc == 5 && strcmp(argv[1], "write") == 0) {
+		static char buf[65536];
+		long len = count_arg(argv[3]);
+
+		fd = (int)count_arg(argv[2]);
+		n = count_arg(argv[4]);
+		if (n < 0 || len < 0 || len > (long)sizeof(buf) || fd < 0)
+			return usage();
+		memset(buf, 'w', sizeof(buf));
+		t0 = now_ns();
+		for (i = 0; i < n; i++)
+			if (write(fd, buf, (size_t)len) < 0) {
+				fprintf(stderr, "syscall_loop: write: %s\n", strerror(errno));
+				return 1;
+			}
 		t1 = now_ns();
 	} else {
 		return usage();

@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# Kernel cost of the standard error hook (bpf/stderr.bpf.h), as root: BPF
+# run time per write(2) (kernel BPF statistics: the stderr_sys_write
+# program's run_time_ns / run_cnt) of
+#   - an untracked process (another host) to fd 1 and to fd 2: goal < 100 ns;
+#   - a tracked process (jcode- host) to fd 1: goal < 200 ns;
+#   - a tracked process to fd 2: in its head (a record per write) and past
+#     it (the 4 KiB ring, a 64-byte and a 64 KiB write);
+# what every write of the node pays in wall time (write(2) of 64 bytes to
+# /dev/null by an untracked process, to fd 3 and to fd 2, without the
+# collector, with it and the capture off, with it and the capture on:
+# fastest of ROUNDS interleaved runs); then what the capture adds to a tracked exec + exit (handle_exec +
+# handle_exit with CAPTURE_STDERR all and off, ROUNDS interleaved runs,
+# medians): the goal is "unchanged". The collector runs for real
+# (--no-socket --record /dev/null). Prints FIGURE lines; exits 77 when not
+# root or when BPF cannot run here.
+# Usage: bench_write.sh [WRITES [ROUNDS]]   (default 200000 per case, 5 rounds)
+set -u
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+COLLECTOR=$BUILD/jcw-collector
+EXECLOOP=$BUILD/bench/execloop
+export PIN_PATH=   # nothing left attached (pin.h)
+LOOP=$BUILD/tools/syscall_loop
+N=${1:-200000}
+ROUNDS=${2:-5}
+HEAD=32768           # --stderr-process-bytes of the head case: 2048 writes of 16 bytes
+
+if [ "$(id -u)" != 0 ]; then
+	echo "bench_write: needs root to load BPF programs and enable BPF statistics"
+	exit 77
+fi
+for b in "$COLLECTOR" "$LOOP" "$EXECLOOP"; do
+	[ -x "$b" ] || { echo "missing $b (build first)"; exit 1; }
+done
+command -v bpftool >/dev/null || { echo "missing bpftool (make deps)"; exit 1; }
+
+tmp=$(mktemp -d /tmp/jcw-bench-write.XXXXXX)
+cpid=
+stats_was=$(sysctl -n kernel.bpf_stats_enabled)
+cleanup() {
+	[ -n "$cpid" ] && kill -KILL "$cpid" 2>/dev/null
+	wait 2>/dev/null
+	sysctl -q kernel.bpf_stats_enabled="$stats_was"
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+start_collector() {  # start_collector [COLLECTOR ARGS]: no kernel budget
+	"$COLLECTOR" --no-socket --record /dev/null --container-rate 0 "$@" \
+		--log-level info 2>"$tmp/collector.log" &
+	cpid=$!
+	for _ in $(seq 200); do
+		grep -q '"attached' "$tmp/collector.log" && return 0
+		if ! kill -0 "$cpid" 2>/dev/null; then
+			cat "$tmp/collector.log"
+			cpid=
+			if grep -qE 'not root|no kernel BTF|too old' "$tmp/collector.log"; then
+				echo "bench_write: BPF unavailable here"
+				exit 77
+			fi
+			echo "collector failed to start"
+			exit 1
+		fi
+		sleep 0.05
+	done
+	echo "collector did not attach"; exit 1
+}
+stop_collector() {
+	kill -INT "$cpid"
+	wait "$cpid" 2>/dev/null
+	cpid=
+}
+prog_id() {  # the collector's own program named $1
+	local id
+	for id in $(grep -h '^prog_id:' /proc/"$cpid"/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -un); do
+		bpftool -j prog show id "$id" 2>/dev/null | grep -q "\"name\":\"$1\"" && { echo "$id"; return; }
+	done
+}
+prog_stats() {  # "run_time_ns run_cnt" of program id $1
+	bpftool -j prog show id "$1" | python3 -c 'import json,sys; p=json.load(sys.stdin); print(p.get("run_time_ns",0), p.get("run_cnt",0))'
+}
+per_run() {  # per_run ID CMD...: "NS RUNS" of program ID while CMD runs
+	local id=$1; shift
+	local a b
+	a=$(prog_stats "$id")
+	"$@" >/dev/null 2>&1 || return 1
+	b=$(prog_stats "$id")
+	python3 -c 'import sys; t0,c0,t1,c1=map(int,sys.argv[1:]); print("%.0f %d" % ((t1-t0)/max(c1-c0,1), c1-c0))' $a $b
+}
+student() { unshare -u sh -c 'hostname jcode-bench-1 && exec "$@"' sh "$@"; }
+other() { unshare -u sh -c 'hostname other-host-1 && exec "$@"' sh "$@"; }
+figure() {  # figure LABEL "NS RUNS" GOAL
+	set -- "$1" $2 "$3"
+	echo "FIGURE $1: $2 ns of BPF per write ($3 runs${4:+; goal $4})"
+}
+
+start_collector
+id=$(prog_id stderr_sys_write)
+[ -n "$id" ] || { cat "$tmp/collector.log"; echo "stderr_sys_write program of the collector not found"; exit 1; }
+sysctl -q kernel.bpf_stats_enabled=1
+figure "write to fd 1, untracked process" "$(per_run "$id" other "$LOOP" write 1 64 "$N")" "< 100 ns"
+figure "write to fd 2, untracked process" "$(per_run "$id" other "$LOOP" write 2 64 "$N")" "< 100 ns"
+figure "write to fd 1, tracked process" "$(per_run "$id" student "$LOOP" write 1 64 "$N")" "< 200 ns"
+figure "write of 64 B to fd 2, tracked, past its head (ring)" "$(per_run "$id" student "$LOOP" write 2 64 "$N")" ""
+figure "write of 64 KiB to fd 2, tracked, past its head (ring, 4 KiB copied)" \
+	"$(per_run "$id" student "$LOOP" write 2 65536 "$((N / 20))")" ""
+sysctl -q kernel.bpf_stats_enabled="$stats_was"
+stop_collector
+
+start_collector --stderr-process-bytes "$HEAD"
+id=$(prog_id stderr_sys_write)
+sysctl -q kernel.bpf_stats_enabled=1
+figure "write of 16 B to fd 2, tracked, in its head (a record each)" \
+	"$(per_run "$id" student "$LOOP" write 2 16 "$((HEAD / 16))")" ""
+sysctl -q kernel.bpf_stats_enabled="$stats_was"
+stop_collector
+grep -q '"level":"error"' "$tmp/collector.log" && { cat "$tmp/collector.log"; echo "the collector logged errors"; exit 1; }
+
+# Every write of the node, in wall time: to another descriptor (most
+# writes: one compare in BPF) and to fd 2 (the hostname test too).
+walltime() {  # walltime FD LABEL
+	local fd=$1 without=() off=() on=()
+	for _ in $(seq "$ROUNDS"); do
+		without+=("$("$LOOP" write "$fd" 64 "$N" 2>/dev/null 3>/dev/null)")
+		start_collector --stderr off
+		off+=("$("$LOOP" write "$fd" 64 "$N" 2>/dev/null 3>/dev/null)")
+		stop_collector
+		start_collector --stderr all
+		on+=("$("$LOOP" write "$fd" 64 "$N" 2>/dev/null 3>/dev/null)")
+		stop_collector
+	done
+	python3 - "$2" "${without[*]}" "${off[*]}" "${on[*]}" <<'EOF'
+import sys
+label = sys.argv[1]
+b, f, o = [list(map(float, a.split())) for a in sys.argv[2:]]
+fmt = lambda v: " ".join("%.0f" % x for x in v)
+print(f"FIGURE {label}: {min(o) - min(f):+.0f} ns with the capture "
+      f"({min(b):.0f} ns without the collector, {min(f):.0f} with the capture off, {min(o):.0f} on; "
+      f"fastest of {len(b)} interleaved runs; all: {fmt(b)} / {fmt(f)} / {fmt(o)})")
+EOF
+}
+walltime 3 "write(2) of 64 B to another fd, any untracked process"
+walltime 2 "write(2) of 64 B to fd 2, any untracked process"
+
+# Exec + exit of a tracked process with the capture on and off.
+mkdir -p "$tmp/bin"
+cp /bin/true "$tmp/bin/true"
+on=() off=()
+for _ in $(seq "$ROUNDS"); do
+	for mode in all off; do
+		start_collector --stderr "$mode"
+		ie=$(prog_id handle_exec)
+		ix=$(prog_id handle_exit)
+		sysctl -q kernel.bpf_stats_enabled=1
+		a=$(prog_stats "$ie"); b=$(prog_stats "$ix")
+		student "$EXECLOOP" -n "$((N / 100))" "$tmp/bin/true" >/dev/null
+		c=$(prog_stats "$ie"); d=$(prog_stats "$ix")
+		sysctl -q kernel.bpf_stats_enabled="$stats_was"
+		stop_collector
+		ns=$(python3 -c '
+import sys
+t0, c0, u0, d0, t1, c1, u1, d1 = map(int, sys.argv[1:])
+print("%.0f" % ((t1 - t0) / max(c1 - c0, 1) + (u1 - u0) / max(d1 - d0, 1)))' $a $b $c $d)
+		if [ $mode = all ]; then on+=("$ns"); else off+=("$ns"); fi
+	done
+done
+python3 - "${on[*]}" "${off[*]}" <<'EOF'
+import statistics, sys
+on, off = [list(map(float, a.split())) for a in sys.argv[1:]]
+print(f"FIGURE tracked exec + exit with the capture: {statistics.median(on) - statistics.median(off):+.0f} ns "
+      f"(handle_exec + handle_exit per run: median {statistics.median(on):.0f} ns with CAPTURE_STDERR=all, "
+      f"{statistics.median(off):.0f} with off; {len(on)} interleaved runs each: "
+      f"{' '.join('%.0f' % x for x in on)} / {' '.join('%.0f' % x for x in off)})")
+EOF
