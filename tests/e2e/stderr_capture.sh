@@ -9,9 +9,12 @@
 #   - runs: Python raising in a function of a second student file, an
 #     assert() that aborts, an -fsanitize=address overflow, a program that
 #     writes 200 KiB to stderr before its traceback (head, tail, total), one
-#     writing binary garbage, one whose stderr pipe is closed (EPIPE);
+#     writing binary garbage, one whose stderr pipe is closed (EPIPE), one
+#     writing a gigabyte; a compile of 200 files with an error each (the
+#     build's budget);
 #   - stdout is never captured; helpers (cc1, as, ld) have no log of their
-#     own; CAPTURE_STDERR=builds keeps the build's fields only.
+#     own; CAPTURE_STDERR=builds keeps the build's fields only;
+#   - the raw syscall fallback (--file-hooks raw) captures the same.
 # Skips (77) only when not root or when the machine cannot run BPF.
 set -u
 source "$(dirname "$0")/../lib.sh"
@@ -67,6 +70,15 @@ import os
 os.write(2, bytes(range(256)) * 4 + b"\x1b[31mred\x1b[0m \xff\xfe end\n")
 raise SystemExit(3)
 EOF
+cat >gigabyte.py <<'EOF'
+import os
+block = b"x" * (1 << 20)
+for _ in range(1024):
+    os.write(2, block)
+raise ValueError("after a gigabyte")
+EOF
+mkdir many
+for i in $(seq -w 1 200); do printf 'int f%s(void) { return undeclared_%s; }\n' "$i" "$i" >many/m$i.c; done
 cat >epipe.py <<'EOF'
 import sys, time
 time.sleep(0.2)
@@ -93,11 +105,27 @@ student_sh 180 "$HOST" "$tmp/proj" '
 	python3 noisy.py
 	python3 garbage.py
 	python3 epipe.py 2>&1 | true
+	python3 gigabyte.py 2>/dev/null
+	gcc -c many/*.c 2>/dev/null
 	true' </dev/null >"$tmp/student.log" 2>&1
 sleep 0.3
 kill -INT "$cpid"
 wait "$cpid" || { cat "$tmp/collector.log"; echo "collector failed"; exit 1; }
 cpid=
+
+# The raw fallback (no tracefs): the same hook through raw_tp/sys_enter.
+collector_start --no-socket --record "$tmp/raw.cap" --flush-interval 5ms --file-hooks raw \
+	--pin-path= --log-level info || exit 1
+grep -q 'raw syscalls' "$tmp/collector.log" || { cat "$tmp/collector.log"; echo "not on raw hooks"; exit 1; }
+student_sh 60 "$HOST" "$tmp/proj" 'cd hw1 && gcc syntax.c -o syntax' </dev/null >/dev/null 2>&1
+sleep 0.3
+kill -INT "$cpid"
+wait "$cpid" || { cat "$tmp/collector.log"; echo "collector failed"; exit 1; }
+cpid=
+"$FWD" --replay "$tmp/raw.cap" --print --metrics-port 0 --snapshots=false --allow-root \
+	>"$tmp/raw.jsonl" 2>"$tmp/fwd.err" || { cat "$tmp/fwd.err"; exit 1; }
+grep -q '"first_error":{"file":"syntax.c"' "$tmp/raw.jsonl" ||
+	{ cat "$tmp/raw.jsonl"; echo "raw hooks: the build's error is missing"; exit 1; }
 
 run_fwd() {
 	"$FWD" --replay "$tmp/cap" --print --metrics-port 0 --snapshots=false --allow-root "$@" 2>"$tmp/fwd.err"
@@ -194,6 +222,18 @@ check(r.get("exit_code") == 3 and "end" in r.get("stderr_head", "") and "\x1b" n
 r = find("run", "/epipe.py")
 check(r.get("stderr_bytes", 0) >= 1700 and r.get("stderr_head", "").startswith("to a closed pipe"),
       f"epipe: what it tried to write is counted: {r.get('stderr_bytes')}")
+
+r = find("run", "/gigabyte.py")
+ex = r.get("exception") or {}
+check((1 << 30) < r.get("stderr_bytes", 0) < (1 << 30) + 1024 and ex.get("type") == "ValueError" and ex.get("line") == 5,
+      f"a gigabyte and its traceback: counted, the exception found at the end: {r.get('stderr_bytes')} {ex}")
+check(len(r.get("stderr_head", "")) <= 2048 and len(r.get("stderr_tail", "")) <= 2048, "a gigabyte: 2 KiB each")
+
+b = find("build", "/many/m001.c")
+check(len(b.get("diagnostics", "")) <= 8192 and b.get("diagnostics_truncated") is True,
+      f"200 files: diagnostics within DIAG_MAX_BYTES, truncated: {len(b.get('diagnostics', ''))}")
+check(b.get("errors", 0) >= 20 and (b.get("first_error") or {}).get("file") == "many/m001.c",
+      f"200 files: errors counted from what was kept, the first in many/m001.c: {b.get('errors')} {b.get('first_error')}")
 
 check(all("STDOUT-MARKER" not in json.dumps(r) for r in logs), "stdout never captured")
 helpers = [r for r in logs if r["body"].get("binary_path", "").rsplit("/", 1)[-1] in ("cc1", "cc1plus", "as", "ld", "collect2")
