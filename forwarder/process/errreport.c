@@ -155,7 +155,7 @@ size_t errreport_run(struct json_obj *o, const struct errtext *t,
 	h = errreport_cut(c.head, c.head_len, lim->head_max);
 	/* The tail: the last bytes after the shown head, from the head's
 	 * rest when the tail continues it. */
-	if (!c.gap)
+	if (!c.gap && c.head)
 		strbuf_append(&tail, c.head + h, c.head_len - h);
 	strbuf_append(&tail, c.tail ? c.tail : "", c.tail_len);
 	rest = tail.len;
