@@ -31,6 +31,9 @@ const volatile __u32 args_max = JCW_ARGS_DEFAULT;
 const volatile __u64 wakeup_bytes = 1 << 20;
 const volatile __u32 seed_slot;          /* scratch slot of the iterator (= nr CPUs) */
 const volatile bool mark_victim_has_task = true;
+/* JCW_PROF_* (records.h): benchmarks only. */
+const volatile __u32 profile_skip;
+#define SKIP(bit) (profile_skip & (bit))
 
 /* Closed while a new collector version takes over from pinned programs
  * (collector/pin.h): it attaches its programs closed, detaches the old
@@ -113,7 +116,8 @@ static __always_inline int exec_emit(struct scratch *s, struct task_struct *t,
 	BPF_CORE_READ_INTO(&pwd, t, fs, pwd);
 	exe = BPF_CORE_READ(t, mm, exe_file);
 
-	n = path_resolve(s->data, off, BPF_CORE_READ(exe, f_path.dentry),
+	n = SKIP(JCW_PROF_EXEC_EXE) ? 0 :
+	    path_resolve(s->data, off, BPF_CORE_READ(exe, f_path.dentry),
 			 BPF_CORE_READ(exe, f_path.mnt), &root, &trunc);
 	if (trunc)
 		flags |= JCW_EXEC_EXE_TRUNC;
@@ -121,7 +125,7 @@ static __always_inline int exec_emit(struct scratch *s, struct task_struct *t,
 	off += n;
 
 	trunc = false;
-	n = path_resolve(s->data, off, pwd.dentry, pwd.mnt, &root, &trunc);
+	n = SKIP(JCW_PROF_EXEC_CWD) ? 0 : path_resolve(s->data, off, pwd.dentry, pwd.mnt, &root, &trunc);
 	if (trunc)
 		flags |= JCW_EXEC_CWD_TRUNC;
 	s->rec.cwd_len = n;
@@ -133,6 +137,8 @@ static __always_inline int exec_emit(struct scratch *s, struct task_struct *t,
 	if (size > sizeof(*s))
 		return 0;
 	s->rec.hdr.size = size;
+	if (SKIP(JCW_PROF_EXEC_OUTPUT))
+		return 0;
 	if (bpf_ringbuf_output(&events, s, size, rb_flags(size)))
 		count(JCW_CNT_RINGBUF_LOST);
 	return 0;
@@ -177,9 +183,13 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 	struct mm_struct *mm;
 
 	GATE();
+	if (SKIP(JCW_PROF_EXEC_BARE))
+		return 0;
 	if (!want(p, &uts, &flags))
 		return 0;
-	if (!budget_take(uts)) {
+	if (SKIP(JCW_PROF_EXEC_FILTER))
+		return 0;
+	if (!SKIP(JCW_PROF_EXEC_BUDGET) && !budget_take(uts)) {
 		/* Not recorded: a tracked process's exit would otherwise be
 		 * joined with the program it ran before. */
 		__u32 tg = p->tgid;
@@ -191,13 +201,19 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 	s = bpf_map_lookup_elem(&scratch, &slot);
 	if (!s)
 		return 0;
-	task_fill_exec(&s->rec, p, uts);
+	if (SKIP(JCW_PROF_EXEC_FILL)) {
+		s->rec.hdr.type = JCW_REC_EXEC;
+		s->rec.tgid = p->tgid;
+		s->rec.start_boottime_ns = 0;
+	} else {
+		task_fill_exec(&s->rec, p, uts);
+	}
 	s->rec.argc = BPF_CORE_READ(bprm, argc);
 
 	mm = BPF_CORE_READ(p, mm);
 	start = BPF_CORE_READ(mm, arg_start);
 	end = BPF_CORE_READ(mm, arg_end);
-	if (end > start) {
+	if (end > start && !SKIP(JCW_PROF_EXEC_ARGS)) {
 		len = end - start;
 		if (len > args_max) {
 			len = args_max;
@@ -212,6 +228,8 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 	/* Re-exec of a tracked process keeps its entry (and killer/OOM state
 	 * of the group, which exec does not reset); an entry of an older
 	 * process with the same tgid (its exit was missed) is replaced. */
+	if (SKIP(JCW_PROF_EXEC_TRACK))
+		return exec_emit(s, p, len, flags);
 	tr = bpf_map_lookup_elem(&tracked, &s->rec.tgid);
 	if (!tr || tr->start_boottime_ns != s->rec.start_boottime_ns)
 		track(s->rec.tgid, s->rec.start_boottime_ns, 0, BPF_ANY);
@@ -258,6 +276,8 @@ int BPF_PROG(handle_exit, struct task_struct *p)
 	__u64 rss;
 
 	GATE();
+	if (SKIP(JCW_PROF_EXIT_BARE))
+		return 0;
 
 	/* Cheapest tests first, before the hash lookup (a cold 1 MiB bucket
 	 * array costs ~0.5 us a miss here): other threads of the group are
@@ -270,6 +290,8 @@ int BPF_PROG(handle_exit, struct task_struct *p)
 		return 0;
 	if (!task_host_match(p, &uts))
 		return 0;
+	if (SKIP(JCW_PROF_EXIT_FILTER))
+		return 0;
 	tgid = p->tgid;
 	tr = bpf_map_lookup_elem(&tracked, &tgid);
 	if (!tr)
@@ -281,7 +303,13 @@ int BPF_PROG(handle_exit, struct task_struct *p)
 		return 0;
 	}
 	stderr_exit(tr, tgid);
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (SKIP(JCW_PROF_EXIT_OUTPUT)) {
+		__u32 slot = bpf_get_smp_processor_id();
+
+		e = bpf_map_lookup_elem(&scratch, &slot);
+	} else {
+		e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	}
 	if (!e) {
 		count(JCW_CNT_RINGBUF_LOST);
 		bpf_map_delete_elem(&tracked, &tgid);
@@ -310,6 +338,9 @@ int BPF_PROG(handle_exit, struct task_struct *p)
 		e->killer_sig = tr->killer_sig;
 		__builtin_memcpy(e->killer_comm, tr->killer_comm, sizeof(e->killer_comm));
 	}
+
+	if (SKIP(JCW_PROF_EXIT_FILL))
+		goto send;
 
 	/* Threads already reaped were folded into signal_struct; the exiting
 	 * task, and a zombie leader waiting for it, were not yet. The exiting
@@ -342,8 +373,11 @@ int BPF_PROG(handle_exit, struct task_struct *p)
 			e->max_rss_pages = rss;
 		e->flags |= JCW_EXIT_MM_RSS;
 	}
-	bpf_map_delete_elem(&tracked, &tgid);
-	bpf_ringbuf_submit(e, rb_flags(sizeof(*e)));
+send:
+	if (!SKIP(JCW_PROF_EXIT_UNTRACK))
+		bpf_map_delete_elem(&tracked, &tgid);
+	if (!SKIP(JCW_PROF_EXIT_OUTPUT))
+		bpf_ringbuf_submit(e, rb_flags(sizeof(*e)));
 	return 0;
 }
 

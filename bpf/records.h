@@ -264,6 +264,26 @@ struct jcw_budget {
 	__u64 err_tat;             /* the same for its standard error pieces, a bucket apart */
 };
 
+/* Benchmark variants (rodata profile_skip, the collector's --bench-skip):
+ * each bit leaves one part of a program out, so that the run time of the
+ * variant against the whole tells what the part costs
+ * (tests/bench/bench_breakdown.sh). Frozen rodata: with no bit set the
+ * verifier removes the tests, and a deployed collector never sets one. */
+#define JCW_PROF_EXEC_BARE (1u << 0)     /* handle_exec returns at once */
+#define JCW_PROF_EXEC_FILTER (1u << 1)   /* ... after the hostname filter */
+#define JCW_PROF_EXEC_BUDGET (1u << 2)   /* no container budget */
+#define JCW_PROF_EXEC_FILL (1u << 3)     /* no identity fields (task_fill_exec) */
+#define JCW_PROF_EXEC_ARGS (1u << 4)     /* no argv copy */
+#define JCW_PROF_EXEC_TRACK (1u << 5)    /* no tracked map lookup and update */
+#define JCW_PROF_EXEC_EXE (1u << 6)      /* no executable path walk */
+#define JCW_PROF_EXEC_CWD (1u << 7)      /* no cwd path walk */
+#define JCW_PROF_EXEC_OUTPUT (1u << 8)   /* no ring buffer output */
+#define JCW_PROF_EXIT_BARE (1u << 9)     /* handle_exit returns at once */
+#define JCW_PROF_EXIT_FILTER (1u << 10)  /* ... after the live and hostname tests */
+#define JCW_PROF_EXIT_FILL (1u << 11)    /* no CPU, I/O and memory figures */
+#define JCW_PROF_EXIT_OUTPUT (1u << 12)  /* no ring buffer reserve and submit (a scratch slot) */
+#define JCW_PROF_EXIT_UNTRACK (1u << 13) /* no tracked map delete */
+
 /* UTS identity policy (rodata uts_policy). */
 enum jcw_uts_policy {
 	JCW_UTS_INIT_USERNS = 0,   /* trust the hostname only if its UTS ns is owned by the initial user ns */

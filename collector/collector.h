@@ -61,6 +61,8 @@ struct config {
 	char *file_exts;
 	char *stderr_mode;          /* CAPTURE_STDERR: capture.h */
 	uint64_t stderr_process_bytes;
+	char *bench_skip;           /* --bench-skip, as profile_skip bits */
+	uint32_t profile_skip;
 	uint64_t queue_max;
 	double flush_interval;
 	double heartbeat_interval;

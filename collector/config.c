@@ -47,6 +47,11 @@ const struct opt_def collector_opts[] = {
 	{"stderr-process-bytes", "STDERR_PROCESS_BYTES", OPT_BYTES, "8k", O(stderr_process_bytes),
 	 "bytes of a process's standard error copied from its start; past them only its last "
 	 "4 KiB are kept, for its exit", 256, JCW_STDERR_HEAD_LIMIT},
+	{"bench-skip", NULL, OPT_STR, "", O(bench_skip),
+	 "benchmarks only, never deployed: leave parts of the programs out to measure what "
+	 "each costs (comma separated: exec-bare, exec-filter, exec-budget, exec-fill, "
+	 "exec-args, exec-track, exec-exe, exec-cwd, exec-output, exit-bare, exit-filter, "
+	 "exit-fill, exit-output, exit-untrack)", 0, 0},
 	{"queue-max", "QUEUE_MAX_BYTES", OPT_BYTES, "64m", O(queue_max),
 	 "frames held while the forwarder is away", 65536, 1ull << 34},
 	{"flush-interval", "FLUSH_INTERVAL", OPT_SECONDS, "5ms", O(flush_interval),
@@ -72,6 +77,36 @@ const struct opt_def collector_opts[] = {
 	OPTS_END,
 };
 #undef O
+
+/* --bench-skip names, in the order of the JCW_PROF_* bits (records.h). */
+static const char *const bench_skip_names[] = {
+	"exec-bare", "exec-filter", "exec-budget", "exec-fill", "exec-args", "exec-track",
+	"exec-exe", "exec-cwd", "exec-output", "exit-bare", "exit-filter", "exit-fill",
+	"exit-output", "exit-untrack",
+};
+_Static_assert(JCW_PROF_EXIT_UNTRACK == 1u << 13, "bench_skip_names follows the JCW_PROF_* bits");
+
+static int bench_skip_parse(const char *list, uint32_t *bits, char *err, size_t errlen)
+{
+	const char *p = list, *e;
+	size_t i, n;
+
+	*bits = 0;
+	while (*p) {
+		e = strchr(p, ',');
+		n = e ? (size_t)(e - p) : strlen(p);
+		for (i = 0; i < sizeof(bench_skip_names) / sizeof(bench_skip_names[0]); i++)
+			if (strlen(bench_skip_names[i]) == n && strncmp(p, bench_skip_names[i], n) == 0)
+				break;
+		if (i == sizeof(bench_skip_names) / sizeof(bench_skip_names[0])) {
+			snprintf(err, errlen, "--bench-skip: '%.*s' is not a part (see --help)", (int)n, p);
+			return -1;
+		}
+		*bits |= 1u << i;
+		p += n + (e != NULL);
+	}
+	return 0;
+}
 
 static uint64_t pow2_ceil(uint64_t v)
 {
@@ -102,6 +137,11 @@ int collector_config_check(struct config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "--file-hooks: '%s' is not auto, events or raw", cfg->file_hooks);
 		return -1;
 	}
+	if (bench_skip_parse(cfg->bench_skip, &cfg->profile_skip, err, errlen))
+		return -1;
+	if (cfg->profile_skip)
+		LOG_WARN("--bench-skip: parts of the programs are left out, the records are "
+			 "incomplete: for benchmarks only");
 	if (capture_parse(cfg->stderr_mode) == CAPTURE_INVALID) {
 		snprintf(err, errlen, "--stderr: '%s' is not " CAPTURE_STDERR_VALUES, cfg->stderr_mode);
 		return -1;

@@ -335,6 +335,7 @@ int loader_open(const struct loader_opts *o, struct loader **out, char *err, siz
 		l->files = LOADER_FILES_AUTO;
 	l->skel->rodata->file_events_on = o->files != LOADER_FILES_OFF;
 	l->skel->rodata->stderr_head_max = o->stderr_head;
+	l->skel->rodata->profile_skip = o->profile_skip;
 	if (o->files != LOADER_FILES_OFF) {
 		e = loader_file_exts(o->file_exts ? o->file_exts : "",
 				     l->skel->rodata->file_ext_words, l->skel->rodata->file_ext_lens,

@@ -36,6 +36,7 @@ struct loader_opts {
 	 * rides on the same syscall hooks as file events: with files OFF it
 	 * uses AUTO's choice for itself alone. */
 	uint32_t stderr_head;
+	uint32_t profile_skip;       /* JCW_PROF_* (records.h): benchmarks only */
 	const char *pin_dir;         /* pin.h; NULL or "": unpinned */
 	const char *boot_id;         /* a new stream's, when nothing is pinned */
 };

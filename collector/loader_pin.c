@@ -48,9 +48,9 @@ uint64_t loader_pin_stamp(const struct loader_opts *o)
 	const void *elf = jcw_bpf__elf_bytes(&elf_len);
 	const char *exts = o->file_exts ? o->file_exts : "";
 	uint64_t h = hash_fnv1a(elf, elf_len);
-	uint32_t v[8] = {o->uts_any, o->args_max, o->tracked_max, (uint32_t)o->files,
+	uint32_t v[9] = {o->uts_any, o->args_max, o->tracked_max, (uint32_t)o->files,
 			 (uint32_t)(o->ringbuf_bytes >> 10), o->container_rate, o->container_burst,
-			 o->stderr_head};
+			 o->stderr_head, o->profile_skip};
 
 	/* The programs (the object's bytes: any change of the BPF side) and
 	 * every setting they were loaded with. */

@@ -147,6 +147,7 @@ int main(int argc, char **argv)
 		   : strcmp(c.cfg.file_hooks, "events") == 0 ? LOADER_FILES_EVENTS
 		   : strcmp(c.cfg.file_hooks, "raw") == 0 ? LOADER_FILES_RAW : LOADER_FILES_AUTO;
 	lo.file_exts = c.cfg.file_exts;
+	lo.profile_skip = c.cfg.profile_skip;
 	lo.stderr_head = capture_parse(c.cfg.stderr_mode) == CAPTURE_OFF ? 0
 			 : (uint32_t)c.cfg.stderr_process_bytes;
 	lo.pin_dir = c.cfg.pin_path;

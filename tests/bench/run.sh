@@ -299,18 +299,19 @@ fig1() {
 	result 1.per_exec.untracked 1 "BPF time per fork+exec+exit, untracked" "$tu" ns "" "$M1" "handle_exec + handle_exit + handle_signal"
 	result 1.per_exec.tracked 1 "BPF time per fork+exec+exit, tracked" "$tt" ns "" "$M1" "handle_exec + handle_exit + handle_signal"
 }
-# fig1_script SCRIPT KEY WHAT: the FIGURE lines of a kernel benchmark
-# script (tests/bench/bench_close.sh, bench_write.sh) as results 1.KEY.*;
-# "goal X" in a line becomes its target.
+# fig1_script SCRIPT KEY WHAT [SMOKE ARGS]: the FIGURE lines of a kernel
+# benchmark script (tests/bench/bench_close.sh, bench_write.sh,
+# bench_breakdown.sh) as results 1.KEY.*; "goal X" in a line becomes its
+# target. Smoke sizes: SMOKE ARGS, or "2000 1".
 fig1_script() {
-	local f=$HERE/$1 key=$2 what=$3 line name value unit goal n=0
+	local f=$HERE/$1 key=$2 what=$3 smoke=${4:-2000 1} line name value unit goal n=0
 	if [ ! -f "$f" ]; then
 		result "1.$key" 1 "$what" n/a "" "" "tests/bench/$1" "$1 not present"
 		return
 	fi
 	local args=()
-	[ "$SMOKE" = 1 ] && args=(2000 1)
-	BUILD=$BUILD timeout 300 bash "$f" "${args[@]}" >"$tmp/$key.out" 2>&1
+	[ "$SMOKE" = 1 ] && read -ra args <<<"$smoke"
+	BUILD=$BUILD timeout 600 bash "$f" "${args[@]}" >"$tmp/$key.out" 2>&1
 	# "FIGURE name: value unit ...": the value is the first number, the
 	# whole sentence goes to the note.
 	while read -r line; do
@@ -698,6 +699,7 @@ if [ $BPF_OK = 1 ]; then
 		fig1 || failed 1.error 1 "figure 1"
 		fig1_script bench_close.sh close "per close() of a written file"
 		fig1_script bench_write.sh write "per write(2), the standard error hook"
+		fig1_script bench_breakdown.sh breakdown "where handle_exec's and handle_exit's time goes" "100 1"
 	fi
 	if want 2; then
 		say "figure 2: exec overhead ($PAIRS pairs)"

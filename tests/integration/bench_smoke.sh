@@ -125,6 +125,10 @@ if root:
         number(fid)
     check(figs.get("1.write.write_to_fd_1_untracked_process", {}).get("target") == "< 100 ns",
           "the write hook's goal is its target: %r" % figs.get("1.write.write_to_fd_1_untracked_process"))
+    for fid in ("1.breakdown.handle_exec_tracked_whole", "1.breakdown.handle_exit_tracked_whole",
+                "1.breakdown.handle_exec_part_program_entry_and_statistics",
+                "1.breakdown.handle_exec_untracked"):
+        number(fid)
     f = figs.get("1.write.tracked_exec_exit_with_the_capture")
     check(f is not None and isinstance(f["value"], (int, float)), "exec + exit with the capture: %r" % f)
     for fid in ("2.slowdown.tracked", "2.slowdown.untracked"):
