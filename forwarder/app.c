@@ -278,6 +278,7 @@ int app_new(struct ev_loop *loop, const struct fwd_config *cfg, struct app **out
 		struct outbox_flow_config fc = {
 			.state_dir = cfg->print ? NULL : cfg->state_dir,
 			.max_bytes = cfg->outbox_max_bytes,
+			.commit_interval_s = cfg->commit_interval,
 			.exec_ttl_s = cfg->join_ttl,
 			.deliver_queue_max = (size_t)cfg->queue_max,
 		};

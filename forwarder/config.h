@@ -62,6 +62,7 @@ struct fwd_config {
 	/* Durable outbox (outbox_flow.h). */
 	char *state_dir;          /* NULL: the default, except with --replay */
 	uint64_t outbox_max_bytes;
+	double commit_interval;   /* OUTBOX_COMMIT_INTERVAL, seconds */
 	/* Hardening. */
 	bool allow_root;
 	bool seccomp;

@@ -46,6 +46,8 @@
 #   BENCH_OUTBOX_EVENTS events left waiting in the outbox (1000000)
 #   BENCH_HOOK_CELLS    cells timed per outcome, figure 7 (2000)
 #   BENCH_FLOOD_SAVES   saves in the flood, figure 8 (20000)
+#   BENCH_FWD_ARGS, BENCH_COL_ARGS  more options for every forwarder and collector
+#                       started (compare settings: "--commit-interval 1ms")
 #   BENCH_FIGS          figures to measure (1 2 3 4 5 6 7 8 9; 6's storm RSS needs 3)
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -154,6 +156,10 @@ has_fwd_opt state-dir && HAS_OUTBOX=1
 # Options every forwarder of the benchmarks takes: no per-student rate limit
 # (a benchmark is one student flooding), no snapshots volume.
 FWD_ARGS=(--student-rate 0 --snapshots=false --log-level WARNING)
+# BENCH_FWD_ARGS / BENCH_COL_ARGS: more options for every forwarder and
+# collector the harness starts (to compare settings, e.g. intervals).
+read -ra _extra <<<"${BENCH_FWD_ARGS:-}" && FWD_ARGS+=("${_extra[@]}")
+read -ra COL_ARGS <<<"${BENCH_COL_ARGS:-}"
 [ $IS_ROOT = 1 ] && has_fwd_opt allow-root && FWD_ARGS+=(--allow-root)
 OUTBOX_MAX_OPT=$(grep -oE -- '--outbox-max[a-z-]*' <<<"$FWD_HELP" | head -n1)
 
@@ -204,7 +210,7 @@ start_monitor() {
 	fi
 	# Only this harness's student: other tests' jcode- containers on a
 	# shared machine would otherwise reach this sink (and skew figure 5).
-	"$COLLECTOR" --socket "$sock" --hostname-prefix "$STUDENT" --log-level info "$@" \
+	"$COLLECTOR" --socket "$sock" --hostname-prefix "$STUDENT" --log-level info "${COL_ARGS[@]}" "$@" \
 		2>"$log.col.err" &
 	CPID=$!
 	if ! wait_alive "$CPID" 30 grep -qs '"attached' "$log.col.err" ||

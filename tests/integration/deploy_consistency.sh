@@ -60,6 +60,7 @@ OMITTED = {
         "DIAG_MAX_BYTES": "tuning: the default fits a page of compiler errors",
         "STDERR_HEAD_BYTES": "tuning",
         "STDERR_TAIL_BYTES": "tuning",
+        "OUTBOX_COMMIT_INTERVAL": "tuning: latency to the API against CPU per event (README, Performance)",
         "MAX_FRAME_BYTES": "the collector's frames are far below the default bound",
         "SNAPSHOTS_ENABLED": "on by default; snapshots are half of what the watcher is for",
         "MAX_CAPTURABLE_FILE_SIZE": "the original's 64 KiB is the default",
