@@ -21,83 +21,29 @@ cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 COLLECTOR=$BUILD/jcw-collector
 EXECLOOP=$BUILD/bench/execloop
-export PIN_PATH=
 N=${1:-2000}
 ROUNDS=${2:-3}
+source tests/bench/kbench.sh
+kbench_init bench_breakdown "$EXECLOOP"
 
-if [ "$(id -u)" != 0 ]; then
-	echo "bench_breakdown: needs root to load BPF programs and enable BPF statistics"
-	exit 77
-fi
-for b in "$COLLECTOR" "$EXECLOOP"; do
-	[ -x "$b" ] || { echo "missing $b (build first)"; exit 1; }
-done
-command -v bpftool >/dev/null || { echo "missing bpftool (make deps)"; exit 1; }
-
-tmp=$(mktemp -d /tmp/jcw-bench-breakdown.XXXXXX)
-cpid=
-stats_was=$(sysctl -n kernel.bpf_stats_enabled)
-cleanup() {
-	[ -n "$cpid" ] && kill -KILL "$cpid" 2>/dev/null
-	wait 2>/dev/null
-	sysctl -q kernel.bpf_stats_enabled="$stats_was"
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-start_collector() {  # start_collector [COLLECTOR ARGS]
-	"$COLLECTOR" --no-socket --record /dev/null --container-rate 0 --hostname-prefix jcode-bench \
-		"$@" --log-level info 2>"$tmp/collector.log" &
-	cpid=$!
-	for _ in $(seq 200); do
-		grep -q '"attached' "$tmp/collector.log" && return 0
-		if ! kill -0 "$cpid" 2>/dev/null; then
-			cat "$tmp/collector.log"
-			cpid=
-			if grep -qE 'not root|no kernel BTF|too old' "$tmp/collector.log"; then
-				echo "bench_breakdown: BPF unavailable here"
-				exit 77
-			fi
-			echo "collector failed to start"
-			exit 1
-		fi
-		sleep 0.05
-	done
-	echo "collector did not attach"; exit 1
-}
-stop_collector() {
-	kill -INT "$cpid"
-	wait "$cpid" 2>/dev/null
-	cpid=
-}
-prog_id() {
-	local id
-	for id in $(grep -h '^prog_id:' /proc/"$cpid"/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -un); do
-		bpftool -j prog show id "$id" 2>/dev/null | grep -q "\"name\":\"$1\"" && { echo "$id"; return; }
-	done
-}
-stats() {  # stats ID...: "time count" per id
-	local id
-	for id; do
-		bpftool -j prog show id "$id" | python3 -c 'import json,sys; p=json.load(sys.stdin); print(p.get("run_time_ns",0), p.get("run_cnt",0))'
-	done
-}
-student() { unshare -u sh -c 'hostname jcode-bench-1 && exec "$@"' sh "$@"; }
-other() { unshare -u sh -c 'hostname other-host-1 && exec "$@"' sh "$@"; }
 mkdir -p "$tmp/bin"
 cp /bin/true "$tmp/bin/true"
 
 # measure VARIANT WHO: appends "VARIANT WHO exec_ns exit_ns" to results
 measure() {
 	local v=$1 who=$2 ie ix a b
-	if [ "$v" = whole ]; then start_collector; else start_collector --bench-skip "$v"; fi
+	if [ "$v" = whole ]; then
+		start_collector --hostname-prefix jcode-bench
+	else
+		start_collector --hostname-prefix jcode-bench --bench-skip "$v"
+	fi
 	ie=$(prog_id handle_exec)
 	ix=$(prog_id handle_exit)
-	sysctl -q kernel.bpf_stats_enabled=1
-	a=$(stats "$ie" "$ix" | tr '\n' ' ')
+	stats_on
+	a=$(prog_stats "$ie" "$ix" | tr '\n' ' ')
 	"$who" "$EXECLOOP" -n "$N" "$tmp/bin/true" >/dev/null
-	b=$(stats "$ie" "$ix" | tr '\n' ' ')
-	sysctl -q kernel.bpf_stats_enabled="$stats_was"
+	b=$(prog_stats "$ie" "$ix" | tr '\n' ' ')
+	stats_off
 	stop_collector
 	python3 -c '
 import sys

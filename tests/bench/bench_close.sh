@@ -23,80 +23,18 @@ set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 COLLECTOR=$BUILD/jcw-collector
-export PIN_PATH=   # nothing left attached (pin.h)
 LOOP=$BUILD/tools/syscall_loop
 N=${1:-200000}
 ROUNDS=${2:-5}
 NSYS=$((N * 5))
+source tests/bench/kbench.sh
+kbench_init bench_close "$LOOP"
 
-if [ "$(id -u)" != 0 ]; then
-	echo "bench_close: needs root to load BPF programs and enable BPF statistics"
-	exit 77
-fi
-for b in "$COLLECTOR" "$LOOP"; do
-	[ -x "$b" ] || { echo "missing $b (build first)"; exit 1; }
-done
-command -v bpftool >/dev/null || { echo "missing bpftool (make deps)"; exit 1; }
-
-tmp=$(mktemp -d /tmp/jcw-bench-close.XXXXXX)
-cpid=
-stats_was=$(sysctl -n kernel.bpf_stats_enabled)
-cleanup() {
-	[ -n "$cpid" ] && kill -KILL "$cpid" 2>/dev/null
-	wait 2>/dev/null
-	sysctl -q kernel.bpf_stats_enabled="$stats_was"
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-start_collector() {  # start_collector HOOKS [COLLECTOR ARGS]: no kernel budget unless given
+start_hooks() {  # start_hooks HOOKS [COLLECTOR ARGS]: file events on those hooks
 	local hooks=$1; shift
-	# 200,000 records of one container are the measure here, not a flood.
-	"$COLLECTOR" --no-socket --record /dev/null --file-hooks "$hooks" --container-rate 0 "$@" \
-		--log-level info 2>"$tmp/collector.log" &
-	cpid=$!
-	for _ in $(seq 200); do
-		grep -q '"attached' "$tmp/collector.log" && break
-		if ! kill -0 "$cpid" 2>/dev/null; then
-			cat "$tmp/collector.log"
-			cpid=
-			if grep -qE 'not root|no kernel BTF|too old' "$tmp/collector.log"; then
-				echo "bench_close: BPF unavailable here"
-				exit 77
-			fi
-			echo "collector failed to start"
-			exit 1
-		fi
-		sleep 0.05
-	done
-	grep -qE 'file events (syscall events|raw syscalls)' "$tmp/collector.log" || { cat "$tmp/collector.log"; echo "file events are off"; exit 1; }
-}
-stop_collector() {
-	kill -INT "$cpid"
-	wait "$cpid" 2>/dev/null
-	cpid=
-}
-
-# The collector's own program named $1 (others may run beside it): from
-# the prog ids of its descriptors.
-prog_id() {
-	local id
-	for id in $(grep -h '^prog_id:' /proc/"$cpid"/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -un); do
-		bpftool -j prog show id "$id" 2>/dev/null | grep -q "\"name\":\"$1\"" && { echo "$id"; return; }
-	done
-}
-# "run_time_ns run_cnt" of program $1
-prog_stats() {
-	bpftool -j prog show id "$1" | python3 -c 'import json,sys; p=json.load(sys.stdin); print(p.get("run_time_ns",0), p.get("run_cnt",0))'
-}
-# ns per run of program $1 while running the rest of the arguments
-per_run() {
-	local id=$1; shift
-	local a b
-	a=$(prog_stats "$id")
-	"$@" >/dev/null || return 1
-	b=$(prog_stats "$id")
-	python3 -c 'import sys; t0,c0,t1,c1=map(int,sys.argv[1:]); print("%.0f %d" % ((t1-t0)/max(c1-c0,1), c1-c0))' $a $b
+	start_collector --file-hooks "$hooks" "$@"
+	grep -qE 'file events (syscall events|raw syscalls)' "$tmp/collector.log" ||
+		{ cat "$tmp/collector.log"; echo "file events are off"; exit 1; }
 }
 figure() {  # figure LABEL "NS RUNS"
 	set -- "$1" $2
@@ -119,17 +57,11 @@ print("%.0f ns per sys_enter run, %.0f per sys_exit run (%d syscalls)" %
 
 : >"$tmp/x.c"
 : >"$tmp/x.o"
-student() {  # a process of a student container: only its hostname matters
-	unshare -u sh -c 'hostname jcode-bench-1 && exec "$@"' sh "$@"
-}
-other() {
-	unshare -u sh -c 'hostname other-host-1 && exec "$@"' sh "$@"
-}
 
-start_collector events
+start_hooks events
 id=$(prog_id file_close)
 [ -n "$id" ] || { echo "file_close program of the collector not found"; exit 1; }
-sysctl -q kernel.bpf_stats_enabled=1
+stats_on
 
 figure "close, untracked process" "$(per_run "$id" other "$LOOP" open-close-write "$tmp/x.c" "$N")"
 figure "close, tracked process, written .c (record sent)" \
@@ -139,7 +71,7 @@ figure "close, tracked process, written .o (extension filter)" \
 figure "close, tracked process, .c read-only (mode filter)" \
 	"$(per_run "$id" student "$LOOP" open-close-read "$tmp/x.c" "$N")"
 
-sysctl -q kernel.bpf_stats_enabled="$stats_was"
+stats_off
 stop_collector
 grep -q '"level":"error"' "$tmp/collector.log" && { cat "$tmp/collector.log"; echo "the collector logged errors"; exit 1; }
 
@@ -148,14 +80,14 @@ on=() off=()
 for _ in $(seq "$ROUNDS"); do
 	for mode in on off; do
 		if [ $mode = on ]; then
-			start_collector events --container-rate 10000000 --container-burst 100000000
+			start_hooks events --container-rate 10000000 --container-burst 100000000
 		else
-			start_collector events
+			start_hooks events
 		fi
 		id=$(prog_id file_close)
-		sysctl -q kernel.bpf_stats_enabled=1
+		stats_on
 		read -r ns _ < <(per_run "$id" student "$LOOP" open-close-write "$tmp/x.c" "$((N / 4))")
-		sysctl -q kernel.bpf_stats_enabled="$stats_was"
+		stats_off
 		stop_collector
 		if [ $mode = on ]; then on+=("$ns"); else off+=("$ns"); fi
 	done
@@ -169,23 +101,23 @@ print(f"FIGURE kernel budget per recorded record: {statistics.median(on) - stati
       f"{' '.join('%.0f' % x for x in on)} / {' '.join('%.0f' % x for x in off)})")
 EOF
 
-start_collector raw
+start_hooks raw
 ide=$(prog_id file_sys_enter)
 idx=$(prog_id file_sys_exit)
 [ -n "$ide" ] && [ -n "$idx" ] || { echo "raw programs of the collector not found"; exit 1; }
-sysctl -q kernel.bpf_stats_enabled=1
+stats_on
 echo "FIGURE raw hooks, any syscall while an untracked process opens and closes .c files: $(raw_cost "$ide" "$idx" other "$LOOP" open-close-write "$tmp/x.c" "$N")"
 echo "FIGURE raw hooks, any syscall while a tracked process writes .c files: $(raw_cost "$ide" "$idx" student "$LOOP" open-close-write "$tmp/x.c" "$N")"
-sysctl -q kernel.bpf_stats_enabled="$stats_was"
+stats_off
 stop_collector
 
 without=() events=() raw=()
 for _ in $(seq "$ROUNDS"); do
 	without+=("$("$LOOP" getppid "$NSYS")")
-	start_collector events
+	start_hooks events
 	events+=("$("$LOOP" getppid "$NSYS")")
 	stop_collector
-	start_collector raw
+	start_hooks raw
 	raw+=("$("$LOOP" getppid "$NSYS")")
 	stop_collector
 done

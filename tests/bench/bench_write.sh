@@ -20,76 +20,13 @@ cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 COLLECTOR=$BUILD/jcw-collector
 EXECLOOP=$BUILD/bench/execloop
-export PIN_PATH=   # nothing left attached (pin.h)
 LOOP=$BUILD/tools/syscall_loop
 N=${1:-200000}
 ROUNDS=${2:-5}
 HEAD=32768           # --stderr-process-bytes of the head case: 2048 writes of 16 bytes
+source tests/bench/kbench.sh
+kbench_init bench_write "$LOOP" "$EXECLOOP"
 
-if [ "$(id -u)" != 0 ]; then
-	echo "bench_write: needs root to load BPF programs and enable BPF statistics"
-	exit 77
-fi
-for b in "$COLLECTOR" "$LOOP" "$EXECLOOP"; do
-	[ -x "$b" ] || { echo "missing $b (build first)"; exit 1; }
-done
-command -v bpftool >/dev/null || { echo "missing bpftool (make deps)"; exit 1; }
-
-tmp=$(mktemp -d /tmp/jcw-bench-write.XXXXXX)
-cpid=
-stats_was=$(sysctl -n kernel.bpf_stats_enabled)
-cleanup() {
-	[ -n "$cpid" ] && kill -KILL "$cpid" 2>/dev/null
-	wait 2>/dev/null
-	sysctl -q kernel.bpf_stats_enabled="$stats_was"
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-start_collector() {  # start_collector [COLLECTOR ARGS]: no kernel budget
-	"$COLLECTOR" --no-socket --record /dev/null --container-rate 0 "$@" \
-		--log-level info 2>"$tmp/collector.log" &
-	cpid=$!
-	for _ in $(seq 200); do
-		grep -q '"attached' "$tmp/collector.log" && return 0
-		if ! kill -0 "$cpid" 2>/dev/null; then
-			cat "$tmp/collector.log"
-			cpid=
-			if grep -qE 'not root|no kernel BTF|too old' "$tmp/collector.log"; then
-				echo "bench_write: BPF unavailable here"
-				exit 77
-			fi
-			echo "collector failed to start"
-			exit 1
-		fi
-		sleep 0.05
-	done
-	echo "collector did not attach"; exit 1
-}
-stop_collector() {
-	kill -INT "$cpid"
-	wait "$cpid" 2>/dev/null
-	cpid=
-}
-prog_id() {  # the collector's own program named $1
-	local id
-	for id in $(grep -h '^prog_id:' /proc/"$cpid"/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -un); do
-		bpftool -j prog show id "$id" 2>/dev/null | grep -q "\"name\":\"$1\"" && { echo "$id"; return; }
-	done
-}
-prog_stats() {  # "run_time_ns run_cnt" of program id $1
-	bpftool -j prog show id "$1" | python3 -c 'import json,sys; p=json.load(sys.stdin); print(p.get("run_time_ns",0), p.get("run_cnt",0))'
-}
-per_run() {  # per_run ID CMD...: "NS RUNS" of program ID while CMD runs
-	local id=$1; shift
-	local a b
-	a=$(prog_stats "$id")
-	"$@" >/dev/null 2>&1 || return 1
-	b=$(prog_stats "$id")
-	python3 -c 'import sys; t0,c0,t1,c1=map(int,sys.argv[1:]); print("%.0f %d" % ((t1-t0)/max(c1-c0,1), c1-c0))' $a $b
-}
-student() { unshare -u sh -c 'hostname jcode-bench-1 && exec "$@"' sh "$@"; }
-other() { unshare -u sh -c 'hostname other-host-1 && exec "$@"' sh "$@"; }
 figure() {  # figure LABEL "NS RUNS" GOAL
 	set -- "$1" $2 "$3"
 	echo "FIGURE $1: $2 ns of BPF per write ($3 runs${4:+; goal $4})"
@@ -98,22 +35,22 @@ figure() {  # figure LABEL "NS RUNS" GOAL
 start_collector
 id=$(prog_id stderr_sys_write)
 [ -n "$id" ] || { cat "$tmp/collector.log"; echo "stderr_sys_write program of the collector not found"; exit 1; }
-sysctl -q kernel.bpf_stats_enabled=1
+stats_on
 figure "write to fd 1, untracked process" "$(per_run "$id" other "$LOOP" write 1 64 "$N")" "< 100 ns"
 figure "write to fd 2, untracked process" "$(per_run "$id" other "$LOOP" write 2 64 "$N")" "< 100 ns"
 figure "write to fd 1, tracked process" "$(per_run "$id" student "$LOOP" write 1 64 "$N")" "< 200 ns"
 figure "write of 64 B to fd 2, tracked, past its head (ring)" "$(per_run "$id" student "$LOOP" write 2 64 "$N")" ""
 figure "write of 64 KiB to fd 2, tracked, past its head (ring, 4 KiB copied)" \
 	"$(per_run "$id" student "$LOOP" write 2 65536 "$((N / 20))")" ""
-sysctl -q kernel.bpf_stats_enabled="$stats_was"
+stats_off
 stop_collector
 
 start_collector --stderr-process-bytes "$HEAD"
 id=$(prog_id stderr_sys_write)
-sysctl -q kernel.bpf_stats_enabled=1
+stats_on
 figure "write of 16 B to fd 2, tracked, in its head (a record each)" \
 	"$(per_run "$id" student "$LOOP" write 2 16 "$((HEAD / 16))")" ""
-sysctl -q kernel.bpf_stats_enabled="$stats_was"
+stats_off
 stop_collector
 grep -q '"level":"error"' "$tmp/collector.log" && { cat "$tmp/collector.log"; echo "the collector logged errors"; exit 1; }
 
@@ -152,16 +89,16 @@ for _ in $(seq "$ROUNDS"); do
 		start_collector --stderr "$mode"
 		ie=$(prog_id handle_exec)
 		ix=$(prog_id handle_exit)
-		sysctl -q kernel.bpf_stats_enabled=1
-		a=$(prog_stats "$ie"); b=$(prog_stats "$ix")
+		stats_on
+		a=$(prog_stats "$ie" "$ix" | tr '\n' ' ')
 		student "$EXECLOOP" -n "$((N / 100))" "$tmp/bin/true" >/dev/null
-		c=$(prog_stats "$ie"); d=$(prog_stats "$ix")
-		sysctl -q kernel.bpf_stats_enabled="$stats_was"
+		c=$(prog_stats "$ie" "$ix" | tr '\n' ' ')
+		stats_off
 		stop_collector
 		ns=$(python3 -c '
 import sys
 t0, c0, u0, d0, t1, c1, u1, d1 = map(int, sys.argv[1:])
-print("%.0f" % ((t1 - t0) / max(c1 - c0, 1) + (u1 - u0) / max(d1 - d0, 1)))' $a $b $c $d)
+print("%.0f" % ((t1 - t0) / max(c1 - c0, 1) + (u1 - u0) / max(d1 - d0, 1)))' $a $c)
 		if [ $mode = all ]; then on+=("$ns"); else off+=("$ns"); fi
 	done
 done
