@@ -409,12 +409,15 @@ double outbox_oldest_unix(struct outbox *ob)
 	sqlite3_stmt *s = ob->stmt[ST_OLDEST];
 	double v = 0;
 
+	if (ob->busy)
+		return ob->oldest;
 	if (sqlite3_step(s) == SQLITE_ROW)
 		v = sqlite3_column_double(s, 0);
 	sqlite3_reset(s);
 	if (step_u64(ob->stmt[ST_COUNT_EXEC], &ob->st.pending_execs) != SQLITE_OK ||
 	    step_u64(ob->stmt[ST_COUNT_DEAD], &ob->st.dead_rows) != SQLITE_OK)
 		LOG_DEBUG("outbox: counting rows: %s", sqlite3_errmsg(ob->db));
+	ob->oldest = v;
 	return v;
 }
 

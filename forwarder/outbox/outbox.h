@@ -116,6 +116,19 @@ size_t outbox_staged(const struct outbox *ob);
  * pending_exec rows older than exec_ttl_unix (0: none) are dropped too. */
 int outbox_commit(struct outbox *ob, double exec_ttl_unix, char *err, size_t errlen);
 
+/* The same in three steps, for a commit on another thread: take moves
+ * what is staged into a batch (NULL: nothing to commit, a batch is
+ * already out, or no memory), and staging goes on into an empty stage;
+ * run applies it, touching only the database and the batch, so it may run
+ * on another thread while the loop stages, feeds from memory and reads
+ * the stats; end, back on the loop, returns what outbox_commit returns
+ * and frees the batch. A failed batch goes back in front of what was
+ * staged since. While a batch is out, nothing else reads the file. */
+struct outbox_batch;
+struct outbox_batch *outbox_commit_take(struct outbox *ob, double exec_ttl_unix);
+void outbox_commit_run(struct outbox *ob, struct outbox_batch *b);
+int outbox_commit_end(struct outbox *ob, struct outbox_batch *b, char *err, size_t errlen);
+
 /* --- reading --------------------------------------------------------- */
 
 /* Hands committed events not handed out before to take(), oldest first,
@@ -138,7 +151,8 @@ int outbox_load_boots(struct outbox *ob, void (*fn)(void *arg, const char *boot_
 /* The last durable sequence number of boot_id, 0 if unknown. */
 uint64_t outbox_boot_committed(const struct outbox *ob, const char *boot_id);
 
-/* Unix time the oldest pending event was stored, 0 when none. */
+/* Unix time the oldest pending event was stored, 0 when none (while a
+ * batch is out: as last read). */
 double outbox_oldest_unix(struct outbox *ob);
 const struct outbox_stats *outbox_stats(const struct outbox *ob);
 

@@ -1,4 +1,12 @@
-/* outbox_commit: the group commit, one transaction for every staged op. */
+/* outbox_commit: the group commit, one transaction for every staged op.
+ *
+ * In three steps, so that the transaction (and its fsync) can run on a
+ * thread of its own while the loop goes on staging: take moves what is
+ * staged into a batch and leaves an empty stage; run applies the batch in
+ * one transaction, touching only the database and the batch; end, back on
+ * the loop, accounts for it or puts it back in front of the stage. Between
+ * take and end the database belongs to the batch: feed reads the file
+ * only when no batch is out. */
 #include "outbox_int.h"
 
 #include <errno.h>
@@ -7,6 +15,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "log.h"
 
 static int bind_text(sqlite3_stmt *s, int i, const char *v)
 {
@@ -90,50 +99,46 @@ static int apply_op(struct outbox *ob, struct op *o)
 	return SQLITE_MISUSE;
 }
 
-static int apply_all(struct outbox *ob, double exec_ttl_unix, size_t *writes)
+static int apply_all(struct outbox *ob, struct outbox_batch *b)
 {
 	sqlite3_stmt *s;
 	size_t i;
 	int rc;
 
-	*writes = 0;
-	for (i = 0; i < ob->nops; i++) {
-		rc = apply_op(ob, &ob->ops[i]);
+	b->writes = 0;
+	for (i = 0; i < b->nops; i++) {
+		rc = apply_op(ob, &b->ops[i]);
 		if (rc != SQLITE_DONE)
 			return rc;
-		if (!(ob->ops[i].kind == OP_EXEC_PUT && ob->ops[i].cancelled))
-			(*writes)++;
-		if (ob->ops[i].kind == OP_DEAD)
-			ob->dead_added = true;
+		if (!(b->ops[i].kind == OP_EXEC_PUT && b->ops[i].cancelled))
+			b->writes++;
+		if (b->ops[i].kind == OP_DEAD)
+			b->dead_added = true;
 	}
-	for (i = 0; i < OUTBOX_MAX_BOOTS; i++) {
-		struct boot_seq *b = &ob->boots[i];
-
-		if (!b->id || b->staged <= b->committed)
-			continue;
+	for (i = 0; i < b->nboots; i++) {
 		s = ob->stmt[ST_BOOT];
-		bind_text(s, 1, b->id);
-		sqlite3_bind_int64(s, 2, (sqlite3_int64)b->staged);
+		bind_text(s, 1, b->boots[i].id);
+		sqlite3_bind_int64(s, 2, (sqlite3_int64)b->boots[i].seq);
 		sqlite3_bind_double(s, 3, clock_unix_s());
 		rc = run(s);
 		if (rc != SQLITE_DONE)
 			return rc;
-		(*writes)++;
+		b->writes++;
 	}
-	if (exec_ttl_unix > 0) {
+	if (b->ttl > 0) {
 		s = ob->stmt[ST_EXEC_TTL];
-		sqlite3_bind_double(s, 1, exec_ttl_unix);
+		sqlite3_bind_double(s, 1, b->ttl);
 		rc = run(s);
 		if (rc != SQLITE_DONE)
 			return rc;
 	}
-	if (ob->dead_added) {
+	if (b->dead_added) {
 		s = ob->stmt[ST_DEAD_PRUNE];
 		sqlite3_bind_int64(s, 1, OUTBOX_DEAD_LETTER_MAX);
 		rc = run(s);
 		if (rc != SQLITE_DONE)
 			return rc;
-		ob->st.dead_pruned += (uint64_t)sqlite3_changes(ob->db);
+		b->pruned = (uint64_t)sqlite3_changes(ob->db);
 	}
 	return SQLITE_DONE;
 }
@@ -161,13 +166,13 @@ static void ready_add(struct outbox *ob, struct op *o)
 	ob->nready++;
 }
 
-/* The transaction is durable: account for it and clear the stage. */
-static void commit_done(struct outbox *ob)
+/* The transaction is durable: account for the batch's ops. */
+static void commit_done(struct outbox *ob, struct outbox_batch *b)
 {
 	size_t i;
 
-	for (i = 0; i < ob->nops; i++) {
-		struct op *o = &ob->ops[i];
+	for (i = 0; i < b->nops; i++) {
+		struct op *o = &b->ops[i];
 
 		switch (o->kind) {
 		case OP_PUT:
@@ -196,58 +201,176 @@ static void commit_done(struct outbox *ob)
 		}
 		ob_op_free(o);
 	}
-	ob->nops = 0;
-	ob->dead_added = false;
+	b->nops = 0;
+}
+
+/* Boots with a staged sequence number not yet durable. */
+static size_t boots_dirty(const struct outbox *ob)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < OUTBOX_MAX_BOOTS; i++)
+		if (ob->boots[i].id && ob->boots[i].staged > ob->boots[i].committed)
+			n++;
+	return n;
+}
+
+static void batch_free(struct outbox_batch *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->nops; i++)
+		ob_op_free(&b->ops[i]);
+	free(b->ops);
+	for (i = 0; i < b->nboots; i++)
+		free(b->boots[i].id);
+	free(b);
+}
+
+struct outbox_batch *outbox_commit_take(struct outbox *ob, double exec_ttl_unix)
+{
+	struct outbox_batch *b;
+	size_t i;
+
+	if (ob->busy || (outbox_staged(ob) == 0 && exec_ttl_unix <= 0))
+		return NULL;
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return NULL;
+	for (i = 0; i < OUTBOX_MAX_BOOTS; i++) {
+		struct boot_seq *bs = &ob->boots[i];
+
+		if (!bs->id || bs->staged <= bs->committed)
+			continue;
+		b->boots[b->nboots].id = strdup(bs->id);
+		if (!b->boots[b->nboots].id) {
+			batch_free(b);
+			return NULL;
+		}
+		b->boots[b->nboots].seq = bs->staged;
+		b->nboots++;
+	}
+	b->ops = ob->ops;
+	b->nops = ob->nops;
+	b->capops = ob->capops;
+	b->ttl = exec_ttl_unix;
+	ob->ops = NULL;
+	ob->nops = ob->capops = 0;
+	ob->boots_dirty = 0;   /* in the batch; end() counts again */
 	for (i = 0; i < OUTBOX_EXEC_BUCKETS; i++)
 		ob->exec_bucket[i] = -1;
+	ob->busy = true;
+	ob->st.staged = outbox_staged(ob);
+	return b;
+}
+
+void outbox_commit_run(struct outbox *ob, struct outbox_batch *b)
+{
+	double t0 = clock_mono_s();
+	int rc;
+
+	rc = run(ob->stmt[ST_BEGIN]);
+	if (rc == SQLITE_DONE)
+		rc = apply_all(ob, b);
+	if (rc == SQLITE_DONE)
+		rc = run(ob->stmt[ST_COMMIT]);
+	b->rc = rc;
+	b->secs = clock_mono_s() - t0;
+	if (rc != SQLITE_DONE) {
+		b->sys = sqlite3_system_errno(ob->db);
+		snprintf(b->err, sizeof(b->err), "outbox commit of %zu write(s): %s%s%s",
+			 b->nops + b->nboots, sqlite3_errmsg(ob->db), b->sys ? ": " : "",
+			 b->sys ? strerror(b->sys) : "");
+		if (!sqlite3_get_autocommit(ob->db))
+			run(ob->stmt[ST_ROLLBACK]);
+	}
+}
+
+/* A failed batch goes back in front of what was staged since, as if it
+ * had never been taken. */
+static int batch_restore(struct outbox *ob, struct outbox_batch *b)
+{
+	struct op *n;
+
+	if (ob->nops) {
+		n = realloc(b->ops, (b->nops + ob->nops) * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		memcpy(n + b->nops, ob->ops, ob->nops * sizeof(*n));
+		free(ob->ops);
+		b->ops = n;
+		b->capops = b->nops + ob->nops;
+	}
+	ob->ops = b->ops;
+	ob->capops = b->capops;
+	ob->nops = b->nops + ob->nops;
+	b->ops = NULL;
+	b->nops = 0;
+	ob_exec_rehash(ob);
+	return 0;
+}
+
+int outbox_commit_end(struct outbox *ob, struct outbox_batch *b, char *err, size_t errlen)
+{
+	struct boot_seq *bs;
+	size_t i;
+	int ret = 0;
+
+	ob->busy = false;
+	if (b->rc != SQLITE_DONE) {
+		snprintf(err, errlen, "%s", b->err);
+		ob->st.commit_errors++;
+		ret = -EIO;
+		if ((b->rc & 0xff) == SQLITE_FULL || b->sys == ENOSPC || b->sys == EDQUOT) {
+			ob->st.disk_full++;
+			ob->st.disk_full_now = true;
+			ret = -ENOSPC;
+		}
+		/* Without memory to put it back, the batch is lost to this
+		 * process: its frames were not acknowledged and come again. */
+		if (batch_restore(ob, b))
+			LOG_ERROR("outbox: no memory to keep a failed batch of %zu write(s)", b->nops);
+		ob->boots_dirty = boots_dirty(ob);
+		ob->st.staged = outbox_staged(ob);
+		batch_free(b);
+		return ret;
+	}
+	ob->st.disk_full_now = false;
+	ob->st.commits++;
+	ob->st.dead_pruned += b->pruned;
+	hist_observe(&ob->st.commit_seconds, outbox_commit_seconds_bounds, OUTBOX_HIST_BUCKETS, b->secs);
+	hist_observe(&ob->st.commit_writes, outbox_commit_writes_bounds, OUTBOX_HIST_BUCKETS,
+		     (double)b->writes);
+	commit_done(ob, b);
+	for (i = 0; i < b->nboots; i++) {
+		bs = ob_boot_get(ob, b->boots[i].id, false);
+		if (!bs || bs->committed >= b->boots[i].seq)
+			continue;
+		bs->committed = b->boots[i].seq;
+		if (ob->cfg.on_commit)
+			ob->cfg.on_commit(ob->cfg.arg, bs->id, bs->committed);
+	}
+	ob->boots_dirty = boots_dirty(ob);
+	ob->st.staged = outbox_staged(ob);
+	batch_free(b);
+	return 0;
 }
 
 int outbox_commit(struct outbox *ob, double exec_ttl_unix, char *err, size_t errlen)
 {
-	double t0;
-	size_t writes = 0, i;
-	int rc, sys;
+	struct outbox_batch *b;
 
+	if (ob->busy) {
+		snprintf(err, errlen, "outbox commit: a batch is still out");
+		return -EBUSY;
+	}
 	if (outbox_staged(ob) == 0 && exec_ttl_unix <= 0)
 		return 0;
-	t0 = clock_mono_s();
-	rc = run(ob->stmt[ST_BEGIN]);
-	if (rc == SQLITE_DONE)
-		rc = apply_all(ob, exec_ttl_unix, &writes);
-	if (rc == SQLITE_DONE)
-		rc = run(ob->stmt[ST_COMMIT]);
-	if (rc != SQLITE_DONE) {
-		sys = sqlite3_system_errno(ob->db);
-		snprintf(err, errlen, "outbox commit of %zu write(s): %s%s%s", outbox_staged(ob),
-			 sqlite3_errmsg(ob->db), sys ? ": " : "", sys ? strerror(sys) : "");
-		if (!sqlite3_get_autocommit(ob->db))
-			run(ob->stmt[ST_ROLLBACK]);
-		ob->dead_added = false;
-		ob->st.commit_errors++;
-		if ((rc & 0xff) == SQLITE_FULL || sys == ENOSPC || sys == EDQUOT) {
-			ob->st.disk_full++;
-			ob->st.disk_full_now = true;
-			return -ENOSPC;
-		}
+	b = outbox_commit_take(ob, exec_ttl_unix);
+	if (!b) {
+		snprintf(err, errlen, "outbox commit: out of memory");
 		return -EIO;
 	}
-	ob->st.disk_full_now = false;
-	ob->st.commits++;
-	hist_observe(&ob->st.commit_seconds, outbox_commit_seconds_bounds, OUTBOX_HIST_BUCKETS,
-		     clock_mono_s() - t0);
-	hist_observe(&ob->st.commit_writes, outbox_commit_writes_bounds, OUTBOX_HIST_BUCKETS,
-		     (double)writes);
-	commit_done(ob);
-	ob->boots_dirty = 0;
-	for (i = 0; i < OUTBOX_MAX_BOOTS; i++) {
-		struct boot_seq *b = &ob->boots[i];
-
-		if (!b->id || b->staged <= b->committed)
-			continue;
-		b->committed = b->staged;
-		if (ob->cfg.on_commit)
-			ob->cfg.on_commit(ob->cfg.arg, b->id, b->committed);
-	}
-	ob->st.staged = 0;
-	return 0;
+	outbox_commit_run(ob, b);
+	return outbox_commit_end(ob, b, err, errlen);
 }

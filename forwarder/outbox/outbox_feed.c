@@ -59,7 +59,7 @@ int outbox_feed(struct outbox *ob, int (*take)(void *arg, struct api_request *re
 		free(r);
 		n++;
 	}
-	while (ob->backlog) {
+	while (ob->backlog && !ob->busy) {   /* the file is the batch's while one is out */
 		sqlite3_bind_int64(s, 1, (sqlite3_int64)ob->fed_upto);
 		sqlite3_bind_int(s, 2, OUTBOX_FEED_CHUNK);
 		got = 0;

@@ -9,6 +9,7 @@
 #include "clock.h"
 #include "frame.h"
 #include "log.h"
+#include "worker.h"
 
 #define FLOW_RETRY_MAX_S 1.0          /* failed commits: retried at least this often */
 #define FLOW_EXEC_TTL_PERIOD_S 60.0   /* how often stale pending execs are dropped */
@@ -27,8 +28,9 @@ struct outbox_flow {
 	struct input *in;
 	struct deliver *dl;
 	ev_timer commit_timer;
+	struct worker *committer;         /* runs the transactions; NULL: on the loop */
+	struct outbox_batch *batch;       /* the one out with the committer */
 	double retry_s;                   /* next delay after a failed commit */
-	double last_commit_s;             /* how long the last commit took */
 	bool failing;                     /* the last commit failed */
 	bool stopping;
 	bool paused;                      /* can_take said no */
@@ -94,24 +96,18 @@ static void mem_ack(struct outbox_flow *fl)
 
 /* --- group commit ---------------------------------------------------------- */
 
-static void flow_commit(struct outbox_flow *fl)
+static void flow_commit(struct outbox_flow *fl);
+
+/* Back on the loop: the batch's transaction ended. */
+static void flow_commit_end(struct outbox_flow *fl, struct outbox_batch *b)
 {
 	char err[512];
-	double ttl = 0, now = clock_mono_s(), delay;
+	double delay;
 	uint64_t sup = 0;
 	int rc;
 
-	ev_timer_stop(fl->loop, &fl->commit_timer);
-	if (!fl->ob) {
-		mem_ack(fl);
-		return;
-	}
-	if (now >= fl->next_ttl_mono) {
-		ttl = clock_unix_s() - fl->cfg.exec_ttl_s;
-		fl->next_ttl_mono = now + FLOW_EXEC_TTL_PERIOD_S;
-	}
-	rc = outbox_commit(fl->ob, ttl, err, sizeof(err));
-	fl->last_commit_s = clock_mono_s() - now;
+	fl->batch = NULL;
+	rc = outbox_commit_end(fl->ob, b, err, sizeof(err));
 	if (rc == 0) {
 		if (fl->failing)
 			LOG_INFO("outbox commits again: acknowledging and reading resume");
@@ -120,9 +116,13 @@ static void flow_commit(struct outbox_flow *fl)
 		flow_feed(fl);
 		if (fl->paused && fl->in && outbox_flow_can_take(fl))
 			input_kick(fl->in);
+		/* What was staged meanwhile has waited for this commit: the
+		 * next one starts at once (a slower disk makes bigger batches). */
+		if (outbox_staged(fl->ob))
+			flow_commit(fl);
 		return;
 	}
-	/* Nothing of the batch is lost: it stays staged, frames stay
+	/* Nothing of the batch is lost: it is staged again, frames stay
 	 * unacknowledged, input pauses, and the commit is tried again. */
 	fl->failing = true;
 	delay = fl->retry_s;
@@ -133,6 +133,56 @@ static void flow_commit(struct outbox_flow *fl)
 			  rc == -ENOSPC ? " (disk full)" : "", delay, (unsigned long long)sup);
 	ev_timer_set(&fl->commit_timer, delay, 0.);
 	ev_timer_start(fl->loop, &fl->commit_timer);
+}
+
+/* The committer's two halves (worker.h): the transaction on its thread,
+ * its end on the loop. */
+static void committer_work(void *job, void *ctx)
+{
+	struct outbox_flow *fl = ctx;
+
+	outbox_commit_run(fl->ob, job);
+}
+
+static void committer_done(void *job, void *ctx)
+{
+	flow_commit_end(ctx, job);
+}
+
+/* Hands what is staged to the committer: one batch at a time, so a batch
+ * grows while the one before is on the disk (group commit), and the loop
+ * never waits for the fsync. Acknowledgements and delivery of a batch
+ * follow its end, as before. */
+static void flow_commit(struct outbox_flow *fl)
+{
+	struct outbox_batch *b;
+	double ttl = 0, now = clock_mono_s();
+
+	ev_timer_stop(fl->loop, &fl->commit_timer);
+	if (!fl->ob) {
+		mem_ack(fl);
+		return;
+	}
+	if (fl->batch)
+		return;   /* the next starts when it ends */
+	if (now >= fl->next_ttl_mono) {
+		ttl = clock_unix_s() - fl->cfg.exec_ttl_s;
+		fl->next_ttl_mono = now + FLOW_EXEC_TTL_PERIOD_S;
+	}
+	b = outbox_commit_take(fl->ob, ttl);
+	if (!b) {
+		if (outbox_staged(fl->ob)) {   /* no memory for the batch: later */
+			ev_timer_set(&fl->commit_timer, fl->retry_s, 0.);
+			ev_timer_start(fl->loop, &fl->commit_timer);
+		}
+		return;
+	}
+	if (fl->committer && worker_submit(fl->committer, b) == 0) {
+		fl->batch = b;
+		return;
+	}
+	outbox_commit_run(fl->ob, b);
+	flow_commit_end(fl, b);
 }
 
 static void commit_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -147,18 +197,16 @@ static void flow_schedule(struct outbox_flow *fl)
 {
 	if (fl->failing)
 		return;   /* the retry timer runs */
+	if (fl->batch)
+		return;   /* the next starts when it ends */
 	if (fl->ob && outbox_staged(fl->ob) >= fl->cfg.commit_batch) {
 		flow_commit(fl);
 		return;
 	}
-	/* The commit blocks the loop in fsync: on a slow disk, space commits
-	 * so that at most a third of the time goes there (bigger batches). */
+	/* The first write after a quiet spell waits up to the interval for
+	 * company; under load, batches follow each other (flow_commit_end). */
 	if (!ev_is_active(&fl->commit_timer)) {
-		double d = fl->cfg.commit_interval_s;
-
-		if (d < 2 * fl->last_commit_s)
-			d = 2 * fl->last_commit_s;
-		ev_timer_set(&fl->commit_timer, d, 0.);
+		ev_timer_set(&fl->commit_timer, fl->cfg.commit_interval_s, 0.);
 		ev_timer_start(fl->loop, &fl->commit_timer);
 	}
 }
@@ -345,6 +393,8 @@ int outbox_flow_finish(struct outbox_flow *fl)
 		mem_ack(fl);
 		return 0;
 	}
+	if (fl->committer)
+		worker_drain(fl->committer);   /* the batch out ends here */
 	rc = outbox_commit(fl->ob, 0, err, sizeof(err));
 	if (rc)
 		LOG_ERROR("%s: the last batch is not stored (its frames were not acknowledged)", err);
@@ -385,6 +435,14 @@ int outbox_flow_new(struct ev_loop *loop, const struct outbox_flow_config *cfg,
 
 		rc = outbox_open(&oc, &fl->ob, err, errlen);
 		if (rc) {
+			free(fl);
+			return rc;
+		}
+		/* Created before the sandbox, like the snapshots' worker. */
+		rc = worker_new(loop, 1, committer_work, committer_done, fl, &fl->committer);
+		if (rc) {
+			snprintf(err, errlen, "outbox committer thread: %s", strerror(-rc));
+			outbox_close(fl->ob);
 			free(fl);
 			return rc;
 		}
@@ -459,6 +517,11 @@ void outbox_flow_free(struct outbox_flow *fl)
 
 	if (!fl)
 		return;
+	/* A batch still out ends here, with nobody left to tell. */
+	fl->in = NULL;
+	fl->dl = NULL;
+	fl->stopping = true;
+	worker_free(fl->committer);
 	ev_timer_stop(fl->loop, &fl->commit_timer);
 	outbox_close(fl->ob);
 	for (i = 0; i < FLOW_MEM_BOOTS; i++)

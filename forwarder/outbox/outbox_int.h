@@ -59,6 +59,27 @@ struct boot_seq {
 	double used;
 };
 
+/* A group commit's batch (outbox_commit.c): the ops staged until it was
+ * taken, the boots' sequence numbers they make durable, and, once run,
+ * how the transaction went. */
+struct outbox_batch {
+	struct op *ops;
+	size_t nops, capops;
+	struct {
+		char *id;
+		uint64_t seq;
+	} boots[OUTBOX_MAX_BOOTS];
+	size_t nboots;
+	double ttl;
+	/* results of outbox_commit_run */
+	int rc, sys;
+	char err[256];
+	size_t writes;
+	double secs;
+	uint64_t pruned;
+	bool dead_added;
+};
+
 struct ready {
 	struct ready *next;
 	uint64_t id;
@@ -90,7 +111,8 @@ struct outbox {
 	bool backlog;            /* committed rows after the FIFO exist only in the file */
 	struct ready *rhead, *rtail;
 	size_t nready;
-	bool dead_added;
+	bool busy;               /* a batch is out: the database is its thread's */
+	double oldest;           /* outbox_oldest_unix's last answer */
 
 	struct outbox_stats st;
 };
@@ -99,6 +121,9 @@ struct outbox {
 void ob_op_free(struct op *o);
 /* strdup of s, or NULL for NULL; *fail set when memory ran out. */
 char *ob_dup_or_null(const char *s, bool *fail);
+/* Rebuilds exec_bucket over the staged ops; of two EXEC_PUTs of one
+ * process the later wins (outbox_stage.c). */
+void ob_exec_rehash(struct outbox *ob);
 /* The boot's entry, created (evicting the least recently used) if asked. */
 struct boot_seq *ob_boot_get(struct outbox *ob, const char *id, bool create);
 

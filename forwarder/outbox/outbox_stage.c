@@ -170,6 +170,27 @@ static struct op *exec_staged(struct outbox *ob, uint32_t tgid, uint64_t start_n
 	return NULL;
 }
 
+void ob_exec_rehash(struct outbox *ob)
+{
+	struct op *o, *old;
+	unsigned h;
+	size_t i;
+
+	for (i = 0; i < OUTBOX_EXEC_BUCKETS; i++)
+		ob->exec_bucket[i] = -1;
+	for (i = 0; i < ob->nops; i++) {
+		o = &ob->ops[i];
+		if (o->kind != OP_EXEC_PUT || o->cancelled)
+			continue;
+		old = exec_staged(ob, o->tgid, o->start_ns);
+		if (old)
+			old->cancelled = true;
+		h = exec_hash(o->tgid, o->start_ns);
+		o->hash_next = ob->exec_bucket[h];
+		ob->exec_bucket[h] = (int)i;
+	}
+}
+
 int outbox_exec_put(struct outbox *ob, const char *boot_id, uint64_t seq, uint32_t tgid,
 		    uint64_t start_ns, const uint8_t *frame, size_t len)
 {

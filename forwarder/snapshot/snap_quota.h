@@ -9,7 +9,7 @@
  * and of the original's too; then each stored file is added. Links are not
  * followed and only regular files count.
  *
- * For the snapshot worker's thread only (snap_worker.h): it does disk I/O.
+ * For the snapshot worker's thread only (worker.h): it does disk I/O.
  * Memory is fixed at creation: max_students entries, the one used longest
  * ago reused when full (its student is counted from the disk again). */
 #ifndef JCW_SNAP_QUOTA_H

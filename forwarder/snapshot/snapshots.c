@@ -190,7 +190,7 @@ void snapshots_on_file_event(struct snapshots *s, const char *boot_id, uint64_t 
 void snapshots_flush(struct snapshots *s)
 {
 	snapshots_take_due(s, SNAP_DEBOUNCE_NONE);
-	snap_worker_drain(s->worker);
+	worker_drain(s->worker);
 	ev_timer_stop(s->loop, &s->timer);
 }
 
@@ -276,7 +276,7 @@ int snapshots_new(struct ev_loop *loop, const struct snapshots_config *cfg,
 		goto nomem;
 	snapshots_warn_dir("WATCH_ROOT", cfg->watch_root);
 	snapshots_warn_dir("SNAPSHOT_BASE", cfg->snapshot_base);
-	rc = snap_worker_new(loop, SNAPSHOTS_IO_QUEUE, snapshots_job_work, snapshots_job_done, s,
+	rc = worker_new(loop, SNAPSHOTS_IO_QUEUE, snapshots_job_work, snapshots_job_done, s,
 			     &s->worker);
 	if (rc)
 		goto fail;
@@ -299,7 +299,7 @@ void snapshots_free(struct snapshots *s)
 		ev_ref(s->loop);   /* as libev wants for an unref'd watcher */
 		ev_timer_stop(s->loop, &s->budget_report);
 	}
-	snap_worker_free(s->worker);   /* the last jobs done, the thread gone */
+	worker_free(s->worker);   /* the last jobs done, the thread gone */
 	snap_debounce_free(s->db, snapshots_pending_free);
 	snap_budget_free(s->budget);
 	snap_store_free(s->store);

@@ -8,7 +8,7 @@
  *   -> snap_budget (the student's storage budget, before any work)
  *   -> snap_read (no links, regular files, size bound, consistency)
  *   -> snap_store (atomic, deduplicated) -> snap_register -> submit.
- * The read and the store run on snap_worker's thread; the registration
+ * The read and the store run on worker's thread; the registration
  * back on the loop, in the order the files were taken.
  *
  * Time. The debounce runs on the event clock: the newest event time seen

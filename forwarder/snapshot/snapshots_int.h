@@ -11,7 +11,7 @@
 #include "snap_debounce.h"
 #include "snap_quota.h"
 #include "snap_store.h"
-#include "snap_worker.h"
+#include "worker.h"
 #include "snapshots.h"
 
 /* How long a file waits when the worker's queue is full. */
@@ -42,7 +42,7 @@ struct snapshots {
 	struct snap_debounce *db;
 	struct snap_budget *budget;    /* NULL: none */
 	ev_timer budget_report;        /* a log line per student over budget, each minute */
-	struct snap_worker *worker;    /* owns store, quota, rc and buf once started */
+	struct worker *worker;    /* owns store, quota, rc and buf once started */
 	struct snap_store *store;
 	struct snap_quota *quota;      /* NULL: no cap */
 	struct snap_read_config rc;
@@ -74,7 +74,7 @@ void snapshots_count(struct snapshots *s, enum snapshots_result r);
 /* A burst is over: budget, then the worker, then the registration. Frees p
  * or keeps it waiting (may_wait: for the budget or the worker's queue). */
 void snapshots_take(struct snapshots *s, struct snap_pending *p, bool may_wait);
-/* The worker's two halves (snap_worker_fn) and the budget's minute report. */
+/* The worker's two halves (worker_fn) and the budget's minute report. */
 void snapshots_job_work(void *job, void *ctx);
 void snapshots_job_done(void *job, void *ctx);
 void snapshots_budget_cb(struct ev_loop *loop, ev_timer *w, int revents);

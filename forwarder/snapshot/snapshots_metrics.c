@@ -40,7 +40,7 @@ static void snapshots_collect(struct metrics *m, void *arg)
 	metric_set(s->m_debounced, (double)s->st.debounced);
 	metric_set(s->m_forced, (double)s->st.forced);
 	metric_set(s->m_deferred, (double)s->st.deferred);
-	metric_set(s->m_io, (double)snap_worker_queued(s->worker));
+	metric_set(s->m_io, (double)worker_queued(s->worker));
 	metric_set(s->m_bytes, (double)s->st.bytes_stored);
 	metric_set(s->m_pending, (double)s->st.pending);
 }

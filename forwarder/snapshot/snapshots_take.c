@@ -106,7 +106,7 @@ static bool snapshots_defer(struct snapshots *s, struct snap_pending *p, uint64_
 	return false;
 }
 
-/* One file's disk work, handed to the worker (snap_worker.h): p, the
+/* One file's disk work, handed to the worker (worker.h): p, the
  * budget reserved for it, and what the worker found. */
 struct snap_job {
 	struct snap_pending *p;
@@ -246,7 +246,7 @@ void snapshots_take(struct snapshots *s, struct snap_pending *p, bool may_wait)
 		snapshots_defer(s, p, wait_ns, may_wait);
 		return;
 	}
-	if (snap_worker_submit(s->worker, j) == 0)
+	if (worker_submit(s->worker, j) == 0)
 		return;
 	if (may_wait) {
 		/* The disk is behind: the file waits a little, unread. */
@@ -255,8 +255,8 @@ void snapshots_take(struct snapshots *s, struct snap_pending *p, bool may_wait)
 		snapshots_defer(s, p, SNAPSHOTS_IO_RETRY_NS, true);
 		return;
 	}
-	snap_worker_drain(s->worker);
-	if (snap_worker_submit(s->worker, j) != 0) {   /* not reachable: drained */
+	worker_drain(s->worker);
+	if (worker_submit(s->worker, j) != 0) {   /* not reachable: drained */
 		snapshots_count(s, SNAPSHOTS_STORE_ERROR);
 		snapshots_pending_free(p);
 		free(j);

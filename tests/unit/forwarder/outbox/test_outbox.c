@@ -534,3 +534,46 @@ Test(outbox, a_destroyed_header_starts_empty)
 	put("new");
 	commit();
 }
+
+/* The commit in three steps (a committer thread's): staging goes on while
+ * a batch is out, the file is not read meanwhile, and each batch ends in
+ * order with its own acknowledgements. */
+Test(outbox, staging_goes_on_while_a_batch_is_out)
+{
+	struct outbox_config c = {.dir = dir, .max_bytes = 1 << 20, .on_commit = on_commit};
+	struct outbox_batch *b;
+	struct sink *s = calloc(1, sizeof(*s));
+	struct got g = {0};
+
+	cr_assert_eq(outbox_open(&c, &ob, err, sizeof(err)), 0, "%s", err);
+	s->limit = 100;
+	committed_seq = 0;
+	put("e1");
+	put_exec(20, 1000);
+	cr_assert_eq(outbox_seen(ob, "boot-b", 3), 0);
+	b = outbox_commit_take(ob, 0);
+	cr_assert_not_null(b);
+	cr_assert_null(outbox_commit_take(ob, 0), "one batch at a time");
+	cr_assert_eq(outbox_staged(ob), 0);
+	/* Meanwhile: a second event, the exec's exit, more frames. */
+	put("e2");
+	cr_assert_eq(outbox_exec_del(ob, 20, 1000), 0);
+	cr_assert_eq(outbox_seen(ob, "boot-b", 7), 0);
+	cr_assert_eq(outbox_commit(ob, 0, err, sizeof(err)), -EBUSY);
+	cr_assert_eq(outbox_feed(ob, take, s), 0, "nothing committed yet");
+	outbox_commit_run(ob, b);   /* as the committer thread would */
+	cr_assert_eq(committed_seq, 0, "acknowledged only at the end");
+	cr_assert_eq(outbox_commit_end(ob, b, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(committed_seq, 3);
+	cr_assert_eq(outbox_feed(ob, take, s), 1);
+	cr_assert_str_eq(s->ids[0], "e1");
+	cr_assert_eq(count_rows("pending_exec"), 1);
+	commit();
+	cr_assert_eq(committed_seq, 7);
+	cr_assert_eq(outbox_feed(ob, take, s), 1);
+	cr_assert_str_eq(s->ids[1], "e2");
+	cr_assert_eq(count_rows("pending_exec"), 0, "the exit staged meanwhile deleted it");
+	cr_assert_eq(outbox_load_execs(ob, on_exec, &g), 0);
+	cr_assert_eq(g.n, 0);
+	free(s);
+}

@@ -1,4 +1,4 @@
-/* snap_worker: jobs worked on another thread, finished on the caller's in
+/* worker: jobs worked on another thread, finished on the caller's in
  * submission order; a bounded queue; drain; the loop woken by the worker. */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -8,7 +8,7 @@
 
 #include <ev.h>
 
-#include "snapshot/snap_worker.h"
+#include "worker.h"
 
 struct ctx {
 	pthread_t loop_thread;
@@ -36,26 +36,26 @@ static void done(void *job, void *arg)
 	c->done_on_loop_thread = pthread_equal(pthread_self(), c->loop_thread);
 }
 
-Test(snap_worker, order_bound_and_drain)
+Test(worker, order_bound_and_drain)
 {
 	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
 	struct ctx c = {.loop_thread = pthread_self(), .done_on_loop_thread = false};
-	struct snap_worker *w;
+	struct worker *w;
 	intptr_t i;
 
-	cr_assert_eq(snap_worker_new(loop, 8, work, done, &c, &w), 0);
+	cr_assert_eq(worker_new(loop, 8, work, done, &c, &w), 0);
 	for (i = 1; i <= 8; i++)
-		cr_assert_eq(snap_worker_submit(w, (void *)i), 0);
-	cr_assert_eq(snap_worker_submit(w, (void *)9), -EAGAIN);   /* full until done() */
-	cr_assert_eq(snap_worker_queued(w), 8);
-	snap_worker_drain(w);
+		cr_assert_eq(worker_submit(w, (void *)i), 0);
+	cr_assert_eq(worker_submit(w, (void *)9), -EAGAIN);   /* full until done() */
+	cr_assert_eq(worker_queued(w), 8);
+	worker_drain(w);
 	cr_assert_eq(c.n, 8);
 	for (i = 0; i < 8; i++)
 		cr_assert_eq(c.order[i], i + 1);
 	cr_assert_eq(c.worked_elsewhere, 8);
 	cr_assert(c.done_on_loop_thread);
-	cr_assert_eq(snap_worker_queued(w), 0);
-	snap_worker_free(w);
+	cr_assert_eq(worker_queued(w), 0);
+	worker_free(w);
 	ev_loop_destroy(loop);
 }
 
@@ -75,18 +75,18 @@ static void give_up(struct ev_loop *loop, ev_timer *t, int revents)
 	ev_break(loop, EVBREAK_ALL);
 }
 
-Test(snap_worker, the_loop_is_woken_to_finish)
+Test(worker, the_loop_is_woken_to_finish)
 {
 	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
 	struct ctx c = {.loop_thread = pthread_self()};
-	struct snap_worker *w;
+	struct worker *w;
 	ev_check chk;
 	ev_timer guard;
 	intptr_t i;
 
-	cr_assert_eq(snap_worker_new(loop, 32, work, done, &c, &w), 0);
+	cr_assert_eq(worker_new(loop, 32, work, done, &c, &w), 0);
 	for (i = 1; i <= 20; i++)
-		cr_assert_eq(snap_worker_submit(w, (void *)i), 0);
+		cr_assert_eq(worker_submit(w, (void *)i), 0);
 	ev_check_init(&chk, stop_when_all);
 	chk.data = &c;
 	ev_check_start(loop, &chk);
@@ -98,6 +98,6 @@ Test(snap_worker, the_loop_is_woken_to_finish)
 		cr_assert_eq(c.order[i], i + 1);
 	ev_timer_stop(loop, &guard);
 	ev_check_stop(loop, &chk);
-	snap_worker_free(w);
+	worker_free(w);
 	ev_loop_destroy(loop);
 }

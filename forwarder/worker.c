@@ -1,14 +1,14 @@
-#include "snap_worker.h"
+#include "worker.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 
-struct snap_worker {
+struct worker {
 	struct ev_loop *loop;
 	ev_async wake;
-	snap_worker_fn work, done;
+	worker_fn work, done;
 	void *ctx;
 	pthread_t thread;
 	pthread_mutex_t mu;
@@ -21,9 +21,9 @@ struct snap_worker {
 	bool stop;
 };
 
-static void *snap_worker_main(void *arg)
+static void *worker_main(void *arg)
 {
-	struct snap_worker *w = arg;
+	struct worker *w = arg;
 	void *job;
 
 	pthread_mutex_lock(&w->mu);
@@ -46,7 +46,7 @@ static void *snap_worker_main(void *arg)
 }
 
 /* On the loop: done() for every job worked so far, in order. */
-static void snap_worker_finish(struct snap_worker *w)
+static void worker_finish(struct worker *w)
 {
 	void *job;
 
@@ -61,17 +61,17 @@ static void snap_worker_finish(struct snap_worker *w)
 	pthread_mutex_unlock(&w->mu);
 }
 
-static void snap_worker_wake_cb(struct ev_loop *loop, ev_async *a, int revents)
+static void worker_wake_cb(struct ev_loop *loop, ev_async *a, int revents)
 {
 	(void)loop;
 	(void)revents;
-	snap_worker_finish(a->data);
+	worker_finish(a->data);
 }
 
-int snap_worker_new(struct ev_loop *loop, size_t capacity, snap_worker_fn work, snap_worker_fn done,
-		    void *ctx, struct snap_worker **out)
+int worker_new(struct ev_loop *loop, size_t capacity, worker_fn work, worker_fn done,
+		    void *ctx, struct worker **out)
 {
-	struct snap_worker *w;
+	struct worker *w;
 	int e;
 
 	*out = NULL;
@@ -93,11 +93,11 @@ int snap_worker_new(struct ev_loop *loop, size_t capacity, snap_worker_fn work, 
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->has_job, NULL);
 	pthread_cond_init(&w->idle, NULL);
-	ev_async_init(&w->wake, snap_worker_wake_cb);
+	ev_async_init(&w->wake, worker_wake_cb);
 	w->wake.data = w;
 	ev_async_start(loop, &w->wake);
 	ev_unref(loop);   /* the worker alone keeps no loop running */
-	e = pthread_create(&w->thread, NULL, snap_worker_main, w);
+	e = pthread_create(&w->thread, NULL, worker_main, w);
 	if (e) {
 		ev_ref(loop);
 		ev_async_stop(loop, &w->wake);
@@ -112,7 +112,7 @@ int snap_worker_new(struct ev_loop *loop, size_t capacity, snap_worker_fn work, 
 	return 0;
 }
 
-int snap_worker_submit(struct snap_worker *w, void *job)
+int worker_submit(struct worker *w, void *job)
 {
 	int rc = 0;
 
@@ -128,7 +128,7 @@ int snap_worker_submit(struct snap_worker *w, void *job)
 	return rc;
 }
 
-void snap_worker_drain(struct snap_worker *w)
+void worker_drain(struct worker *w)
 {
 	if (!w)
 		return;
@@ -136,10 +136,10 @@ void snap_worker_drain(struct snap_worker *w)
 	while (w->worked != w->tail)
 		pthread_cond_wait(&w->idle, &w->mu);
 	pthread_mutex_unlock(&w->mu);
-	snap_worker_finish(w);
+	worker_finish(w);
 }
 
-size_t snap_worker_queued(const struct snap_worker *w)
+size_t worker_queued(const struct worker *w)
 {
 	size_t n;
 
@@ -151,11 +151,11 @@ size_t snap_worker_queued(const struct snap_worker *w)
 	return n;
 }
 
-void snap_worker_free(struct snap_worker *w)
+void worker_free(struct worker *w)
 {
 	if (!w)
 		return;
-	snap_worker_drain(w);
+	worker_drain(w);
 	pthread_mutex_lock(&w->mu);
 	w->stop = true;
 	pthread_cond_signal(&w->has_job);
