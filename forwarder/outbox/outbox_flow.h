@@ -3,11 +3,14 @@
  *
  * - Every sequenced frame handed over by input is "seen"; an Exec is staged
  *   into pending_exec, its join with the Exit removes it, the event the
- *   pipeline made of them is staged into the outbox. A group commit (every
- *   commit_interval_s, or at once when commit_batch writes are staged)
- *   makes all of that durable in one transaction, and only then are the
- *   collector's frames acknowledged, up to the last seq seen per boot
- *   (the app's: below every frame still waiting in its lanes).
+ *   pipeline made of them is staged into the outbox. A group commit makes
+ *   all of that durable in one transaction, on a thread of its own (the
+ *   loop never waits for the fsync), and only then are the collector's
+ *   frames acknowledged, up to the last seq seen per boot (the app's:
+ *   below every frame still waiting in its lanes). The first write after
+ *   a quiet spell waits up to commit_interval_s (or commit_batch writes);
+ *   under load each commit starts as the one before ends, with all that
+ *   was staged meanwhile, so a slower disk makes bigger batches.
  * - Delivery is fed from committed rows only, oldest first, as far as its
  *   queue has room; 2xx/409 deletes the row, a final 4xx moves it to
  *   dead_letter, an abandoned request (shutdown) stays for the next start.
