@@ -87,24 +87,40 @@ static __always_inline void stderr_head(struct uts_namespace *uts, __u64 start, 
 		count(JCW_CNT_RINGBUF_LOST);
 }
 
+/* The process's ring in stderr_tails, or NULL; *fresh (if asked for)
+ * gets an empty one in this CPU's scratch slot when it has none. */
+static __always_inline struct jcw_stderr_tail *stderr_ring(struct jcw_tracked *tr, __u32 tgid,
+							   struct jcw_stderr_tail **fresh)
+{
+	struct jcw_stderr_tail *tl = bpf_map_lookup_elem(&stderr_tails, &tgid);
+	__u32 slot;
+
+	if (tl && tl->start_boottime_ns == tr->start_boottime_ns)
+		return tl;
+	slot = bpf_get_smp_processor_id();
+	*fresh = bpf_map_lookup_elem(&scratch, &slot);
+	if (*fresh) {
+		(*fresh)->start_boottime_ns = tr->start_boottime_ns;
+		(*fresh)->ring = 0;
+		(*fresh)->tgid = tgid;
+	}
+	return NULL;
+}
+
 /* The bytes past the head: n at buf, the process's bytes ring .. ring + n
  * past its head. Only the last JCW_STDERR_TAIL_CAP are copied. */
 static __always_inline void stderr_tail(struct jcw_tracked *tr, __u32 tgid, __u64 buf, __u64 n)
 {
-	struct jcw_stderr_tail *tl;
-	__u32 slot, pos, len1, len2;
+	struct jcw_stderr_tail *tl, *fresh = NULL;
+	__u32 pos, len1, len2;
 	__u64 ring;
 
 	tr->flags |= JCW_TRACKED_ERR_TAIL;
-	tl = bpf_map_lookup_elem(&stderr_tails, &tgid);
-	if (!tl || tl->start_boottime_ns != tr->start_boottime_ns) {
-		slot = bpf_get_smp_processor_id();
-		tl = bpf_map_lookup_elem(&scratch, &slot);
-		if (!tl)
+	tl = stderr_ring(tr, tgid, &fresh);
+	if (!tl) {
+		if (!fresh)
 			return;
-		tl->start_boottime_ns = tr->start_boottime_ns;
-		tl->ring = 0;
-		tl->tgid = tgid;
+		tl = fresh;
 		/* Full: the process's tail record goes out empty at exit. */
 		if (bpf_map_update_elem(&stderr_tails, &tgid, tl, BPF_ANY))
 			return;
@@ -166,20 +182,16 @@ static __always_inline int stderr_write(__s64 fd, __u64 buf, __u64 n)
  * that wrote past its head (from its ring, or empty when it had none). */
 static __always_inline void stderr_exit(struct jcw_tracked *tr, __u32 tgid)
 {
-	struct jcw_stderr_tail *tl;
-	__u32 slot;
+	struct jcw_stderr_tail *tl, *fresh = NULL;
 	__u64 size = __builtin_offsetof(struct jcw_stderr_tail, data) + JCW_STDERR_TAIL_CAP;
 
 	if (!(tr->flags & JCW_TRACKED_ERR_TAIL))
 		return;
-	tl = bpf_map_lookup_elem(&stderr_tails, &tgid);
-	if (!tl || tl->start_boottime_ns != tr->start_boottime_ns) {
-		slot = bpf_get_smp_processor_id();
-		tl = bpf_map_lookup_elem(&scratch, &slot);
-		if (!tl)
+	tl = stderr_ring(tr, tgid, &fresh);
+	if (!tl) {
+		if (!fresh)
 			return;
-		tl->start_boottime_ns = tr->start_boottime_ns;
-		tl->ring = 0;
+		tl = fresh;   /* it had no ring: the total alone */
 		size = __builtin_offsetof(struct jcw_stderr_tail, data);
 	}
 	tl->hdr.type = JCW_REC_STDERR_TAIL;

@@ -127,8 +127,7 @@ static void app_err_settle(struct app *a, const Jcw__Exec *e, const Jcw__Exit *x
 	uint32_t ppid = e->ppid;
 	unsigned depth;
 
-	if (res == PIPE_SUCCESS && (endpoint == API_BUILD_LOG ||
-				    capture_parse(a->cfg->stderr_mode) == CAPTURE_ALL)) {
+	if (res == PIPE_SUCCESS && pipeline_logs_stderr(a->pipe, endpoint, e)) {
 		metric_inc(a->am.err_logged);
 	} else if (res == PIPE_NONTARGET) {
 		for (depth = 0; depth < APP_ERR_ANCESTORS && ppid; depth++) {

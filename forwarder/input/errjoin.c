@@ -124,7 +124,10 @@ struct errtext *errjoin_find(struct errjoin *j, uint32_t tgid, uint64_t start)
 	return i == ILIST_NIL ? NULL : &j->e[i].text;
 }
 
-struct errtext *errjoin_get(struct errjoin *j, uint32_t tgid, uint64_t start, uint64_t now_ns)
+/* The text of (tgid, start), made when missing (NULL for max_procs == 0
+ * or no memory). */
+static struct errtext *errjoin_get(struct errjoin *j, uint32_t tgid, uint64_t start,
+				   uint64_t now_ns)
 {
 	uint32_t i = errjoin_lookup(j, tgid, start);
 	struct errjoin_entry *e;

@@ -36,8 +36,6 @@ void errjoin_piece(struct errjoin *j, const Jcw__StderrPiece *p, uint64_t now_ns
 
 /* The text of (tgid, start), or NULL: valid until the next call. */
 struct errtext *errjoin_find(struct errjoin *j, uint32_t tgid, uint64_t start);
-/* The same, made when missing (NULL for max_procs == 0 or no memory). */
-struct errtext *errjoin_get(struct errjoin *j, uint32_t tgid, uint64_t start, uint64_t now_ns);
 /* Moves the text of (tgid, start) to the end of (to_tgid, to_start)'s,
  * and forgets it: a helper's text given to its build. */
 void errjoin_handover(struct errjoin *j, uint32_t tgid, uint64_t start, uint32_t to_tgid,

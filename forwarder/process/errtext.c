@@ -107,8 +107,3 @@ void errtext_append(struct errtext *t, const struct errtext *src)
 	if (src->hole && t->head_len < t->head_cap)
 		t->hole = true;
 }
-
-size_t errtext_bytes(const struct errtext *t)
-{
-	return t->head_len + t->tail_len;
-}

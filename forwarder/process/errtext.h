@@ -40,7 +40,5 @@ void errtext_total(struct errtext *t, uint64_t total);
  * its build's); t's own later pieces come after it. */
 void errtext_append(struct errtext *t, const struct errtext *src);
 
-/* Bytes captured (head and tail). */
-size_t errtext_bytes(const struct errtext *t);
 
 #endif

@@ -109,6 +109,14 @@ static bool pipeline_next_source(void *ctx, const char **path, size_t *len)
 	return false;
 }
 
+/* Whether the mode puts the standard error fields into a log of this
+ * endpoint (a notebook cell's never: pipeline_logs_stderr). */
+static bool pipeline_mode_logs(const struct pipeline *p, enum api_endpoint e)
+{
+	return p->stderr_mode == CAPTURE_ALL ||
+	       (p->stderr_mode == CAPTURE_BUILDS && e == API_BUILD_LOG);
+}
+
 /* body_in.extra: the standard error fields of the log. */
 struct pipeline_err {
 	const struct pipeline *p;
@@ -280,8 +288,7 @@ build:
 	in.target_len = (size_t)tlen;
 	/* A cell's text is the kernel's, not the cell's: its exception is
 	 * the hook's (cell.h). */
-	if (!in.cell && (p->stderr_mode == CAPTURE_ALL ||
-			 (p->stderr_mode == CAPTURE_BUILDS && endpoint == API_BUILD_LOG))) {
+	if (!in.cell && pipeline_mode_logs(p, endpoint)) {
 		perr.p = p;
 		perr.endpoint = endpoint;
 		perr.text = err;
@@ -329,9 +336,11 @@ bool pipeline_reports(const struct pipeline *p, const Jcw__Exec *exec)
 	return tlen >= 0 && hwpath_homework(target, (size_t)tlen, &st, hw) == HWPATH_HOMEWORK;
 }
 
-bool pipeline_wants_stderr(const struct pipeline *p)
+bool pipeline_logs_stderr(const struct pipeline *p, enum api_endpoint e, const Jcw__Exec *exec)
 {
-	return p->stderr_mode != CAPTURE_OFF;
+	struct notebook_cell cell;
+
+	return pipeline_mode_logs(p, e) && !cell_parse(exec->argv, exec->n_argv, &cell);
 }
 
 const char *pipe_result_name(enum pipe_result r)

@@ -78,9 +78,9 @@ enum pipe_result pipeline_process(const struct pipeline *p, const char *boot_id,
  * exit: the owner of a helper process's standard error. */
 bool pipeline_reports(const struct pipeline *p, const Jcw__Exec *exec);
 
-/* Whether the standard error of an exec's process is wanted at all under
- * the configured mode (its text may be dropped before its exit). */
-bool pipeline_wants_stderr(const struct pipeline *p);
+/* Whether a log of endpoint made for exec carries its standard error
+ * (the mode, and never for a notebook cell's marker). */
+bool pipeline_logs_stderr(const struct pipeline *p, enum api_endpoint e, const Jcw__Exec *exec);
 
 const char *pipe_result_name(enum pipe_result r);   /* "success", "filtered", ... */
 const char *pipe_reason_name(enum pipe_reason r);   /* "no_source", ... */
