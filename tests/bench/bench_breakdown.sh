@@ -31,7 +31,7 @@ cp /bin/true "$tmp/bin/true"
 
 # measure VARIANT WHO: appends "VARIANT WHO exec_ns exit_ns" to results
 measure() {
-	local v=$1 who=$2 ie ix a b
+	local v=$1 who=$2 ie ix ne nx
 	if [ "$v" = whole ]; then
 		start_collector --hostname-prefix jcode-bench
 	else
@@ -40,17 +40,10 @@ measure() {
 	ie=$(prog_id handle_exec)
 	ix=$(prog_id handle_exit)
 	stats_on
-	a=$(prog_stats "$ie" "$ix" | tr '\n' ' ')
-	"$who" "$EXECLOOP" -n "$N" "$tmp/bin/true" >/dev/null
-	b=$(prog_stats "$ie" "$ix" | tr '\n' ' ')
+	read -r ne nx _ < <(per_run "$ie,$ix" "$who" "$EXECLOOP" -n "$N" "$tmp/bin/true")
 	stats_off
 	stop_collector
-	python3 -c '
-import sys
-v, who = sys.argv[1:3]
-t0, c0, u0, d0, t1, c1, u1, d1 = map(int, sys.argv[3:])
-print(v, who, "%.1f" % ((t1 - t0) / max(c1 - c0, 1)), "%.1f" % ((u1 - u0) / max(d1 - d0, 1)))' \
-		"$v" "$who" $a $b >>"$tmp/results"
+	echo "$v $who $ne $nx" >>"$tmp/results"
 }
 
 VARIANTS="whole exec-bare exec-filter exec-budget exec-fill exec-args exec-track exec-exe exec-cwd exec-output exit-bare exit-filter exit-fill exit-output exit-untrack"

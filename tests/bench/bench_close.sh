@@ -43,16 +43,9 @@ figure() {  # figure LABEL "NS RUNS"
 # ns of BPF per run of programs $1 (sys_enter) and $2 (sys_exit) while
 # running the rest of the arguments
 raw_cost() {
-	local e=$1 x=$2; shift 2
-	local a b c d
-	a=$(prog_stats "$e"); b=$(prog_stats "$x")
-	"$@" >/dev/null || return 1
-	c=$(prog_stats "$e"); d=$(prog_stats "$x")
-	python3 -c '
-import sys
-t0, c0, u0, d0, t1, c1, u1, d1 = map(int, sys.argv[1:])
-print("%.0f ns per sys_enter run, %.0f per sys_exit run (%d syscalls)" %
-      ((t1 - t0) / max(c1 - c0, 1), (u1 - u0) / max(d1 - d0, 1), c1 - c0))' $a $b $c $d
+	local e=$1 x=$2 ne nx n; shift 2
+	read -r ne nx n < <(per_run "$e,$x" "$@") || return 1
+	echo "$ne ns per sys_enter run, $nx per sys_exit run ($n syscalls)"
 }
 
 : >"$tmp/x.c"
@@ -92,14 +85,8 @@ for _ in $(seq "$ROUNDS"); do
 		if [ $mode = on ]; then on+=("$ns"); else off+=("$ns"); fi
 	done
 done
-python3 - "${on[*]}" "${off[*]}" <<'EOF'
-import statistics, sys
-on, off = [list(map(float, a.split())) for a in sys.argv[1:]]
-print(f"FIGURE kernel budget per recorded record: {statistics.median(on) - statistics.median(off):+.0f} ns "
-      f"(close of a written .c, tracked: median {statistics.median(on):.0f} ns with the budget, "
-      f"{statistics.median(off):.0f} without; {len(on)} interleaved runs each: "
-      f"{' '.join('%.0f' % x for x in on)} / {' '.join('%.0f' % x for x in off)})")
-EOF
+median_delta "kernel budget per recorded record" "close of a written .c, tracked" \
+	"with the budget" "without" "${on[*]}" "${off[*]}"
 
 start_hooks raw
 ide=$(prog_id file_sys_enter)

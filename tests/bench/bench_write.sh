@@ -90,23 +90,11 @@ for _ in $(seq "$ROUNDS"); do
 		ie=$(prog_id handle_exec)
 		ix=$(prog_id handle_exit)
 		stats_on
-		a=$(prog_stats "$ie" "$ix" | tr '\n' ' ')
-		student "$EXECLOOP" -n "$((N / 100))" "$tmp/bin/true" >/dev/null
-		c=$(prog_stats "$ie" "$ix" | tr '\n' ' ')
+		read -r ne nx _ < <(per_run "$ie,$ix" student "$EXECLOOP" -n "$((N / 100))" "$tmp/bin/true")
 		stats_off
 		stop_collector
-		ns=$(python3 -c '
-import sys
-t0, c0, u0, d0, t1, c1, u1, d1 = map(int, sys.argv[1:])
-print("%.0f" % ((t1 - t0) / max(c1 - c0, 1) + (u1 - u0) / max(d1 - d0, 1)))' $a $c)
-		if [ $mode = all ]; then on+=("$ns"); else off+=("$ns"); fi
+		if [ $mode = all ]; then on+=($((ne + nx))); else off+=($((ne + nx))); fi
 	done
 done
-python3 - "${on[*]}" "${off[*]}" <<'EOF'
-import statistics, sys
-on, off = [list(map(float, a.split())) for a in sys.argv[1:]]
-print(f"FIGURE tracked exec + exit with the capture: {statistics.median(on) - statistics.median(off):+.0f} ns "
-      f"(handle_exec + handle_exit per run: median {statistics.median(on):.0f} ns with CAPTURE_STDERR=all, "
-      f"{statistics.median(off):.0f} with off; {len(on)} interleaved runs each: "
-      f"{' '.join('%.0f' % x for x in on)} / {' '.join('%.0f' % x for x in off)})")
-EOF
+median_delta "tracked exec + exit with the capture" "handle_exec + handle_exit per run" \
+	"with CAPTURE_STDERR=all" "with off" "${on[*]}" "${off[*]}"

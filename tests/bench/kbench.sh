@@ -72,13 +72,33 @@ prog_stats() {
 			python3 -c 'import json,sys; p=json.load(sys.stdin); print(p.get("run_time_ns",0), p.get("run_cnt",0))'
 	done
 }
-# "NS RUNS" of program $1 per run while the rest of the arguments runs
+# per_run ID[,ID...] CMD...: the ns per run of each program while CMD
+# runs, then the first one's run count ("NS [NS...] RUNS")
 per_run() {
-	local id=$1 a b; shift
-	a=$(prog_stats "$id")
+	local ids a b
+	IFS=, read -ra ids <<<"$1"; shift
+	a=$(prog_stats "${ids[@]}" | tr '\n' ' ')
 	"$@" >/dev/null 2>&1 || return 1
-	b=$(prog_stats "$id")
-	python3 -c 'import sys; t0,c0,t1,c1=map(int,sys.argv[1:]); print("%.0f %d" % ((t1-t0)/max(c1-c0,1), c1-c0))' $a $b
+	b=$(prog_stats "${ids[@]}" | tr '\n' ' ')
+	python3 -c '
+import sys
+n = len(sys.argv[1:]) // 2
+a, b = list(map(int, sys.argv[1:1 + n])), list(map(int, sys.argv[1 + n:]))
+runs = [b[i + 1] - a[i + 1] for i in range(0, n, 2)]
+print(" ".join("%.0f" % ((b[i] - a[i]) / max(b[i + 1] - a[i + 1], 1)) for i in range(0, n, 2)), runs[0])' $a $b
+}
+# median_delta LABEL WHAT ON_NAME OFF_NAME "ON NS..." "OFF NS...": a FIGURE
+# line of the difference of the medians of interleaved runs with and
+# without something
+median_delta() {
+	python3 - "$@" <<'EOF'
+import statistics as st, sys
+label, what, on_name, off_name = sys.argv[1:5]
+on, off = [list(map(float, a.split())) for a in sys.argv[5:7]]
+fmt = lambda v: " ".join("%.0f" % x for x in v)
+print(f"FIGURE {label}: {st.median(on) - st.median(off):+.0f} ns ({what}: median {st.median(on):.0f} ns "
+      f"{on_name}, {st.median(off):.0f} {off_name}; {len(on)} interleaved runs each: {fmt(on)} / {fmt(off)})")
+EOF
 }
 student() { unshare -u sh -c 'hostname jcode-bench-1 && exec "$@"' sh "$@"; }  # a tracked process
 other() { unshare -u sh -c 'hostname other-host-1 && exec "$@"' sh "$@"; }     # an untracked one
