@@ -135,7 +135,8 @@ docker run --name jcw-e2e-student --hostname "$pod" \
 	mkdir -p hw1 && cd hw1 &&
 	printf "#include <stdio.h>\nint main(void) { puts(\"hi\"); return 3; }\n" > main.c &&
 	gcc main.c -o main && { ./main; echo "exit $?"; } &&
-	printf "print(6 * 7)\n" > solve.py && python3 solve.py' >"$tmp/student.out" 2>&1 ||
+	printf "import sys\nprint(6 * 7)\nsys.stderr.write(\"note: done\" + chr(10))\n" > solve.py &&
+	python3 solve.py' >"$tmp/student.out" 2>&1 ||
 	{ cat "$tmp/student.out"; fail "the student's commands failed"; }
 grep -qx 'exit 3' "$tmp/student.out" && grep -qx 42 "$tmp/student.out" ||
 	{ cat "$tmp/student.out"; fail "unexpected output in the student container"; }
@@ -158,6 +159,10 @@ c, py = sorted(runs, key=lambda r: r["process_type"])
 assert c["process_type"] == "binary" and c["exit_code"] == 3 and c["cmdline"] == "./main", c
 assert py["process_type"] == "python" and py["exit_code"] == 0, py
 assert py["target_path"] == "/home/coder/project/hw1/solve.py" and py["cmdline"] == "python3 solve.py", py
+# CAPTURE_STDERR=all from the compose file reached both services: the
+# write hook is loaded in the collector's container, the fields are written.
+assert b["diagnostics"] == "" and b["errors"] == 0 and b["first_error"] is None, b
+assert py["stderr_head"] == "note: done\n" and py["exception"] is None, py
 for r in reqs:
     assert r["method"] == "POST" and r["idempotency_key"], r
 assert [s.rsplit("/", 2)[1] for s in snaps] == ["main.c", "solve.py"], snaps

@@ -141,7 +141,8 @@ student_sh 60 "$pod" "$ws/os-1-202012345" '
 	mkdir -p hw1 && cd hw1 &&
 	printf "#include <stdio.h>\nint main(void) { puts(\"hi\"); return 3; }\n" > main.c &&
 	gcc main.c -o main && { ./main; echo "exit $?"; } &&
-	printf "print(6 * 7)\n" > solve.py && python3 solve.py' >"$tmp/student.out" 2>&1 ||
+	printf "import sys\nprint(6 * 7)\nsys.stderr.write(\"note: done\" + chr(10))\n" > solve.py &&
+	python3 solve.py' >"$tmp/student.out" 2>&1 ||
 	{ cat "$tmp/student.out"; fail "the student's commands failed"; }
 wait_for 30 eval '[ "$(grep -c "/api/os-1/hw1/202012345/" "$tmp/api.log" 2>/dev/null)" -ge 5 ]' ||
 	fail "not all five requests (build, two runs, two snapshots) reached the API"
@@ -155,6 +156,9 @@ assert b["target_path"] == "/home/coder/project/hw1/main.c", b
 runs = sorted((r["json"] for r in reqs if r["path"] == "/api/os-1/hw1/202012345/logs/run"), key=lambda r: r["process_type"])
 assert [(r["process_type"], r["exit_code"]) for r in runs] == [("binary", 3), ("python", 0)], runs
 assert runs[1]["target_path"] == "/home/coder/project/hw1/solve.py", runs[1]
+# CAPTURE_STDERR=all from the ConfigMap reached both containers.
+assert b["diagnostics"] == "" and b["errors"] == 0, b
+assert runs[1]["stderr_head"] == "note: done\n" and runs[1]["exception"] is None, runs[1]
 for name in ("main.c", "solve.py"):
     stored = glob.glob(os.path.join(sys.argv[2], "os-1/hw1/202012345", name, "*"))
     assert len(stored) == 1, (name, stored)

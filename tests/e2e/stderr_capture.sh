@@ -149,6 +149,9 @@ def load(name):
     return out
 
 logs = load("all.jsonl")
+# 10 builds (the 7 compiler cases, assert.c, asan.c, the 200 files) and 7
+# runs: nothing else, nothing twice (clang's -cc1, a helper).
+check(len(logs) == 17, f"17 logs, found {len(logs)}: {[r['body']['cmdline'][:40] for r in logs]}")
 def find(kind, target_end, cmd_has=None):
     m = [r["body"] for r in logs if r["path"].endswith("/logs/" + kind)
          and r["body"]["target_path"].endswith(target_end)
