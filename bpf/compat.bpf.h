@@ -21,8 +21,8 @@ struct task_struct___pre55 {
 static __always_inline __u64 compat_start_boottime(struct task_struct *t)
 {
 	if (bpf_core_field_exists(t->start_boottime))
-		return BPF_CORE_READ(t, start_boottime);
-	return BPF_CORE_READ((struct task_struct___pre55 *)t, real_start_time);
+		return t->start_boottime;
+	return ((struct task_struct___pre55 *)t)->real_start_time;
 }
 
 /* v5.5 "kernfs: use 64bit inos if ino_t is 64bit" made kernfs_node.id a u64;
@@ -41,15 +41,15 @@ struct kernfs_node___pre55 {
 
 static __always_inline __u64 compat_cgroup_id(struct task_struct *t)
 {
-	struct kernfs_node *kn = BPF_CORE_READ(t, cgroups, dfl_cgrp, kn);
+	struct kernfs_node *kn = t->cgroups->dfl_cgrp->kn;
 
 	if (!kn)
 		return 0;
 	struct kernfs_node___pre55 *old = (void *)kn;
 
 	if (bpf_core_field_exists(old->id.id))
-		return BPF_CORE_READ(old, id.id);
-	return BPF_CORE_READ(kn, id);
+		return old->id.id;
+	return kn->id;
 }
 
 /* v6.2 "mm: convert mm's rss stats into percpu_counter" (f1a7941) turned
@@ -77,13 +77,13 @@ static __always_inline __u64 compat_mm_rss_pages(struct mm_struct *mm)
 		for (i = 0; i < 4; i++) {
 			if (i == 2) /* MM_SWAPENTS */
 				continue;
-			total += BPF_CORE_READ(old, rss_stat.count[i].counter);
+			total += old->rss_stat.count[i].counter;
 		}
 	} else {
 		for (i = 0; i < 4; i++) {
 			if (i == 2)
 				continue;
-			total += BPF_CORE_READ(mm, rss_stat[i].count);
+			total += mm->rss_stat[i].count;
 		}
 	}
 	return total > 0 ? (__u64)total : 0;
@@ -94,16 +94,16 @@ static __always_inline void compat_io_add(struct task_struct *t, __u64 *rchar, _
 {
 	if (!bpf_core_field_exists(t->ioac))
 		return;
-	*rchar += BPF_CORE_READ(t, ioac.rchar);
-	*wchar += BPF_CORE_READ(t, ioac.wchar);
+	*rchar += t->ioac.rchar;
+	*wchar += t->ioac.wchar;
 }
 
 static __always_inline void compat_sig_io_add(struct signal_struct *s, __u64 *rchar, __u64 *wchar)
 {
 	if (!bpf_core_field_exists(s->ioac))
 		return;
-	*rchar += BPF_CORE_READ(s, ioac.rchar);
-	*wchar += BPF_CORE_READ(s, ioac.wchar);
+	*rchar += s->ioac.rchar;
+	*wchar += s->ioac.wchar;
 }
 
 #endif

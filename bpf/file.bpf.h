@@ -183,7 +183,6 @@ static __always_inline int file_closing(__s64 fd)
 	struct file_scratch *s;
 	struct inode *inode;
 	struct dentry *d;
-	struct path root;
 	struct file *f;
 	bool trunc = false, unknown;
 	__u32 slot, n;
@@ -207,8 +206,7 @@ static __always_inline int file_closing(__s64 fd)
 		return 0;
 	file_fill(&s->rec, uts, JCW_FILE_CLOSE_WRITE);
 	s->rec.size = BPF_CORE_READ(inode, i_size);
-	BPF_CORE_READ_INTO(&root, t, fs, root);
-	n = path_resolve(s->data, 0, d, BPF_CORE_READ(f, f_path.mnt), &root, &trunc);
+	n = path_resolve(s->data, 0, d, BPF_CORE_READ(f, f_path.mnt), &t->fs->root, &trunc);
 	s->rec.path_len = n;
 	if (trunc)
 		s->rec.flags |= JCW_FILE_PATH_TRUNC;

@@ -106,26 +106,22 @@ static __always_inline __u64 rb_flags(__u64 size)
 static __always_inline int exec_emit(struct scratch *s, struct task_struct *t,
 				     __u32 args_len, __u8 flags)
 {
-	struct path root, pwd;
-	struct file *exe;
+	struct fs_struct *fs = t->fs;
+	struct file *exe = t->mm->exe_file;
 	bool trunc = false;
 	__u32 off = args_len, n;
 	__u64 size;
 
-	BPF_CORE_READ_INTO(&root, t, fs, root);
-	BPF_CORE_READ_INTO(&pwd, t, fs, pwd);
-	exe = BPF_CORE_READ(t, mm, exe_file);
-
 	n = SKIP(JCW_PROF_EXEC_EXE) ? 0 :
-	    path_resolve(s->data, off, BPF_CORE_READ(exe, f_path.dentry),
-			 BPF_CORE_READ(exe, f_path.mnt), &root, &trunc);
+	    path_resolve(s->data, off, exe->f_path.dentry, exe->f_path.mnt, &fs->root, &trunc);
 	if (trunc)
 		flags |= JCW_EXEC_EXE_TRUNC;
 	s->rec.exe_len = n;
 	off += n;
 
 	trunc = false;
-	n = SKIP(JCW_PROF_EXEC_CWD) ? 0 : path_resolve(s->data, off, pwd.dentry, pwd.mnt, &root, &trunc);
+	n = SKIP(JCW_PROF_EXEC_CWD) ? 0 :
+	    path_resolve(s->data, off, fs->pwd.dentry, fs->pwd.mnt, &fs->root, &trunc);
 	if (trunc)
 		flags |= JCW_EXEC_CWD_TRUNC;
 	s->rec.cwd_len = n;
@@ -208,11 +204,11 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 	} else {
 		task_fill_exec(&s->rec, p, uts);
 	}
-	s->rec.argc = BPF_CORE_READ(bprm, argc);
+	s->rec.argc = bprm->argc;
 
-	mm = BPF_CORE_READ(p, mm);
-	start = BPF_CORE_READ(mm, arg_start);
-	end = BPF_CORE_READ(mm, arg_end);
+	mm = p->mm;
+	start = mm->arg_start;
+	end = mm->arg_end;
 	if (end > start && !SKIP(JCW_PROF_EXEC_ARGS)) {
 		len = end - start;
 		if (len > args_max) {
@@ -323,10 +319,10 @@ int BPF_PROG(handle_exit, struct task_struct *p)
 	e->tgid = tgid;
 	/* exit_group() and fatal signals set the group's code; a lone
 	 * exit() of the last thread leaves it in the task. */
-	if (BPF_CORE_READ(sig, flags) & JCW_SIGNAL_GROUP_EXIT)
-		code = BPF_CORE_READ(sig, group_exit_code);
+	if (sig->flags & JCW_SIGNAL_GROUP_EXIT)
+		code = sig->group_exit_code;
 	else
-		code = BPF_CORE_READ(p, exit_code);
+		code = p->exit_code;
 	e->exit_code = code;
 	e->flags = tr->flags & (JCW_EXIT_OOM | JCW_EXIT_SEEDED);
 	e->killer_pid = 0;
@@ -347,25 +343,25 @@ int BPF_PROG(handle_exit, struct task_struct *p)
 	 * task's run time was last brought up to date at its last tick or
 	 * switch, so it may lack up to one tick (1/HZ). Reaped children's
 	 * times are exact: wait() folds them in from their own run time. */
-	e->cpu_ns = BPF_CORE_READ(sig, sum_sched_runtime) + BPF_CORE_READ(p, se.sum_exec_runtime);
-	e->children_cpu_ns = BPF_CORE_READ(sig, cutime) + BPF_CORE_READ(sig, cstime);
-	e->children_max_rss_pages = BPF_CORE_READ(sig, cmaxrss);
+	e->cpu_ns = sig->sum_sched_runtime + p->se.sum_exec_runtime;
+	e->children_cpu_ns = sig->cutime + sig->cstime;
+	e->children_max_rss_pages = sig->cmaxrss;
 	e->rchar = 0;
 	e->wchar = 0;
 	compat_sig_io_add(sig, &e->rchar, &e->wchar);
 	compat_io_add(p, &e->rchar, &e->wchar);
 	if (leader != p) {
-		e->cpu_ns += BPF_CORE_READ(leader, se.sum_exec_runtime);
+		e->cpu_ns += leader->se.sum_exec_runtime;
 		compat_io_add(leader, &e->rchar, &e->wchar);
 	}
 
 	/* do_exit() folds the mm's high-water mark into signal->maxrss; on
 	 * kernels where this tracepoint fires before exit_mm() the mm is
 	 * still here and its counters may be higher. */
-	e->max_rss_pages = BPF_CORE_READ(sig, maxrss);
-	mm = BPF_CORE_READ(p, mm);
+	e->max_rss_pages = sig->maxrss;
+	mm = p->mm;
 	if (mm) {
-		rss = BPF_CORE_READ(mm, hiwater_rss);
+		rss = mm->hiwater_rss;
 		if (rss > e->max_rss_pages)
 			e->max_rss_pages = rss;
 		rss = compat_mm_rss_pages(mm);

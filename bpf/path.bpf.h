@@ -27,6 +27,7 @@ struct path_walk {
 	__u8 *data;                 /* scratch data area, JCW_DATA_CAP + slack */
 	struct dentry *dentry;
 	struct mount *mnt;
+	struct dentry *mnt_root;    /* mnt's root dentry, read once per mount */
 	struct dentry *root_dentry;
 	struct vfsmount *root_mnt;
 	__u32 off;                  /* next write offset in data */
@@ -49,46 +50,94 @@ static __always_inline struct vfsmount *mount_vfs(struct mount *m)
 	return (void *)m + bpf_core_field_offset(struct mount, mnt);
 }
 
+/* The walk's state lives in a bpf_loop() context, where the verifier sees
+ * plain numbers, not BTF pointers, so every field costs a helper call.
+ * Fields that are neighbours in every kernel are read with one call:
+ * dentry's d_parent and d_name (a qstr: hash, len, name), and mount's
+ * mnt_parent, mnt_mountpoint and mnt.mnt_root. The layout is checked
+ * against the running kernel's (CO-RE offsets, constants once relocated,
+ * so the verifier keeps one branch), with field-by-field reads otherwise. */
+struct dentry_head {
+	struct dentry *parent;
+	__u32 hash;
+	__u32 len;
+	const unsigned char *name;
+};
+
+struct mount_head {
+	struct mount *parent;
+	struct dentry *mountpoint;
+	struct dentry *root;
+};
+
+static __always_inline int dentry_head_read(struct dentry *d, struct dentry_head *h)
+{
+	__u32 at = bpf_core_field_offset(struct dentry, d_parent);
+
+	if (bpf_core_field_offset(struct dentry, d_name) == at + 8 &&
+	    bpf_core_field_offset(struct qstr, len) == 4 && bpf_core_field_offset(struct qstr, name) == 8)
+		return bpf_probe_read_kernel(h, sizeof(*h), (void *)d + at);
+	h->parent = BPF_CORE_READ(d, d_parent);
+	h->len = BPF_CORE_READ(d, d_name.len);
+	h->name = BPF_CORE_READ(d, d_name.name);
+	return 0;
+}
+
+static __always_inline int mount_head_read(struct mount *m, struct mount_head *h)
+{
+	__u32 at = bpf_core_field_offset(struct mount, mnt_parent);
+
+	if (bpf_core_field_offset(struct mount, mnt_mountpoint) == at + 8 &&
+	    bpf_core_field_offset(struct mount, mnt) + bpf_core_field_offset(struct vfsmount, mnt_root) == at + 16)
+		return bpf_probe_read_kernel(h, sizeof(*h), (void *)m + at);
+	h->parent = BPF_CORE_READ(m, mnt_parent);
+	h->mountpoint = BPF_CORE_READ(m, mnt_mountpoint);
+	h->root = BPF_CORE_READ(m, mnt.mnt_root);
+	return 0;
+}
+
 static long path_walk_step(__u64 i, void *arg)
 {
 	struct path_walk *w = arg;
-	struct dentry *d = w->dentry, *parent, *mnt_root;
-	struct mount *m = w->mnt, *mparent;
-	const unsigned char *name;
-	__u32 nlen;
+	struct dentry *d = w->dentry;
+	struct dentry_head dh;
+	struct mount_head mh;
+	struct mount *up;
 	long n;
 
-	if (d == w->root_dentry && mount_vfs(m) == w->root_mnt)
+	if (d == w->root_dentry && mount_vfs(w->mnt) == w->root_mnt)
 		goto done;
-	mnt_root = BPF_CORE_READ(m, mnt.mnt_root);
-	if (d == mnt_root) {
-		mparent = BPF_CORE_READ(m, mnt_parent);
-		if (mparent == m)
+	if (d == w->mnt_root) {
+		if (mount_head_read(w->mnt, &mh))
+			goto trunc;
+		if (mh.parent == w->mnt)
 			goto done; /* top of the mount namespace */
 		if (++w->hops > JCW_MOUNT_HOPS)
 			goto trunc;
-		w->dentry = BPF_CORE_READ(m, mnt_mountpoint);
-		w->mnt = mparent;
+		up = mh.parent;
+		w->dentry = mh.mountpoint;
+		w->mnt = up;
+		/* The parent's root: one more read, once per mount crossed. */
+		w->mnt_root = BPF_CORE_READ(up, mnt.mnt_root);
 		return 0;
 	}
-	parent = BPF_CORE_READ(d, d_parent);
-	if (parent == d || !parent)
+	if (dentry_head_read(d, &dh))
+		goto trunc;
+	if (dh.parent == d || !dh.parent)
 		goto done; /* root of a filesystem that is not mounted here */
 	if (w->depth >= JCW_PATH_DEPTH)
 		goto trunc;
-	name = BPF_CORE_READ(d, d_name.name);
-	nlen = BPF_CORE_READ(d, d_name.len);
-	n = bpf_probe_read_kernel_str(w->data + (w->off & JCW_DATA_MASK), JCW_NAME_MAX, name);
+	n = bpf_probe_read_kernel_str(w->data + (w->off & JCW_DATA_MASK), JCW_NAME_MAX, dh.name);
 	if (n <= 0)
 		goto trunc;
 	if (w->len + n > JCW_PATH_MAX)
 		goto trunc; /* this component does not fit: not counted */
-	if (nlen >= JCW_NAME_MAX)
+	if (dh.len >= JCW_NAME_MAX)
 		w->trunc = 1; /* component cut by the read */
 	w->off += n;
 	w->len += n;
 	w->depth++;
-	w->dentry = parent;
+	w->dentry = dh.parent;
 	return 0;
 trunc:
 	w->trunc = 1;
@@ -98,7 +147,8 @@ done:
 }
 
 /* Appends the components of (dentry, vfsmnt) at data[off]. Returns the
- * number of bytes written; *trunc is set when a bound was hit. */
+ * number of bytes written; *trunc is set when a bound was hit. root is a
+ * BTF pointer or the stack's. */
 static __always_inline __u32 path_resolve(__u8 *data, __u32 off, struct dentry *dentry,
 					  struct vfsmount *vfsmnt, struct path *root, bool *trunc)
 {
@@ -113,8 +163,9 @@ static __always_inline __u32 path_resolve(__u8 *data, __u32 off, struct dentry *
 		*trunc = true;
 		return 0;
 	}
-	w.root_dentry = BPF_CORE_READ(root, dentry);
-	w.root_mnt = BPF_CORE_READ(root, mnt);
+	w.mnt_root = BPF_CORE_READ(vfsmnt, mnt_root); /* vfsmnt may be a number */
+	w.root_dentry = root->dentry;
+	w.root_mnt = root->mnt;
 	bpf_loop(JCW_PATH_DEPTH + JCW_MOUNT_HOPS + 1, path_walk_step, &w, 0);
 	if (w.trunc || !w.done)
 		*trunc = true;

@@ -1,9 +1,13 @@
 /* task: reading identity and context of a task for the exec record.
  *
- * task_host_match() is the hot path: it runs for every exec on the node, so
- * it uses direct BTF loads (no helper calls, no map lookups) and stops at
- * the first byte that differs from the prefix. Everything else runs only for
- * tracked processes and favours clarity (BPF_CORE_READ). */
+ * Every task pointer here is a BTF pointer (a tp_btf argument, the task
+ * iterator's task, bpf_get_current_task_btf()), so fields are read with
+ * plain loads, which CO-RE relocates like BPF_CORE_READ and the verifier
+ * turns into fault-safe loads (a bad pointer reads as 0): no helper call
+ * per field. bpf_probe_read_kernel() is left for what a plain load cannot
+ * express (a variable index into a flexible array, a pointer to pointers).
+ * task_host_match() is the hot path: it runs for every exec on the node and
+ * stops at the first byte that differs from the prefix. */
 #ifndef JCW_TASK_BPF_H
 #define JCW_TASK_BPF_H
 
@@ -53,13 +57,13 @@ static __always_inline int task_uts_trusted(struct uts_namespace *uts)
 
 static __always_inline __u32 task_vpid(struct task_struct *t)
 {
-	struct pid *pid = BPF_CORE_READ(t, thread_pid);
+	struct pid *pid = t->thread_pid;
 	unsigned int level;
 	struct upid up;
 
 	if (!pid)
 		return 0;
-	level = BPF_CORE_READ(pid, level);
+	level = pid->level;
 	if (level > 32)
 		return 0;
 	/* numbers[] is a flexible array: index it by hand, CO-RE offset. */
@@ -89,7 +93,7 @@ static __always_inline int is_tty_major(__u32 major)
 static __always_inline struct file *task_fd_file(struct task_struct *t, unsigned int fd,
 						 bool *unknown)
 {
-	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
+	struct fdtable *fdt = t->files->fdt;
 	struct file **fds, *f = NULL;
 
 	*unknown = false;
@@ -97,9 +101,9 @@ static __always_inline struct file *task_fd_file(struct task_struct *t, unsigned
 		*unknown = true;
 		return NULL;
 	}
-	if (fd >= BPF_CORE_READ(fdt, max_fds))
+	if (fd >= fdt->max_fds)
 		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
+	fds = fdt->fd;
 	if (bpf_probe_read_kernel(&f, sizeof(f), fds + fd)) {
 		*unknown = true;
 		return NULL;
@@ -116,6 +120,8 @@ static __always_inline __u8 task_fd_kind(struct task_struct *t, unsigned int fd)
 
 	if (!f)
 		return unknown ? JCW_FD_UNKNOWN : JCW_FD_NONE;
+	/* f came out of the descriptor array through a helper: a number to
+	 * the verifier, so its fields need helpers too. */
 	inode = BPF_CORE_READ(f, f_inode);
 	mode = BPF_CORE_READ(inode, i_mode);
 	switch (mode & JCW_S_IFMT) {
@@ -141,13 +147,13 @@ static __always_inline void task_fill_exec(struct jcw_exec *e, struct task_struc
 	e->ktime_ns = bpf_ktime_get_boot_ns();
 	e->start_boottime_ns = compat_start_boottime(t);
 	e->cgroup_id = compat_cgroup_id(t);
-	e->uts_ns_inum = BPF_CORE_READ(uts, ns.inum);
-	e->mnt_ns_inum = BPF_CORE_READ(t, nsproxy, mnt_ns, ns.inum);
-	e->pid = BPF_CORE_READ(t, pid);
-	e->tgid = BPF_CORE_READ(t, tgid);
-	e->ppid = BPF_CORE_READ(t, real_parent, tgid);
-	e->uid = BPF_CORE_READ(t, cred, uid.val);
-	e->gid = BPF_CORE_READ(t, cred, gid.val);
+	e->uts_ns_inum = uts->ns.inum;
+	e->mnt_ns_inum = t->nsproxy->mnt_ns->ns.inum;
+	e->pid = t->pid;
+	e->tgid = t->tgid;
+	e->ppid = t->real_parent->tgid;
+	e->uid = t->cred->uid.val;
+	e->gid = t->cred->gid.val;
 	e->vpid = task_vpid(t);
 	e->stdin_kind = task_fd_kind(t, 0);
 	e->stdout_kind = task_fd_kind(t, 1);
