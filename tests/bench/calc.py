@@ -15,6 +15,10 @@
   calc.py get FILE KEY...          values of (nested, dotted) keys of one JSON
                                    object, one per line ("n/a" when missing)
   calc.py median N...              the median of the numbers
+  calc.py agesplit M0 M1           two scrapes of the forwarder's /metrics:
+                                   jcw_event_age_seconds between them, per
+                                   stage; prints total_ms= (mean exit to API)
+                                   and note= (means and bucket p99 per stage)
 """
 import json
 import statistics
@@ -96,6 +100,45 @@ def get(path, keys):
         print("n/a" if v is None else v)
 
 
+def age_hist(path):
+    """{stage: {"sum": s, "count": n, "le": {bound: cumulative}}}"""
+    out = {}
+    for line in open(path):
+        if not line.startswith("jcw_event_age_seconds"):
+            continue
+        name, value = line.rsplit(None, 1)
+        stage = name.split('stage="', 1)[1].split('"', 1)[0]
+        h = out.setdefault(stage, {"sum": 0.0, "count": 0.0, "le": {}})
+        if name.startswith("jcw_event_age_seconds_sum"):
+            h["sum"] = float(value)
+        elif name.startswith("jcw_event_age_seconds_count"):
+            h["count"] = float(value)
+        elif name.startswith("jcw_event_age_seconds_bucket"):
+            le = name.split('le="', 1)[1].split('"', 1)[0]
+            h["le"][float("inf") if le == "+Inf" else float(le)] = float(value)
+    return out
+
+
+def agesplit(m0, m1):
+    a, b = age_hist(m0), age_hist(m1)
+    stats = {}
+    for stage in ("received", "delivered"):
+        h0 = a.get(stage, {"sum": 0.0, "count": 0.0, "le": {}})
+        h1 = b.get(stage)
+        if not h1 or h1["count"] - h0["count"] <= 0:
+            sys.exit(f"agesplit: no {stage} logs between the scrapes")
+        n = h1["count"] - h0["count"]
+        mean = (h1["sum"] - h0["sum"]) / n * 1e3
+        p99 = next(le for le in sorted(h1["le"]) if h1["le"][le] - h0["le"].get(le, 0) >= 0.99 * n)
+        stats[stage] = (mean, p99 * 1e3, n)
+    r, d = stats["received"], stats["delivered"]
+    print(f"total_ms={d[0]:.2f}")
+    print(f"note=mean {d[0]:.2f} ms from exit to the API's answer: {r[0]:.2f} ms to reach the forwarder "
+          f"(kernel, ring buffer, the collector's drain, socket), {d[0] - r[0]:.2f} ms in the forwarder "
+          f"(join, outbox commit, HTTP); p99 <= {r[1]:g} ms received, <= {d[1]:g} ms delivered "
+          f"(histogram buckets); {d[2]:.0f} logs")
+
+
 def main():
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == "bpfsnap":
@@ -108,6 +151,8 @@ def main():
         total(args)
     elif cmd == "get":
         get(args[0], args[1:])
+    elif cmd == "agesplit":
+        agesplit(*args)
     elif cmd == "median":
         print(statistics.median(float(x) for x in args))
     else:
