@@ -101,8 +101,10 @@ const struct opt_def config_opts[] = {
 	 "events stored for delivery; when reached, frames are neither read nor acknowledged "
 	 "(the collector buffers, then counts its losses)", 65536, 1ull << 40},
 	{"commit-interval", "OUTBOX_COMMIT_INTERVAL", OPT_SECONDS, "5ms", CFG(commit_interval),
-	 "longest wait of a stored event for the group commit that makes it durable (and lets "
-	 "it be sent and acknowledged): shorter is faster to the API, with more commits", 0, 0},
+	 "pace of the group commits that make stored events durable (and let them be sent and "
+	 "acknowledged): after a quiet spell an event is committed at once, then at most one "
+	 "commit begins per interval, with all that came meanwhile; 0: every turn of the loop "
+	 "(faster to the API under load, with more commits and CPU)", 0, 0},
 	{"metrics-port", "METRICS_PORT", OPT_UINT, "3000", CFG(metrics_port),
 	 "port of /metrics, /healthz and /readyz (0 disables)", 0, 65535},
 	{"metrics-addr", "METRICS_ADDR", OPT_STR, "0.0.0.0", CFG(metrics_addr),
@@ -227,8 +229,8 @@ static int config_validate(struct fwd_config *cfg, char *err, size_t errlen)
 			 "need 1ms <= base <= max");
 		return -1;
 	}
-	if (cfg->commit_interval < 0.0001 || cfg->commit_interval > 1) {
-		snprintf(err, errlen, "OUTBOX_COMMIT_INTERVAL / --commit-interval: from 100us to 1s");
+	if ((cfg->commit_interval != 0 && cfg->commit_interval < 0.0001) || cfg->commit_interval > 1) {
+		snprintf(err, errlen, "OUTBOX_COMMIT_INTERVAL / --commit-interval: 0, or from 100us to 1s");
 		return -1;
 	}
 	if (cfg->join_ttl < 0.001) {

@@ -12,6 +12,7 @@
 #include "worker.h"
 
 #define FLOW_RETRY_MAX_S 1.0          /* failed commits: retried at least this often */
+#define FLOW_RETRY_MIN_S 0.005        /* ... and first after this, with an interval of 0 */
 #define FLOW_EXEC_TTL_PERIOD_S 60.0   /* how often stale pending execs are dropped */
 #define FLOW_MEM_BOOTS 16             /* boots acknowledged without an outbox */
 
@@ -28,12 +29,14 @@ struct outbox_flow {
 	struct input *in;
 	struct deliver *dl;
 	ev_timer commit_timer;
+	ev_prepare commit_soon;           /* interval 0: at the end of the loop's turn */
 	struct worker *committer;         /* runs the transactions; NULL: on the loop */
 	struct outbox_batch *batch;       /* the one out with the committer */
 	double retry_s;                   /* next delay after a failed commit */
 	bool failing;                     /* the last commit failed */
 	bool stopping;
 	bool paused;                      /* can_take said no */
+	double last_commit;               /* ev_now() when the last batch was taken */
 	double next_ttl_mono;
 	struct mem_boot boots[FLOW_MEM_BOOTS];
 	uint64_t boot_clock;
@@ -97,6 +100,12 @@ static void mem_ack(struct outbox_flow *fl)
 /* --- group commit ---------------------------------------------------------- */
 
 static void flow_commit(struct outbox_flow *fl);
+static void flow_schedule(struct outbox_flow *fl);
+
+static double flow_retry_base(const struct outbox_flow *fl)
+{
+	return fl->cfg.commit_interval_s > FLOW_RETRY_MIN_S ? fl->cfg.commit_interval_s : FLOW_RETRY_MIN_S;
+}
 
 /* Back on the loop: the batch's transaction ended. */
 static void flow_commit_end(struct outbox_flow *fl, struct outbox_batch *b)
@@ -112,14 +121,16 @@ static void flow_commit_end(struct outbox_flow *fl, struct outbox_batch *b)
 		if (fl->failing)
 			LOG_INFO("outbox commits again: acknowledging and reading resume");
 		fl->failing = false;
-		fl->retry_s = fl->cfg.commit_interval_s;
+		fl->retry_s = flow_retry_base(fl);
 		flow_feed(fl);
 		if (fl->paused && fl->in && outbox_flow_can_take(fl))
 			input_kick(fl->in);
 		/* What was staged meanwhile has waited for this commit: the
-		 * next one starts at once (a slower disk makes bigger batches). */
+		 * next one starts at once if this one took the interval or
+		 * more (a slower disk makes bigger batches), else when the
+		 * interval is over (flow_schedule). */
 		if (outbox_staged(fl->ob))
-			flow_commit(fl);
+			flow_schedule(fl);
 		return;
 	}
 	/* Nothing of the batch is lost: it is staged again, frames stay
@@ -159,6 +170,7 @@ static void flow_commit(struct outbox_flow *fl)
 	double ttl = 0, now = clock_mono_s();
 
 	ev_timer_stop(fl->loop, &fl->commit_timer);
+	ev_prepare_stop(fl->loop, &fl->commit_soon);
 	if (!fl->ob) {
 		mem_ack(fl);
 		return;
@@ -170,6 +182,7 @@ static void flow_commit(struct outbox_flow *fl)
 		fl->next_ttl_mono = now + FLOW_EXEC_TTL_PERIOD_S;
 	}
 	b = outbox_commit_take(fl->ob, ttl);
+	fl->last_commit = ev_now(fl->loop);
 	if (!b) {
 		if (outbox_staged(fl->ob)) {   /* no memory for the batch: later */
 			ev_timer_set(&fl->commit_timer, fl->retry_s, 0.);
@@ -192,9 +205,18 @@ static void commit_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	flow_commit(w->data);
 }
 
+static void commit_soon_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	flow_commit(w->data);
+}
+
 /* Something was staged: commit soon, or now when the batch is full. */
 static void flow_schedule(struct outbox_flow *fl)
 {
+	double wait;
+
 	if (fl->failing)
 		return;   /* the retry timer runs */
 	if (fl->batch)
@@ -203,12 +225,23 @@ static void flow_schedule(struct outbox_flow *fl)
 		flow_commit(fl);
 		return;
 	}
-	/* The first write after a quiet spell waits up to the interval for
-	 * company; under load, batches follow each other (flow_commit_end). */
-	if (!ev_is_active(&fl->commit_timer)) {
-		ev_timer_set(&fl->commit_timer, fl->cfg.commit_interval_s, 0.);
-		ev_timer_start(fl->loop, &fl->commit_timer);
+	if (ev_is_active(&fl->commit_timer) || ev_is_active(&fl->commit_soon))
+		return;
+	/* Adaptive group commit. After a quiet spell (no commit began in the
+	 * last interval) a write is committed at the end of this turn of the
+	 * loop, with whatever else the turn read (a drain of the collector
+	 * comes in one or a few reads): a lone event pays one fsync, no
+	 * wait. Otherwise it waits for the interval to pass since the last
+	 * commit began, so under load commits are at most one per interval
+	 * and batch, and once they take longer than that they follow each
+	 * other (flow_commit_end). */
+	wait = fl->last_commit + fl->cfg.commit_interval_s - ev_now(fl->loop);
+	if (wait <= 0) {
+		ev_prepare_start(fl->loop, &fl->commit_soon);
+		return;
 	}
+	ev_timer_set(&fl->commit_timer, wait, 0.);
+	ev_timer_start(fl->loop, &fl->commit_timer);
 }
 
 /* --- feeding delivery ------------------------------------------------------ */
@@ -389,6 +422,7 @@ int outbox_flow_finish(struct outbox_flow *fl)
 	int rc;
 
 	ev_timer_stop(fl->loop, &fl->commit_timer);
+	ev_prepare_stop(fl->loop, &fl->commit_soon);
 	if (!fl->ob) {
 		mem_ack(fl);
 		return 0;
@@ -418,13 +452,15 @@ int outbox_flow_new(struct ev_loop *loop, const struct outbox_flow_config *cfg,
 	fl->loop = loop;
 	fl->cfg = *cfg;
 	if (!(fl->cfg.commit_interval_s > 0))
-		fl->cfg.commit_interval_s = 0.005;
+		fl->cfg.commit_interval_s = 0;
 	if (!fl->cfg.commit_batch)
 		fl->cfg.commit_batch = 512;
-	fl->retry_s = fl->cfg.commit_interval_s;
+	fl->retry_s = flow_retry_base(fl);
 	fl->next_ttl_mono = clock_mono_s() + FLOW_EXEC_TTL_PERIOD_S;
 	ev_init(&fl->commit_timer, commit_timer_cb);
 	fl->commit_timer.data = fl;
+	ev_prepare_init(&fl->commit_soon, commit_soon_cb);
+	fl->commit_soon.data = fl;
 	if (cfg->state_dir && cfg->state_dir[0]) {
 		struct outbox_config oc = {
 			.dir = cfg->state_dir,
@@ -523,6 +559,7 @@ void outbox_flow_free(struct outbox_flow *fl)
 	fl->stopping = true;
 	worker_free(fl->committer);
 	ev_timer_stop(fl->loop, &fl->commit_timer);
+	ev_prepare_stop(fl->loop, &fl->commit_soon);
 	outbox_close(fl->ob);
 	for (i = 0; i < FLOW_MEM_BOOTS; i++)
 		free(fl->boots[i].id);

@@ -9,15 +9,17 @@
  *   frames acknowledged, up to the last seq seen per boot (the app's:
  *   below every frame still waiting in its lanes). The first write after
  *   a quiet spell waits up to commit_interval_s (or commit_batch writes);
- *   under load each commit starts as the one before ends, with all that
- *   was staged meanwhile, so a slower disk makes bigger batches.
+ *   with an interval of 0 it is committed at the end of the loop's turn,
+ *   with whatever else that turn read. Under load each commit starts as
+ *   the one before ends, with all that was staged meanwhile, so a slower
+ *   disk makes bigger batches.
  * - Delivery is fed from committed rows only, oldest first, as far as its
  *   queue has room; 2xx/409 deletes the row, a final 4xx moves it to
  *   dead_letter, an abandoned request (shutdown) stays for the next start.
  * - Backpressure: while the outbox is at OUTBOX_MAX_BYTES or commits fail
  *   (disk full), can_take() says no: input stops reading, no Acks go out,
  *   and the collector's buffer fills (then its Lost counter). A failed
- *   commit is retried on a timer (doubling from the interval to 1 s).
+ *   commit is retried on a timer (doubling from the interval, or 5 ms, to 1 s).
  * - Without a state dir (--print, or STATE_DIR empty) there is no outbox:
  *   frames are acknowledged once processed, every commit interval, and
  *   events go straight to delivery as before (nothing survives a crash). */
@@ -38,7 +40,7 @@
 struct outbox_flow_config {
 	const char *state_dir;      /* NULL or "": no outbox */
 	uint64_t max_bytes;         /* OUTBOX_MAX_BYTES */
-	double commit_interval_s;   /* group commit period */
+	double commit_interval_s;   /* group commit period; 0: at the end of the loop's turn */
 	size_t commit_batch;        /* commit at once at this many staged writes */
 	double exec_ttl_s;          /* JOIN_TTL: pending execs older than this go */
 	size_t deliver_queue_max;   /* feed delivery up to this many queued */
