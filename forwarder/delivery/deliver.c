@@ -391,6 +391,11 @@ int deliver_new(struct ev_loop *loop, const struct deliver_config *cfg,
 			    &d->http, err, errlen);
 	if (rc < 0)
 		goto fail;
+	rc = deliver_transfer_init(d);
+	if (rc < 0) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 	/* curl's own parser has the last word on the URL. */
 	rc = -EINVAL;
 	url = curl_url();
@@ -418,6 +423,7 @@ void deliver_free(struct deliver *d)
 	ev_timer_stop(d->loop, &d->finish_timer);
 	if (d->lanes.buckets)
 		abandon_all(d);
+	deliver_transfer_fini(d);   /* easy handles before curl's global cleanup */
 	http_multi_free(d->http);
 	deliver_lanes_fini(&d->lanes);
 	free(d->base);

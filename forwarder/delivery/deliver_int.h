@@ -31,7 +31,7 @@ struct deliver_job {
 	unsigned failures;                /* failed attempts so far */
 	ev_timer retry;
 	CURL *easy;
-	struct curl_slist *hdrs;
+	struct curl_slist *key_hdr;       /* Idempotency-Key, ahead of d->fixed_hdrs */
 	struct strbuf resp;               /* first DELIVER_RESP_KEEP bytes */
 	char errbuf[CURL_ERROR_SIZE];
 };
@@ -56,6 +56,11 @@ struct deliver {
 	void *done_arg;
 	struct log_ratelimit rl_retry, rl_reject, rl_local;
 	const struct deliver_job *settling;   /* during on_result */
+	/* deliver_transfer.c's: easy handles kept for the next attempts, and
+	 * the headers every request carries. */
+	CURL **spare;
+	unsigned nspare;
+	struct curl_slist *fixed_hdrs;
 };
 
 /* Starts transfers while there are slots, ready lanes and an open circuit. */
@@ -76,10 +81,15 @@ void deliver_circuit_success(struct deliver *d);
 double deliver_job_schedule_retry(struct deliver *d, struct deliver_job *job,
 				  double retry_after_s);
 
-/* deliver_transfer.c: 0 with the transfer running, or -errno (nothing
- * started, the job is unchanged). */
+/* deliver_transfer.c: what every transfer shares, made once. 0 or -ENOMEM. */
+int deliver_transfer_init(struct deliver *d);
+/* Before the multi goes: the kept handles and the shared headers. */
+void deliver_transfer_fini(struct deliver *d);
+/* 0 with the transfer running, or -errno (nothing started, the job is
+ * unchanged). */
 int deliver_transfer_start(struct deliver *d, struct deliver_job *job);
-/* The handle is out of the multi (finished or removed): free it. */
+/* The handle is out of the multi (finished or removed): kept for the next
+ * attempt, or freed. */
 void deliver_transfer_release(struct deliver *d, struct deliver_job *job);
 /* http_multi_done_fn: a transfer ended; its job's fate follows. */
 void deliver_transfer_finished(void *arg, CURL *easy, CURLcode res);

@@ -39,37 +39,94 @@ static bool header_safe(const char *s)
 	return true;
 }
 
-int deliver_transfer_start(struct deliver *d, struct deliver_job *job)
+/* Per request, only what differs is made: an easy handle comes back from
+ * the last attempt that ended (curl_easy_reset clears its options and keeps
+ * its caches; connections live in the multi's pool anyway), and the fixed
+ * headers are one list that each request's Idempotency-Key node points to. */
+int deliver_transfer_init(struct deliver *d)
+{
+	/* curl adds "Expect: 100-continue" to larger POSTs, costing a round
+	 * trip (or a 1 s stall with servers that ignore it): switch it off. */
+	static const char *const fixed[] = {"Content-Type: application/json", "Expect:", NULL};
+	struct curl_slist *t;
+
+	d->spare = calloc(d->cfg.max_inflight, sizeof(*d->spare));
+	if (!d->spare)
+		return -ENOMEM;
+	for (const char *const *f = fixed; *f; f++) {
+		t = curl_slist_append(d->fixed_hdrs, *f);
+		if (!t)
+			return -ENOMEM;
+		d->fixed_hdrs = t;
+	}
+	return 0;
+}
+
+void deliver_transfer_fini(struct deliver *d)
+{
+	while (d->nspare)
+		curl_easy_cleanup(d->spare[--d->nspare]);
+	free(d->spare);
+	d->spare = NULL;
+	curl_slist_free_all(d->fixed_hdrs);
+	d->fixed_hdrs = NULL;
+}
+
+static CURL *easy_get(struct deliver *d)
+{
+	return d->nspare ? d->spare[--d->nspare] : curl_easy_init();
+}
+
+static void easy_put(struct deliver *d, CURL *e)
+{
+	if (d->spare && d->nspare < d->cfg.max_inflight) {
+		curl_easy_reset(e);
+		d->spare[d->nspare++] = e;
+	} else {
+		curl_easy_cleanup(e);
+	}
+}
+
+/* A node of our own ahead of the shared list: freed alone, never by
+ * curl_slist_free_all. */
+static struct curl_slist *key_header(struct deliver *d, const char *event_id)
 {
 	struct strbuf key = STRBUF_INIT;
-	struct curl_slist *h = NULL, *t;
+	struct curl_slist *n;
+
+	strbuf_printf(&key, "Idempotency-Key: %s", event_id);
+	n = malloc(sizeof(*n));
+	if (!n || !(n->data = strbuf_detach(&key, NULL))) {
+		strbuf_free(&key);
+		free(n);
+		return NULL;
+	}
+	n->next = d->fixed_hdrs;
+	return n;
+}
+
+static void key_header_free(struct curl_slist *n)
+{
+	if (n) {
+		free(n->data);
+		free(n);
+	}
+}
+
+int deliver_transfer_start(struct deliver *d, struct deliver_job *job)
+{
+	struct curl_slist *key = NULL;
 	CURLcode rc = CURLE_OK;
 	CURL *e;
 	double ms = d->cfg.timeout_s * 1000;
 	long timeout_ms = ms < 1 ? 1 : ms > 1e9 ? 1000000000L : (long)ms;
 
-	e = curl_easy_init();
-	if (!e)
+	if (header_safe(job->req.event_id) && !(key = key_header(d, job->req.event_id)))
 		return -ENOMEM;
-	/* curl adds "Expect: 100-continue" to larger POSTs, costing a round
-	 * trip (or a 1 s stall with servers that ignore it): switch it off. */
-	static const char *const fixed[] = {"Content-Type: application/json",
-					    "Expect:", NULL};
-	for (const char *const *f = fixed; *f; f++) {
-		t = curl_slist_append(h, *f);
-		if (!t)
-			goto nomem;
-		h = t;
-	}
-	if (header_safe(job->req.event_id)) {
-		strbuf_printf(&key, "Idempotency-Key: %s", job->req.event_id);
-		if (!strbuf_ok(&key))
-			goto nomem;
-		t = curl_slist_append(h, key.buf);
-		strbuf_free(&key);
-		if (!t)
-			goto nomem;
-		h = t;
+	e = easy_get(d);
+	if (!e) {
+		key_header_free(key);
+		return -ENOMEM;
 	}
 #define SETOPT(opt, val) do { if (rc == CURLE_OK) rc = curl_easy_setopt(e, opt, val); } while (0)
 	SETOPT(CURLOPT_URL, job->url);
@@ -81,7 +138,7 @@ int deliver_transfer_start(struct deliver *d, struct deliver_job *job)
 	SETOPT(CURLOPT_POSTFIELDS, job->req.body ? job->req.body : "");
 	SETOPT(CURLOPT_POSTFIELDSIZE_LARGE,
 	       (curl_off_t)(job->req.body ? job->req.body_len : 0));
-	SETOPT(CURLOPT_HTTPHEADER, h);
+	SETOPT(CURLOPT_HTTPHEADER, key ? key : d->fixed_hdrs);
 	SETOPT(CURLOPT_USERAGENT, "jcw-forwarder/" JCW_VERSION);
 	SETOPT(CURLOPT_TIMEOUT_MS, timeout_ms);
 	SETOPT(CURLOPT_TCP_KEEPALIVE, 1L);
@@ -93,35 +150,26 @@ int deliver_transfer_start(struct deliver *d, struct deliver_job *job)
 		goto fail;
 	job->errbuf[0] = '\0';
 	strbuf_reset(&job->resp);
-	job->easy = e;
-	job->hdrs = h;
-	if (http_multi_add(d->http, e) < 0) {
-		job->easy = NULL;
-		job->hdrs = NULL;
+	if (http_multi_add(d->http, e) < 0)
 		goto fail;
-	}
+	job->easy = e;
+	job->key_hdr = key;
 	job->state = JOB_INFLIGHT;
 	d->st.inflight++;
 	deliver_update_gauges(d);
 	return 0;
-nomem:
-	strbuf_free(&key);
-	curl_slist_free_all(h);
-	curl_easy_cleanup(e);
-	return -ENOMEM;
 fail:
-	curl_slist_free_all(h);
-	curl_easy_cleanup(e);
+	key_header_free(key);
+	easy_put(d, e);
 	return -EIO;
 }
 
-/* The handle is out of the multi (finished or removed): free it. */
 void deliver_transfer_release(struct deliver *d, struct deliver_job *job)
 {
-	curl_easy_cleanup(job->easy);
-	curl_slist_free_all(job->hdrs);
+	easy_put(d, job->easy);
+	key_header_free(job->key_hdr);
 	job->easy = NULL;
-	job->hdrs = NULL;
+	job->key_hdr = NULL;
 	job->state = JOB_WAITING;
 	d->st.inflight--;
 	deliver_update_gauges(d);
