@@ -29,14 +29,14 @@ struct outbox_flow {
 	struct input *in;
 	struct deliver *dl;
 	ev_timer commit_timer;
-	ev_prepare commit_soon;           /* interval 0: at the end of the loop's turn */
+	ev_prepare commit_soon;           /* after a quiet spell: at the end of the loop's turn */
 	struct worker *committer;         /* runs the transactions; NULL: on the loop */
 	struct outbox_batch *batch;       /* the one out with the committer */
 	double retry_s;                   /* next delay after a failed commit */
 	bool failing;                     /* the last commit failed */
 	bool stopping;
 	bool paused;                      /* can_take said no */
-	double last_commit;               /* ev_now() when the last batch was taken */
+	double last_commit;               /* ev_now() of the last batch taken (or Acks sent) */
 	double next_ttl_mono;
 	struct mem_boot boots[FLOW_MEM_BOOTS];
 	uint64_t boot_clock;
@@ -173,6 +173,7 @@ static void flow_commit(struct outbox_flow *fl)
 	ev_prepare_stop(fl->loop, &fl->commit_soon);
 	if (!fl->ob) {
 		mem_ack(fl);
+		fl->last_commit = ev_now(fl->loop);   /* Acks keep the same pace */
 		return;
 	}
 	if (fl->batch)
@@ -182,7 +183,6 @@ static void flow_commit(struct outbox_flow *fl)
 		fl->next_ttl_mono = now + FLOW_EXEC_TTL_PERIOD_S;
 	}
 	b = outbox_commit_take(fl->ob, ttl);
-	fl->last_commit = ev_now(fl->loop);
 	if (!b) {
 		if (outbox_staged(fl->ob)) {   /* no memory for the batch: later */
 			ev_timer_set(&fl->commit_timer, fl->retry_s, 0.);
@@ -190,6 +190,7 @@ static void flow_commit(struct outbox_flow *fl)
 		}
 		return;
 	}
+	fl->last_commit = ev_now(fl->loop);
 	if (fl->committer && worker_submit(fl->committer, b) == 0) {
 		fl->batch = b;
 		return;

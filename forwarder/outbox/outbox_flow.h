@@ -21,7 +21,7 @@
  *   and the collector's buffer fills (then its Lost counter). A failed
  *   commit is retried on a timer (doubling from the interval, or 5 ms, to 1 s).
  * - Without a state dir (--print, or STATE_DIR empty) there is no outbox:
- *   frames are acknowledged once processed, every commit interval, and
+ *   frames are acknowledged once processed, at the commits' pace, and
  *   events go straight to delivery as before (nothing survives a crash). */
 #ifndef JCW_OUTBOX_FLOW_H
 #define JCW_OUTBOX_FLOW_H
