@@ -36,21 +36,18 @@ mkdir -p "$tmp/bin"
 cp /bin/true "$tmp/bin/true"
 
 # Prefix variants: NAME=SKIPS (the parts left out, --bench-skip).
-VARIANTS="
-whole=
-exec-bare=exec-bare
-exec-filter=exec-filter
-exec-budget=exec-fill,exec-args,exec-track,exec-exe,exec-cwd,exec-output
-exec-fill=exec-args,exec-track,exec-exe,exec-cwd,exec-output
-exec-args=exec-track,exec-exe,exec-cwd,exec-output
-exec-track=exec-exe,exec-cwd,exec-output
-exec-exe=exec-cwd,exec-output
-exec-cwd=exec-output
-exit-bare=exit-bare
-exit-filter=exit-filter
-exit-lookup=exit-fill,exit-untrack,exit-output
-exit-fill=exit-untrack,exit-output
-exit-untrack=exit-output"
+# prefixes STAGE...: the stages in program order; a prefix through each but
+# the last leaves out every stage after it (the last is the whole).
+prefixes() {
+	local s=("$@") i
+	for ((i = 0; i < ${#s[@]} - 1; i++)); do
+		echo "${s[i]}=$(IFS=,; echo "${s[*]:i+1}")"
+	done
+}
+VARIANTS="whole= exec-bare=exec-bare exec-filter=exec-filter
+$(prefixes exec-budget exec-fill exec-args exec-track exec-exe exec-cwd exec-output)
+exit-bare=exit-bare exit-filter=exit-filter
+$(prefixes exit-lookup exit-fill exit-untrack exit-output)"
 
 # measure NAME SKIPS WHO: appends "NAME WHO exec_ns exit_ns" to results
 measure() {
