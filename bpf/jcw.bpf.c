@@ -8,7 +8,7 @@
  *   raw_tp/mark_victim         remember that the OOM killer chose a tracked group
  *   iter/task                  at start: seed the tracked set from running processes
  *   tp/syscalls/...            file close-after-write, rename, unlink (file.bpf.h)
- *   tp/syscalls/sys_enter_write  standard error of tracked processes (stderr.bpf.h)
+ *   tp/syscalls/sys_{enter,exit}_write  standard error of tracked processes (stderr.bpf.h)
  *
  * Records go out without waking the reader (BPF_RB_NO_WAKEUP); the collector
  * drains the ring on a short timer. A waking submit queues an irq_work that
@@ -192,7 +192,11 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 		 * joined with the program it ran before. */
 		__u32 tg = p->tgid;
 
-		bpf_map_delete_elem(&tracked, &tg);
+		tr = bpf_map_lookup_elem(&tracked, &tg);
+		if (tr) {
+			stderr_forget(tr);
+			bpf_map_delete_elem(&tracked, &tg);
+		}
 		return 0;
 	}
 	slot = bpf_get_smp_processor_id();
@@ -229,10 +233,13 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 	if (SKIP(JCW_PROF_EXEC_TRACK))
 		return exec_emit(s, p, len, flags);
 	tr = bpf_map_lookup_elem(&tracked, &s->rec.tgid);
-	if (!tr || tr->start_boottime_ns != s->rec.start_boottime_ns)
+	if (!tr || tr->start_boottime_ns != s->rec.start_boottime_ns) {
+		if (tr)
+			stderr_forget(tr);
 		track(s->rec.tgid, s->rec.start_boottime_ns, 0, BPF_ANY);
-	else
+	} else {
 		stderr_exec(tr, s->rec.tgid);
+	}
 	return exec_emit(s, p, len, flags);
 }
 
@@ -297,9 +304,11 @@ int BPF_PROG(handle_exit, struct task_struct *p)
 	leader = p->group_leader;
 	if (tr->start_boottime_ns != compat_start_boottime(leader)) {
 		/* A stale entry (pid reused after a missed exit): drop it. */
+		stderr_forget(tr);
 		bpf_map_delete_elem(&tracked, &tgid);
 		return 0;
 	}
+	stderr_forget(tr);
 	stderr_exit(tr, tgid);
 	if (SKIP(JCW_PROF_EXIT_OUTPUT)) {
 		__u32 slot = bpf_get_smp_processor_id();

@@ -50,7 +50,7 @@ int file_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 		a0 = PT_REGS_PARM1_CORE_SYSCALL(regs);
 		if (a0 != 2)
 			return 0;
-		return stderr_write((__s64)a0, PT_REGS_PARM2_CORE_SYSCALL(regs),
+		return stderr_enter((__s64)a0, PT_REGS_PARM2_CORE_SYSCALL(regs),
 				    PT_REGS_PARM3_CORE_SYSCALL(regs));
 	}
 	if (!file_events_on)
@@ -79,13 +79,18 @@ int file_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 }
 
 /* The next syscall exit of a thread with an entry in file_ops is the exit
- * of the unlink/rename that made it: no number needed here. */
+ * of the unlink/rename that made it, and of a thread with a pending write
+ * in its tracked entry that of the write: no number needed here. */
 SEC("raw_tp/sys_exit")
 int file_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 {
+	long ret = (long)ctx->args[1];
+
+	if (stderr_head_max)
+		stderr_exit_write(ret);
 	if (!file_events_on)
 		return 0;
-	return file_op_end((long)ctx->args[1]);
+	return file_op_end(ret);
 }
 
 #endif

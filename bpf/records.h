@@ -195,7 +195,9 @@ struct jcw_file {
 
 /* A piece of a process's standard error from its head; data[len] follows.
  * offset: where it starts in everything the process wrote to fd 2 (a
- * write whose record was not made leaves a hole). */
+ * write whose record was not made leaves a hole). unread: bytes the
+ * process wrote at offset that could not be copied from its memory (then
+ * len is 0): said, never a silent hole. */
 struct jcw_stderr {
 	struct jcw_hdr hdr;
 	__u64 ktime_ns;
@@ -204,7 +206,7 @@ struct jcw_stderr {
 	__u32 pid;
 	__u32 tgid;
 	__u32 len;
-	__u32 pad;
+	__u32 unread;
 	/* then: data[len] */
 };
 
@@ -220,7 +222,7 @@ struct jcw_stderr_tail {
 	__u64 total;               /* bytes written to fd 2 in all */
 	__u64 ring;                /* bytes past the head, of which the ring keeps the last CAP */
 	__u32 tgid;
-	__u32 pad;
+	__u32 unread;              /* bytes of the ring's writes that could not be copied (zeros there) */
 	__u8 data[2 * JCW_STDERR_TAIL_CAP];
 };
 
@@ -240,6 +242,14 @@ struct jcw_tracked {
 	__u32 flags;               /* JCW_EXIT_OOM | JCW_EXIT_SEEDED | JCW_EXIT_KILLER | JCW_TRACKED_* */
 	__u32 err_head;            /* bytes of fd 2 counted against the head budget */
 	__u64 err_total;           /* bytes written to fd 2 */
+	/* The write to fd 2 of one thread between its entry and exit, copied
+	 * at the exit (bpf/stderr.bpf.h): that thread's id (0: none), the
+	 * buffer and the length asked for. 64 bits: BPF's compare-and-swap
+	 * without ALU32 (clang's default BPF CPU) takes whole words. */
+	__u64 err_tid;
+	__u64 err_buf;
+	__u32 err_len;
+	__u32 pad;
 };
 
 /* Indexes of the per-CPU `counters` array. */

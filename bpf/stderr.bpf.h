@@ -2,11 +2,14 @@
  * the diagnostics of a build and the error of a run (docs/design.md
  * "Standard error").
  *
- * Programs: tp/syscalls/sys_enter_write, or the raw sys_enter of
- * file.bpf.h when tracefs is missing. Filters, cheapest first, before any
- * copy: fd 2 (one compare: every other write of the node stops here), the
- * container (hostname prefix and UTS policy, as for files), a tracked
- * process (one hash lookup). Then:
+ * Programs: tp/syscalls/sys_enter_write and sys_exit_write, or the raw
+ * sys_enter/sys_exit of rawsys.bpf.h when tracefs is missing. At the entry,
+ * filters, cheapest first: fd 2 (one compare: every other write of the
+ * node stops here), the container (hostname prefix and UTS policy, as for
+ * files), a tracked process (one hash lookup); the buffer and length are
+ * kept in the process's tracked entry. At the exit (one load for every
+ * other write of the node: stderr_inflight), the bytes the kernel took
+ * are copied, from memory it has just read, so certain to be mapped:
  *   - head: while the process has written fewer than stderr_head_max bytes,
  *     the write (up to what is left of that) is copied into one
  *     JCW_REC_STDERR record, through the container's budget (a bucket of
@@ -16,10 +19,12 @@
  *     first use), sent by handle_exit before the exit record, so a
  *     traceback printed at the end survives a program that printed a lot
  *     before. A write of gigabytes copies at most the ring's size.
- * Captured at the system call's entry: what the program asked to write,
- * also when the write then fails (EPIPE). stdout is never read; write(2)
- * only (what gcc, clang, the linker, CPython, the sanitizers and assert()
- * use for fd 2), not writev/pwrite.
+ * Memory that still cannot be read (a write to /dev/null, which the
+ * kernel never reads) is counted as unread in the record, never dropped
+ * silently. A write that fails (EPIPE) counts what the program asked to
+ * write. stdout is never read; write(2) only (what gcc, clang, the
+ * linker, CPython, the sanitizers and assert() use for fd 2), not
+ * writev/pwrite.
  *
  * Included by jcw.bpf.c after file.bpf.h (file_task(), the maps). */
 #ifndef JCW_STDERR_BPF_H
@@ -35,6 +40,19 @@
 const volatile __u32 stderr_head_max;
 
 #define STDERR_RING_MASK (JCW_STDERR_TAIL_CAP - 1)
+
+/* The most one write(2) takes (MAX_RW_COUNT: INT_MAX rounded down to a
+ * page), so a length fits the tracked entry's 32 bits. */
+#define JCW_STDERR_WRITE_MAX 0x7ffff000u
+/* Plain #defines in the kernel (include/linux/errno.h): a syscall about to
+ * be restarted returns one of these to its exit tracepoint. */
+#define JCW_ERESTARTSYS 512
+#define JCW_ERESTART_RESTARTBLOCK 516
+
+/* Writes to fd 2 of tracked processes between their entry and exit; with
+ * none, every other write's exit program stops at this load. A section of
+ * its own: .bss holds the hand-over gate alone (collector/loader_pin.c). */
+__u64 stderr_inflight SEC(".data.stderr");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -55,7 +73,9 @@ _Static_assert(sizeof(struct jcw_stderr_tail) <= sizeof(struct scratch),
 	       "a new tail entry is made from a scratch slot");
 _Static_assert(JCW_STDERR_HEAD_LIMIT <= JCW_DATA_CAP, "a head piece fits the scratch data");
 
-/* A head piece: len bytes at user address buf, at offset in the stream. */
+/* A head piece: len bytes at user address buf, at offset in the stream.
+ * Memory the copy cannot read goes out as a piece of that many unread
+ * bytes: counted in the stream and said, never a silent hole. */
 static __always_inline void stderr_head(struct uts_namespace *uts, __u64 start, __u64 offset,
 					__u64 buf, __u32 len)
 {
@@ -70,8 +90,11 @@ static __always_inline void stderr_head(struct uts_namespace *uts, __u64 start, 
 	if (!s)
 		return;
 	len &= JCW_DATA_MASK;   /* len <= stderr_head_max <= JCW_STDERR_HEAD_LIMIT */
-	if (bpf_probe_read_user(s->data, len, (void *)buf))
-		return;             /* a bad pointer: the write fails with EFAULT */
+	s->rec.unread = 0;
+	if (bpf_probe_read_user(s->data, len, (void *)buf)) {
+		s->rec.unread = len;
+		len = 0;
+	}
 	id = bpf_get_current_pid_tgid();
 	s->rec.hdr.type = JCW_REC_STDERR;
 	s->rec.ktime_ns = bpf_ktime_get_boot_ns();
@@ -80,7 +103,6 @@ static __always_inline void stderr_head(struct uts_namespace *uts, __u64 start, 
 	s->rec.pid = (__u32)id;
 	s->rec.tgid = id >> 32;
 	s->rec.len = len;
-	s->rec.pad = 0;
 	size = sizeof(s->rec) + len;
 	s->rec.hdr.size = size;
 	if (bpf_ringbuf_output(&events, s, size, rb_flags(size)))
@@ -103,12 +125,14 @@ static __always_inline struct jcw_stderr_tail *stderr_ring(struct jcw_tracked *t
 		(*fresh)->start_boottime_ns = tr->start_boottime_ns;
 		(*fresh)->ring = 0;
 		(*fresh)->tgid = tgid;
+		(*fresh)->unread = 0;
 	}
 	return NULL;
 }
 
 /* The bytes past the head: n at buf, the process's bytes ring .. ring + n
- * past its head. Only the last JCW_STDERR_TAIL_CAP are copied. */
+ * past its head. Only the last JCW_STDERR_TAIL_CAP are copied; a part
+ * that cannot be read is left zeroed (the helper's contract) and counted. */
 static __always_inline void stderr_tail(struct jcw_tracked *tr, __u32 tgid, __u64 buf, __u64 n)
 {
 	struct jcw_stderr_tail *tl, *fresh = NULL;
@@ -140,27 +164,19 @@ static __always_inline void stderr_tail(struct jcw_tracked *tr, __u32 tgid, __u6
 	if (len1 > n)
 		len1 = n;
 	len2 = (n - len1) & STDERR_RING_MASK;   /* n <= CAP and len1 >= 1 */
-	bpf_probe_read_user(tl->data + pos, len1, (void *)buf);
-	if (len2)
-		bpf_probe_read_user(tl->data, len2, (void *)(buf + len1));
+	if (bpf_probe_read_user(tl->data + pos, len1, (void *)buf))
+		tl->unread += len1;
+	if (len2 && bpf_probe_read_user(tl->data, len2, (void *)(buf + len1)))
+		tl->unread += len2;
 }
 
-static __always_inline int stderr_write(__s64 fd, __u64 buf, __u64 n)
+/* n bytes the process wrote from buf: into its head while the budget
+ * lasts, the rest into its tail ring. */
+static __always_inline void stderr_put(struct jcw_tracked *tr, struct uts_namespace *uts,
+				       __u32 tgid, __u64 buf, __u64 n)
 {
-	struct uts_namespace *uts;
-	struct jcw_tracked *tr;
-	__u32 tgid, head, len;
+	__u32 head, len;
 
-	if (fd != 2 || n == 0)
-		return 0;
-	if (!file_task(&uts))
-		return 0;
-	tgid = bpf_get_current_pid_tgid() >> 32;
-	tr = bpf_map_lookup_elem(&tracked, &tgid);
-	if (!tr)
-		return 0;
-	if ((__s64)n < 0)
-		return 0;           /* the kernel refuses it (EINVAL) */
 	tr->err_total += n;
 	head = tr->err_head;
 	if (head < stderr_head_max) {
@@ -172,9 +188,89 @@ static __always_inline int stderr_write(__s64 fd, __u64 buf, __u64 n)
 		buf += len;
 		n -= len;
 		if (!n)
-			return 0;
+			return;
 	}
 	stderr_tail(tr, tgid, buf, n);
+}
+
+/* A thread's pending write (tr->err_*) is forgotten: its process exits or
+ * execs, or its entry is replaced. */
+static __always_inline void stderr_forget(struct jcw_tracked *tr)
+{
+	if (tr->err_tid) {
+		tr->err_tid = 0;
+		if (stderr_inflight)
+			__sync_fetch_and_add(&stderr_inflight, -1);
+	}
+}
+
+/* sys_enter_write: the text is not copied here. The buffer may be a page
+ * the process has not touched yet (a string literal in .rodata that glibc
+ * hands to write(2) as it is, a fresh mmap), which a BPF program cannot
+ * fault in: the write's exit copies it, once the kernel has read it. The
+ * pending write lives in the process's tracked entry, one thread at a
+ * time; another thread's write meanwhile is copied at once (stdio locks
+ * its stream, so that is rare). */
+static __always_inline int stderr_enter(__s64 fd, __u64 buf, __u64 n)
+{
+	struct uts_namespace *uts;
+	struct jcw_tracked *tr;
+	__u64 id;
+	__u32 tgid;
+
+	if (fd != 2 || n == 0)
+		return 0;
+	if (!file_task(&uts))
+		return 0;
+	id = bpf_get_current_pid_tgid();
+	tgid = id >> 32;
+	tr = bpf_map_lookup_elem(&tracked, &tgid);
+	if (!tr)
+		return 0;
+	if ((__s64)n < 0)
+		return 0;           /* the kernel refuses it (EINVAL) */
+	if (n > JCW_STDERR_WRITE_MAX)
+		n = JCW_STDERR_WRITE_MAX;
+	if (__sync_val_compare_and_swap(&tr->err_tid, 0, (__u64)(__u32)id) != 0) {
+		stderr_put(tr, uts, tgid, buf, n);
+		return 0;
+	}
+	tr->err_buf = buf;
+	tr->err_len = n;
+	__sync_fetch_and_add(&stderr_inflight, 1);
+	return 0;
+}
+
+/* sys_exit_write of any thread of the node: while no write to fd 2 of a
+ * tracked process is in flight, one load. The bytes copied are those the
+ * kernel took (ret); a failed write (EPIPE) counts what was asked for; a
+ * write to be restarted, or interrupted before its first byte, nothing
+ * (the restart enters again). */
+static __always_inline int stderr_exit_write(long ret)
+{
+	struct task_struct *t;
+	struct jcw_tracked *tr;
+	__u64 id, buf, n;
+	__u32 tgid;
+
+	if (!stderr_inflight)
+		return 0;
+	id = bpf_get_current_pid_tgid();
+	tgid = id >> 32;
+	tr = bpf_map_lookup_elem(&tracked, &tgid);
+	if (!tr || tr->err_tid != (__u64)(__u32)id)
+		return 0;
+	buf = tr->err_buf;
+	n = tr->err_len;
+	stderr_forget(tr);
+	if (ret > 0) {
+		if ((__u64)ret < n)
+			n = ret;
+	} else if (ret == 0 || (ret <= -JCW_ERESTARTSYS && ret >= -JCW_ERESTART_RESTARTBLOCK)) {
+		return 0;
+	}
+	t = bpf_get_current_task_btf();
+	stderr_put(tr, t->nsproxy->uts_ns, tgid, buf, n);
 	return 0;
 }
 
@@ -199,7 +295,6 @@ static __always_inline void stderr_exit(struct jcw_tracked *tr, __u32 tgid)
 	tl->ktime_ns = bpf_ktime_get_boot_ns();
 	tl->total = tr->err_total;
 	tl->tgid = tgid;
-	tl->pad = 0;
 	if (bpf_ringbuf_output(&events, tl, size, rb_flags(size)))
 		count(JCW_CNT_RINGBUF_LOST);
 	bpf_map_delete_elem(&stderr_tails, &tgid);
@@ -209,6 +304,7 @@ static __always_inline void stderr_exit(struct jcw_tracked *tr, __u32 tgid)
  * again (the forwarder drops what the old image wrote with its exec). */
 static __always_inline void stderr_exec(struct jcw_tracked *tr, __u32 tgid)
 {
+	stderr_forget(tr);
 	tr->err_head = 0;
 	tr->err_total = 0;
 	if (tr->flags & JCW_TRACKED_ERR_TAIL) {
@@ -220,7 +316,13 @@ static __always_inline void stderr_exec(struct jcw_tracked *tr, __u32 tgid)
 SEC("tp/syscalls/sys_enter_write")
 int stderr_sys_write(struct trace_event_raw_sys_enter *ctx)
 {
-	return stderr_write((__s64)ctx->args[0], ctx->args[1], ctx->args[2]);
+	return stderr_enter((__s64)ctx->args[0], ctx->args[1], ctx->args[2]);
+}
+
+SEC("tp/syscalls/sys_exit_write")
+int stderr_sys_write_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return stderr_exit_write(ctx->ret);
 }
 
 #endif

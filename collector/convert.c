@@ -296,6 +296,7 @@ static int convert_stderr(const struct jcw_stderr *r, size_t len, const struct c
 	e->offset = r->offset;
 	e->data.data = (uint8_t *)(r + 1);
 	e->data.len = r->len;
+	e->unread = r->unread;
 	out->frame.body_case = JCW__FRAME__BODY_STDERR_PIECE;
 	out->frame.stderr_piece = e;
 	return 0;
@@ -345,6 +346,7 @@ static int convert_stderr_tail(const struct jcw_stderr_tail *r, size_t len,
 	e->data.len = n;
 	e->tail = 1;
 	e->total = r->total;
+	e->unread = r->unread < n ? r->unread : n;
 	e->offset = r->total - n;
 	out->frame.body_case = JCW__FRAME__BODY_STDERR_PIECE;
 	out->frame.stderr_piece = e;

@@ -165,6 +165,13 @@ int loader_file_exts(const char *list, __u64 words[JCW_EXT_MAX], __u8 lens[JCW_E
  * hand, except those whose event this kernel lacks (sys_enter_rename on
  * arm64), and those of file events or of the write hook when that capture
  * is off. */
+static bool loader_is_write_hook(const char *sec)
+{
+	size_t n = strlen(sec), k = strlen(LOADER_TP_WRITE);
+
+	return n >= k && strcmp(sec + n - k, LOADER_TP_WRITE) == 0;
+}
+
 static int loader_file_progs(struct loader *l, const struct tracefs *tf, bool files_on,
 			     bool stderr_on, char *err, size_t errlen)
 {
@@ -182,7 +189,7 @@ static int loader_file_progs(struct loader *l, const struct tracefs *tf, bool fi
 			continue;
 		bpf_program__set_autoattach(p, false);
 		if (l->files != LOADER_FILES_EVENTS ||
-		    (strcmp(sec, LOADER_TP_WRITE) == 0 ? !stderr_on : !files_on)) {
+		    (loader_is_write_hook(sec) ? !stderr_on : !files_on)) {
 			bpf_program__set_autoload(p, false);
 			continue;
 		}

@@ -8,8 +8,9 @@
 #include "pin.h"
 
 #define LOADER_FILE_PROGS 16
-/* The write hook of bpf/stderr.bpf.h. */
-#define LOADER_TP_WRITE "tp/syscalls/sys_enter_write"
+/* The write hooks of bpf/stderr.bpf.h: "tp/syscalls/sys_enter_write" and
+ * "tp/syscalls/sys_exit_write" end so. */
+#define LOADER_TP_WRITE "_write"
 
 struct loader {
 	struct jcw_bpf *skel;               /* NULL when the pinned set was adopted */

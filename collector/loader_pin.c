@@ -101,8 +101,12 @@ static uint64_t loader_pin_carry(struct loader *l, int old_fd)
 	while (bpf_map_get_next_key(old_fd, prev, &next) == 0) {
 		key = next;
 		prev = &key;
-		if (bpf_map_lookup_elem(old_fd, &key, &v) == 0 &&
-		    bpf_map_update_elem(new_fd, &key, &v, BPF_NOEXIST) == 0)
+		if (bpf_map_lookup_elem(old_fd, &key, &v) != 0)
+			continue;
+		/* A write to fd 2 in flight belongs to the old set's count of
+		 * them (bpf/stderr.bpf.h): its exit is not ours to copy. */
+		v.err_tid = 0;
+		if (bpf_map_update_elem(new_fd, &key, &v, BPF_NOEXIST) == 0)
 			n++;
 	}
 	return n;

@@ -52,6 +52,7 @@ static void collect(struct metrics *m, void *arg)
 		const struct errjoin_stats *es = errjoin_stats(am->err);
 
 		metric_set(am->err_pieces, (double)es->pieces);
+		metric_set(am->err_unread, (double)es->unread);
 		metric_set(am->err_entries, (double)errjoin_size(am->err));
 		metric_set(am->err_handed, (double)es->handed);
 		metric_set(am->err_evicted, (double)es->evicted);
@@ -202,6 +203,9 @@ int app_metrics_init(struct app_metrics *am)
 	}
 	am->err_pieces = metrics_single(am->reg, METRIC_COUNTER, "jcw_stderr_pieces_total",
 			     "Pieces of standard error received from the collector.");
+	am->err_unread = metrics_single(am->reg, METRIC_COUNTER, "jcw_stderr_unread_bytes_total",
+			     "Bytes of standard error that could not be copied from the process's memory "
+			     "(counted in stderr_bytes, missing from the text).");
 	am->err_entries = metrics_single(am->reg, METRIC_GAUGE, "jcw_stderr_processes",
 			      "Running processes with standard error waiting for their exit.");
 	am->join_entries = metrics_single(am->reg, METRIC_GAUGE, "jcw_join_entries", "Execs waiting for their exit.");

@@ -46,7 +46,7 @@ struct app_metrics {
 	struct metric_series *http_open;
 	struct metric_series *accepted, *active, *bytes, *gaps, *dups, *last_frame;
 	struct metric_series *lane_frames, *lanes;
-	struct metric_series *err_pieces, *err_entries, *err_handed, *err_evicted, *err_expired;
+	struct metric_series *err_pieces, *err_unread, *err_entries, *err_handed, *err_evicted, *err_expired;
 	struct metric_series *join_entries, *join_expired, *join_replaced, *join_evicted;
 	struct metric_series *api_delivered, *api_retries, *api_rejected, *api_dropped,
 		*api_abandoned, *api_inflight, *api_queue, *api_circuit, *api_last_success;

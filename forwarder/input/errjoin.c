@@ -161,9 +161,15 @@ void errjoin_piece(struct errjoin *j, const Jcw__StderrPiece *p, uint64_t now_ns
 	if (!t)
 		return;
 	j->st.pieces++;
-	errtext_put(t, p->offset, p->data.data, p->data.len);
-	if (p->tail)
+	j->st.unread += p->unread;
+	if (p->unread && !p->tail)
+		errtext_unread(t, p->offset, p->unread);
+	else
+		errtext_put(t, p->offset, p->data.data, p->data.len);
+	if (p->tail) {
 		errtext_total(t, p->total);
+		t->unread += p->unread;
+	}
 }
 
 void errjoin_handover(struct errjoin *j, uint32_t tgid, uint64_t start, uint32_t to_tgid,

@@ -19,6 +19,7 @@
 
 struct errjoin_stats {
 	uint64_t pieces;      /* pieces stored */
+	uint64_t unread;      /* bytes the pieces said could not be copied in the kernel */
 	uint64_t evicted;     /* texts dropped for room */
 	uint64_t expired;     /* texts of processes whose exit did not come within the TTL */
 	uint64_t handed;      /* texts moved to an ancestor's */

@@ -98,6 +98,7 @@ size_t errreport_build(struct json_obj *o, const struct errtext *t,
 	json_obj_str(o, "diagnostics", c.head ? c.head : "", n);
 	json_obj_bool(o, "diagnostics_truncated",
 		      n < c.head_len || (t && t->total > t->head_len));
+	json_obj_uint(o, "diagnostics_unread", t ? t->unread : 0);
 	/* Counted over all that was captured, not only what is shown. */
 	memset(&d, 0, sizeof(d));
 	if (c.head)
@@ -166,7 +167,8 @@ size_t errreport_run(struct json_obj *o, const struct errtext *t,
 	json_obj_str(o, "stderr_tail", tail.buf ? tail.buf + from : "", rest - from);
 	json_obj_uint(o, "stderr_bytes", t ? t->total : 0);
 	json_obj_bool(o, "stderr_truncated",
-		      from > 0 || c.gap || (t && t->total > t->head_len + t->tail_len));
+		      from > 0 || c.gap || (t && (t->total > t->head_len + t->tail_len || t->unread)));
+	json_obj_uint(o, "stderr_unread", t ? t->unread : 0);
 	/* A report is looked for in all that was captured: a sanitizer's
 	 * first line is near the start of a long report, a traceback's last
 	 * lines at the very end. */

@@ -87,6 +87,17 @@ void errtext_put(struct errtext *t, uint64_t offset, const uint8_t *p, size_t n)
 	errtext_place(t, offset + t->shift, p, n);
 }
 
+void errtext_unread(struct errtext *t, uint64_t offset, uint64_t n)
+{
+	offset += t->shift;
+	if (offset + n > t->total)
+		t->total = offset + n;
+	t->unread += n;
+	/* What comes after it cannot continue the head. */
+	if (n && offset + n > t->head_len && t->head_len < t->head_cap && !t->tail_len)
+		t->hole = true;
+}
+
 void errtext_total(struct errtext *t, uint64_t total)
 {
 	if (total + t->shift > t->total)
@@ -104,6 +115,7 @@ void errtext_append(struct errtext *t, const struct errtext *src)
 		errtext_place(t, base + src->tail_end - src->tail_len, src->tail, src->tail_len);
 	t->total = base + src->total;
 	t->shift += src->total;
+	t->unread += src->unread;
 	if (src->hole && t->head_len < t->head_cap)
 		t->hole = true;
 }

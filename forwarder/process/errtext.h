@@ -18,6 +18,7 @@ struct errtext {
 	size_t tail_len, tail_cap;
 	uint64_t tail_end;
 	uint64_t total;           /* bytes written in all */
+	uint64_t unread;          /* of them, bytes the kernel side could not copy */
 	uint64_t shift;           /* helpers' bytes appended so far: where the process's own
 	                           * offset 0 now is */
 	bool hole;                /* a piece missing inside the head (it stops there) */
@@ -33,6 +34,10 @@ void errtext_free(struct errtext *t);
  * Own offsets count from the process's own start; a helper's text
  * appended meanwhile moves them on. */
 void errtext_put(struct errtext *t, uint64_t offset, const uint8_t *p, size_t n);
+/* n bytes the process wrote at offset (own, as for errtext_put) that
+ * could not be copied: counted in the total and as unread, a gap in the
+ * text. */
+void errtext_unread(struct errtext *t, uint64_t offset, uint64_t n);
 /* The process's own stream is known to be total bytes long (a tail piece
  * says so). */
 void errtext_total(struct errtext *t, uint64_t total);

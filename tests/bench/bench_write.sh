@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Kernel cost of the standard error hook (bpf/stderr.bpf.h), as root: BPF
-# run time per write(2) (kernel BPF statistics: the stderr_sys_write
-# program's run_time_ns / run_cnt) of
+# run time per write(2) (kernel BPF statistics: run_time_ns / run_cnt of
+# the stderr_sys_write program at the entry plus stderr_sys_write_exit at
+# the exit, where the text is copied) of
 #   - an untracked process (another host) to fd 1 and to fd 2: goal < 100 ns;
 #   - a tracked process (jcode- host) to fd 1: goal < 200 ns;
 #   - a tracked process to fd 2: in its head (a record per write) and past
@@ -27,14 +28,21 @@ HEAD=32768           # --stderr-process-bytes of the head case: 2048 writes of 1
 source tests/bench/kbench.sh
 kbench_init bench_write "$LOOP" "$EXECLOOP"
 
-figure() {  # figure LABEL "NS RUNS" GOAL
+figure() {  # figure LABEL "NS_ENTER NS_EXIT RUNS" GOAL
 	set -- "$1" $2 "$3"
-	echo "FIGURE $1: $2 ns of BPF per write ($3 runs${4:+; goal $4})"
+	echo "FIGURE $1: $(($2 + $3)) ns of BPF per write (entry $2 + exit $3; $4 runs${5:+; goal $5})"
+}
+write_ids() {  # the entry and exit programs' ids, "ID,ID"
+	local a b
+	a=$(prog_id stderr_sys_write)
+	b=$(prog_id stderr_sys_write_exit)
+	[ -n "$a" ] && [ -n "$b" ] ||
+		{ cat "$tmp/collector.log"; echo "the write programs of the collector were not found"; exit 1; }
+	echo "$a,$b"
 }
 
 start_collector
-id=$(prog_id stderr_sys_write)
-[ -n "$id" ] || { cat "$tmp/collector.log"; echo "stderr_sys_write program of the collector not found"; exit 1; }
+id=$(write_ids)
 stats_on
 figure "write to fd 1, untracked process" "$(per_run "$id" other "$LOOP" write 1 64 "$N")" "< 100 ns"
 figure "write to fd 2, untracked process" "$(per_run "$id" other "$LOOP" write 2 64 "$N")" "< 100 ns"
@@ -46,7 +54,7 @@ stats_off
 stop_collector
 
 start_collector --stderr-process-bytes "$HEAD"
-id=$(prog_id stderr_sys_write)
+id=$(write_ids)
 stats_on
 figure "write of 16 B to fd 2, tracked, in its head (a record each)" \
 	"$(per_run "$id" student "$LOOP" write 2 16 "$((HEAD / 16))")" ""

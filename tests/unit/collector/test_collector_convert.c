@@ -437,3 +437,66 @@ Test(convert_file, malformed)
 	converted_free(&cv);
 	free(f);
 }
+
+Test(convert_stderr, a_head_piece_with_its_text_or_its_unread_bytes)
+{
+	struct {
+		struct jcw_stderr r;
+		char data[8];
+	} s = {0};
+	struct converted cv;
+	char err[128];
+
+	s.r.hdr.type = JCW_REC_STDERR;
+	s.r.hdr.size = sizeof(s.r) + 5;
+	s.r.tgid = 100;
+	s.r.start_boottime_ns = 1000;
+	s.r.offset = 12;
+	s.r.len = 5;
+	memcpy(s.data, "oops\n", 5);
+	cr_assert_eq(convert_record(&s, sizeof(s.r) + 5, &ctx, &cv, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(cv.frame.body_case, JCW__FRAME__BODY_STDERR_PIECE);
+	assert_bytes(cv.err.data, "oops\n");
+	cr_assert_eq(cv.err.offset, 12);
+	cr_assert_eq(cv.err.unread, 0);
+	converted_free(&cv);
+
+	/* The kernel side could not copy the write: no data, its bytes said. */
+	s.r.len = 0;
+	s.r.unread = 17;
+	s.r.hdr.size = sizeof(s.r);
+	cr_assert_eq(convert_record(&s, sizeof(s.r), &ctx, &cv, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(cv.err.data.len, 0);
+	cr_assert_eq(cv.err.unread, 17);
+	cr_assert_eq(cv.err.offset, 12);
+	converted_free(&cv);
+}
+
+Test(convert_stderr, a_tail_says_its_unread_bytes_at_most_its_length)
+{
+	struct jcw_stderr_tail *t = calloc(1, sizeof(*t));
+	const size_t len = offsetof(struct jcw_stderr_tail, data) + JCW_STDERR_TAIL_CAP;
+	struct converted cv;
+	char err[128];
+
+	cr_assert_not_null(t);
+	t->hdr.type = JCW_REC_STDERR_TAIL;
+	t->hdr.size = (uint32_t)len;
+	t->tgid = 100;
+	t->total = 9000;
+	t->ring = 6;
+	t->unread = 4;
+	memcpy(t->data, "ab\0\0\0\0", 6);
+	cr_assert_eq(convert_record(t, len, &ctx, &cv, err, sizeof(err)), 0, "%s", err);
+	cr_assert(cv.err.tail);
+	cr_assert_eq(cv.err.data.len, 6);
+	cr_assert_eq(cv.err.offset, 9000 - 6);
+	cr_assert_eq(cv.err.unread, 4);
+	converted_free(&cv);
+
+	t->unread = 1u << 20;   /* more than it holds: never more than its data */
+	cr_assert_eq(convert_record(t, len, &ctx, &cv, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(cv.err.unread, 6);
+	converted_free(&cv);
+	free(t);
+}

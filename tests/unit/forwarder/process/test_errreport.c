@@ -106,6 +106,30 @@ Test(errreport, nothing_written)
 	errreport_run(&o, NULL, &lim, &w);
 	json_obj_end(&o);
 	cr_assert_str_eq(sb.buf, "{\"stderr_head\":\"\",\"stderr_tail\":\"\",\"stderr_bytes\":0,"
-			 "\"stderr_truncated\":false,\"exception\":null}");
+			 "\"stderr_truncated\":false,\"stderr_unread\":0,\"exception\":null}");
 	strbuf_free(&sb);
+}
+
+Test(errreport, unread_bytes_are_said_in_both_logs)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct json_obj o;
+	struct errtext t;
+	struct student st;
+	struct errreport_where w = {.st = &st, .cwd = "/", .cwd_len = 1};
+
+	cr_assert_eq(student_parse((const uint8_t *)"jcode-os-1-202012345", 20, &st), STUDENT_OK);
+	cr_assert_eq(errtext_init(&t, 64, 64), 0);
+	errtext_unread(&t, 0, 17);
+	json_obj_begin(&o, &sb);
+	errreport_run(&o, &t, &lim, &w);
+	json_obj_end(&o);
+	HAS(sb.buf, "\"stderr_bytes\":17,\"stderr_truncated\":true,\"stderr_unread\":17");
+	strbuf_free(&sb);
+	json_obj_begin(&o, &sb);
+	errreport_build(&o, &t, &lim, &w);
+	json_obj_end(&o);
+	HAS(sb.buf, "\"diagnostics_truncated\":true,\"diagnostics_unread\":17");
+	strbuf_free(&sb);
+	errtext_free(&t);
 }

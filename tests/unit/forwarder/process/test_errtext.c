@@ -146,3 +146,45 @@ Test(errtext, own_pieces_after_a_helpers_text_come_after_it)
 	errtext_free(&gcc);
 	errtext_free(&cc1);
 }
+
+Test(errtext, unread_bytes_count_and_stop_the_head)
+{
+	struct errtext t;
+
+	cr_assert_eq(errtext_init(&t, 16, 8), 0);
+	put(&t, 0, "abc");
+	errtext_unread(&t, 3, 5);   /* a write the kernel side could not copy */
+	put(&t, 8, "xyz");
+	head_is(&t, "abc");
+	cr_assert(t.hole, "what follows unread bytes does not continue the head");
+	cr_assert_eq(t.total, 11);
+	cr_assert_eq(t.unread, 5);
+	errtext_free(&t);
+}
+
+Test(errtext, unread_bytes_alone_are_the_total)
+{
+	struct errtext t;
+
+	cr_assert_eq(errtext_init(&t, 16, 8), 0);
+	errtext_unread(&t, 0, 17);
+	cr_assert_eq(t.total, 17);
+	cr_assert_eq(t.unread, 17);
+	cr_assert_eq(t.head_len, 0);
+	errtext_free(&t);
+}
+
+Test(errtext, a_helpers_unread_bytes_go_with_its_text)
+{
+	struct errtext t, h;
+
+	cr_assert_eq(errtext_init(&t, 16, 8), 0);
+	cr_assert_eq(errtext_init(&h, 16, 8), 0);
+	put(&t, 0, "ab");
+	errtext_unread(&h, 0, 4);
+	errtext_append(&t, &h);
+	cr_assert_eq(t.total, 6);
+	cr_assert_eq(t.unread, 4);
+	errtext_free(&h);
+	errtext_free(&t);
+}
