@@ -119,12 +119,15 @@ static void app_age(const struct app *a, struct metric_series *s, uint64_t t)
  * it was in the log; or the process is a helper (not reported itself) and
  * it goes to the nearest ancestor that is (a compiler driver that runs
  * cc1, as, collect2 -> ld), still running and so still in the join
- * table; or nowhere. */
+ * table; or nowhere. A pid names an ancestor only if its process started
+ * before the child it is the parent of (else the pid was reused after the
+ * parent died) and in the same container: text never crosses students. */
 static void app_err_settle(struct app *a, const Jcw__Exec *e, const Jcw__Exit *x,
 			   enum pipe_result res, enum api_endpoint endpoint)
 {
 	const Jcw__Frame *pf;
 	uint32_t ppid = e->ppid;
+	uint64_t child_start = e->start_boottime_ns;
 	unsigned depth;
 
 	if (res == PIPE_SUCCESS && pipeline_logs_stderr(a->pipe, endpoint, e)) {
@@ -132,8 +135,13 @@ static void app_err_settle(struct app *a, const Jcw__Exec *e, const Jcw__Exit *x
 	} else if (res == PIPE_NONTARGET) {
 		for (depth = 0; depth < APP_ERR_ANCESTORS && ppid; depth++) {
 			pf = join_find_tgid(a->join, ppid);
-			if (!pf || pf->exec->start_boottime_ns > e->start_boottime_ns)
-				break;   /* not running, or a later process with its pid */
+			if (!pf || pf->exec->start_boottime_ns > child_start ||
+			    pf->exec->uts_ns_inum != e->uts_ns_inum ||
+			    pf->exec->hostname.len != e->hostname.len ||
+			    (e->hostname.len &&
+			     memcmp(pf->exec->hostname.data, e->hostname.data, e->hostname.len) != 0))
+				break;   /* not running, a later process with its pid, another container */
+			child_start = pf->exec->start_boottime_ns;
 			if (pipeline_reports(a->pipe, pf->exec)) {
 				errjoin_handover(a->err, x->tgid, x->start_boottime_ns, pf->exec->tgid,
 						 pf->exec->start_boottime_ns);

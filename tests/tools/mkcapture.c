@@ -18,7 +18,7 @@
  *   defaults [host=] [uid=] [gid=] [cwd=] [ppid=]     (apply to later exec lines)
  *   exec tgid=N [pid=] [ppid=] [uid=] [gid=] [start=NS] [time=] [host=] [comm=]
  *        [exe=] [cwd=] argv=A0 argv=A1 ... [argc=] [args_truncated=1]
- *        [stdin=tty|pipe|file|null|none] [stdout=...] [seeded=1] [vpid=]
+ *        [stdin=tty|pipe|file|null|none] [stdout=...] [seeded=1] [vpid=] [uts=INUM]
  *   exit tgid=N [start=NS] [time=] [code=] [signal=] [core=1] [duration_ns=]
  *        [cpu_ns=] [children_cpu_ns=] [max_rss_kb=] [children_max_rss_kb=]
  *        [read_bytes=] [write_bytes=]
@@ -367,6 +367,7 @@ static void rec_exec(struct spec_state *st, const struct field *f, size_t n)
 	e.stdout_kind = fd_kind(st, get(f, n, "stdout"));
 	e.seeded = num(st, f, n, "seeded", 0) != 0;
 	e.vpid = (uint32_t)num(st, f, n, "vpid", 0);
+	e.uts_ns_inum = num(st, f, n, "uts", 0);
 	fr.body_case = JCW__FRAME__BODY_EXEC;
 	fr.exec = &e;
 	emit(st, &fr, f, n);
