@@ -1,8 +1,10 @@
 /* budget: a rate per container for the records that fill the ring buffer
  * (execs and file events), so that one container's flood cannot take the
- * ring buffer, and the losses that follow, from everybody on the node. The
- * excess is not recorded and is counted per container (the collector
- * reports it: docs/design.md "Kernel budget").
+ * ring buffer, and the losses that follow, from everybody on the node; and
+ * its share of the `tracked` map, so that one container's processes cannot
+ * take the exits of everybody else. The excess is not recorded and is
+ * counted per container (the collector reports it: docs/design.md "Kernel
+ * budget").
  *
  * One map entry per UTS namespace (a container), keyed by its inode. The
  * bucket is a GCRA: `tat` is when the container's next record is due at
@@ -15,9 +17,10 @@
 #define JCW_BUDGET_BPF_H
 
 /* Set by the collector: 1e9 / rate (0: no budget), and (burst - 1) times
- * that. */
+ * that; the share of `tracked` of one container (0: no share). */
 const volatile __u64 budget_interval_ns;
 const volatile __u64 budget_tolerance_ns;
+const volatile __u64 tracked_share;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -26,29 +29,50 @@ struct {
 	__type(value, struct jcw_budget);
 } budgets SEC(".maps");
 
+/* The container's entry, made on first use (with a full bucket: *fresh). */
+static __always_inline struct jcw_budget *budget_entry(struct uts_namespace *uts, __u64 key,
+						       bool *fresh)
+{
+	struct jcw_budget *b = bpf_map_lookup_elem(&budgets, &key), nb = {};
+
+	*fresh = false;
+	if (b)
+		return b;
+	bpf_probe_read_kernel_str(nb.hostname, sizeof(nb.hostname), uts->name.nodename);
+	bpf_map_update_elem(&budgets, &key, &nb, BPF_NOEXIST);
+	*fresh = true;
+	return bpf_map_lookup_elem(&budgets, &key);
+}
+
 /* true if the container of uts may record one more. err: a piece of
  * standard error (stderr.bpf.h), which has a bucket of its own at the same
  * rate, so that a program printing much cannot cost its container its
  * execs; its misses are not lost events (the forwarder sees the hole in
- * the stream) and are not counted here. */
+ * the stream) and are not counted here. Nothing is recorded while no
+ * collector is alive (jcw.bpf.c alive()): every record but an exit passes
+ * here. */
 static __always_inline bool budget_take_kind(struct uts_namespace *uts, bool err)
 {
-	struct jcw_budget *b, nb = {};
+	struct jcw_budget *b;
 	__u64 key, now, tat, *at;
+	bool fresh;
 
+	if (!alive()) {
+		count(JCW_CNT_ORPHANED);
+		return false;
+	}
 	if (!budget_interval_ns)
 		return true;
 	key = BPF_CORE_READ(uts, ns.inum);
 	now = bpf_ktime_get_ns();
-	b = bpf_map_lookup_elem(&budgets, &key);
-	if (!b) {
-		nb.tat = now + (err ? 0 : budget_interval_ns);
-		nb.err_tat = now + (err ? budget_interval_ns : 0);
-		bpf_probe_read_kernel_str(nb.hostname, sizeof(nb.hostname), uts->name.nodename);
-		bpf_map_update_elem(&budgets, &key, &nb, BPF_NOEXIST);
+	b = budget_entry(uts, key, &fresh);
+	if (!b)
+		return true;
+	at = err ? &b->err_tat : &b->tat;
+	if (fresh) {
+		*at = now + budget_interval_ns;
 		return true;
 	}
-	at = err ? &b->err_tat : &b->tat;
 	tat = *at > now ? *at : now;
 	if (tat - now > budget_tolerance_ns) {
 		if (!err) {
@@ -64,6 +88,42 @@ static __always_inline bool budget_take_kind(struct uts_namespace *uts, bool err
 static __always_inline bool budget_take(struct uts_namespace *uts)
 {
 	return budget_take_kind(uts, false);
+}
+
+/* A place in `tracked` for one more process of the container of uts
+ * (key: its inode): false, counted, when it holds its share. Races
+ * between CPUs may let a process or two past the share: a bound on a
+ * flood needs no more. */
+static __always_inline bool share_take(struct uts_namespace *uts, __u64 key)
+{
+	struct jcw_budget *b;
+	bool fresh;
+
+	if (!tracked_share)
+		return true;
+	b = budget_entry(uts, key, &fresh);
+	if (!b)
+		return true;
+	if (b->tracked >= tracked_share) {
+		__sync_fetch_and_add(&b->share_dropped, 1);
+		count(JCW_CNT_SHARE);
+		return false;
+	}
+	__sync_fetch_and_add(&b->tracked, 1);
+	return true;
+}
+
+/* The place of a process of the container key given back. An entry the
+ * LRU forgot meanwhile starts again at zero: never below it. */
+static __always_inline void share_put(__u64 key)
+{
+	struct jcw_budget *b;
+
+	if (!tracked_share || !key)
+		return;
+	b = bpf_map_lookup_elem(&budgets, &key);
+	if (b && b->tracked)
+		__sync_fetch_and_add(&b->tracked, -1);
 }
 
 #endif

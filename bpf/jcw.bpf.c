@@ -44,6 +44,22 @@ const volatile __u32 profile_skip;
 bool paused;
 #define GATE() do { if (paused) return 0; } while (0)
 
+/* Until when (bpf_ktime_get_boot_ns) a collector is known to be alive:
+ * each collector moves it on to now + PIN_ORPHAN_TIMEOUT every second
+ * (collector/loader.h). Past it, pinned programs whose collector is gone
+ * record nothing and count what they turn away (JCW_CNT_ORPHANED): a
+ * restart within the timeout loses nothing, an uninstall that left its
+ * pins behind records nothing for ever. 0: no limit. Memory-mapped and
+ * pinned as "alive", in a section of its own (.bss is the gate alone). */
+__u64 alive_until_ns SEC(".data.alive");
+
+static __always_inline bool alive(void)
+{
+	__u64 until = alive_until_ns;
+
+	return !until || bpf_ktime_get_boot_ns() <= until;
+}
+
 /* An exec record under construction: fixed part then variable data. */
 struct scratch {
 	struct jcw_exec rec;
@@ -142,7 +158,24 @@ static __always_inline int exec_emit(struct scratch *s, struct task_struct *t,
 	return 0;
 }
 
-/* Hostname filter and identity policy: 1 if the task is to be tracked. */
+/* The program a tracked process runs now is not recorded: it stays
+ * tracked (its exit is always seen and its entry removed), and its exit
+ * says that the exec recorded before ends unreported. */
+static __always_inline void exec_unrecorded(__u32 tgid)
+{
+	struct jcw_tracked *tr = bpf_map_lookup_elem(&tracked, &tgid);
+
+	if (tr) {
+		stderr_exec(tr, tgid);
+		tr->flags |= JCW_EXIT_UNRECORDED;
+	}
+}
+
+/* Hostname filter and identity policy: 1 if the task is to be tracked, 0
+ * if not, WANT_FORGED if its hostname is forged (counted): that may be a
+ * tracked process that moved into a UTS namespace of its own (unshare -U
+ * -u) and execs there. */
+#define WANT_FORGED -1
 static __always_inline int want(struct task_struct *t, struct uts_namespace **uts, __u8 *flags)
 {
 	if (!task_host_match(t, uts))
@@ -150,23 +183,46 @@ static __always_inline int want(struct task_struct *t, struct uts_namespace **ut
 	if (!task_uts_trusted(*uts)) {
 		count(JCW_CNT_FORGED);
 		if (uts_policy != JCW_UTS_ANY)
-			return 0;
+			return WANT_FORGED;
 		*flags |= JCW_EXEC_UNTRUSTED;
 	}
 	return 1;
 }
 
-static __always_inline int track(__u32 tgid, __u64 start, __u32 flags, __u64 update)
+#define JCW_EEXIST 17   /* include/uapi/asm-generic/errno-base.h */
+
+/* A new tracked process of the container uts (key ukey), within its share
+ * (budget.bpf.h): 0; TRACK_NO_SHARE (counted); or the map's error (-EEXIST
+ * for BPF_NOEXIST on a tracked one; a full map is counted). */
+#define TRACK_NO_SHARE 1
+static __always_inline long track(__u32 tgid, __u64 start, __u32 flags, struct uts_namespace *uts,
+				  __u64 ukey, __u64 update)
 {
 	struct jcw_tracked v = {
 		.start_boottime_ns = start,
+		.uts_inum = ukey,
 		.flags = flags,
 	};
-	long err = bpf_map_update_elem(&tracked, &tgid, &v, update);
+	long err;
 
-	if (err && err != -17 /* -EEXIST */)
-		count(JCW_CNT_TRACKED_FULL);
+	if (!share_take(uts, ukey))
+		return TRACK_NO_SHARE;
+	err = bpf_map_update_elem(&tracked, &tgid, &v, update);
+	if (err) {
+		share_put(ukey);
+		if (err != -JCW_EEXIST)
+			count(JCW_CNT_TRACKED_FULL);
+	}
 	return err;
+}
+
+/* A tracked process is forgotten: its pending write, its place in its
+ * container's share, its entry. */
+static __always_inline void untrack(struct jcw_tracked *tr, __u32 tgid)
+{
+	stderr_forget(tr);
+	share_put(tr->uts_inum);
+	bpf_map_delete_elem(&tracked, &tgid);
 }
 
 SEC("tp_btf/sched_process_exec")
@@ -179,24 +235,21 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 	__u8 flags = 0;
 	__u64 start, end;
 	struct mm_struct *mm;
+	int w;
 
 	GATE();
 	if (SKIP(JCW_PROF_EXEC_BARE))
 		return 0;
-	if (!want(p, &uts, &flags))
+	w = want(p, &uts, &flags);
+	if (w <= 0) {
+		if (w == WANT_FORGED)
+			exec_unrecorded(p->tgid);
 		return 0;
+	}
 	if (SKIP(JCW_PROF_EXEC_FILTER))
 		return 0;
 	if (!SKIP(JCW_PROF_EXEC_BUDGET) && !budget_take(uts)) {
-		/* Not recorded: a tracked process's exit would otherwise be
-		 * joined with the program it ran before. */
-		__u32 tg = p->tgid;
-
-		tr = bpf_map_lookup_elem(&tracked, &tg);
-		if (tr) {
-			stderr_forget(tr);
-			bpf_map_delete_elem(&tracked, &tg);
-		}
+		exec_unrecorded(p->tgid);
 		return 0;
 	}
 	slot = bpf_get_smp_processor_id();
@@ -235,10 +288,15 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 	tr = bpf_map_lookup_elem(&tracked, &s->rec.tgid);
 	if (!tr || tr->start_boottime_ns != s->rec.start_boottime_ns) {
 		if (tr)
-			stderr_forget(tr);
-		track(s->rec.tgid, s->rec.start_boottime_ns, 0, BPF_ANY);
+			untrack(tr, s->rec.tgid);   /* an older process's: its exit was missed */
+		/* Over its container's share: not recorded either, or the
+		 * forwarder would wait for an exit that never comes. */
+		if (track(s->rec.tgid, s->rec.start_boottime_ns, 0, uts, s->rec.uts_ns_inum,
+			  BPF_NOEXIST) == TRACK_NO_SHARE)
+			return 0;
 	} else {
 		stderr_exec(tr, s->rec.tgid);
+		tr->flags &= ~JCW_EXIT_UNRECORDED;
 	}
 	return exec_emit(s, p, len, flags);
 }
@@ -255,10 +313,10 @@ int seed_tasks(struct bpf_iter__task *ctx)
 
 	if (!t || t->pid != t->tgid || (t->flags & JCW_PF_KTHREAD) || t->exit_state)
 		return 0;
-	if (!want(t, &uts, &flags))
+	if (want(t, &uts, &flags) <= 0)
 		return 0;
 	/* Already tracked: its exec was seen after we attached. */
-	if (track(t->tgid, compat_start_boottime(t), JCW_EXIT_SEEDED, BPF_NOEXIST))
+	if (track(t->tgid, compat_start_boottime(t), JCW_EXIT_SEEDED, uts, uts->ns.inum, BPF_NOEXIST))
 		return 0;
 	s = bpf_map_lookup_elem(&scratch, &slot);
 	if (!s)
@@ -272,7 +330,6 @@ SEC("tp_btf/sched_process_exit")
 int BPF_PROG(handle_exit, struct task_struct *p)
 {
 	struct signal_struct *sig = p->signal;
-	struct uts_namespace *uts;
 	struct task_struct *leader;
 	struct jcw_tracked *tr;
 	struct jcw_exit *e;
@@ -284,28 +341,31 @@ int BPF_PROG(handle_exit, struct task_struct *p)
 	if (SKIP(JCW_PROF_EXIT_BARE))
 		return 0;
 
-	/* Cheapest tests first, before the hash lookup (a cold 1 MiB bucket
-	 * array costs ~0.5 us a miss here): other threads of the group are
-	 * still alive (do_exit() decrements signal->live before this
-	 * tracepoint), or the hostname is not a student's. The namespaces
-	 * are still attached at this point of do_exit(). A tracked process
-	 * can only rename its host with CAP_SYS_ADMIN over its UTS namespace
-	 * (owned by the initial user namespace under the default policy). */
+	/* Other threads of the group still alive (do_exit() decrements
+	 * signal->live before this tracepoint): not the group's exit. Then
+	 * the process is looked up by its tgid whatever its hostname has
+	 * become (task_maybe_tracked): a tracked process may leave its UTS
+	 * namespace without an exec (unshare(CLONE_NEWUSER | CLONE_NEWUTS),
+	 * sethostname), and an entry left behind would be kept for ever. */
 	if (sig->live.counter != 0)
 		return 0;
-	if (!task_host_match(p, &uts))
-		return 0;
-	if (SKIP(JCW_PROF_EXIT_FILTER))
+	if (!task_maybe_tracked(p))
 		return 0;
 	tgid = p->tgid;
 	tr = bpf_map_lookup_elem(&tracked, &tgid);
 	if (!tr)
 		return 0;
+	if (SKIP(JCW_PROF_EXIT_FILTER))
+		return 0;
 	leader = p->group_leader;
 	if (tr->start_boottime_ns != compat_start_boottime(leader)) {
 		/* A stale entry (pid reused after a missed exit): drop it. */
-		stderr_forget(tr);
-		bpf_map_delete_elem(&tracked, &tgid);
+		untrack(tr, tgid);
+		return 0;
+	}
+	if (!alive()) {
+		count(JCW_CNT_ORPHANED);
+		untrack(tr, tgid);
 		return 0;
 	}
 	stderr_forget(tr);
@@ -319,7 +379,7 @@ int BPF_PROG(handle_exit, struct task_struct *p)
 	}
 	if (!e) {
 		count(JCW_CNT_RINGBUF_LOST);
-		bpf_map_delete_elem(&tracked, &tgid);
+		untrack(tr, tgid);
 		return 0;
 	}
 	e->hdr.type = JCW_REC_EXIT;
@@ -335,7 +395,7 @@ int BPF_PROG(handle_exit, struct task_struct *p)
 	else
 		code = p->exit_code;
 	e->exit_code = code;
-	e->flags = tr->flags & (JCW_EXIT_OOM | JCW_EXIT_SEEDED);
+	e->flags = tr->flags & (JCW_EXIT_OOM | JCW_EXIT_SEEDED | JCW_EXIT_UNRECORDED);
 	e->killer_pid = 0;
 	e->killer_sig = 0;
 	__builtin_memset(e->killer_comm, 0, sizeof(e->killer_comm));
@@ -382,7 +442,7 @@ int BPF_PROG(handle_exit, struct task_struct *p)
 	}
 send:
 	if (!SKIP(JCW_PROF_EXIT_UNTRACK))
-		bpf_map_delete_elem(&tracked, &tgid);
+		untrack(tr, tgid);
 	if (!SKIP(JCW_PROF_EXIT_OUTPUT))
 		bpf_ringbuf_submit(e, rb_flags(sizeof(*e)));
 	return 0;

@@ -116,6 +116,10 @@ struct jcw_exec {
 #define JCW_EXIT_SEEDED (1u << 1)
 #define JCW_EXIT_KILLER (1u << 2)      /* killer_* describe who sent the fatal signal */
 #define JCW_EXIT_MM_RSS (1u << 3)      /* max_rss included the live mm's counters */
+/* The program the process ran last was not recorded (over its container's
+ * budget, or no collector alive): the exec recorded before it ends here,
+ * unreported, and this exit is not its. */
+#define JCW_EXIT_UNRECORDED (1u << 4)
 
 struct jcw_exit {
 	struct jcw_hdr hdr;
@@ -236,10 +240,11 @@ struct jcw_stderr_tail {
 /* Value of the `tracked` hash map (key: tgid). */
 struct jcw_tracked {
 	__u64 start_boottime_ns;
+	__u64 uts_inum;            /* the container whose share it takes (budget.bpf.h) */
 	__u32 killer_pid;
 	__u32 killer_sig;
 	char killer_comm[JCW_COMM_LEN];
-	__u32 flags;               /* JCW_EXIT_OOM | JCW_EXIT_SEEDED | JCW_EXIT_KILLER | JCW_TRACKED_* */
+	__u32 flags;               /* JCW_EXIT_OOM | _SEEDED | _KILLER | _UNRECORDED | JCW_TRACKED_* */
 	__u32 err_head;            /* bytes of fd 2 counted against the head budget */
 	__u64 err_total;           /* bytes written to fd 2 */
 	/* The write to fd 2 of one thread between its entry and exit, copied
@@ -258,21 +263,32 @@ enum jcw_counter {
 	JCW_CNT_FORGED = 1,        /* prefix matched in a UTS ns not owned by the initial user ns */
 	JCW_CNT_TRACKED_FULL = 2,  /* `tracked` insert failed: that exit will be missed */
 	JCW_CNT_BUDGET = 3,        /* records over their container's budget, not recorded */
-	JCW_CNT_MAX = 4,
+	JCW_CNT_SHARE = 4,         /* execs not recorded: their container holds its share of `tracked` */
+	JCW_CNT_ORPHANED = 5,      /* records turned away: no collector alive (PIN_ORPHAN_TIMEOUT) */
+	JCW_CNT_MAX = 6,
 };
 
 /* Containers whose budget is kept (budget.bpf.h; the least recently used
  * is forgotten, and starts again with a full burst). */
 #define JCW_BUDGET_CONTAINERS 4096
 
-/* The value of the `budgets` map, per UTS namespace. */
+/* The value of the `budgets` map, per UTS namespace: a container's rate
+ * and its share of the `tracked` map. */
 struct jcw_budget {
 	__u64 tat;                 /* when its next record is due at the rate (ktime ns) */
 	__u64 dropped;             /* records over the budget since the entry was made */
 	char hostname[JCW_HOST_LEN];   /* at the entry's creation, for the collector's report */
 	__u8 pad[7];
 	__u64 err_tat;             /* the same for its standard error pieces, a bucket apart */
+	__u64 tracked;             /* its processes in `tracked` */
+	__u64 share_dropped;       /* execs not recorded for want of its share */
 };
+
+/* A container's share of the `tracked` map by default (the collector's
+ * --tracked-per-container): a course container runs tens of processes at
+ * once, so a student who holds this many is flooding, and 32 of them are
+ * needed to fill the default 65,536. */
+#define JCW_TRACKED_SHARE_DEFAULT 2048
 
 /* Benchmark variants (rodata profile_skip, the collector's --bench-skip):
  * each bit leaves one part of a program out, so that the run time of the
@@ -289,7 +305,7 @@ struct jcw_budget {
 #define JCW_PROF_EXEC_CWD (1u << 7)      /* no cwd path walk */
 #define JCW_PROF_EXEC_OUTPUT (1u << 8)   /* no ring buffer output */
 #define JCW_PROF_EXIT_BARE (1u << 9)     /* handle_exit returns at once */
-#define JCW_PROF_EXIT_FILTER (1u << 10)  /* ... after the live and hostname tests */
+#define JCW_PROF_EXIT_FILTER (1u << 10)  /* ... after the live test and the tracked lookup */
 #define JCW_PROF_EXIT_FILL (1u << 11)    /* no CPU, I/O and memory figures */
 #define JCW_PROF_EXIT_OUTPUT (1u << 12)  /* no ring buffer reserve and submit (a scratch slot) */
 #define JCW_PROF_EXIT_UNTRACK (1u << 13) /* no tracked map delete */

@@ -55,6 +55,7 @@ struct config {
 	uint64_t args_max;
 	uint64_t ringbuf_bytes;
 	uint64_t tracked_max;
+	uint64_t tracked_share;     /* per container (bpf/budget.bpf.h) */
 	uint64_t container_rate, container_burst;   /* the kernel budget (bpf/budget.bpf.h) */
 	bool files;
 	char *file_hooks;
@@ -69,6 +70,7 @@ struct config {
 	char *node_name;
 	char *user;
 	char *pin_path;
+	double orphan_timeout;      /* PIN_ORPHAN_TIMEOUT, seconds; 0: none */
 	char *log_level;
 	bool seccomp;
 	bool seccomp_selftest;
@@ -103,6 +105,7 @@ struct collector {
 	uint64_t records_total;
 	uint64_t decode_lost;
 	uint64_t kcount[JCW_CNT_MAX];
+	bool orphan_gap_said;       /* the gap found at start was reported (frames.c) */
 	struct pin_state *stream;        /* pinned: boot id, next seq, reported counters */
 	uint64_t queue_lost_reported;
 	uint64_t next_heartbeat_ns, next_loss_poll_ns;

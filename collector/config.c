@@ -11,6 +11,9 @@
 #include "pin.h"
 
 #define O(f) offsetof(struct config, f)
+/* A default that records.h owns, as the option table's text. */
+#define STR_(x) #x
+#define STR(x) STR_(x)
 const struct opt_def collector_opts[] = {
 	{"socket", "SOCKET_PATH", OPT_STR, FRAME_SOCKET_DEFAULT, O(socket),
 	 "forwarder's Unix socket; empty: no socket", 0, 0},
@@ -29,6 +32,10 @@ const struct opt_def collector_opts[] = {
 	 "kernel ring buffer size (rounded up to a power of two)", 65536, 1ull << 30},
 	{"tracked-max", "TRACKED_MAX", OPT_UINT, "65536", O(tracked_max),
 	 "processes tracked at once until their exit", 1024, 1u << 22},
+	{"tracked-per-container", "TRACKED_PER_CONTAINER", OPT_UINT,
+	 STR(JCW_TRACKED_SHARE_DEFAULT), O(tracked_share),
+	 "processes of one container tracked at once; its execs past them are not recorded, "
+	 "counted per container (0: no share, only --tracked-max)", 0, 1u << 22},
 	{"container-rate", "CONTAINER_RECORD_RATE", OPT_UINT, "1000", O(container_rate),
 	 "exec and file records one container may make per second after the burst; the "
 	 "excess is not recorded, counted per container (0: no budget)", 0, 10000000},
@@ -65,6 +72,10 @@ const struct opt_def collector_opts[] = {
 	{"pin-path", "PIN_PATH", OPT_STR, PIN_PATH_DEFAULT, O(pin_path),
 	 "bpffs directory where programs, maps and the ring buffer are pinned, so that they "
 	 "go on recording through a restart; empty: unpinned (a restart loses events)", 0, 0},
+	{"pin-orphan-timeout", "PIN_ORPHAN_TIMEOUT", OPT_SECONDS, "300s", O(orphan_timeout),
+	 "pinned programs record only while a collector is alive or within this long of its "
+	 "last sign of life (a rolling update with an image pull), then nothing, counted "
+	 "(0: for ever)", 0, 0},
 	{"unpin", NULL, OPT_ACTION, NULL, 0,
 	 "remove the pins of --pin-path (the programs detach) and exit", 0, 0},
 	{"log-level", "LOG_LEVEL", OPT_STR, LOG_LEVEL_DEFAULT, O(log_level), LOG_LEVEL_HELP, 0, 0},

@@ -218,6 +218,7 @@ static int convert_exit(const struct jcw_exit *r, size_t len, const struct conve
 	}
 	x->oom_killed = !!(r->flags & JCW_EXIT_OOM);
 	x->seeded = !!(r->flags & JCW_EXIT_SEEDED);
+	x->unrecorded_exec = !!(r->flags & JCW_EXIT_UNRECORDED);
 	x->duration_ns = r->ktime_ns > r->start_boottime_ns ? r->ktime_ns - r->start_boottime_ns : 0;
 	x->cpu_ns = r->cpu_ns;
 	x->children_cpu_ns = r->children_cpu_ns;

@@ -81,33 +81,37 @@ void frames_heartbeat(struct collector *c)
 	frames_emit(c, &f);
 }
 
-/* The containers over their budget, for the Lost frame's detail and the
- * log: "jcode-os-1-1: 5000 (since its entry was made), ...". */
+/* The containers over their budget (or share), for the Lost frame's
+ * detail and the log: "jcode-os-1-1: 5000 (since its entry was made), ...". */
 struct budget_report {
+	bool share;               /* the share's drops, else the budget's */
 	char detail[512];
 	size_t len;
 	int shown, more;
 };
 
-static void budget_one(void *ctx, const char *hostname, uint64_t dropped)
+static void budget_one(void *ctx, const char *hostname, uint64_t dropped, uint64_t share_dropped)
 {
 	struct budget_report *r = ctx;
-	int n;
+	uint64_t n = r->share ? share_dropped : dropped;
+	int k;
 
+	if (!n)
+		return;
 	if (r->shown >= 8 || r->len >= sizeof(r->detail) - 1) {
 		r->more++;
 		return;
 	}
-	n = snprintf(r->detail + r->len, sizeof(r->detail) - r->len, "%s%s: %" PRIu64,
-		     r->len ? ", " : "", hostname, dropped);
-	if (n > 0)
-		r->len = r->len + (size_t)n < sizeof(r->detail) ? r->len + (size_t)n : sizeof(r->detail) - 1;
+	k = snprintf(r->detail + r->len, sizeof(r->detail) - r->len, "%s%s: %" PRIu64,
+		     r->len ? ", " : "", hostname, n);
+	if (k > 0)
+		r->len = r->len + (size_t)k < sizeof(r->detail) ? r->len + (size_t)k : sizeof(r->detail) - 1;
 	r->shown++;
 }
 
-static void frames_budget(struct collector *c, uint64_t delta, uint64_t total)
+static void frames_budget(struct collector *c, bool share, uint64_t delta, uint64_t total)
 {
-	struct budget_report r = {.len = 0};
+	struct budget_report r = {.share = share};
 	size_t l;
 
 	if (loader_budgets(c->ld, budget_one, &r) < 0)
@@ -115,10 +119,37 @@ static void frames_budget(struct collector *c, uint64_t delta, uint64_t total)
 	l = strlen(r.detail);
 	if (r.more)
 		snprintf(r.detail + l, sizeof(r.detail) - l, " and %d more", r.more);
+	if (share) {
+		frames_lost(c, JCW__LOST_SOURCE__LOST_CONTAINER_SHARE, delta, total, r.detail);
+		LOG_WARN("%" PRIu64 " exec(s) of containers holding their share of %" PRIu64
+			 " tracked processes not recorded (%" PRIu64 " in all); per container: %s",
+			 delta, c->cfg.tracked_share, total, r.detail);
+		return;
+	}
 	frames_lost(c, JCW__LOST_SOURCE__LOST_CONTAINER_BUDGET, delta, total, r.detail);
 	LOG_WARN("%" PRIu64 " record(s) over their container's budget of %" PRIu64 "/s (burst %"
 		 PRIu64 ") not recorded (%" PRIu64 " in all); dropped per container: %s", delta,
 		 c->cfg.container_rate, c->cfg.container_burst, total, r.detail);
+}
+
+/* What pinned programs turned away with no collector alive: the gap this
+ * collector found at its start, then any later one (a collector frozen
+ * past PIN_ORPHAN_TIMEOUT). */
+static void frames_orphaned(struct collector *c, uint64_t delta, uint64_t total)
+{
+	uint64_t since = loader_orphaned_since(c->ld), now = clock_ns(CLOCK_BOOTTIME);
+	char detail[160];
+
+	if (since && now > since)
+		snprintf(detail, sizeof(detail), "no collector alive for %.0f s before this one "
+			 "started (PIN_ORPHAN_TIMEOUT %.0f s)", (double)(now - since) / 1e9,
+			 c->cfg.orphan_timeout);
+	else
+		snprintf(detail, sizeof(detail), "no collector alive within PIN_ORPHAN_TIMEOUT %.0f s",
+			 c->cfg.orphan_timeout);
+	frames_lost(c, JCW__LOST_SOURCE__LOST_ORPHANED, delta, total, detail);
+	LOG_WARN("%" PRIu64 " record(s) turned away by the programs, %s (%" PRIu64 " in all)", delta,
+		 detail, total);
 }
 
 void frames_poll_kernel(struct collector *c)
@@ -142,7 +173,14 @@ void frames_poll_kernel(struct collector *c)
 	}
 	delta = cnt[JCW_CNT_BUDGET] - c->kcount[JCW_CNT_BUDGET];
 	if (delta)
-		frames_budget(c, delta, cnt[JCW_CNT_BUDGET]);
+		frames_budget(c, false, delta, cnt[JCW_CNT_BUDGET]);
+	delta = cnt[JCW_CNT_SHARE] - c->kcount[JCW_CNT_SHARE];
+	if (delta)
+		frames_budget(c, true, delta, cnt[JCW_CNT_SHARE]);
+	delta = cnt[JCW_CNT_ORPHANED] - c->kcount[JCW_CNT_ORPHANED];
+	if (delta || (!c->orphan_gap_said && loader_orphaned_since(c->ld)))
+		frames_orphaned(c, delta, cnt[JCW_CNT_ORPHANED]);
+	c->orphan_gap_said = true;
 	if (cnt[JCW_CNT_FORGED] > c->kcount[JCW_CNT_FORGED])
 		LOG_WARN("%" PRIu64 " exec(s) with a matching hostname in a UTS namespace not owned "
 			 "by the initial user namespace", cnt[JCW_CNT_FORGED] - c->kcount[JCW_CNT_FORGED]);

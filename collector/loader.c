@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <linux/perf_event.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -308,6 +309,11 @@ int loader_open(const struct loader_opts *o, struct loader **out, char *err, siz
 	}
 	if (l->pin_dir && pin_state_map(l->pin_dir, &old) == 0) {
 		if (old->stamp == loader_pin_stamp(o) && loader_pin_adopt(l, old) == 0) {
+			e = loader_alive_init(l, o);
+			if (e)
+				LOG_WARN("the adopted programs' deadline cannot be moved on (%s): they "
+					 "stop recording PIN_ORPHAN_TIMEOUT after the last collector",
+					 strerror(-e));
 			*out = l;
 			return 0;
 		}
@@ -325,6 +331,7 @@ int loader_open(const struct loader_opts *o, struct loader **out, char *err, siz
 			    l->skel->rodata->host_prefix_masks, &l->skel->rodata->host_prefix_nwords);
 	l->skel->rodata->uts_policy = o->uts_any ? JCW_UTS_ANY : JCW_UTS_INIT_USERNS;
 	l->skel->rodata->args_max = o->args_max;
+	l->skel->rodata->tracked_share = o->tracked_share;
 	if (o->container_rate) {
 		l->skel->rodata->budget_interval_ns = 1000000000ull / o->container_rate;
 		l->skel->rodata->budget_tolerance_ns =
@@ -393,7 +400,9 @@ int loader_open(const struct loader_opts *o, struct loader **out, char *err, siz
 			 e == -EPERM ? privs_eperm_hint(eff) : "");
 		goto cleanup;
 	}
-	e = jcw_bpf__attach(l->skel);
+	e = loader_alive_init(l, o);
+	if (!e)
+		e = jcw_bpf__attach(l->skel);
 	if (e) {
 		snprintf(err, errlen, "attaching BPF programs: %s%s%s", strerror(-e),
 			 *last_libbpf_msg ? ": " : "", last_libbpf_msg);
@@ -402,8 +411,10 @@ int loader_open(const struct loader_opts *o, struct loader **out, char *err, siz
 	e = loader_file_attach(l, err, errlen);
 	if (e)
 		goto cleanup;
-	if (old)
+	if (old) {
+		loader_alive_note_old(l);
 		loader_pin_takeover(l, old);
+	}
 	if (l->pin_dir) {
 		e = loader_pin_set(l, o, old, err, errlen);
 		if (e)
@@ -457,11 +468,6 @@ enum loader_start loader_start(const struct loader *l)
 struct pin_state *loader_stream(const struct loader *l)
 {
 	return l->st;
-}
-
-uint64_t loader_carried(const struct loader *l)
-{
-	return l->carried;
 }
 
 int loader_seed(struct loader *l, char *err, size_t errlen)
@@ -541,10 +547,10 @@ int loader_budgets(const struct loader *l, loader_budget_fn fn, void *ctx)
 	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
 		key = next;
 		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &v) || !v.dropped)
+		if (bpf_map_lookup_elem(fd, &key, &v) || (!v.dropped && !v.share_dropped))
 			continue;
 		v.hostname[sizeof(v.hostname) - 1] = '\0';
-		fn(ctx, v.hostname, v.dropped);
+		fn(ctx, v.hostname, v.dropped, v.share_dropped);
 		n++;
 	}
 	return n;
@@ -564,6 +570,8 @@ void loader_close(struct loader *l)
 {
 	if (!l)
 		return;
+	if (!l->skel && l->alive)
+		munmap((void *)l->alive, (size_t)sysconf(_SC_PAGESIZE));
 	loader_file_detach(l);
 	jcw_bpf__destroy(l->skel);
 	if (l->events_fd >= 0)

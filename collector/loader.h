@@ -22,6 +22,7 @@ struct loader_opts {
 	uint32_t args_max;           /* argv bytes captured, <= JCW_ARGS_LIMIT */
 	uint64_t ringbuf_bytes;      /* power of two, >= page size */
 	uint32_t tracked_max;        /* entries of the tracked map */
+	uint32_t tracked_share;      /* of them, one container's at most; 0: no share */
 	uint32_t container_rate;     /* records per second per container; 0: no budget */
 	uint32_t container_burst;    /* >= 1 */
 	enum loader_file_hooks {
@@ -38,6 +39,7 @@ struct loader_opts {
 	uint32_t stderr_head;
 	uint32_t profile_skip;       /* JCW_PROF_* (records.h): benchmarks only */
 	const char *pin_dir;         /* pin.h; NULL or "": unpinned */
+	uint64_t orphan_timeout_ns;  /* PIN_ORPHAN_TIMEOUT (loader_alive); 0: none */
 	const char *boot_id;         /* a new stream's, when nothing is pinned */
 };
 
@@ -71,10 +73,11 @@ int loader_ringbuf_fd(const struct loader *l);
 int loader_seed(struct loader *l, char *err, size_t errlen);
 /* Sums the per-CPU counters (enum jcw_counter). 0 or -errno. */
 int loader_counters(const struct loader *l, uint64_t out[JCW_CNT_MAX]);
-/* Each container with records over its budget (bpf/budget.bpf.h): its
- * hostname and what it dropped since its entry was made. Returns how many,
- * or -errno. */
-typedef void (*loader_budget_fn)(void *ctx, const char *hostname, uint64_t dropped);
+/* Each container with records over its budget or execs past its share
+ * (bpf/budget.bpf.h): its hostname and what it dropped of each since its
+ * entry was made. Returns how many, or -errno. */
+typedef void (*loader_budget_fn)(void *ctx, const char *hostname, uint64_t dropped,
+				 uint64_t share_dropped);
 int loader_budgets(const struct loader *l, loader_budget_fn fn, void *ctx);
 enum loader_start loader_start(const struct loader *l);
 /* The stream the programs record for, in the pinned state (pin.h; NULL
@@ -86,8 +89,13 @@ struct pin_state *loader_stream(const struct loader *l);
 /* After a take-over with the same record layout: the old ring buffer, to
  * be drained with the new one (-1 otherwise). */
 int loader_old_ringbuf_fd(const struct loader *l);
-/* Tracked processes taken over from the replaced set. */
-uint64_t loader_carried(const struct loader *l);
+/* Moves the programs' deadline on to now + PIN_ORPHAN_TIMEOUT (bpf/jcw.bpf.c
+ * alive()): called at least every second while the collector runs. */
+void loader_alive(struct loader *l);
+/* When (CLOCK_BOOTTIME ns) the pinned set this collector found had last
+ * been told a collector was alive, if it was past its deadline: it
+ * recorded nothing from then until this start. 0: no such gap. */
+uint64_t loader_orphaned_since(const struct loader *l);
 /* Stops recording: the programs detach, unless they are pinned (then they
  * go on for the next collector). Maps stay readable. */
 void loader_detach(struct loader *l);

@@ -29,7 +29,20 @@ struct loader {
 	int budgets_fd;                     /* adopted: from the pins, else -1 */
 	int old_events_fd;                  /* taken over: the old ring, else -1 */
 	uint64_t carried;                   /* tracked entries taken over */
+	/* loader_alive.c: the programs' alive_until_ns (the skeleton's, or
+	 * the pinned "alive" map's, mapped), the timeout, and the deadline a
+	 * pinned set had passed when this collector found it (0: none). */
+	volatile uint64_t *alive;
+	uint64_t orphan_timeout_ns;
+	uint64_t orphaned_since_ns;
 };
+
+/* loader_alive.c: after load (the skeleton's variable) or adoption (the
+ * pinned map): notes a deadline the set had already passed, then sets a
+ * new one. 0 or -errno. */
+int loader_alive_init(struct loader *l, const struct loader_opts *o);
+/* The deadline of an old pinned set being replaced, read before it goes. */
+void loader_alive_note_old(struct loader *l);
 
 /* What must match for a pinned set to be adopted as it is. */
 uint64_t loader_pin_stamp(const struct loader_opts *o);

@@ -16,7 +16,7 @@
 #error "JCW_RECORDS_HASH: the Makefile derives it from bpf/records.h"
 #endif
 
-_Static_assert(JCW_CNT_MAX <= 4, "pin_state.reported holds the kernel counters");
+_Static_assert(JCW_CNT_MAX <= PIN_COUNTERS, "pin_state.reported holds the kernel counters");
 /* The gate is pinned as "gate": the .bss map holding `paused` alone, so a
  * later version finds it at offset 0 whatever else it changed. */
 _Static_assert(sizeof(*((struct jcw_bpf *)0)->bss) == sizeof(bool),
@@ -48,9 +48,9 @@ uint64_t loader_pin_stamp(const struct loader_opts *o)
 	const void *elf = jcw_bpf__elf_bytes(&elf_len);
 	const char *exts = o->file_exts ? o->file_exts : "";
 	uint64_t h = hash_fnv1a(elf, elf_len);
-	uint32_t v[9] = {o->uts_any, o->args_max, o->tracked_max, (uint32_t)o->files,
-			 (uint32_t)(o->ringbuf_bytes >> 10), o->container_rate, o->container_burst,
-			 o->stderr_head, o->profile_skip};
+	uint32_t v[10] = {o->uts_any, o->args_max, o->tracked_max, (uint32_t)o->files,
+			  (uint32_t)(o->ringbuf_bytes >> 10), o->container_rate, o->container_burst,
+			  o->stderr_head, o->profile_skip, o->tracked_share};
 
 	/* The programs (the object's bytes: any change of the BPF side) and
 	 * every setting they were loaded with. */
@@ -170,6 +170,7 @@ int loader_pin_set(struct loader *l, const struct loader_opts *o, const struct p
 		{"tracked", bpf_map__fd(l->skel->maps.tracked)},
 		{"budgets", bpf_map__fd(l->skel->maps.budgets)},
 		{"gate", bpf_map__fd(l->skel->maps.bss)},
+		{"alive", bpf_map__fd(l->skel->maps.data_alive)},
 	};
 
 	for (i = 0; i < (int)(sizeof(maps) / sizeof(maps[0])); i++) {

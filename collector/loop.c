@@ -52,6 +52,7 @@ static void on_tick(struct collector *c, uint32_t events)
 		LOG_WARN("timerfd: %s", strerror(errno));
 	loop_drain(c);
 	if (now >= c->next_loss_poll_ns) {
+		loader_alive(c->ld);   /* the programs' deadline: this collector lives */
 		frames_poll_kernel(c);
 		c->next_loss_poll_ns = now + LOSS_POLL_NS;
 	}

@@ -141,6 +141,8 @@ int main(int argc, char **argv)
 	lo.args_max = (uint32_t)c.cfg.args_max;
 	lo.ringbuf_bytes = c.cfg.ringbuf_bytes;
 	lo.tracked_max = (uint32_t)c.cfg.tracked_max;
+	lo.tracked_share = (uint32_t)c.cfg.tracked_share;
+	lo.orphan_timeout_ns = (uint64_t)(c.cfg.orphan_timeout * NS_PER_SEC);
 	lo.container_rate = (uint32_t)c.cfg.container_rate;
 	lo.container_burst = (uint32_t)c.cfg.container_burst;
 	lo.files = !c.cfg.files ? LOADER_FILES_OFF

@@ -88,7 +88,9 @@ int pin_state_map(const char *dir, struct pin_state **st)
 		return fd;
 	memset(&info, 0, sizeof(info));
 	e = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0;
-	if (!e && (info.type != BPF_MAP_TYPE_ARRAY || info.value_size != sizeof(struct pin_state) ||
+	if (!e && (info.type != BPF_MAP_TYPE_ARRAY ||
+		   (info.value_size != sizeof(struct pin_state) &&
+		    info.value_size != PIN_STATE_V1_SIZE) ||
 		   !(info.map_flags & BPF_F_MMAPABLE)))
 		e = -EINVAL;
 	if (!e)

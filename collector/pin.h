@@ -9,6 +9,9 @@
  *   events         the ring buffer
  *   counters       the kernel's counters
  *   tracked        the tracked-process map
+ *   budgets        the containers' budgets and shares
+ *   gate           the programs' .bss: the hand-over gate
+ *   alive          the programs' deadline (PIN_ORPHAN_TIMEOUT), memory-mapped
  *   link_<name>    one BPF link per attached program (bpffs refuses dots)
  * A starting collector whose stamp equals the pinned one adopts them as
  * they are; another replaces them without a window (loader.c). */
@@ -22,6 +25,8 @@
 #define PIN_PATH_DEFAULT "/sys/fs/bpf/jcw"
 #define PIN_MAGIC "jcwpin1"
 
+#define PIN_COUNTERS 8
+
 struct pin_state {
 	char magic[8];          /* PIN_MAGIC */
 	uint64_t stamp;         /* programs and their settings: equal means adopt */
@@ -31,10 +36,16 @@ struct pin_state {
 	uint8_t pad[7];
 	uint64_t next_seq;      /* the next frame's sequence number */
 	uint64_t adoptions;     /* collectors that took the set over so far */
-	uint64_t reported[4];   /* kernel counters already reported (JCW_CNT_*) */
+	uint64_t reported[PIN_COUNTERS];   /* kernel counters already reported (JCW_CNT_*) */
 	uint32_t files_mode;    /* enum loader_file_hooks the set was loaded with */
 	uint32_t pad2;
 };
+
+/* The state of the version before PIN_COUNTERS grew from 4 (the same
+ * fields up to reported): still read, so that a set of that version is
+ * replaced without a window and its stream goes on. Only the fields before
+ * reported may be used from such a state. */
+#define PIN_STATE_V1_SIZE (offsetof(struct pin_state, reported) + 4 * 8 + 8)
 
 /* bpffs at the directory's mount point (mounted there if need be) and the
  * directory itself, 0700. 0, or -errno with the reason in err. */

@@ -6,7 +6,7 @@
 
 static const char *const lost_names[APP_LOST_SOURCES] = {
 	"unspecified", "kernel_ringbuf", "collector_queue", "collector_decode", "container_budget",
-	"other",
+	"container_share", "orphaned", "other",
 };
 
 static const char *const l_type[] = {"type", NULL};
@@ -215,6 +215,9 @@ int app_metrics_init(struct app_metrics *am)
 				"Execs replaced by a later exec of the same process.");
 	am->join_evicted = metrics_single(am->reg, METRIC_COUNTER, "jcw_join_evicted_total",
 			       "Execs dropped because the join table was full (JOIN_MAX_ENTRIES).");
+	am->unrecorded = metrics_single(am->reg, METRIC_COUNTER, "jcw_join_unrecorded_exits_total",
+			     "Exits after an exec the kernel did not record (its container's budget or "
+			     "share, or no collector alive): the exec before it is not reported.");
 	am->unmatched = metrics_single(am->reg, METRIC_COUNTER, "jcw_join_unmatched_exits_total",
 			    "Exits without a known exec (started before the collector, or exec lost).");
 
@@ -275,4 +278,11 @@ void app_metrics_lost(struct app_metrics *am, int source, double n)
 	if (source < 0 || source >= APP_LOST_SOURCES - 1)
 		source = APP_LOST_SOURCES - 1;
 	metric_add(am->lost[source], n);
+}
+
+const char *app_metrics_lost_name(int source)
+{
+	if (source < 0 || source >= APP_LOST_SOURCES - 1)
+		source = APP_LOST_SOURCES - 1;
+	return lost_names[source];
 }

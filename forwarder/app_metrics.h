@@ -17,7 +17,7 @@
 #include "observe/httpd.h"
 #include "process/pipeline.h"
 
-#define APP_LOST_SOURCES 6   /* jcw.LostSource values 0..4, and "other" */
+#define APP_LOST_SOURCES 8   /* jcw.LostSource values 0..6, and "other" */
 
 struct app_metrics {
 	struct metrics *reg;
@@ -25,7 +25,7 @@ struct app_metrics {
 	struct metric_series *pipe_reason[PIPE_REASON_COUNT];
 	struct metric_series *proc_type[PROC_TYPE_COUNT];
 	struct metric_series *lost[APP_LOST_SOURCES];
-	struct metric_series *unmatched;
+	struct metric_series *unmatched, *unrecorded;
 	struct metric_series *last_heartbeat;
 	struct metric_series *coll_queue_frames, *coll_queue_bytes;
 	struct metric_series *forged_hostname;
@@ -57,5 +57,7 @@ int app_metrics_init(struct app_metrics *am);
 void app_metrics_free(struct app_metrics *am);
 /* Counts n records lost at `source` (a jcw.LostSource value). */
 void app_metrics_lost(struct app_metrics *am, int source, double n);
+/* The source's label value in jcw_lost_records_total ("orphaned"). */
+const char *app_metrics_lost_name(int source);
 
 #endif

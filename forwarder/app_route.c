@@ -173,6 +173,15 @@ static void app_exit(struct app *a, const char *boot_id, Jcw__Frame *f)
 		return;
 	}
 	outbox_flow_joined(a->flow, x->tgid, x->start_boottime_ns);
+	if (x->unrecorded_exec) {
+		/* The process ran a program the kernel did not record after this
+		 * exec: the exit is that program's, not this exec's. */
+		metric_inc(a->am.unrecorded);
+		if (a->err)
+			errjoin_drop(a->err, x->tgid, x->start_boottime_ns);
+		jcw__frame__free_unpacked(ef, NULL);
+		return;
+	}
 	memset(&req, 0, sizeof(req));
 	et = a->err ? errjoin_find(a->err, x->tgid, x->start_boottime_ns) : NULL;
 	res = pipeline_process(a->pipe, boot_id, f->seq, ef->exec, x, et, &req, &reason);
@@ -204,10 +213,13 @@ static void app_lost(struct app *a, const Jcw__Lost *l)
 	uint64_t sup = 0;
 
 	app_metrics_lost(&a->am, (int)l->source, (double)l->count);
-	if (l->count && log_ratelimit_allow(&a->rl_lost, 10, &sup))
-		LOG_WARN("collector reports %llu record(s) lost (source %d, %llu since its start)%s%s",
-			 (unsigned long long)l->count, (int)l->source, (unsigned long long)l->total,
-			 l->detail && *l->detail ? ": " : "", l->detail ? l->detail : "");
+	/* A count of 0 with a detail: a gap the collector found (no collector
+	 * alive for a while), with nothing turned away in it. */
+	if ((l->count || (l->detail && *l->detail)) && log_ratelimit_allow(&a->rl_lost, 10, &sup))
+		LOG_WARN("collector reports %llu record(s) lost (%s, %llu since its start)%s%s",
+			 (unsigned long long)l->count, app_metrics_lost_name((int)l->source),
+			 (unsigned long long)l->total, l->detail && *l->detail ? ": " : "",
+			 l->detail ? l->detail : "");
 }
 
 /* One frame through the expensive stages. Everything of its boot that

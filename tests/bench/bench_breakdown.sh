@@ -17,8 +17,9 @@
 # second are all recorded), the identity fields, the argv copy, the
 # tracked map, the executable and cwd path walks, the ring buffer. handle_exit's
 # (measured with the whole handle_exec, so its processes are tracked): the
-# entry, the live and hostname tests, the tracked lookup and the record's
-# fixed fields, the CPU, I/O and memory figures, the tracked map delete,
+# entry, the live and hostname tests with the tracked lookup, the stale and
+# alive tests and the record's fixed fields, the CPU, I/O and memory
+# figures, the tracked map delete with the container's share,
 # the ring buffer. Prints FIGURE lines; exits 77 when not root or when BPF
 # cannot run here.
 # Usage: bench_breakdown.sh [EXECS [ROUNDS]]   (default 2000 execs, 4 rounds)
@@ -101,16 +102,16 @@ for prog, col, who_col, names in (
         ("the scratch slot, argc, the mm and fs pointers (the container budget is off here)", "exec-budget"),
         ("identity fields (ids, namespaces, creds, fd kinds, comm, hostname)", "exec-fill"),
         ("argv copy (one read of the argument area)", "exec-args"),
-        ("tracked map lookup and update", "exec-track"),
+        ("tracked map lookup and update, the container's share", "exec-track"),
         ("executable path walk", "exec-exe"),
         ("cwd path walk", "exec-cwd"),
         ("ring buffer output (copy of the record)", "whole")]),
     ("handle_exit", xt, 3, [
         ("program entry and statistics", "exit-bare"),
-        ("live and hostname tests", "exit-filter"),
-        ("tracked lookup and the record's fixed fields", "exit-lookup"),
+        ("live and hostname tests, tracked lookup", "exit-filter"),
+        ("stale and alive tests, the record's fixed fields", "exit-lookup"),
         ("CPU, I/O and memory figures", "exit-fill"),
-        ("tracked map delete", "exit-untrack"),
+        ("tracked map delete and the container's share", "exit-untrack"),
         ("ring buffer reserve and submit", "whole")])):
     print(f"FIGURE {prog}, tracked, whole: {col('whole'):.0f} ns ({method})")
     for label, v in stages(col, names):

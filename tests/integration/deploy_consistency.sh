@@ -36,6 +36,7 @@ OMITTED = {
         "RINGBUF_BYTES": "tuning; if raised, raise the collector's memory limit with it",
         "NO_SOCKET": "only for recording captures without a forwarder",
         "TRACKED_MAX": "tuning: processes tracked at once",
+        "TRACKED_PER_CONTAINER": "the default fits real use (README, Security model)",
         "CONTAINER_RECORD_RATE": "the default fits real use (README, Security model)",
         "CONTAINER_RECORD_BURST": "the default fits real use (README, Security model)",
         "FLUSH_INTERVAL": "tuning: latency versus wake-ups, measured by the benchmarks",

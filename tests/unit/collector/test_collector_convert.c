@@ -225,13 +225,15 @@ Test(convert, exit_record)
 	cr_assert_eq(cv.exit.cpu_ns, 7);
 	cr_assert_eq(cv.exit.children_cpu_ns, 150000000);
 	cr_assert_eq(cv.exit.read_bytes, 123);
+	cr_assert_not(cv.exit.unrecorded_exec);
 	converted_free(&cv);
 
 	/* Without the killer flag no killer is reported, whatever the fields. */
-	x.flags = 0;
+	x.flags = JCW_EXIT_UNRECORDED;
 	cr_assert_eq(convert_record(&x, sizeof(x), &ctx, &cv, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(cv.exit.killer_pid, 0);
 	cr_assert_eq(cv.exit.killer_comm.len, 0);
+	cr_assert(cv.exit.unrecorded_exec, "the exec before it was not recorded");
 	converted_free(&cv);
 }
 
