@@ -113,6 +113,28 @@ static __always_inline bool share_take(struct uts_namespace *uts, __u64 key)
 	return true;
 }
 
+/* A ring in stderr_tails for one more process of the container key
+ * (stderr.bpf.h): false when it holds JCW_STDERR_TAILS_SHARE. */
+static __always_inline bool tails_take(__u64 key)
+{
+	struct jcw_budget *b = bpf_map_lookup_elem(&budgets, &key);
+
+	if (!b)
+		return true;   /* forgotten by the LRU: not countable */
+	if (b->tails >= JCW_STDERR_TAILS_SHARE)
+		return false;
+	__sync_fetch_and_add(&b->tails, 1);
+	return true;
+}
+
+static __always_inline void tails_put(__u64 key)
+{
+	struct jcw_budget *b = bpf_map_lookup_elem(&budgets, &key);
+
+	if (b && b->tails)
+		__sync_fetch_and_add(&b->tails, -1);
+}
+
 /* The place of a process of the container key given back. An entry the
  * LRU forgot meanwhile starts again at zero: never below it. */
 static __always_inline void share_put(__u64 key)

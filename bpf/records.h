@@ -230,12 +230,16 @@ struct jcw_stderr_tail {
 	__u8 data[2 * JCW_STDERR_TAIL_CAP];
 };
 
-/* Processes with a ring at once. One that finds no room still gets its
- * tail record at exit, with its total and an empty ring. */
+/* Processes with a ring at once, and of one container (so that one
+ * student's writers cannot take every ring: 16 are needed). One that finds
+ * no room still gets its tail record at exit, with its total and an empty
+ * ring. */
 #define JCW_STDERR_TAILS 1024
+#define JCW_STDERR_TAILS_SHARE 64
 
 /* jcw_tracked.flags besides the JCW_EXIT_* ones. */
 #define JCW_TRACKED_ERR_TAIL (1u << 8)  /* wrote past its head: a tail record at exit */
+#define JCW_TRACKED_ERR_RING (1u << 9)  /* has a ring in stderr_tails, counted in its container's */
 
 /* Value of the `tracked` hash map (key: tgid). */
 struct jcw_tracked {
@@ -282,6 +286,7 @@ struct jcw_budget {
 	__u64 err_tat;             /* the same for its standard error pieces, a bucket apart */
 	__u64 tracked;             /* its processes in `tracked` */
 	__u64 share_dropped;       /* execs not recorded for want of its share */
+	__u64 tails;               /* its processes with a ring in `stderr_tails` */
 };
 
 /* A container's share of the `tracked` map by default (the collector's

@@ -62,6 +62,14 @@ struct {
 	__type(value, struct jcw_stderr_tail);
 } stderr_tails SEC(".maps");
 
+/* All zeros, never written: what a new ring starts as. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct jcw_stderr_tail);
+} stderr_tail_zero SEC(".maps");
+
 struct stderr_scratch {
 	struct jcw_stderr rec;
 	__u8 data[JCW_DATA_CAP + JCW_DATA_SLACK];
@@ -135,22 +143,33 @@ static __always_inline struct jcw_stderr_tail *stderr_ring(struct jcw_tracked *t
  * that cannot be read is left zeroed (the helper's contract) and counted. */
 static __always_inline void stderr_tail(struct jcw_tracked *tr, __u32 tgid, __u64 buf, __u64 n)
 {
-	struct jcw_stderr_tail *tl, *fresh = NULL;
-	__u32 pos, len1, len2;
+	struct jcw_stderr_tail *tl, *fresh = NULL, *zt;
+	__u32 pos, len1, len2, zero = 0;
 	__u64 ring;
 
 	tr->flags |= JCW_TRACKED_ERR_TAIL;
 	tl = stderr_ring(tr, tgid, &fresh);
 	if (!tl) {
-		if (!fresh)
+		if (!fresh || (tr->flags & JCW_TRACKED_ERR_RING))
 			return;
 		tl = fresh;
-		/* Full: the process's tail record goes out empty at exit. */
-		if (bpf_map_update_elem(&stderr_tails, &tgid, tl, BPF_ANY))
+		/* Full, or its container holds its share of rings: the
+		 * process's tail record goes out empty at exit. A new ring is
+		 * made from the zeroed template, not from the scratch slot,
+		 * which holds other processes' records. */
+		if (!tails_take(tr->uts_inum))
 			return;
+		zt = bpf_map_lookup_elem(&stderr_tail_zero, &zero);
+		if (!zt || bpf_map_update_elem(&stderr_tails, &tgid, zt, BPF_ANY)) {
+			tails_put(tr->uts_inum);
+			return;
+		}
+		tr->flags |= JCW_TRACKED_ERR_RING;
 		tl = bpf_map_lookup_elem(&stderr_tails, &tgid);
 		if (!tl)
 			return;
+		tl->start_boottime_ns = fresh->start_boottime_ns;
+		tl->tgid = tgid;
 	}
 	ring = tl->ring;
 	tl->ring = ring + n;
@@ -274,6 +293,16 @@ static __always_inline int stderr_exit_write(long ret)
 	return 0;
 }
 
+/* The process's ring goes, and its place in its container's share. */
+static __always_inline void stderr_ring_drop(struct jcw_tracked *tr, __u32 tgid)
+{
+	if (!(tr->flags & JCW_TRACKED_ERR_RING))
+		return;
+	tr->flags &= ~JCW_TRACKED_ERR_RING;
+	bpf_map_delete_elem(&stderr_tails, &tgid);
+	tails_put(tr->uts_inum);
+}
+
 /* From handle_exit, before the exit record: the tail record of a process
  * that wrote past its head (from its ring, or empty when it had none). */
 static __always_inline void stderr_exit(struct jcw_tracked *tr, __u32 tgid)
@@ -297,7 +326,7 @@ static __always_inline void stderr_exit(struct jcw_tracked *tr, __u32 tgid)
 	tl->tgid = tgid;
 	if (bpf_ringbuf_output(&events, tl, size, rb_flags(size)))
 		count(JCW_CNT_RINGBUF_LOST);
-	bpf_map_delete_elem(&stderr_tails, &tgid);
+	stderr_ring_drop(tr, tgid);
 }
 
 /* An exec starts a new program in the same process: its stream starts
@@ -309,7 +338,7 @@ static __always_inline void stderr_exec(struct jcw_tracked *tr, __u32 tgid)
 	tr->err_total = 0;
 	if (tr->flags & JCW_TRACKED_ERR_TAIL) {
 		tr->flags &= ~JCW_TRACKED_ERR_TAIL;
-		bpf_map_delete_elem(&stderr_tails, &tgid);
+		stderr_ring_drop(tr, tgid);
 	}
 }
 

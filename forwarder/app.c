@@ -178,23 +178,37 @@ int app_new(struct ev_loop *loop, const struct fwd_config *cfg, struct app **out
 	rc = pipeline_new(&pc, &a->pipe, err, errlen);
 	if (rc)
 		goto fail;
-	rc = join_new((size_t)cfg->join_max, &a->join);
-	if (rc) {
-		snprintf(err, errlen, "join table of %llu entries: %s",
-			 (unsigned long long)cfg->join_max, strerror(-rc));
-		goto fail;
+	{
+		struct join_limits jl = {
+			.max_entries = (size_t)cfg->join_max,
+			.max_bytes = (size_t)cfg->join_max_bytes,
+			.container_bytes = (size_t)cfg->join_container_bytes,
+		};
+
+		rc = join_new(&jl, &a->join);
+		if (rc) {
+			snprintf(err, errlen, "join table of %llu entries, %llu bytes, %llu per "
+				 "container: %s", (unsigned long long)cfg->join_max,
+				 (unsigned long long)cfg->join_max_bytes,
+				 (unsigned long long)cfg->join_container_bytes,
+				 rc == -EINVAL ? "JOIN_MAX_BYTES must be at least JOIN_CONTAINER_BYTES"
+					       : strerror(-rc));
+			goto fail;
+		}
 	}
 	if (pc.stderr_mode != CAPTURE_OFF) {
 		size_t head = cfg->diag_max > cfg->stderr_head ? cfg->diag_max : cfg->stderr_head;
 
-		rc = errjoin_new(APP_ERRJOIN_PROCS, head, (size_t)cfg->stderr_tail, &a->err);
+		rc = errjoin_new(APP_ERRJOIN_PROCS, APP_ERRJOIN_SHARE, head, (size_t)cfg->stderr_tail,
+				 &a->err);
 		if (rc) {
 			snprintf(err, errlen, "out of memory");
 			goto fail;
 		}
 	}
 	if (!cfg->replay) {
-		struct fairq_config qc = {.max_frames = APP_FAIRQ_FRAMES, .max_lanes = APP_FAIRQ_LANES};
+		struct fairq_config qc = {.max_frames = APP_FAIRQ_FRAMES, .max_lanes = APP_FAIRQ_LANES,
+					  .max_bytes = APP_FAIRQ_BYTES};
 
 		rc = fairq_new(&qc, &a->fq);
 		if (rc) {

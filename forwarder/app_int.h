@@ -34,12 +34,18 @@
  * delivery are served again. */
 #define APP_FAIRQ_FRAMES 2048
 #define APP_FAIRQ_LANES 1024
+/* Decoded frames waiting in the lanes: 2,048 ordinary ones (a few KiB
+ * each), or ~40 of the largest execs the collector sends. */
+#define APP_FAIRQ_BYTES (8u << 20)
 #define APP_DISPATCH_PER_TURN 64
 
 /* Running processes whose standard error is kept for their exit
  * (input/errjoin.h), and how far up a helper's parents its build is
  * looked for (gcc -> collect2 -> ld is two). */
 #define APP_ERRJOIN_PROCS 4096
+/* Of them one container's: a student's churn of writers costs its own
+ * oldest texts, and 16 such students are needed to fill the table. */
+#define APP_ERRJOIN_SHARE 256
 #define APP_ERR_ANCESTORS 8
 
 enum app_state {

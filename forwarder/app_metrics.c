@@ -46,6 +46,7 @@ static void collect(struct metrics *m, void *arg)
 	}
 	if (am->fq) {
 		metric_set(am->lane_frames, (double)fairq_len(am->fq));
+		metric_set(am->lane_bytes, (double)fairq_bytes(am->fq));
 		metric_set(am->lanes, (double)fairq_lanes(am->fq));
 	}
 	if (am->err) {
@@ -56,6 +57,7 @@ static void collect(struct metrics *m, void *arg)
 		metric_set(am->err_entries, (double)errjoin_size(am->err));
 		metric_set(am->err_handed, (double)es->handed);
 		metric_set(am->err_evicted, (double)es->evicted);
+		metric_set(am->err_evicted_share, (double)es->evicted_share);
 		metric_set(am->err_expired, (double)es->expired);
 	}
 	if (am->join) {
@@ -64,6 +66,8 @@ static void collect(struct metrics *m, void *arg)
 		metric_set(am->join_expired, (double)js->expired);
 		metric_set(am->join_replaced, (double)js->replaced);
 		metric_set(am->join_evicted, (double)js->evicted);
+		metric_set(am->join_evicted_share, (double)js->evicted_share);
+		metric_set(am->join_bytes, (double)join_bytes(am->join));
 	}
 	if (am->http) {
 		const struct httpd_stats *hs = httpd_stats(am->http);
@@ -183,6 +187,8 @@ int app_metrics_init(struct app_metrics *am)
 	am->ratelimited = metrics_single(am->reg, METRIC_COUNTER, "jcw_ratelimited_events_total",
 			      "Events not sent because their student was over --student-rate "
 			      "(logged per student every minute).");
+	am->lane_bytes = metrics_single(am->reg, METRIC_GAUGE, "jcw_input_lane_bytes",
+			     "Memory of the decoded frames waiting in the lanes (at most 8 MiB).");
 	am->lane_frames = metrics_single(am->reg, METRIC_GAUGE, "jcw_input_lane_frames",
 			      "Execs and exits read but waiting for their container's turn.");
 	am->lanes = metrics_single(am->reg, METRIC_GAUGE, "jcw_input_lanes",
@@ -193,12 +199,14 @@ int app_metrics_init(struct app_metrics *am)
 			"jcw_stderr_texts_total", "Standard error texts of finished processes by "
 			"fate: logged (in their log), handed (a helper's, to its build), dropped (no "
 			"log: not reported, filtered, or a run under CAPTURE_STDERR=builds), evicted "
-			"(no room), expired (no exit within JOIN_TTL).", l_fate);
+			"(no room), evicted_share (its container held 256 texts: its own oldest), "
+			"expired (no exit within JOIN_TTL).", l_fate);
 
 		am->err_logged = metrics_get(f, "logged");
 		am->err_handed = metrics_get(f, "handed");
 		am->err_dropped = metrics_get(f, "dropped");
 		am->err_evicted = metrics_get(f, "evicted");
+		am->err_evicted_share = metrics_get(f, "evicted_share");
 		am->err_expired = metrics_get(f, "expired");
 	}
 	am->err_pieces = metrics_single(am->reg, METRIC_COUNTER, "jcw_stderr_pieces_total",
@@ -214,7 +222,14 @@ int app_metrics_init(struct app_metrics *am)
 	am->join_replaced = metrics_single(am->reg, METRIC_COUNTER, "jcw_join_replaced_total",
 				"Execs replaced by a later exec of the same process.");
 	am->join_evicted = metrics_single(am->reg, METRIC_COUNTER, "jcw_join_evicted_total",
-			       "Execs dropped because the join table was full (JOIN_MAX_ENTRIES).");
+			       "Execs dropped because the join table was full (JOIN_MAX_ENTRIES or "
+			       "JOIN_MAX_BYTES).");
+	am->join_evicted_share = metrics_single(am->reg, METRIC_COUNTER,
+				     "jcw_join_evicted_share_total",
+				     "Execs dropped because their container held JOIN_CONTAINER_BYTES "
+				     "of the join table: its own oldest.");
+	am->join_bytes = metrics_single(am->reg, METRIC_GAUGE, "jcw_join_bytes",
+			     "Bytes of the execs waiting for their exit, packed.");
 	am->unrecorded = metrics_single(am->reg, METRIC_COUNTER, "jcw_join_unrecorded_exits_total",
 			     "Exits after an exec the kernel did not record (its container's budget or "
 			     "share, or no collector alive): the exec before it is not reported.");

@@ -45,9 +45,11 @@ struct app_metrics {
 	struct metric_family *f_frames, *f_errors, *f_rejected, *f_api_req, *f_api_dur, *f_http;
 	struct metric_series *http_open;
 	struct metric_series *accepted, *active, *bytes, *gaps, *dups, *last_frame;
-	struct metric_series *lane_frames, *lanes;
-	struct metric_series *err_pieces, *err_unread, *err_entries, *err_handed, *err_evicted, *err_expired;
+	struct metric_series *lane_frames, *lane_bytes, *lanes;
+	struct metric_series *err_pieces, *err_unread, *err_entries, *err_handed, *err_evicted;
+	struct metric_series *err_evicted_share, *err_expired;
 	struct metric_series *join_entries, *join_expired, *join_replaced, *join_evicted;
+	struct metric_series *join_evicted_share, *join_bytes;
 	struct metric_series *api_delivered, *api_retries, *api_rejected, *api_dropped,
 		*api_abandoned, *api_inflight, *api_queue, *api_circuit, *api_last_success;
 };

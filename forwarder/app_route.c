@@ -125,29 +125,33 @@ static void app_age(const struct app *a, struct metric_series *s, uint64_t t)
 static void app_err_settle(struct app *a, const Jcw__Exec *e, const Jcw__Exit *x,
 			   enum pipe_result res, enum api_endpoint endpoint)
 {
-	const Jcw__Frame *pf;
+	const struct join_exec *p;
+	Jcw__Frame *pf;
 	uint32_t ppid = e->ppid;
 	uint64_t child_start = e->start_boottime_ns;
+	size_t hlen = e->hostname.len < JOIN_HOST_MAX ? e->hostname.len : JOIN_HOST_MAX;
 	unsigned depth;
+	bool reports;
 
 	if (res == PIPE_SUCCESS && pipeline_logs_stderr(a->pipe, endpoint, e)) {
 		metric_inc(a->am.err_logged);
 	} else if (res == PIPE_NONTARGET) {
 		for (depth = 0; depth < APP_ERR_ANCESTORS && ppid; depth++) {
-			pf = join_find_tgid(a->join, ppid);
-			if (!pf || pf->exec->start_boottime_ns > child_start ||
-			    pf->exec->uts_ns_inum != e->uts_ns_inum ||
-			    pf->exec->hostname.len != e->hostname.len ||
-			    (e->hostname.len &&
-			     memcmp(pf->exec->hostname.data, e->hostname.data, e->hostname.len) != 0))
+			p = join_find_tgid(a->join, ppid);
+			if (!p || p->start_ns > child_start || p->uts_ns_inum != e->uts_ns_inum ||
+			    p->hostname_len != hlen ||
+			    (hlen && memcmp(p->hostname, e->hostname.data, hlen) != 0))
 				break;   /* not running, a later process with its pid, another container */
-			child_start = pf->exec->start_boottime_ns;
-			if (pipeline_reports(a->pipe, pf->exec)) {
-				errjoin_handover(a->err, x->tgid, x->start_boottime_ns, pf->exec->tgid,
-						 pf->exec->start_boottime_ns);
+			child_start = p->start_ns;
+			pf = join_decode(a->join, p);
+			reports = pf && pipeline_reports(a->pipe, pf->exec);
+			if (pf)
+				jcw__frame__free_unpacked(pf, NULL);
+			if (reports) {
+				errjoin_handover(a->err, x->tgid, x->start_boottime_ns, p->tgid, p->start_ns);
 				return;
 			}
-			ppid = pf->exec->ppid;
+			ppid = p->ppid;
 		}
 		metric_inc(a->am.err_dropped);
 	} else {
@@ -258,8 +262,15 @@ static void app_process(struct app *a, const char *boot_id, Jcw__Frame *f)
 			snapshots_on_file_event(a->snap, boot_id, f->seq, f->file);
 		break;
 	case JCW__FRAME__BODY_STDERR_PIECE:
-		if (a->err)
-			errjoin_piece(a->err, f->stderr_piece, clock_mono_ns());
+		if (a->err) {
+			/* Its container's: the exec it follows, in the join table. */
+			const struct join_exec *x = join_peek(a->join, f->stderr_piece->tgid,
+							      f->stderr_piece->start_boottime_ns);
+
+			errjoin_piece(a->err, f->stderr_piece,
+				      x ? fairq_lane_of(x->hostname, x->hostname_len) : 0,
+				      clock_mono_ns());
+		}
 		break;
 	default:
 		/* Hello is handled by input. */
@@ -277,7 +288,7 @@ static void app_process(struct app *a, const char *boot_id, Jcw__Frame *f)
  * debounce's clock in a replay (snapshot/snapshots.h). */
 static bool app_lane(const struct app *a, const Jcw__Frame *f, uint64_t *lane)
 {
-	const Jcw__Frame *ef;
+	const struct join_exec *ef;
 	uint32_t tgid;
 	uint64_t start;
 
@@ -300,8 +311,7 @@ static bool app_lane(const struct app *a, const Jcw__Frame *f, uint64_t *lane)
 	if (fairq_exec_lane(a->fq, tgid, start, lane))
 		return true;
 	ef = join_peek(a->join, tgid, start);
-	*lane = ef ? fairq_lane_of(ef->exec->hostname.data, ef->exec->hostname.len)
-		   : fairq_lane_of(NULL, 0);
+	*lane = ef ? fairq_lane_of(ef->hostname, ef->hostname_len) : fairq_lane_of(NULL, 0);
 	return true;
 }
 

@@ -54,6 +54,12 @@ const struct opt_def config_opts[] = {
 	 "forget an exec whose exit has not arrived after this long, seconds", 0, 0},
 	{"join-max", "JOIN_MAX_ENTRIES", OPT_UINT, "65536", CFG(join_max),
 	 "most execs waiting for their exit", 1, 100000000},
+	{"join-max-bytes", "JOIN_MAX_BYTES", OPT_BYTES, "32m", CFG(join_max_bytes),
+	 "most bytes of execs (packed) waiting for their exit; the oldest goes first", 1u << 20,
+	 1ull << 34},
+	{"join-container-bytes", "JOIN_CONTAINER_BYTES", OPT_BYTES, "4m", CFG(join_container_bytes),
+	 "most of them one container's (its hostname): past it its own oldest goes", 256u << 10,
+	 1ull << 34},
 	{"stderr", "CAPTURE_STDERR", OPT_STR, CAPTURE_STDERR_DEFAULT, CFG(stderr_mode),
 	 "standard error in the logs: all (build diagnostics and run errors), builds (build "
 	 "logs only), off (none)", 0, 0},

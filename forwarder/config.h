@@ -37,6 +37,7 @@ struct fwd_config {
 	double retry_max;
 	double join_ttl;
 	uint64_t join_max;
+	uint64_t join_max_bytes, join_container_bytes;   /* input/join.h */
 	/* Standard error (process/errreport.h). */
 	char *stderr_mode;        /* CAPTURE_STDERR: capture.h */
 	uint64_t diag_max, stderr_head, stderr_tail;

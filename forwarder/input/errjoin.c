@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "groupshare.h"
 #include "hash.h"
 #include "ilist.h"
 
@@ -13,13 +14,16 @@ struct errjoin_entry {
 	uint32_t tgid;
 	uint64_t start;
 	uint64_t made_ns;
+	uint32_t group;           /* its container's, in shares */
+	struct ilist_link gage;   /* among its container's, oldest first */
 	struct errtext text;
 };
 
 struct errjoin {
 	struct errjoin_entry *e;
 	uint32_t *bucket;
-	size_t max, nbuckets, used;
+	size_t max, share, nbuckets, used;
+	struct groupshare shares;
 	struct ilist live, free;
 	size_t head_cap, tail_cap;
 	struct errjoin_stats st;
@@ -34,7 +38,8 @@ static size_t errjoin_slot(const struct errjoin *j, uint32_t tgid, uint64_t star
 	return (size_t)(hash_mix64(((uint64_t)tgid << 32) ^ start) & (j->nbuckets - 1));
 }
 
-int errjoin_new(size_t max_procs, size_t head_cap, size_t tail_cap, struct errjoin **out)
+int errjoin_new(size_t max_procs, size_t share, size_t head_cap, size_t tail_cap,
+		struct errjoin **out)
 {
 	struct errjoin *j = calloc(1, sizeof(*j));
 	size_t i;
@@ -43,6 +48,7 @@ int errjoin_new(size_t max_procs, size_t head_cap, size_t tail_cap, struct errjo
 	if (!j)
 		return -ENOMEM;
 	j->max = max_procs;
+	j->share = share;
 	j->head_cap = head_cap;
 	j->tail_cap = tail_cap;
 	for (j->nbuckets = 1; j->nbuckets < 2 * max_procs; j->nbuckets <<= 1)
@@ -51,7 +57,8 @@ int errjoin_new(size_t max_procs, size_t head_cap, size_t tail_cap, struct errjo
 	j->bucket = malloc(j->nbuckets * sizeof(*j->bucket));
 	j->live = (struct ilist)ILIST_INIT;
 	j->free = (struct ilist)ILIST_INIT;
-	if (!j->e || !j->bucket) {
+	if (!j->e || !j->bucket ||
+	    groupshare_init(&j->shares, max_procs, &j->e[0].gage, sizeof(j->e[0]))) {
 		errjoin_free(j);
 		return -ENOMEM;
 	}
@@ -71,6 +78,7 @@ void errjoin_free(struct errjoin *j)
 		errjoin_release(j, j->live.first);
 	free(j->e);
 	free(j->bucket);
+	groupshare_free(&j->shares);
 	free(j);
 }
 
@@ -113,6 +121,7 @@ static void errjoin_release(struct errjoin *j, uint32_t i)
 	errjoin_unchain(j, i);
 	ilist_remove(&j->live, j->e, STRIDE, i);
 	ilist_append(&j->free, j->e, STRIDE, i);
+	groupshare_remove(&j->shares, e->group, i, 0);
 	errtext_free(&e->text);
 	j->used--;
 }
@@ -124,18 +133,24 @@ struct errtext *errjoin_find(struct errjoin *j, uint32_t tgid, uint64_t start)
 	return i == ILIST_NIL ? NULL : &j->e[i].text;
 }
 
-/* The text of (tgid, start), made when missing (NULL for max_procs == 0
- * or no memory). */
+/* The text of (tgid, start) of container group, made when missing (NULL
+ * for max_procs == 0 or no memory): a container at its share gives up its
+ * own oldest text, a full table its oldest of all. */
 static struct errtext *errjoin_get(struct errjoin *j, uint32_t tgid, uint64_t start,
-				   uint64_t now_ns)
+				   uint64_t group, uint64_t now_ns)
 {
-	uint32_t i = errjoin_lookup(j, tgid, start);
+	uint32_t i = errjoin_lookup(j, tgid, start), g;
 	struct errjoin_entry *e;
 
 	if (i != ILIST_NIL)
 		return &j->e[i].text;
 	if (!j->max)
 		return NULL;
+	g = j->share ? groupshare_find(&j->shares, group) : ILIST_NIL;
+	if (g != ILIST_NIL && groupshare_count(&j->shares, g) >= j->share) {
+		errjoin_release(j, groupshare_oldest(&j->shares, g));
+		j->st.evicted_share++;
+	}
 	if (j->free.first == ILIST_NIL) {
 		errjoin_release(j, j->live.first);
 		j->st.evicted++;
@@ -149,14 +164,15 @@ static struct errtext *errjoin_get(struct errjoin *j, uint32_t tgid, uint64_t st
 	e->tgid = tgid;
 	e->start = start;
 	e->made_ns = now_ns;
+	e->group = groupshare_add(&j->shares, group, i, 0);
 	errjoin_chain(j, i);
 	j->used++;
 	return &e->text;
 }
 
-void errjoin_piece(struct errjoin *j, const Jcw__StderrPiece *p, uint64_t now_ns)
+void errjoin_piece(struct errjoin *j, const Jcw__StderrPiece *p, uint64_t group, uint64_t now_ns)
 {
-	struct errtext *t = errjoin_get(j, p->tgid, p->start_boottime_ns, now_ns);
+	struct errtext *t = errjoin_get(j, p->tgid, p->start_boottime_ns, group, now_ns);
 
 	if (!t)
 		return;

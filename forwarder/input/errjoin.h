@@ -21,19 +21,23 @@ struct errjoin_stats {
 	uint64_t pieces;      /* pieces stored */
 	uint64_t unread;      /* bytes the pieces said could not be copied in the kernel */
 	uint64_t evicted;     /* texts dropped for room */
+	uint64_t evicted_share;   /* texts dropped because their container held its share */
 	uint64_t expired;     /* texts of processes whose exit did not come within the TTL */
 	uint64_t handed;      /* texts moved to an ancestor's */
 };
 
 struct errjoin;
 
-/* 0 or -ENOMEM. */
-int errjoin_new(size_t max_procs, size_t head_cap, size_t tail_cap, struct errjoin **out);
+/* Texts of at most max_procs processes, of one container (a group key)
+ * at most share (0: no share). 0 or -ENOMEM. */
+int errjoin_new(size_t max_procs, size_t share, size_t head_cap, size_t tail_cap,
+		struct errjoin **out);
 void errjoin_free(struct errjoin *j);
 
-/* Stores a piece (a new entry for a new process). now_ns: the caller's
- * clock for expiry. */
-void errjoin_piece(struct errjoin *j, const Jcw__StderrPiece *p, uint64_t now_ns);
+/* Stores a piece (a new entry for a new process of container group: a
+ * key the caller gives each container). now_ns: the caller's clock for
+ * expiry. */
+void errjoin_piece(struct errjoin *j, const Jcw__StderrPiece *p, uint64_t group, uint64_t now_ns);
 
 /* The text of (tgid, start), or NULL: valid until the next call. */
 struct errtext *errjoin_find(struct errjoin *j, uint32_t tgid, uint64_t start);

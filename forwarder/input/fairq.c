@@ -15,6 +15,7 @@
 
 struct fq_node {
 	Jcw__Frame *f;            /* NULL: free */
+	size_t bytes;             /* fairq_frame_bytes(f) */
 	uint32_t next;            /* the lane's FIFO, or the free list */
 	uint32_t exec_next;       /* chain of the exec index (execs only) */
 	uint32_t lane;
@@ -40,6 +41,7 @@ struct fairq {
 	struct fq_node *n;
 	uint32_t *exec_buckets, exec_mask;
 	uint32_t cap, len, free_node;
+	size_t bytes, max_bytes;  /* fairq_frame_bytes of the frames queued */
 	struct fq_lane *l;
 	uint32_t *lane_buckets, lane_mask;
 	uint32_t nlanes, lanes_used, free_lane;
@@ -63,13 +65,14 @@ int fairq_new(const struct fairq_config *cfg, struct fairq **out)
 	struct fairq *q;
 	uint32_t i, nb, lb;
 
-	if (!cfg->max_frames || !cfg->max_lanes || cfg->max_frames > UINT32_MAX / 4 ||
+	if (!cfg->max_frames || !cfg->max_lanes || !cfg->max_bytes || cfg->max_frames > UINT32_MAX / 4 ||
 	    cfg->max_lanes > UINT32_MAX / 4)
 		return -EINVAL;
 	q = calloc(1, sizeof(*q));
 	if (!q)
 		return -ENOMEM;
 	q->cap = (uint32_t)cfg->max_frames;
+	q->max_bytes = cfg->max_bytes;
 	q->nlanes = (uint32_t)cfg->max_lanes;
 	nb = pow2_at_least(cfg->max_frames);
 	lb = pow2_at_least(cfg->max_lanes * 2);
@@ -118,6 +121,21 @@ void fairq_free(struct fairq *q)
 	free(q->exec_buckets);
 	free(q->lane_buckets);
 	free(q);
+}
+
+size_t fairq_frame_bytes(const Jcw__Frame *f)
+{
+	size_t n = sizeof(*f) + jcw__frame__get_packed_size(f);
+
+	/* Decoded, every bytes field of an exec is an allocation of its own. */
+	if (f->body_case == JCW__FRAME__BODY_EXEC && f->exec)
+		n += sizeof(*f->exec) + (f->exec->n_argv + 4) * FAIRQ_FIELD_BYTES;
+	return n;
+}
+
+size_t fairq_bytes(const struct fairq *q)
+{
+	return q->bytes;
 }
 
 uint64_t fairq_lane_of(const void *hostname, size_t len)
@@ -207,7 +225,7 @@ int fairq_put(struct fairq *q, uint64_t lane, const char *boot_id, Jcw__Frame *f
 	uint32_t i, li, b;
 	int bs;
 
-	if (q->len == q->cap)
+	if (q->len == q->cap || q->bytes >= q->max_bytes)
 		return -ENOBUFS;
 	bs = boot_slot(q, boot_id, true);
 	if (bs < 0)
@@ -218,6 +236,8 @@ int fairq_put(struct fairq *q, uint64_t lane, const char *boot_id, Jcw__Frame *f
 	li = lane_get(q, lane);
 	ln = &q->l[li];
 	nd->f = f;
+	nd->bytes = fairq_frame_bytes(f);
+	q->bytes += nd->bytes;
 	nd->next = NIL;
 	nd->lane = li;
 	nd->boot = (uint8_t)bs;
@@ -296,6 +316,7 @@ Jcw__Frame *fairq_take(struct fairq *q, const char **boot_id)
 	ilist_remove(&q->arrival, ARRIVAL(q), i);
 	q->boots[nd->boot].queued--;
 	*boot_id = q->boots[nd->boot].id;
+	q->bytes -= nd->bytes;
 	nd->f = NULL;
 	nd->next = q->free_node;
 	q->free_node = i;
@@ -336,5 +357,5 @@ size_t fairq_lanes(const struct fairq *q)
 
 bool fairq_full(const struct fairq *q)
 {
-	return q->len == q->cap;
+	return q->len == q->cap || q->bytes >= q->max_bytes;
 }

@@ -8,9 +8,12 @@
  * expensive stages (join, pipeline, outbox). Within a lane the order is the
  * stream's, so an exec always comes before its exit.
  *
- * Bounded: max_frames frames and max_lanes lanes, allocated once. When the
- * frames are all taken the caller stops reading (the collector's backpressure);
- * when the lanes are, newcomers share one overflow lane.
+ * Bounded: max_frames frames and max_lanes lanes, allocated once, and
+ * max_bytes of decoded frames (fairq_frame_bytes: an exec of 4,096 one-byte
+ * arguments is ~190 KiB decoded). When the frames or the bytes are all
+ * taken the caller stops reading (the collector's backpressure) and
+ * processes what it holds at once; when the lanes are, newcomers share one
+ * overflow lane.
  *
  * Acknowledgements: a collector may forget a frame only once it and every
  * frame before it is processed. fairq_done() gives, per boot, the last seq
@@ -33,7 +36,15 @@
 struct fairq_config {
 	size_t max_frames;   /* >= 1 */
 	size_t max_lanes;    /* >= 1 (one of them is the overflow lane) */
+	size_t max_bytes;    /* >= 1 */
 };
+
+/* What a decoded field of its own costs the heap: the allocator's
+ * header and rounding of a small allocation, and its descriptor. */
+#define FAIRQ_FIELD_BYTES 48
+
+/* The memory a decoded frame holds, as the queue counts it. */
+size_t fairq_frame_bytes(const Jcw__Frame *f);
 
 struct fairq;
 
@@ -62,6 +73,7 @@ Jcw__Frame *fairq_take(struct fairq *q, const char **boot_id);
 uint64_t fairq_done(struct fairq *q, const char *boot_id, uint64_t seq);
 
 size_t fairq_len(const struct fairq *q);
+size_t fairq_bytes(const struct fairq *q);   /* fairq_frame_bytes of the frames queued */
 size_t fairq_lanes(const struct fairq *q);   /* lanes with frames */
 bool fairq_full(const struct fairq *q);
 

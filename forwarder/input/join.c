@@ -2,7 +2,9 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "groupshare.h"
 #include "hash.h"
 #include "ilist.h"
 
@@ -11,12 +13,14 @@
 #define JOIN_AGE(t) &(t)->e[0].age, sizeof((t)->e[0])
 
 struct join_entry {
-	Jcw__Frame *frame;        /* NULL: slot free */
-	uint64_t start_ns;
+	struct join_exec x;       /* first: a join_exec pointer is its entry's */
+	uint8_t *packed;          /* the frame's wire bytes; NULL: slot free */
+	size_t len;
 	uint64_t put_ns;
-	uint32_t tgid;
 	uint32_t hash_next;       /* chain of the bucket */
+	uint32_t group;           /* its container's */
 	struct ilist_link age;    /* oldest first; the free list uses age.next */
+	struct ilist_link gage;   /* its container's, oldest first */
 };
 
 struct join_table {
@@ -25,49 +29,51 @@ struct join_table {
 	uint32_t mask;            /* buckets - 1 (a power of two) */
 	uint32_t cap;
 	uint32_t size;
+	size_t bytes;
+	struct join_limits lim;
 	struct ilist age;
 	uint32_t free_head;
+	struct groupshare shares; /* per container: what JOIN_CONTAINER_BYTES bounds */
 	struct join_stats stats;
 };
 
 /* By tgid alone, so join_find_tgid() walks one chain: two live entries
  * share a tgid only when an exit was missed. */
-static uint32_t join_hash(uint32_t tgid, uint64_t start_ns)
+static uint32_t join_hash(uint32_t tgid)
 {
-	(void)start_ns;
 	return (uint32_t)hash_mix64(tgid);
 }
 
-int join_new(size_t max_entries, struct join_table **out)
+int join_new(const struct join_limits *lim, struct join_table **out)
 {
 	struct join_table *t;
-	size_t nb = 1, i;
+	size_t nb = 1, i, n = lim->max_entries;
 
-	if (max_entries == 0)
-		max_entries = 1;
-	if (max_entries > UINT32_MAX / 4)
+	*out = NULL;
+	if (n == 0 || n > UINT32_MAX / 4 || lim->container_bytes < JOIN_CONTAINER_BYTES_MIN ||
+	    lim->max_bytes < lim->container_bytes)
 		return -EINVAL;
-	while (nb < max_entries * 2)
+	while (nb < n * 2)
 		nb <<= 1;
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
-	t->e = calloc(max_entries, sizeof(*t->e));
+	t->e = calloc(n, sizeof(*t->e));
 	t->buckets = malloc(nb * sizeof(*t->buckets));
-	if (!t->e || !t->buckets) {
-		free(t->e);
-		free(t->buckets);
-		free(t);
+	if (!t->e || !t->buckets ||
+	    groupshare_init(&t->shares, n, &t->e[0].gage, sizeof(t->e[0]))) {
+		join_free(t);
 		return -ENOMEM;
 	}
 	for (i = 0; i < nb; i++)
 		t->buckets[i] = JOIN_NIL;
 	t->mask = (uint32_t)(nb - 1);
-	t->cap = (uint32_t)max_entries;
+	t->cap = (uint32_t)n;
+	t->lim = *lim;
 	t->age = (struct ilist)ILIST_INIT;
 	/* Free list threaded through age.next. */
-	for (i = 0; i < max_entries; i++)
-		t->e[i].age.next = i + 1 < max_entries ? (uint32_t)(i + 1) : JOIN_NIL;
+	for (i = 0; i < n; i++)
+		t->e[i].age.next = i + 1 < n ? (uint32_t)(i + 1) : JOIN_NIL;
 	t->free_head = 0;
 	*out = t;
 	return 0;
@@ -79,126 +85,189 @@ void join_free(struct join_table *t)
 
 	if (!t)
 		return;
-	for (i = 0; i < t->cap; i++)
-		if (t->e[i].frame)
-			jcw__frame__free_unpacked(t->e[i].frame, NULL);
+	for (i = 0; t->e && i < t->cap; i++)
+		free(t->e[i].packed);
 	free(t->e);
 	free(t->buckets);
+	groupshare_free(&t->shares);
 	free(t);
 }
 
 static uint32_t *join_find_link(struct join_table *t, uint32_t tgid, uint64_t start_ns)
 {
-	uint32_t *link = &t->buckets[join_hash(tgid, start_ns) & t->mask];
+	uint32_t *link = &t->buckets[join_hash(tgid) & t->mask];
 
 	while (*link != JOIN_NIL) {
 		struct join_entry *en = &t->e[*link];
 
-		if (en->tgid == tgid && en->start_ns == start_ns)
+		if (en->x.tgid == tgid && en->x.start_ns == start_ns)
 			return link;
 		link = &en->hash_next;
 	}
 	return link;
 }
 
-/* Unlinks entry i (found through *link) and returns its frame. */
-static Jcw__Frame *join_remove(struct join_table *t, uint32_t *link)
+/* Unlinks entry i (found through *link), gives back its bytes and its
+ * place in its group, and returns its packed bytes (the caller frees
+ * them) with their length. */
+static uint8_t *join_remove(struct join_table *t, uint32_t *link, size_t *len)
 {
 	uint32_t i = *link;
 	struct join_entry *en = &t->e[i];
-	Jcw__Frame *f = en->frame;
+	uint8_t *p = en->packed;
 
 	*link = en->hash_next;
 	ilist_remove(&t->age, JOIN_AGE(t), i);
-	en->frame = NULL;
+	groupshare_remove(&t->shares, en->group, i, en->len);
+	t->bytes -= en->len;
+	*len = en->len;
+	en->packed = NULL;
+	en->len = 0;
 	en->age.next = t->free_head;
 	t->free_head = i;
 	t->size--;
+	return p;
+}
+
+static void join_drop(struct join_table *t, uint32_t i)
+{
+	struct join_entry *en = &t->e[i];
+	size_t len;
+
+	free(join_remove(t, join_find_link(t, en->x.tgid, en->x.start_ns), &len));
+}
+
+static Jcw__Frame *join_unpack(struct join_table *t, const uint8_t *p, size_t len)
+{
+	Jcw__Frame *f = jcw__frame__unpack(NULL, len, p);
+
+	if (!f || f->body_case != JCW__FRAME__BODY_EXEC || !f->exec) {
+		if (f)
+			jcw__frame__free_unpacked(f, NULL);
+		t->stats.undecodable++;
+		return NULL;
+	}
 	return f;
 }
 
-/* Drops the oldest entry (it exists: the table is not empty). */
-static void join_drop_oldest(struct join_table *t)
+static void join_meta(struct join_exec *x, const Jcw__Exec *e)
 {
-	struct join_entry *en = &t->e[t->age.first];
-	uint32_t *link = join_find_link(t, en->tgid, en->start_ns);
-
-	jcw__frame__free_unpacked(join_remove(t, link), NULL);
+	x->tgid = e->tgid;
+	x->ppid = e->ppid;
+	x->start_ns = e->start_boottime_ns;
+	x->uts_ns_inum = e->uts_ns_inum;
+	x->hostname_len = e->hostname.len < JOIN_HOST_MAX ? e->hostname.len : JOIN_HOST_MAX;
+	if (x->hostname_len)
+		memcpy(x->hostname, e->hostname.data, x->hostname_len);
 }
 
 int join_put(struct join_table *t, Jcw__Frame *f, uint64_t now_ns)
 {
-	const Jcw__Exec *x;
-	uint32_t *link, i;
+	struct join_exec meta;
 	struct join_entry *en;
+	uint32_t *link, i, gi;
+	uint64_t key;
+	uint8_t *p;
+	size_t len;
+	int replaced = 0;
 
 	if (!f || f->body_case != JCW__FRAME__BODY_EXEC || !f->exec) {
 		if (f)
 			jcw__frame__free_unpacked(f, NULL);
 		return -EINVAL;
 	}
-	x = f->exec;
-	link = join_find_link(t, x->tgid, x->start_boottime_ns);
+	join_meta(&meta, f->exec);
+	key = hash_fnv1a(f->exec->hostname.data ? f->exec->hostname.data : (const uint8_t *)"",
+			 f->exec->hostname.len);
+	len = jcw__frame__get_packed_size(f);
+	p = malloc(len ? len : 1);
+	if (!p) {
+		jcw__frame__free_unpacked(f, NULL);
+		t->stats.undecodable++;
+		return -ENOMEM;
+	}
+	jcw__frame__pack(f, p);
+	jcw__frame__free_unpacked(f, NULL);
+
+	link = join_find_link(t, meta.tgid, meta.start_ns);
 	if (*link != JOIN_NIL) {
 		/* The process exec'd again: it is the new program now. */
-		en = &t->e[*link];
-		jcw__frame__free_unpacked(en->frame, NULL);
-		en->frame = f;
-		en->put_ns = now_ns;
-		ilist_remove(&t->age, JOIN_AGE(t), *link);
-		ilist_append(&t->age, JOIN_AGE(t), *link);
+		size_t old;
+
+		free(join_remove(t, link, &old));
 		t->stats.replaced++;
-		return 1;
+		replaced = 1;
 	}
-	if (t->size == t->cap) {
-		join_drop_oldest(t);
+	/* Its container's share first (its own oldest goes), then the
+	 * table's (the oldest of all). */
+	while ((gi = groupshare_find(&t->shares, key)) != JOIN_NIL &&
+	       groupshare_bytes(&t->shares, gi) + len > t->lim.container_bytes) {
+		join_drop(t, groupshare_oldest(&t->shares, gi));
+		t->stats.evicted_share++;
+	}
+	while (t->size && (t->size == t->cap || t->bytes + len > t->lim.max_bytes)) {
+		join_drop(t, t->age.first);
 		t->stats.evicted++;
-		/* the dropped entry may have been on our chain: look again */
-		link = join_find_link(t, x->tgid, x->start_boottime_ns);
 	}
+	link = join_find_link(t, meta.tgid, meta.start_ns);
 	i = t->free_head;
 	en = &t->e[i];
 	t->free_head = en->age.next;
-	en->frame = f;
-	en->tgid = x->tgid;
-	en->start_ns = x->start_boottime_ns;
+	en->x = meta;
+	en->packed = p;
+	en->len = len;
 	en->put_ns = now_ns;
 	en->hash_next = JOIN_NIL;
+	en->group = groupshare_add(&t->shares, key, i, len);
 	*link = i;
 	ilist_append(&t->age, JOIN_AGE(t), i);
+	t->bytes += len;
 	t->size++;
-	return 0;
+	return replaced;
 }
 
 Jcw__Frame *join_take(struct join_table *t, uint32_t tgid, uint64_t start_boottime_ns)
 {
 	uint32_t *link = join_find_link(t, tgid, start_boottime_ns);
+	Jcw__Frame *f;
+	uint8_t *p;
+	size_t len;
 
-	return *link == JOIN_NIL ? NULL : join_remove(t, link);
+	if (*link == JOIN_NIL)
+		return NULL;
+	p = join_remove(t, link, &len);
+	f = join_unpack(t, p, len);
+	free(p);
+	return f;
 }
 
-const Jcw__Frame *join_peek(const struct join_table *t, uint32_t tgid, uint64_t start_boottime_ns)
+const struct join_exec *join_peek(const struct join_table *t, uint32_t tgid,
+				  uint64_t start_boottime_ns)
 {
-	uint32_t i = t->buckets[join_hash(tgid, start_boottime_ns) & t->mask];
+	uint32_t i = t->buckets[join_hash(tgid) & t->mask];
 
 	for (; i != JOIN_NIL; i = t->e[i].hash_next)
-		if (t->e[i].tgid == tgid && t->e[i].start_ns == start_boottime_ns)
-			return t->e[i].frame;
+		if (t->e[i].x.tgid == tgid && t->e[i].x.start_ns == start_boottime_ns)
+			return &t->e[i].x;
 	return NULL;
 }
 
-const Jcw__Frame *join_find_tgid(const struct join_table *t, uint32_t tgid)
+const struct join_exec *join_find_tgid(const struct join_table *t, uint32_t tgid)
 {
-	uint32_t i = t->buckets[join_hash(tgid, 0) & t->mask];
-	const Jcw__Frame *best = NULL;
-	uint64_t start = 0;
+	uint32_t i = t->buckets[join_hash(tgid) & t->mask];
+	const struct join_exec *best = NULL;
 
 	for (; i != JOIN_NIL; i = t->e[i].hash_next)
-		if (t->e[i].tgid == tgid && (!best || t->e[i].start_ns > start)) {
-			best = t->e[i].frame;
-			start = t->e[i].start_ns;
-		}
+		if (t->e[i].x.tgid == tgid && (!best || t->e[i].x.start_ns > best->start_ns))
+			best = &t->e[i].x;
 	return best;
+}
+
+Jcw__Frame *join_decode(struct join_table *t, const struct join_exec *x)
+{
+	const struct join_entry *en = (const struct join_entry *)x;
+
+	return join_unpack(t, en->packed, en->len);
 }
 
 size_t join_expire(struct join_table *t, uint64_t now_ns, uint64_t ttl_ns)
@@ -208,7 +277,7 @@ size_t join_expire(struct join_table *t, uint64_t now_ns, uint64_t ttl_ns)
 	if (now_ns < ttl_ns)
 		return 0;
 	while (t->age.first != JOIN_NIL && t->e[t->age.first].put_ns < now_ns - ttl_ns) {
-		join_drop_oldest(t);
+		join_drop(t, t->age.first);
 		n++;
 	}
 	t->stats.expired += n;
@@ -218,6 +287,11 @@ size_t join_expire(struct join_table *t, uint64_t now_ns, uint64_t ttl_ns)
 size_t join_size(const struct join_table *t)
 {
 	return t->size;
+}
+
+size_t join_bytes(const struct join_table *t)
+{
+	return t->bytes;
 }
 
 const struct join_stats *join_get_stats(const struct join_table *t)

@@ -49,6 +49,33 @@ static ProtobufCBinaryData bytes(const char *s)
 	return b;
 }
 
+/* A compiler's exec (the mix's first), decoded as input would give it. */
+static Jcw__Frame *bench_exec_frame(uint32_t tgid, uint64_t start)
+{
+	Jcw__Frame f = JCW__FRAME__INIT;
+	Jcw__Exec e = JCW__EXEC__INIT;
+	ProtobufCBinaryData av[12];
+	uint8_t buf[4096];
+	size_t n = 0, len;
+
+	while (n < 12 && mix[0].argv[n]) {
+		av[n] = bytes(mix[0].argv[n]);
+		n++;
+	}
+	e.argv = av;
+	e.n_argv = n;
+	e.hostname = bytes(mix[0].host);
+	e.exe_path = bytes(mix[0].exe);
+	e.cwd = bytes(mix[0].cwd);
+	e.tgid = tgid;
+	e.pid = tgid;
+	e.start_boottime_ns = start;
+	f.body_case = JCW__FRAME__BODY_EXEC;
+	f.exec = &e;
+	len = jcw__frame__pack(&f, buf);
+	return jcw__frame__unpack(NULL, len, buf);
+}
+
 int main(int argc, char **argv)
 {
 	double secs = argc > 1 ? atof(argv[1]) : 2.0;
@@ -110,46 +137,43 @@ int main(int argc, char **argv)
 	       results[PIPE_SUCCESS] ? (double)bytes_out / results[PIPE_SUCCESS] : 0.0);
 
 	/* The join table's hot path: put an exec, take it back at its exit,
-	 * with 4096 processes alive at any time. Frames are reused (taken
-	 * back before the table could free them). */
-	if (join_new(65536, &jt))
-		return 1;
+	 * with 4096 processes alive at any time, each a compiler's exec of the
+	 * capture's kind (the table packs it, and decodes it at the take). */
 	{
 		enum { LIVE = 4096 };
-		static Jcw__Exec je[LIVE];
-		static Jcw__Frame jf[LIVE];
+		const struct join_limits jl = {
+			.max_entries = 65536, .max_bytes = 64u << 20, .container_bytes = 64u << 20};
+		static uint64_t starts[LIVE];
 		uint64_t ops = 0;
 
+		if (join_new(&jl, &jt))
+			return 1;
 		for (i = 0; i < LIVE; i++) {
-			Jcw__Exec e = JCW__EXEC__INIT;
-			Jcw__Frame f = JCW__FRAME__INIT;
+			Jcw__Frame *f = bench_exec_frame((uint32_t)i, i);
 
-			je[i] = e;
-			jf[i] = f;
-			jf[i].body_case = JCW__FRAME__BODY_EXEC;
-			jf[i].exec = &je[i];
-			je[i].tgid = (uint32_t)i;
-			je[i].start_boottime_ns = i;
-			join_put(jt, &jf[i], 0);
+			if (!f)
+				return 1;
+			starts[i] = i;
+			join_put(jt, f, 0);
 		}
 		t0 = now_s();
 		do {
 			for (k = 0; k < 10000; k++, ops++) {
 				i = ops % LIVE;
-				Jcw__Frame *f = join_take(jt, je[i].tgid, je[i].start_boottime_ns);
+				Jcw__Frame *f = join_take(jt, (uint32_t)i, starts[i]);
 
-				je[i].start_boottime_ns += LIVE;   /* the next process on this pid */
+				if (!f)
+					return 1;
+				starts[i] += LIVE;   /* the next process on this pid */
+				f->exec->start_boottime_ns = starts[i];
 				join_put(jt, f, ops);
 			}
 			el = now_s() - t0;
 		} while (el < secs / 2);
-		printf("FIGURE join put+take: %.0f pairs/s (%.0f ns/pair, %zu live)\n",
-		       ops / el, el * 1e9 / ops, join_size(jt));
-		/* the frames are static: empty the table before freeing it */
-		for (i = 0; i < LIVE; i++)
-			join_take(jt, je[i].tgid, je[i].start_boottime_ns);
+		printf("FIGURE join put+take: %.0f pairs/s (%.0f ns/pair, %zu live, %zu bytes held)\n",
+		       ops / el, el * 1e9 / ops, join_size(jt), join_bytes(jt));
+		join_free(jt);
 	}
-	join_free(jt);
 	pipeline_free(p);
 	return 0;
 }

@@ -165,7 +165,7 @@ static void handle_frame(struct join_table *join, Jcw__Frame *f)
 		check_file(f->file, f->seq);
 		break;
 	case JCW__FRAME__BODY_STDERR_PIECE:
-		errjoin_piece(fuzz_err, f->stderr_piece, f->seq);
+		errjoin_piece(fuzz_err, f->stderr_piece, f->stderr_piece->tgid % 3, f->seq);
 		break;
 	default:
 		break;
@@ -193,11 +193,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		char err[256];
 
 		if (pipeline_new(&pc, &fuzz_pipe, err, sizeof(err)) ||
-		    errjoin_new(4, 512, 256, &fuzz_err))
+		    errjoin_new(4, 2, 512, 256, &fuzz_err))
 			abort();
 	}
-	if (join_new(8, &join))
-		return 0;
+	{
+		const struct join_limits jl = {.max_entries = 8, .max_bytes = JOIN_CONTAINER_BYTES_MIN,
+					       .container_bytes = JOIN_CONTAINER_BYTES_MIN};
+
+		if (join_new(&jl, &join))
+			return 0;
+	}
 	frame_reader_init(&r, max_frame, magic);
 	while (in.n && !broken) {
 		size_t n = in.n < chunk ? in.n : chunk;

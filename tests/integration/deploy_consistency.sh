@@ -58,6 +58,8 @@ OMITTED = {
         "API_RETRY_MAX": "tuning",
         "JOIN_TTL": "tuning",
         "JOIN_MAX_ENTRIES": "tuning",
+        "JOIN_MAX_BYTES": "the default fits the forwarder's memory limit (README, Security model)",
+        "JOIN_CONTAINER_BYTES": "the default fits real use (README, Security model)",
         "DIAG_MAX_BYTES": "tuning: the default fits a page of compiler errors",
         "STDERR_HEAD_BYTES": "tuning",
         "STDERR_TAIL_BYTES": "tuning",

@@ -9,7 +9,7 @@
  *
  * Usage: fakecollector --socket PATH --events N [--rate EPS] [--students K]
  *        [--boot ID] [--queue-max BYTES] [--disconnect-every S] [--pad BYTES]
- *        [--timeout S] [--linger S] [--poison I]
+ *        [--timeout S] [--linger S] [--poison I] [--live N [--live-args M]]
  *
  * --rate: events per second (0: as fast as the queue takes them);
  * --disconnect-every: drop the connection about every S seconds (0.5 S to
@@ -17,7 +17,10 @@
  * exec; --linger: after everything is acknowledged keep the connection
  * this long (heartbeat-free), e.g. to let a test scrape metrics; --poison:
  * event I carries the argument "poison-marker" (for apiserver.py
- * --reject-marker).
+ * --reject-marker); --live: first N execs that never exit (a student's
+ * programs left running), each of M one-byte arguments (default 4096: the
+ * largest argv the collector's default ARGS_MAX_BYTES sends), spread over
+ * the students.
  * Exits 0 once every frame is acknowledged, 1 at --timeout (default 60 s)
  * or on error, 2 on bad usage. Prints one summary line on stdout:
  *   boot=ID events=N frames=F acked=A connects=C dropped=D resent=R secs=T */
@@ -49,6 +52,7 @@ struct fake {
 	uint64_t students;
 	size_t pad;
 	uint64_t poison;
+	uint64_t live, live_args, live_emitted;
 	uint64_t acked;
 	uint64_t resent;         /* frames sent again after a rewind */
 	uint64_t sent_max;       /* highest seq written so far */
@@ -165,6 +169,48 @@ static int emit_event(struct fake *fk, uint64_t i)
 	return push(fk, &f, false);
 }
 
+/* Live exec i (1-based): ./prog of hw1 with live_args one-byte arguments. */
+static int emit_live(struct fake *fk, uint64_t i)
+{
+	char host[64];
+	Jcw__Frame f = JCW__FRAME__INIT;
+	Jcw__Exec e = JCW__EXEC__INIT;
+	ProtobufCBinaryData *argv = calloc(fk->live_args + 1, sizeof(*argv));
+	size_t k;
+	int rc;
+
+	if (!argv)
+		return -ENOMEM;
+	snprintf(host, sizeof(host), "jcode-os-1-2020%05" PRIu64, i % fk->students);
+	argv[0].data = (uint8_t *)"./prog";
+	argv[0].len = 6;
+	for (k = 1; k <= fk->live_args; k++) {
+		argv[k].data = (uint8_t *)"a";
+		argv[k].len = 1;
+	}
+	e.pid = e.tgid = (uint32_t)(500000 + i);
+	e.ppid = 99;
+	e.uid = e.gid = 1000;
+	e.start_boottime_ns = i * 1000 + 7;
+	e.time_unix_ns = 1700000000ull * NS + i * 1000ull;
+	e.hostname.data = (uint8_t *)host;
+	e.hostname.len = strlen(host);
+	e.comm.data = (uint8_t *)"prog";
+	e.comm.len = 4;
+	e.exe_path.data = (uint8_t *)"/home/coder/project/hw1/prog";
+	e.exe_path.len = strlen((const char *)e.exe_path.data);
+	e.cwd.data = (uint8_t *)"/home/coder/project/hw1";
+	e.cwd.len = strlen((const char *)e.cwd.data);
+	e.n_argv = fk->live_args + 1;
+	e.argv = argv;
+	e.argc = (uint32_t)e.n_argv;
+	f.body_case = JCW__FRAME__BODY_EXEC;
+	f.exec = &e;
+	rc = push(fk, &f, false);
+	free(argv);
+	return rc;
+}
+
 static void on_ack(void *arg, const Jcw__Frame *f)
 {
 	struct fake *fk = arg;
@@ -246,7 +292,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: fakecollector --socket PATH --events N [--rate EPS] [--students K]\n"
 		"       [--boot ID] [--queue-max BYTES] [--disconnect-every S] [--pad BYTES]\n"
-		"       [--timeout S] [--linger S] [--poison I]\n");
+		"       [--timeout S] [--linger S] [--poison I] [--live N [--live-args M]]\n");
 }
 
 int main(int argc, char **argv)
@@ -255,7 +301,8 @@ int main(int argc, char **argv)
 		{"socket", 1, 0, 's'}, {"events", 1, 0, 'n'}, {"rate", 1, 0, 'r'},
 		{"students", 1, 0, 'k'}, {"boot", 1, 0, 'b'}, {"queue-max", 1, 0, 'q'},
 		{"disconnect-every", 1, 0, 'd'}, {"pad", 1, 0, 'p'}, {"timeout", 1, 0, 't'},
-		{"linger", 1, 0, 'l'}, {"poison", 1, 0, 'x'}, {0, 0, 0, 0},
+		{"linger", 1, 0, 'l'}, {"poison", 1, 0, 'x'}, {"live", 1, 0, 'L'},
+		{"live-args", 1, 0, 'A'}, {0, 0, 0, 0},
 	};
 	struct fake fk;
 	const char *sock = NULL;
@@ -269,6 +316,7 @@ int main(int argc, char **argv)
 
 	memset(&fk, 0, sizeof(fk));
 	fk.students = 10;
+	fk.live_args = 4096;
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
 		case 's': sock = optarg; break;
@@ -282,6 +330,8 @@ int main(int argc, char **argv)
 		case 't': timeout = atof(optarg); break;
 		case 'l': linger = atof(optarg); break;
 		case 'x': fk.poison = strtoull(optarg, NULL, 10); break;
+		case 'L': fk.live = strtoull(optarg, NULL, 10); break;
+		case 'A': fk.live_args = strtoull(optarg, NULL, 10); break;
 		default: usage(); return 2;
 		}
 	}
@@ -324,8 +374,15 @@ int main(int argc, char **argv)
 				fk.q.count);
 			break;
 		}
+		/* The live execs first, as fast as the queue takes them. */
+		while (fk.live_emitted < fk.live && fk.q.bytes <= qmax / 2) {
+			if (emit_live(&fk, ++fk.live_emitted)) {
+				fprintf(stderr, "fakecollector: encoding failed\n");
+				goto out;
+			}
+		}
 		/* Emit what the rate allows by now. */
-		while (fk.emitted < fk.events &&
+		while (fk.live_emitted == fk.live && fk.emitted < fk.events &&
 		       (fk.rate <= 0 || fk.emitted < (uint64_t)(fk.rate * (double)(now - fk.start_ns) / NS) + 1)) {
 			if (fk.rate <= 0 && fk.q.bytes > qmax / 2)
 				break;   /* as fast as possible, but never into the bound */

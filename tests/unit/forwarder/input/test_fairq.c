@@ -50,7 +50,7 @@ static struct fairq *q;
 
 static void setup(void)
 {
-	struct fairq_config c = {.max_frames = 16, .max_lanes = 3};
+	struct fairq_config c = {.max_frames = 16, .max_lanes = 3, .max_bytes = 1u << 20};
 
 	cr_assert_eq(fairq_new(&c, &q), 0);
 }
@@ -205,6 +205,40 @@ Test(fairq, bad_sizes)
 {
 	struct fairq *x = NULL;
 
-	cr_assert_eq(fairq_new(&(struct fairq_config){.max_frames = 0, .max_lanes = 1}, &x), -EINVAL);
-	cr_assert_eq(fairq_new(&(struct fairq_config){.max_frames = 1, .max_lanes = 0}, &x), -EINVAL);
+	cr_assert_eq(fairq_new(&(struct fairq_config){.max_frames = 0, .max_lanes = 1, .max_bytes = 1},
+			       &x), -EINVAL);
+	cr_assert_eq(fairq_new(&(struct fairq_config){.max_frames = 1, .max_lanes = 0, .max_bytes = 1},
+			       &x), -EINVAL);
+	cr_assert_eq(fairq_new(&(struct fairq_config){.max_frames = 1, .max_lanes = 1}, &x), -EINVAL);
+}
+
+Test(fairq, bounded_in_bytes)
+{
+	struct fairq_config c = {.max_frames = 1000, .max_lanes = 4, .max_bytes = 4096};
+	struct fairq *b;
+	Jcw__Frame *f;
+	const char *id;
+	uint32_t i;
+	size_t n = 0;
+
+	cr_assert_eq(fairq_new(&c, &b), 0);
+	for (i = 1; i <= 1000; i++) {
+		f = frame(JCW__FRAME__BODY_EXEC, i, "jcode-a-1-1", i);
+		if (fairq_put(b, lane("jcode-a-1-1"), "boot", f) != 0) {
+			jcw__frame__free_unpacked(f, NULL);   /* refused: the caller's */
+			break;
+		}
+		n++;
+	}
+	cr_assert(fairq_full(b), "full by bytes, %zu frames in", n);
+	cr_assert_lt(n, 1000);
+	cr_assert_geq(fairq_bytes(b), 4096);
+	f = frame(JCW__FRAME__BODY_EXEC, 1, "jcode-a-1-1", 1);
+	cr_assert_lt(fairq_bytes(b), 4096 + fairq_frame_bytes(f), "one frame past the bound at most");
+	jcw__frame__free_unpacked(f, NULL);
+	while ((f = fairq_take(b, &id)))
+		jcw__frame__free_unpacked(f, NULL);
+	cr_assert_eq(fairq_bytes(b), 0);
+	cr_assert_not(fairq_full(b));
+	fairq_free(b);
 }
