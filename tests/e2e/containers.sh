@@ -68,17 +68,14 @@ if [ -n "$(docker ps -aq --filter label=com.docker.compose.project=jcw)" ]; then
 	exit 77
 fi
 # The deployed collector pins its programs in the host's bpffs, as in
-# production; pins already there belong to another collector of this host.
-if [ -e /sys/fs/bpf/jcw ]; then
-	echo "containers: /sys/fs/bpf/jcw exists (another collector's pins); not touching it"
-	exit 77
-fi
+# production, in a directory of this test's own (JCW_PIN_PATH), removed at
+# the end whatever happens; other collectors' pins are not touched.
+export JCW_PIN_PATH=/sys/fs/bpf/jcw-test-containers-$$
+on_exit '"$BUILD/jcw-collector" --unpin --pin-path "$JCW_PIN_PATH" >/dev/null 2>&1'
 export JCW_WORKSPACE_DIR=$tmp/workspace
 compose() { docker-compose -p jcw -f "$file" "$@"; }
 on_exit 'compose down -v --remove-orphans >/dev/null 2>&1'
 on_exit 'docker rm -f jcw-e2e-student jcw-e2e-nocaps >/dev/null 2>&1'
-# What "jcw-collector --unpin" does: the programs detach with the pins.
-on_exit 'rm -rf /sys/fs/bpf/jcw'
 [ -z "$dockerd_pid" ] ||
 	on_exit 'kill -TERM $dockerd_pid 2>/dev/null; for _ in $(seq 150); do kill -0 $dockerd_pid 2>/dev/null || break; sleep 0.1; done'
 
@@ -114,7 +111,7 @@ mkdir -p "$JCW_WORKSPACE_DIR/os-1-202012345"
 $up_cmd >"$tmp/up.log" 2>&1 || { tail -n 20 "$tmp/up.log"; fail "$up_cmd"; }
 wait_for 60 eval 'docker logs jcw_collector_1 2>&1 | grep -q "\"attached"' ||
 	fail "the collector did not attach"
-docker logs jcw_collector_1 2>&1 | grep -q 'programs loaded and pinned in /sys/fs/bpf/jcw' ||
+docker logs jcw_collector_1 2>&1 | grep -q "programs loaded and pinned in $JCW_PIN_PATH" ||
 	fail "the collector did not pin its programs in the host's bpffs"
 wait_for 30 eval 'docker logs jcw_forwarder_1 2>&1 | grep -q "hello from node"' ||
 	fail "the collector's stream did not reach the forwarder"
@@ -202,3 +199,13 @@ docker run --name jcw-e2e-nocaps --cap-drop ALL --network none jcw-collector:dev
 grep -q 'missing CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN).*docker-compose.docker20.yml.*securityContext.capabilities.add: \[BPF, PERFMON\].*AmbientCapabilities' \
 	"$tmp/nocaps.log" || { cat "$tmp/nocaps.log"; fail "the collector's error does not name the remedy"; }
 echo "NOTE without capabilities the collector names what to add for compose, Kubernetes and systemd"
+
+# Uninstalling as the README says: the unpin service removes the pins, and
+# with "down" the programs detach.
+unpin_cmd="docker-compose -p jcw -f $file --profile uninstall run --rm unpin"
+grep -qF -- "$unpin_cmd" README.md || fail "README.md does not show the command this test runs: $unpin_cmd"
+[ -d "$JCW_PIN_PATH" ] || fail "no pins at $JCW_PIN_PATH before the uninstall"
+$unpin_cmd >"$tmp/unpin.log" 2>&1 || { cat "$tmp/unpin.log"; fail "$unpin_cmd"; }
+[ ! -e "$JCW_PIN_PATH" ] || fail "the unpin service left $JCW_PIN_PATH"
+compose down >/dev/null 2>&1 || fail "compose down"
+echo "NOTE the uninstall path (the unpin service, then down) left no pin behind"

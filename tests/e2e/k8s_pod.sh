@@ -38,13 +38,11 @@ if podman pod exists jcode-watcher 2>/dev/null; then
 	echo "k8s_pod: a podman pod jcode-watcher already exists; not touching it"
 	exit 77
 fi
-if [ -e /sys/fs/bpf/jcw ]; then
-	echo "k8s_pod: /sys/fs/bpf/jcw exists (another collector's pins); not touching it"
-	exit 77
-fi
-on_exit 'podman pod rm -f jcode-watcher >/dev/null 2>&1; podman volume rm -f jcw-workspace jcw-snapshots >/dev/null 2>&1'
-# The pod's collector pinned its programs in the node's bpffs: unpin them.
-on_exit 'rm -rf /sys/fs/bpf/jcw'
+on_exit 'podman pod rm -f jcode-watcher jcode-watcher-unpin >/dev/null 2>&1; podman volume rm -f jcw-workspace jcw-snapshots >/dev/null 2>&1'
+# The pod's collector pins its programs in the node's bpffs, in a directory
+# of this test's own, removed at the end whatever happens.
+pin=/sys/fs/bpf/jcw-test-k8s-$$
+on_exit '"$BUILD/jcw-collector" --unpin --pin-path "$pin" >/dev/null 2>&1'
 
 # This machine's sandbox refuses the RLIMIT_NOFILE/NPROC values podman
 # sets by default ("error setting rlimit ... operation not permitted"):
@@ -75,9 +73,11 @@ gw=$(podman network inspect podman --format '{{range .Subnets}}{{.Gateway}}{{end
 api_start api --host 0.0.0.0 || fail "the recording API did not start"
 
 HOME=$tmp KUBECONFIG=$tmp/none timeout 60 kubectl kustomize k8s >"$tmp/rendered.yaml" || fail "kubectl kustomize k8s"
-python3 - "$tmp" "http://$gw:${api_url##*:}" <<'PY' || fail "converting the DaemonSet"
+HOME=$tmp KUBECONFIG=$tmp/none timeout 60 kubectl kustomize k8s/uninstall >"$tmp/uninstall.yaml" ||
+	fail "kubectl kustomize k8s/uninstall"
+python3 - "$tmp" "http://$gw:${api_url##*:}" "$pin" <<'PY' || fail "converting the DaemonSets"
 import json, sys, yaml
-tmp, api = sys.argv[1:]
+tmp, api, pin = sys.argv[1:]
 docs = [d for d in yaml.safe_load_all(open(f"{tmp}/rendered.yaml")) if d]
 ds = next(d for d in docs if d["kind"] == "DaemonSet")
 cm = next(d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith("jcode-watcher-config"))
@@ -100,6 +100,20 @@ for v in spec["volumes"]:
         changes.append(f"outbox hostPath in the test's directory instead of /var/lib/jcw")
 cm["data"]["API_SERVER"] = api
 changes.append(f"ConfigMap API_SERVER = {api}: the recording API")
+def own_pins(spec):
+    for c in spec["containers"] + spec.get("initContainers", []):
+        for e in c.get("env", []):
+            if e["name"] == "PIN_PATH":
+                e["value"] = pin
+own_pins(spec)
+changes.append(f"PIN_PATH = {pin} in both DaemonSets: this test's own pins")
+uds = next(d for d in yaml.safe_load_all(open(f"{tmp}/uninstall.yaml")) if d and d["kind"] == "DaemonSet")
+uspec = uds["spec"]["template"]["spec"]
+uspec["restartPolicy"] = "OnFailure"
+own_pins(uspec)
+yaml.safe_dump({"apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": uds["metadata"]["name"], "labels": uds["spec"]["template"]["metadata"]["labels"]},
+                "spec": uspec}, open(f"{tmp}/unpin-pod.yaml", "w"))
 # Seccomp profiles older than CAP_BPF allow bpf() only with CAP_SYS_ADMIN.
 prof = json.load(open("/usr/share/containers/seccomp.json"))
 old = any("bpf" in s["names"] and s["action"] == "SCMP_ACT_ALLOW" and
@@ -128,7 +142,7 @@ mkdir -p "$ws/os-1-202012345"
 timeout 120 podman kube play --configmap "$tmp/configmap.yaml" "$tmp/pod.yaml" >"$tmp/play.log" 2>&1 ||
 	{ cat "$tmp/play.log"; fail "podman kube play"; }
 wait_for 60 eval 'podman logs jcode-watcher-collector 2>&1 | grep -q "\"attached"' || fail "the collector did not attach"
-podman logs jcode-watcher-collector 2>&1 | grep -q 'programs loaded and pinned in /sys/fs/bpf/jcw' ||
+podman logs jcode-watcher-collector 2>&1 | grep -q "programs loaded and pinned in $pin" ||
 	fail "the collector did not pin its programs in the node's bpffs"
 wait_for 30 eval 'podman logs jcode-watcher-forwarder 2>&1 | grep -q "hello from node podman-node"' ||
 	fail "the collector's stream did not reach the forwarder"
@@ -182,3 +196,13 @@ grep -q 10001 <<<"$(status "$cpid_" Groups)" || fail "collector lacks the supple
 podman healthcheck run jcode-watcher-forwarder >/dev/null 2>&1 ||
 	fail "the forwarder's exec liveness probe (--check-live) fails"
 echo "NOTE forwarder uid 10001, collector uid 0 with no capability left and group 10001, read-only roots, liveness probe passing"
+
+# Uninstalling as the README says: the DaemonSet goes, then k8s/uninstall's
+# pod removes the pins on the node.
+podman pod rm -f jcode-watcher >/dev/null 2>&1 || fail "removing the deployment's pod"
+[ -d "$pin" ] || fail "no pins at $pin after the deployment's pod went"
+timeout 120 podman kube play "$tmp/unpin-pod.yaml" >"$tmp/play-unpin.log" 2>&1 ||
+	{ cat "$tmp/play-unpin.log"; fail "podman kube play k8s/uninstall"; }
+wait_for 60 eval '[ ! -e "$pin" ]' ||
+	{ podman logs jcode-watcher-unpin-unpin 2>&1 | tail -n 5; fail "k8s/uninstall left $pin"; }
+echo "NOTE the uninstall path (k8s/uninstall's DaemonSet on the node) left no pin behind"

@@ -35,8 +35,10 @@ models=$cache/client-node/package/dist/gen/models
 [ -f "$models/V1DaemonSet.js" ] || { echo "FAIL: no V1DaemonSet model in $models"; exit 1; }
 
 HOME=$tmp KUBECONFIG=$tmp/none timeout 60 kubectl kustomize k8s >"$tmp/rendered.yaml"
-# The notebook hook's ConfigMap for the students' namespace, too.
+# The notebook hook's ConfigMap for the students' namespace, and the
+# uninstall DaemonSet, too.
 { echo ---; HOME=$tmp KUBECONFIG=$tmp/none timeout 60 kubectl kustomize contrib/jupyter; } >>"$tmp/rendered.yaml"
+{ echo ---; HOME=$tmp KUBECONFIG=$tmp/none timeout 60 kubectl kustomize k8s/uninstall; } >>"$tmp/rendered.yaml"
 python3 - "$tmp" <<'PY'
 import json, sys, yaml
 tmp = sys.argv[1]

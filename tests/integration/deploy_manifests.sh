@@ -250,8 +250,16 @@ def resolve(path):
 CAPS = {"compose/docker-compose.yml": ["BPF", "PERFMON"], "compose/docker-compose.docker20.yml": ["SYS_ADMIN"]}
 for path, caps in CAPS.items():
     svcs = resolve(path)
-    check(set(svcs) == {"collector", "forwarder"}, f"{path}: services must be collector and forwarder, got {sorted(svcs)}")
-    c, f = svcs.get("collector", {}), svcs.get("forwarder", {})
+    check(set(svcs) == {"collector", "forwarder", "unpin"},
+          f"{path}: services must be collector, forwarder and unpin, got {sorted(svcs)}")
+    c, f, u = svcs.get("collector", {}), svcs.get("forwarder", {}), svcs.get("unpin", {})
+    check(u.get("profiles") == ["uninstall"] and u.get("command") == ["--unpin"] and
+          u.get("cap_drop") == ["ALL"] and not u.get("cap_add") and u.get("restart") == "no",
+          f"{path} unpin: --unpin under the uninstall profile only, no capability, never restarted")
+    check(u.get("environment", {}).get("PIN_PATH") == c.get("environment", {}).get("PIN_PATH"),
+          f"{path} unpin: the collector's PIN_PATH")
+    for name in ("collector", "forwarder"):
+        check(svcs.get(name, {}).get("mem_limit"), f"{path} {name}: a memory limit")
     check(c.get("cap_drop") == ["ALL"] and sorted(c.get("cap_add", [])) == caps,
           f"{path} collector: cap_drop ALL, cap_add exactly {caps}")
     check(f.get("cap_drop") == ["ALL"] and not f.get("cap_add"), f"{path} forwarder: cap_drop ALL and no cap_add")
