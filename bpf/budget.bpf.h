@@ -45,16 +45,20 @@ static __always_inline struct jcw_budget *budget_entry(struct uts_namespace *uts
 }
 
 /* true if the container of uts may record one more. err: a piece of
- * standard error (stderr.bpf.h), which has a bucket of its own at the same
- * rate, so that a program printing much cannot cost its container its
- * execs; its misses are not lost events (the forwarder sees the hole in
- * the stream) and are not counted here. Nothing is recorded while no
+ * standard error (stderr.bpf.h) of len bytes, which has a bucket of its
+ * own at the same rate, so that a program printing much cannot cost its
+ * container its execs, and costs a record per started BUDGET_ERR_UNIT
+ * bytes (a piece may be 32 KiB, the bucket is of records); its misses are
+ * not lost events (the forwarder sees the hole in the stream) and are not
+ * counted here. Nothing is recorded while no
  * collector is alive (jcw.bpf.c alive()): every record but an exit passes
  * here. */
-static __always_inline bool budget_take_kind(struct uts_namespace *uts, bool err)
+#define BUDGET_ERR_UNIT 4096
+
+static __always_inline bool budget_take_kind(struct uts_namespace *uts, bool err, __u32 len)
 {
 	struct jcw_budget *b;
-	__u64 key, now, tat, *at;
+	__u64 key, now, tat, *at, cost = err ? 1 + len / BUDGET_ERR_UNIT : 1;
 	bool fresh;
 
 	if (!alive()) {
@@ -70,7 +74,7 @@ static __always_inline bool budget_take_kind(struct uts_namespace *uts, bool err
 		return true;
 	at = err ? &b->err_tat : &b->tat;
 	if (fresh) {
-		*at = now + budget_interval_ns;
+		*at = now + cost * budget_interval_ns;
 		return true;
 	}
 	tat = *at > now ? *at : now;
@@ -81,13 +85,13 @@ static __always_inline bool budget_take_kind(struct uts_namespace *uts, bool err
 		}
 		return false;
 	}
-	*at = tat + budget_interval_ns;
+	*at = tat + cost * budget_interval_ns;
 	return true;
 }
 
 static __always_inline bool budget_take(struct uts_namespace *uts)
 {
-	return budget_take_kind(uts, false);
+	return budget_take_kind(uts, false, 0);
 }
 
 /* A place in `tracked` for one more process of the container of uts

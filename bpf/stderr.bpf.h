@@ -91,7 +91,7 @@ static __always_inline void stderr_head(struct uts_namespace *uts, __u64 start, 
 	__u32 slot;
 	__u64 id, size;
 
-	if (!budget_take_kind(uts, true))
+	if (!budget_take_kind(uts, true, len))
 		return;
 	slot = bpf_get_smp_processor_id();
 	s = bpf_map_lookup_elem(&scratch, &slot);

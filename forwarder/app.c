@@ -127,7 +127,7 @@ static void http_handler(void *arg, const char *path, struct httpd_response *res
 
 	if (strcmp(path, "/metrics") == 0) {
 		resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
-		if (metrics_render(a->am.reg, &resp->body))
+		if (metrics_render_cached(a->am.reg, &resp->body, clock_mono_ns(), APP_METRICS_CACHE_NS))
 			resp->status = 500;
 	} else if (strcmp(path, "/healthz") == 0) {
 		/* Answering at all means the loop runs. */

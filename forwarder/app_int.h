@@ -34,6 +34,9 @@
  * delivery are served again. */
 #define APP_FAIRQ_FRAMES 2048
 #define APP_FAIRQ_LANES 1024
+/* /metrics is rendered at most this often: far below any scrape interval
+ * (15 s and up), and a flood of requests costs ten renderings a second. */
+#define APP_METRICS_CACHE_NS 100000000ull
 /* Decoded frames waiting in the lanes: 2,048 ordinary ones (a few KiB
  * each), or ~40 of the largest execs the collector sends. */
 #define APP_FAIRQ_BYTES (8u << 20)

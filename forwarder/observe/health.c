@@ -19,7 +19,11 @@ int health_write(const char *path, bool ready)
 
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
 		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	/* A file of our own, made here: one somebody else made in a shared
+	 * /tmp (and could then write "ready" into) is refused. */
+	if (unlink(tmp) < 0 && errno != ENOENT)
+		return -errno;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0)
 		return -errno;
 	if (write(fd, text, len) != (ssize_t)len)
@@ -54,6 +58,11 @@ int health_check(const char *path, bool need_ready, char *why, size_t whylen)
 	}
 	close(fd);
 	buf[n] = '\0';
+	if (st.st_uid != geteuid()) {
+		snprintf(why, whylen, "%s belongs to uid %u, not to this forwarder's uid %u: not its "
+			 "health file", path, (unsigned)st.st_uid, (unsigned)geteuid());
+		return 1;
+	}
 	age = clock_unix_s() - ((double)st.st_mtim.tv_sec + (double)st.st_mtim.tv_nsec / 1e9);
 	if (age > HEALTH_MAX_AGE_S) {
 		snprintf(why, whylen, "%s is %.1f s old: the forwarder's loop is not running", path,

@@ -43,6 +43,9 @@ struct metrics {
 	struct collect_hook *hooks;
 	size_t nhooks;
 	struct proc_metrics *proc;
+	struct strbuf cache;      /* metrics_render_cached's last rendering */
+	uint64_t cache_ns;
+	bool cached;
 };
 
 struct metrics *metrics_new(void)
@@ -86,6 +89,7 @@ void metrics_free(struct metrics *m)
 	free(m->fams);
 	free(m->hooks);
 	free(m->proc);
+	strbuf_free(&m->cache);
 	free(m);
 }
 
@@ -511,4 +515,22 @@ int metrics_add_process(struct metrics *m)
 		return -ENOMEM;
 	*m->proc = pm;
 	return metrics_on_collect(m, proc_collect, m->proc);
+}
+
+int metrics_render_cached(struct metrics *m, struct strbuf *out, uint64_t now_ns, uint64_t max_age_ns)
+{
+	if (!m->cached || now_ns - m->cache_ns >= max_age_ns || now_ns < m->cache_ns) {
+		m->cache.len = 0;
+		if (m->cache.buf)
+			m->cache.buf[0] = '\0';
+		m->cache.failed = false;
+		if (metrics_render(m, &m->cache) || !strbuf_ok(&m->cache)) {
+			m->cached = false;
+			return -ENOMEM;
+		}
+		m->cache_ns = now_ns;
+		m->cached = true;
+	}
+	strbuf_append(out, m->cache.buf, m->cache.len);
+	return strbuf_ok(out) ? 0 : -ENOMEM;
 }

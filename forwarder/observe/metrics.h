@@ -64,6 +64,10 @@ int metrics_on_collect(struct metrics *m, metrics_collect_fn fn, void *arg);
 
 /* Appends the exposition text; 0 or -ENOMEM. */
 int metrics_render(struct metrics *m, struct strbuf *out);
+/* The same, rendered at most once per max_age_ns (now_ns: any monotonic
+ * clock): a flood of scrapes of the metrics port costs one rendering a
+ * window, not one per request. 0 or -ENOMEM. */
+int metrics_render_cached(struct metrics *m, struct strbuf *out, uint64_t now_ns, uint64_t max_age_ns);
 
 /* Formats a sample value as Prometheus expects it (integers without a
  * fraction, +Inf/-Inf/NaN spelled out). buf needs 32 bytes. */

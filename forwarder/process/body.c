@@ -2,10 +2,12 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "json.h"
+#include "process/textclean.h"
 
 /* Writes v as exactly `width` decimal digits ending before end; returns the
  * start. Fixed widths keep the output at BODY_TIME_LEN - 1 bytes. */
@@ -117,22 +119,35 @@ static void body_put_ms(struct json_obj *o, const char *key, uint64_t ns)
 	strbuf_printf(o->sb, "%" PRIu64 ".%03" PRIu64, ns / 1000000u, ns / 1000u % 1000u);
 }
 
+/* Text the student's own hook wrote (a cell's exception), cleaned as
+ * standard error is (process/textclean.h): no escape sequences, C1
+ * controls or bidi overrides reach a teacher's screen. */
+static void body_put_clean(struct json_obj *o, const char *key, const uint8_t *p, size_t len)
+{
+	char *buf = malloc(TEXTCLEAN_MAX(len) + 1);
+
+	if (!buf) {
+		o->sb->failed = true;
+		return;
+	}
+	json_obj_str(o, key, buf, textclean(p, len, buf));
+	free(buf);
+}
+
 /* A cell's exception as {"type", "message"}, or null when it did not say. */
-static size_t body_put_exception(struct json_obj *o, const struct notebook_cell *c)
+static void body_put_exception(struct json_obj *o, const struct notebook_cell *c)
 {
 	struct json_obj ex;
-	size_t bad = 0;
 
 	json_obj_key(o, "exception");
 	if (!c->exc_type) {
 		strbuf_puts(o->sb, "null");
-		return 0;
+		return;
 	}
 	json_obj_begin(&ex, o->sb);
-	bad += json_obj_str(&ex, "type", c->exc_type, c->exc_type_len);
-	bad += json_obj_str(&ex, "message", c->exc_msg, c->exc_msg_len);
+	body_put_clean(&ex, "type", c->exc_type, c->exc_type_len);
+	body_put_clean(&ex, "message", c->exc_msg, c->exc_msg_len);
 	json_obj_end(&ex);
-	return bad;
 }
 
 size_t body_write(struct strbuf *sb, const struct body_in *in)
@@ -190,7 +205,7 @@ size_t body_write(struct strbuf *sb, const struct body_in *in)
 	if (cell) {
 		/* The figures of the marker would say nothing of the cell. */
 		json_obj_uint(&o, "cell", cell->count);
-		bad += body_put_exception(&o, cell);
+		body_put_exception(&o, cell);
 		json_obj_bool(&o, "seeded", e->seeded || x->seeded);
 		json_obj_bool(&o, "invalid_utf8", bad > 0);
 		json_obj_end(&o);

@@ -43,6 +43,21 @@ static size_t escape_len(const uint8_t *p, const uint8_t *end)
 	return (size_t)(q - p);
 }
 
+/* A valid sequence of n bytes that must not reach a reader: a C1 control
+ * (U+0080-U+009F: as a terminal reads it, U+009B is CSI) or a bidi embedding,
+ * override or isolate (U+202A-U+202E, U+2066-U+2069), with which a line can
+ * be made to read other than it is. */
+static int hidden(const uint8_t *p, size_t n)
+{
+	if (n == 2)
+		return p[0] == 0xc2 && p[1] <= 0x9f;
+	if (n == 3 && p[0] == 0xe2 && p[1] == 0x80)
+		return p[2] >= 0xaa && p[2] <= 0xae;
+	if (n == 3 && p[0] == 0xe2 && p[1] == 0x81)
+		return p[2] >= 0xa6 && p[2] <= 0xa9;
+	return 0;
+}
+
 size_t textclean(const uint8_t *raw, size_t len, char *out)
 {
 	const uint8_t *p = raw, *end = raw + len;
@@ -59,8 +74,10 @@ size_t textclean(const uint8_t *raw, size_t len, char *out)
 		} else if (c < 0x80) {
 			p++;   /* CR (a CR LF keeps its LF), NUL, BEL, DEL, other controls */
 		} else if ((n = utf8_seq_len(p, (size_t)(end - p))) != 0) {
-			memcpy(out + o, p, n);
-			o += n;
+			if (!hidden(p, n)) {
+				memcpy(out + o, p, n);
+				o += n;
+			}
 			p += n;
 		} else {
 			memcpy(out + o, "\xef\xbf\xbd", 3);

@@ -1,7 +1,8 @@
 /* textclean: bytes a student's program wrote, made into text a teacher can
  * read and JSON can carry: terminal escape sequences removed (colour CSI
  * sequences, OSC hyperlinks and titles, other two-byte escapes), control
- * characters other than newline and tab dropped, CR LF made LF, and every
+ * characters other than newline and tab dropped (C1 controls too), bidi
+ * embeddings, overrides and isolates dropped, CR LF made LF, and every
  * byte that is not valid UTF-8 replaced by U+FFFD. Pure. */
 #ifndef JCW_TEXTCLEAN_H
 #define JCW_TEXTCLEAN_H

@@ -62,3 +62,37 @@ Test(health, missing_is_not_live)
 	cr_assert(strstr(why, "is the forwarder running"), "%s", why);
 	cr_assert_lt(health_write("/nonexistent/dir/h", true), 0);
 }
+
+/* Somebody else's file is not our health file: a student who wrote
+ * "ready" into a file of the shared /tmp cannot fake the probe. Root's
+ * chown to another uid stands in for that user (skipped unprivileged). */
+Test(health, a_file_of_another_uid_is_not_live)
+{
+	char why[256];
+
+	cr_assert_eq(health_write(path, true), 0);
+	if (geteuid() != 0)
+		cr_skip_test("needs root to give the file to another uid");
+	cr_assert_eq(chown(path, 12345, 12345), 0);
+	cr_assert_eq(health_check(path, false, why, sizeof(why)), 1);
+	cr_assert(strstr(why, "belongs to uid 12345"), "%s", why);
+}
+
+/* A temporary file left by somebody else is never written through:
+ * health_write makes its own, or fails. */
+Test(health, a_planted_temporary_file_is_replaced_not_written)
+{
+	char tmp[160], why[256];
+	struct stat st;
+	int fd;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(fchmod(fd, 0666), 0);   /* whatever the umask */
+	close(fd);
+	cr_assert_eq(health_write(path, true), 0);
+	cr_assert_eq(health_check(path, true, why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(stat(path, &st), 0);
+	cr_assert_eq(st.st_mode & 0777, 0644, "a file of its own mode, not the planted 0666");
+}

@@ -203,3 +203,38 @@ Test(metrics, process_metrics)
 	free(txt);
 	metrics_free(m);
 }
+
+static int renders;
+static void count_render(struct metrics *m, void *arg)
+{
+	(void)m;
+	(void)arg;
+	renders++;
+}
+
+/* A flood of scrapes renders once a window; a scrape after it sees the new
+ * values. */
+Test(metrics, cached_rendering_once_a_window)
+{
+	struct metrics *m = metrics_new();
+	struct metric_series *c = metrics_single(m, METRIC_COUNTER, "jcw_x_total", "X.");
+	struct strbuf sb = STRBUF_INIT;
+	int i;
+
+	cr_assert_eq(metrics_on_collect(m, count_render, NULL), 0);
+	metric_inc(c);
+	for (i = 0; i < 1000; i++) {
+		sb.len = 0;
+		cr_assert_eq(metrics_render_cached(m, &sb, 5000 + (uint64_t)i, 100000), 0);
+		if (i == 10)
+			metric_inc(c);   /* not seen within the window */
+	}
+	cr_assert_eq(renders, 1);
+	cr_assert(strstr(sb.buf, "jcw_x_total 1\n"), "%s", sb.buf);
+	sb.len = 0;
+	cr_assert_eq(metrics_render_cached(m, &sb, 5000 + 100000, 100000), 0);
+	cr_assert_eq(renders, 2);
+	cr_assert(strstr(sb.buf, "jcw_x_total 2\n"), "%s", sb.buf);
+	strbuf_free(&sb);
+	metrics_free(m);
+}

@@ -189,6 +189,14 @@ Test(pipeline, notebook_cell_bodies_exact)
 	has(&r, "\"cell\":1,\"exception\":null,");
 	cr_assert_str_eq(r.req.path, "/api/os-1/hw2/202012345/logs/run");
 	api_request_free(&r.req);
+
+	/* The hook's words are the student's: cleaned as standard error is
+	 * (colours, C1 controls, a bidi override gone). */
+	r = ok(HOST, "/usr/bin/true", HW1,
+	       ARGV("jcw-cell", "lab.ipynb", "2", "error", "10", "\x1b[31mValueError\x1b[0m",
+		    "bad \xc2\x9b" "2J\xe2\x80\xae" "value"));
+	has(&r, "\"exception\":{\"type\":\"ValueError\",\"message\":\"bad 2Jvalue\"}");
+	api_request_free(&r.req);
 }
 
 Test(pipeline, notebook_cells_filtered_like_scripts)

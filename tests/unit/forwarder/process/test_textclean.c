@@ -53,3 +53,14 @@ Test(textclean, worst_case_fits_the_bound)
 	memset(raw, 0xff, sizeof(raw));
 	cr_assert_eq(textclean(raw, sizeof(raw), out), TEXTCLEAN_MAX(sizeof(raw)));
 }
+
+Test(textclean, c1_controls_and_bidi_overrides_dropped)
+{
+	/* U+009B (CSI for a terminal that reads C1), U+0085 (NEL) */
+	CLEAN_IS("a\xc2\x9b" "31mb\xc2\x85" "c", "a31mbc");
+	/* "Trojan source": RLO ... PDF, LRI ... PDI around an expression */
+	CLEAN_IS("x = 1; \xe2\x80\xae// comment\xe2\x80\xac y", "x = 1; // comment y");
+	CLEAN_IS("\xe2\x81\xa6" "ab" "\xe2\x81\xa9", "ab");
+	/* their neighbours stay: U+00A0, U+2029, U+2065 unassigned, U+2070 */
+	CLEAN_IS("\xc2\xa0\xe2\x80\xa9\xe2\x81\xa5\xe2\x81\xb0", "\xc2\xa0\xe2\x80\xa9\xe2\x81\xa5\xe2\x81\xb0");
+}
