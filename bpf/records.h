@@ -20,7 +20,7 @@
  * paths + up to JCW_ARGS_LIMIT of argv) per exec would fill an 8 MiB ring
  * with ~200 records; a typical compiler exec is 300-900 bytes, so the same
  * ring holds ~10,000. The extra memcpy costs about as much as a single
- * probe read of the same bytes (see the figures in the report/README). */
+ * probe read of the same bytes (see the figures in docs/performance.md). */
 #ifndef JCW_RECORDS_H
 #define JCW_RECORDS_H
 

@@ -1,5 +1,5 @@
 /* config: jcw-collector's options, declared once (opts.h): parsing,
- * defaults, --help and the README's table all come from this table. */
+ * defaults, --help and the table of docs/configuration.md all come from this table. */
 #include "collector.h"
 
 #include <inttypes.h>

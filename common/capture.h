@@ -1,5 +1,5 @@
 /* capture: CAPTURE_STDERR, what of the standard error of student processes
- * is kept (docs/design.md "Standard error"; the README says what is
+ * is kept (docs/design.md "Standard error"; docs/api.md says what is
  * captured and what never is).
  *
  * One setting for both daemons: the collector loads the write hook unless

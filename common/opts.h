@@ -1,7 +1,7 @@
 /* opts: one table per daemon declares every setting once: its flag, its
  * environment variable, type, default, where it lives in the config struct
  * and its help text. Defaults, the environment, command-line flags, --help
- * and the README's tables all come from that table.
+ * and the tables of docs/configuration.md all come from that table.
  *
  * Precedence: default < environment < command line. A bad value is an error
  * that names the flag or variable it came from. A string variable set to
@@ -42,7 +42,7 @@ struct opt_def {
 	{"help", NULL, OPT_ACTION, NULL, 0, "show this help and exit", 0, 0},  \
 	{"version", NULL, OPT_ACTION, NULL, 0, "show the version and exit", 0, 0}, \
 	{"print-options-markdown", NULL, OPT_ACTION, NULL, 0,                 \
-	 "print this table as Markdown (for the README) and exit", 0, 0}
+	 "print this table as Markdown (for docs/configuration.md) and exit", 0, 0}
 
 /* Result of parsing: 0 ok, 1 an OPT_ACTION flag was given (the first one's
  * name in *action; the other options are parsed all the same, wherever they
@@ -55,7 +55,7 @@ int opts_defaults(const struct opt_def *defs, void *cfg, char *err, size_t errle
 void opts_free(const struct opt_def *defs, void *cfg);
 void opts_usage(FILE *out, const char *prog, const char *summary,
 		const struct opt_def *defs);
-/* One markdown table of the options, for the README. */
+/* One markdown table of the options, for docs/configuration.md. */
 void opts_markdown(FILE *out, const struct opt_def *defs);
 
 #endif

@@ -128,7 +128,7 @@ deb_install() {
 }
 
 # debian_base_image ENGINE: ENGINE (docker or podman) has the image
-# debian:bookworm-slim, made as the README's offline section makes it:
+# debian:bookworm-slim, made as docs/deployment.md's offline section makes it:
 # debootstrap --variant=minbase from Debian's archive, then ENGINE import.
 # The tree is cached as a tarball under /var/cache/jcw-tests, so the
 # second engine and the next run skip debootstrap. 0, or 1 with the reason.

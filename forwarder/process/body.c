@@ -194,7 +194,7 @@ size_t body_write(struct strbuf *sb, const struct body_in *in)
 			bad += json_obj_str(&o, "binary_path", e->exe_path.data, e->exe_path.len);
 	}
 
-	/* Extensions: ignored by the API, documented in the README. */
+	/* Extensions: ignored by the API, documented in docs/api.md. */
 	bad += json_obj_cstr(&o, "event_id", in->event_id);
 	if (sig)
 		json_obj_cstr(&o, "signal", body_signal_name(sig, sigbuf));

@@ -1,5 +1,5 @@
 /* errreport: the fields a build or run log gets from its standard error
- * (errtext.h), as documented in the README's table:
+ * (errtext.h), as documented in docs/api.md's table:
  *
  *   build  diagnostics, diagnostics_truncated, errors, warnings,
  *          undefined_references, first_error {file, path, line, column,

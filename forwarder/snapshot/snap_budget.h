@@ -7,7 +7,7 @@
  *
  * Two token buckets per student ("{class_div}/{student_id}"): files, refilled
  * at files_per_min up to files_burst, and bytes, refilled at bytes_per_hour
- * up to bytes_burst. Defaults and why: README.md, "Snapshots".
+ * up to bytes_burst. Defaults and why: docs/api.md, "Snapshots".
  *
  * Pure: the caller's clock (ns, monotonic in practice). Memory is fixed at
  * creation: max_students entries; when full, the entry used longest ago is

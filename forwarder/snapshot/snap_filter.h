@@ -1,6 +1,6 @@
 /* snap_filter: which saved files of a homework directory are snapshotted.
  *
- * The rules, as the original JCode-Watcher's with the widenings the README's
+ * The rules, as the original JCode-Watcher's with the widenings docs/api.md's
  * conformance table gives, applied to the path below the homework directory
  * ("src/main.c"), each with its own reason so the metrics say what was
  * left out. A path that breaks several rules gets the first in enum order

@@ -1,7 +1,7 @@
 /* snap_quota: what each student holds on the snapshot volume in all, against
  * a cap (SNAPSHOT_STUDENT_TOTAL), so that however long a flood lasts, within
  * the per-window budget (snap_budget.h), it cannot fill the volume for
- * everybody. Defaults and why: README.md, "Snapshots".
+ * everybody. Defaults and why: docs/api.md, "Snapshots".
  *
  * A student's total starts from the disk: the first time they are seen
  * (since the start, or since their entry was reused) every snapshot under

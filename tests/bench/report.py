@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Turns the figures collected by tests/bench/run.sh into the table it
-prints (Markdown, ready for the README) and results.json.
+prints (Markdown, ready for docs/performance.md) and results.json.
 
 Usage: report.py RESULTS.tsv OUT.json SCALE
 

@@ -589,7 +589,7 @@ fig5() {
 		NO_OUTBOX=1 start_monitor || return 1
 		latency_run 1000 .no_outbox ", no outbox" || return 1
 		stop_monitor
-		# The settings that trade CPU for latency (README "Performance"):
+		# The settings that trade CPU for latency (docs/performance.md):
 		# the collector drains every 1 ms, the forwarder commits at the
 		# end of every turn of its loop.
 		local fwd_saved=("${FWD_ARGS[@]}") fast=", FLUSH_INTERVAL 1ms, OUTBOX_COMMIT_INTERVAL 0"

@@ -3,7 +3,7 @@
 # Debian 12 would run it: Debian's docker.io (Docker 20.10) and
 # docker-compose (1.29), a debian:bookworm-slim base image made with
 # debootstrap (no registry is reachable), both images built with the
-# README's commands, the deployment up with the README's Compose command
+# commands of docs/deployment.md, the deployment up with its Compose command
 # (the file that fits the engine's version), and a student container
 # (gcc, python3, a Deployment pod's hostname, the workspace bound at
 # /home/coder/project) whose build, run and saved file must reach a
@@ -54,7 +54,7 @@ if ! timeout 10 docker info >/dev/null 2>&1; then
 	fi
 fi
 engine=$(docker version --format '{{.Server.Version}}')
-# Engines before 23 do not know CAP_BPF: the README's rule for the file.
+# Engines before 23 do not know CAP_BPF: docs/deployment.md's rule for the file.
 if [ "${engine%%.*}" -ge 23 ] 2>/dev/null; then
 	file=compose/docker-compose.yml
 else
@@ -79,11 +79,11 @@ on_exit 'docker rm -f jcw-e2e-student jcw-e2e-nocaps >/dev/null 2>&1'
 [ -z "$dockerd_pid" ] ||
 	on_exit 'kill -TERM $dockerd_pid 2>/dev/null; for _ in $(seq 150); do kill -0 $dockerd_pid 2>/dev/null || break; sleep 0.1; done'
 
-# The base image, as the README's offline section makes it; kept as a
+# The base image, as docs/deployment.md's offline section makes it; kept as a
 # cache once made.
 debian_base_image docker || fail "no base image"
 
-# The README's image commands, word for word (checked against README.md),
+# The image commands of docs/deployment.md, word for word (checked against it),
 # then its Compose command for this engine.
 export DOCKER_BUILDKIT=1 COMPOSE_DOCKER_CLI_BUILD=1
 build_cmds=(
@@ -92,7 +92,7 @@ build_cmds=(
 )
 up_cmd="docker-compose -p jcw -f $file up --build -d"
 for c in "${build_cmds[@]}" "$up_cmd"; do
-	grep -qF -- "$c" README.md || fail "README.md does not show the command this test runs: $c"
+	grep -qF -- "$c" docs/deployment.md || fail "docs/deployment.md does not show the command this test runs: $c"
 done
 start=$SECONDS
 for c in "${build_cmds[@]}"; do
@@ -200,10 +200,10 @@ grep -q 'missing CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN).*docker-compose.dock
 	"$tmp/nocaps.log" || { cat "$tmp/nocaps.log"; fail "the collector's error does not name the remedy"; }
 echo "NOTE without capabilities the collector names what to add for compose, Kubernetes and systemd"
 
-# Uninstalling as the README says: the unpin service removes the pins, and
+# Uninstalling as docs/deployment.md says: the unpin service removes the pins, and
 # with "down" the programs detach.
 unpin_cmd="docker-compose -p jcw -f $file --profile uninstall run --rm unpin"
-grep -qF -- "$unpin_cmd" README.md || fail "README.md does not show the command this test runs: $unpin_cmd"
+grep -qF -- "$unpin_cmd" docs/deployment.md || fail "docs/deployment.md does not show the command this test runs: $unpin_cmd"
 [ -d "$JCW_PIN_PATH" ] || fail "no pins at $JCW_PIN_PATH before the uninstall"
 $unpin_cmd >"$tmp/unpin.log" 2>&1 || { cat "$tmp/unpin.log"; fail "$unpin_cmd"; }
 [ ! -e "$JCW_PIN_PATH" ] || fail "the unpin service left $JCW_PIN_PATH"

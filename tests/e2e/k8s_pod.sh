@@ -197,7 +197,7 @@ podman healthcheck run jcode-watcher-forwarder >/dev/null 2>&1 ||
 	fail "the forwarder's exec liveness probe (--check-live) fails"
 echo "NOTE forwarder uid 10001, collector uid 0 with no capability left and group 10001, read-only roots, liveness probe passing"
 
-# Uninstalling as the README says: the DaemonSet goes, then k8s/uninstall's
+# Uninstalling as docs/deployment.md says: the DaemonSet goes, then k8s/uninstall's
 # pod removes the pins on the node.
 podman pod rm -f jcode-watcher >/dev/null 2>&1 || fail "removing the deployment's pod"
 [ -d "$pin" ] || fail "no pins at $pin after the deployment's pod went"

@@ -2,7 +2,7 @@
 # End to end, as root, with the real BPF programs and real compilers: a
 # student in a jcode- namespace builds and runs things that fail, the
 # collector records, the forwarder replays the capture with --print, and
-# each log must carry what went wrong (README "Standard error"):
+# each log must carry what went wrong (docs/api.md "Standard error"):
 #   - gcc: a syntax error, a -Wall warning only, an undefined reference
 #     (the linker's, written by ld, a helper of gcc), colours forced on,
 #     two files with an error each; g++ and clang syntax errors;

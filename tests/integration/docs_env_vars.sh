@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every environment variable of both daemons' --help appears in the English
-# README and in the Korean guide (docs/ko/README.md); the Korean guide has
+# options of docs/configuration.md and in the Korean guide (docs/ko/README.md); the Korean guide has
 # its sections (quick start; deployment with compose, Kubernetes, systemd;
 # operation: metrics, alerts, troubleshooting), names every alert of
 # k8s/monitoring, and is written in Korean, not left in English.
@@ -15,7 +15,7 @@ done
 python3 - "$tmp" <<'PY'
 import re, sys, yaml
 tmp = sys.argv[1]
-docs = {"README.md": open("README.md").read(), "docs/ko/README.md": open("docs/ko/README.md").read()}
+docs = {"docs/configuration.md": open("docs/configuration.md").read(), "docs/ko/README.md": open("docs/ko/README.md").read()}
 errors, count = [], 0
 for d in ("collector", "forwarder"):
     # "[NAME]" at the end of an option's line, or before its default.
@@ -50,6 +50,6 @@ for e in errors:
     print("FAIL:", e)
 if errors:
     sys.exit(1)
-print(f"NOTE {count} environment variables of both daemons in README.md and docs/ko/README.md; "
+print(f"NOTE {count} environment variables of both daemons in docs/configuration.md and docs/ko/README.md; "
       f"Korean guide: {len(heads)} sections, {hangul} Hangul to {latin} Latin letters in its prose")
 PY

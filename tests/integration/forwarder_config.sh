@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The forwarder's command line: --help, --version, the README table, refusal
+# The forwarder's command line: --help, --version, the table of docs/configuration.md, refusal
 # to start without an output, bad values naming their variable (exit 2),
 # JSON logs and the rotating log file, a truncated capture that is reported
 # but not fatal, and a capture that is not one (exit 1).

@@ -3,8 +3,8 @@
 # and the unit tests in tests/monitoring/rules_test.yml ("promtool test
 # rules"), where every alert has a case that fires and one that must not and
 # every recording rule a checked value; every alert has a runbook in the
-# README; every metric the rules and the dashboard use is one the forwarder
-# serves (the README's metric table, which readme_metrics.sh checks against
+# docs/operations.md; every metric the rules and the dashboard use is one the forwarder
+# serves (the metric table of docs/operations.md, which readme_metrics.sh checks against
 # the forwarder); and every dashboard query parses as PromQL.
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
@@ -43,18 +43,18 @@ for r in rules:
 for r in records:
     if r not in checked: errors.append(f"recording rule {r}: no promql_expr_test")
 
-# Runbooks: one "#### Name" heading per alert in the README's section.
-readme = open("README.md").read()
+# Runbooks: one "### Name" heading per alert in docs/operations.md's section.
+readme = open("docs/operations.md").read()
 m = re.search(r"^### Alerts and runbooks\n(.*?)(?=^## |^### )", readme, re.M | re.S)
 book = m.group(1) if m else ""
-if not book: errors.append("README.md has no '### Alerts and runbooks' section")
+if not book: errors.append("docs/operations.md has no '### Alerts and runbooks' section")
 heads = re.findall(r"^#### `?(Jcw\w+)`?", book, re.M)
 for a in alerts:
-    if a not in heads: errors.append(f"alert {a}: no runbook heading in the README")
+    if a not in heads: errors.append(f"alert {a}: no runbook heading in docs/operations.md")
 for h in heads:
-    if h not in alerts: errors.append(f"README runbook {h}: no such alert")
+    if h not in alerts: errors.append(f"docs/operations.md runbook {h}: no such alert")
 
-# Metric names: the README's table lists every metric the forwarder serves.
+# Metric names: the table of docs/operations.md lists every metric the forwarder serves.
 served = set()
 for row in re.findall(r"^\| (`[a-z_]+`(?:, `[a-z_]+`)*) \|", readme, re.M):
     served |= set(re.findall(r"`([a-z_]+)`", row))
@@ -78,7 +78,7 @@ if len(ids) != len(set(ids)): errors.append("dashboard: panel ids repeat")
 if len(queries) < 10: errors.append(f"dashboard: only {len(queries)} queries")
 for where, expr in [(r.get("alert") or r["record"], r["expr"]) for r in rules] + queries:
     for n in names(expr) - served:
-        errors.append(f"{where}: metric {n} is not one the forwarder serves (README table)")
+        errors.append(f"{where}: metric {n} is not one the forwarder serves (the table of docs/operations.md)")
 # Dashboard queries as recording rules: promtool parses every one.
 subst = lambda e: e.replace("$__rate_interval", "5m").replace("$node", ".*")
 yaml.safe_dump({"groups": [{"name": "dashboard", "rules": [

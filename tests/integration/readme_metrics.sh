@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's metric table and what the forwarder exposes, both ways:
+# The metric table of docs/operations.md and what the forwarder exposes, both ways:
 # every family served is documented, and every family the table names is
 # served (a stale row fails as surely as a missing one).
 set -euo pipefail
@@ -14,7 +14,7 @@ pids+=($!)
 served() { curl -sf "http://127.0.0.1:$port/metrics" >"$tmp/m"; }
 wait_for 10 served || { cat "$tmp/err"; echo "forwarder did not serve /metrics"; exit 1; }
 
-python3 - "$tmp/m" README.md <<'EOF'
+python3 - "$tmp/m" docs/operations.md <<'EOF'
 import re, sys
 exposed = {l.split()[2] for l in open(sys.argv[1]) if l.startswith("# TYPE ")}
 text = open(sys.argv[2], encoding="utf-8").read()
@@ -28,10 +28,10 @@ for row in section.splitlines():
 missing = sorted(exposed - documented)
 stale = sorted(documented - exposed)
 for n in missing:
-    print(f"README does not document {n}")
+    print(f"docs/operations.md does not document {n}")
 for n in stale:
-    print(f"README documents {n}, which the forwarder does not expose")
+    print(f"docs/operations.md documents {n}, which the forwarder does not expose")
 if missing or stale:
     sys.exit(1)
-print(f"all {len(exposed)} metric families are documented in README.md, and no other")
+print(f"all {len(exposed)} metric families are documented in docs/operations.md, and no other")
 EOF

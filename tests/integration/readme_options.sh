@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README documents every flag and environment variable of both daemons,
+# docs/configuration.md documents every flag and environment variable of both daemons,
 # exactly as the binaries define them (their option tables generate it).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -8,4 +8,4 @@ for d in collector forwarder; do
 	[ -x "$BUILD/jcw-$d" ] || { echo "skip: $BUILD/jcw-$d is not built"; exit 77; }
 done
 tests/tools/readme-options.sh --check
-echo "README option tables match jcw-collector and jcw-forwarder"
+echo "docs/configuration.md option tables match jcw-collector and jcw-forwarder"

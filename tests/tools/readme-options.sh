@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Regenerates the option tables of README.md from the daemons' own option
+# Regenerates the option tables of docs/configuration.md from the daemons' own option
 # tables (--print-options-markdown), between the BEGIN/END markers.
-# With --check it changes nothing and fails when the README is out of date.
+# With --check it changes nothing and fails when docs/configuration.md is out of date.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -9,7 +9,7 @@ mode=${1:-write}
 
 gen=$(mktemp)
 trap 'rm -f "$gen"' EXIT
-python3 - "$BUILD" README.md "$gen" <<'PY'
+python3 - "$BUILD" docs/configuration.md "$gen" <<'PY'
 import re, subprocess, sys
 build, readme, out = sys.argv[1:4]
 text = open(readme, encoding="utf-8").read()
@@ -19,15 +19,15 @@ for daemon in ("collector", "forwarder"):
     begin, end = f"<!-- BEGIN {daemon} options -->", f"<!-- END {daemon} options -->"
     pat = re.compile(re.escape(begin) + r".*?" + re.escape(end), re.S)
     if not pat.search(text):
-        sys.exit(f"README.md has no '{begin}' ... '{end}' markers")
+        sys.exit(f"docs/configuration.md has no '{begin}' ... '{end}' markers")
     text = pat.sub(lambda m: f"{begin}\n{table}{end}", text)
 open(out, "w", encoding="utf-8").write(text)
 PY
 if [ "$mode" = --check ]; then
-	if ! diff -u README.md "$gen"; then
-		echo "README.md option tables differ from the binaries: run tests/tools/readme-options.sh" >&2
+	if ! diff -u docs/configuration.md "$gen"; then
+		echo "docs/configuration.md option tables differ from the binaries: run tests/tools/readme-options.sh" >&2
 		exit 1
 	fi
 else
-	cp "$gen" README.md
+	cp "$gen" docs/configuration.md
 fi
