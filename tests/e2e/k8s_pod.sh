@@ -34,11 +34,13 @@ fail() {
 	echo "--- api"; cut -c1-300 "$tmp/api.log" 2>/dev/null | tail -n 20
 	exit 1
 }
-if podman pod exists jcode-watcher 2>/dev/null; then
-	echo "k8s_pod: a podman pod jcode-watcher already exists; not touching it"
-	exit 77
-fi
-on_exit 'podman pod rm -f jcode-watcher jcode-watcher-unpin >/dev/null 2>&1; podman volume rm -f jcw-workspace jcw-snapshots >/dev/null 2>&1'
+for p in jcode-watcher jcode-watcher-unpin; do
+	if podman pod exists "$p" 2>/dev/null; then
+		echo "k8s_pod: a podman pod $p already exists; not touching it"
+		exit 77
+	fi
+done
+on_exit 'podman pod rm -f jcode-watcher >/dev/null 2>&1; podman pod rm -f jcode-watcher-unpin >/dev/null 2>&1; podman volume rm -f jcw-workspace jcw-snapshots >/dev/null 2>&1'
 # The pod's collector pins its programs in the node's bpffs, in a directory
 # of this test's own, removed at the end whatever happens.
 pin=/sys/fs/bpf/jcw-test-k8s-$$
@@ -205,4 +207,5 @@ timeout 120 podman kube play "$tmp/unpin-pod.yaml" >"$tmp/play-unpin.log" 2>&1 |
 	{ cat "$tmp/play-unpin.log"; fail "podman kube play k8s/uninstall"; }
 wait_for 60 eval '[ ! -e "$pin" ]' ||
 	{ podman logs jcode-watcher-unpin-unpin 2>&1 | tail -n 5; fail "k8s/uninstall left $pin"; }
+podman pod rm -f jcode-watcher-unpin >/dev/null 2>&1 || fail "removing the uninstall pod"
 echo "NOTE the uninstall path (k8s/uninstall's DaemonSet on the node) left no pin behind"
