@@ -17,10 +17,10 @@ wait_for 30 metric_is jcw_outbox_rows 0
 retries=$(metric jcw_outbox_retries_total)
 stop_fwd
 judge --boot "$(fake_field boot)" --events "$n" --label "api 503 for ${outage}s"
-python3 - "$tmp/api.log" "$cap" "$outage" <<'PY'
+python3 - "$tmp/api.log" "$cap" "$outage" "$retries" <<'PY'
 import json, sys
 reqs = [json.loads(l) for l in open(sys.argv[1])]
-cap, outage = float(sys.argv[2]), float(sys.argv[3])
+cap, outage, retries = float(sys.argv[2]), float(sys.argv[3]), int(float(sys.argv[4]))
 failed = [r for r in reqs if r["response"] == 503]
 ok = [r for r in reqs if r["response"] == 200]
 assert failed, "the outage produced no failed attempts"
@@ -30,6 +30,10 @@ budget = 5 + 8 + outage / cap * 2
 assert len(failed) <= budget, f"{len(failed)} failed attempts during a {outage}s outage (budget {budget:.0f})"
 gap = min(r["time"] for r in ok) - max(r["time"] for r in failed)
 assert gap <= cap + 0.5, f"first success {gap:.2f}s after the last failure (cap {cap}s)"
-print(f"FIGURE api outage: {len(failed)} failed attempts in {outage}s, first success {gap:.2f}s after the last 503 (cap {cap}s)")
+# Every failed attempt is retried, and nothing else is: the retries the
+# forwarder counts are the 503s the API gave (less those still in flight
+# when an answer came, API_MAX_INFLIGHT 8).
+assert len(failed) - 8 <= retries <= len(failed), \
+    f"jcw_outbox_retries_total {retries} for {len(failed)} failed attempts"
+print(f"FIGURE api outage: {len(failed)} failed attempts in {outage}s, first success {gap:.2f}s after the last 503 (cap {cap}s); jcw_outbox_retries_total {retries}")
 PY
-echo "FIGURE api outage: jcw_outbox_retries_total $retries"

@@ -37,4 +37,8 @@ wait_for 30 metric_is jcw_outbox_rows 0
 metric_is jcw_outbox_disk_full 0
 stop_fwd
 judge --boot "$(fake_field boot)" --events "$n" --label "disk full"
-echo "FIGURE disk full: acks stopped at seq $acked of $(fake_field frames) with $stored events stored, $full failed commit(s) counted, nothing lost after the remount"
+frames=$(fake_field frames)
+[ "$acked" -lt "$frames" ] || { echo "FAIL: acks reached seq $acked of $frames with a full disk"; exit 1; }
+[ "$stored" -ge 1 ] && [ "$full" -ge 1 ] ||
+	{ echo "FAIL: $stored events stored and $full failed commits with a full disk"; exit 1; }
+echo "FIGURE disk full: acks stopped at seq $acked of $frames with $stored events stored, $full failed commit(s) counted, nothing lost after the remount"

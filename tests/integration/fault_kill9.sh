@@ -30,5 +30,10 @@ stop_fwd
 # (5 ms: at these rates at most one more such window). So at most two
 # windows per kill are delivered twice, each with its own key.
 judge --boot "$(fake_field boot)" --events "$n" --label "kill -9 x$rounds" --max-dups $((rounds * 2 * 8))
-echo "FIGURE kill -9: $rounds kills, collector connections $(fake_field connects), frames resent $(fake_field resent), quarantined $(ls "$state/quarantine" 2>/dev/null | wc -l) file(s)"
+connects=$(fake_field connects) resent=$(fake_field resent)
+echo "FIGURE kill -9: $rounds kills, collector connections $connects, frames resent $resent, quarantined $(ls "$state/quarantine" 2>/dev/null | wc -l) file(s)"
 [ ! -d "$state/quarantine" ] || { echo "FAIL: a kill -9 damaged the outbox"; exit 1; }
+# The kills were felt: the collector reconnected and sent again what the
+# killed forwarder had not acknowledged (else the test proved nothing).
+[ "$connects" -ge 2 ] || { echo "FAIL: $connects connection(s): no kill reached the collector"; exit 1; }
+[ "$resent" -ge 1 ] || { echo "FAIL: no frame was resent after $rounds kills"; exit 1; }
