@@ -143,197 +143,227 @@ static enum pipe_result pipeline_fail(enum pipe_reason *reason, enum pipe_reason
 	       : PIPE_FILTERED;
 }
 
-enum pipe_result pipeline_process(const struct pipeline *p, const char *boot_id,
-				  uint64_t seq, const Jcw__Exec *exec,
-				  const Jcw__Exit *exit, const struct errtext *err,
-				  struct api_request *out, enum pipe_reason *reason)
-{
-	struct pipeline_err perr;
+/* What an exec is to the pipeline, once classified: its student, its kind
+ * and endpoint, and the file it is about (a tool's or a cell's source, a
+ * program's own executable) with its homework directory. */
+struct pipe_target {
 	struct student st;
 	const struct classify_rule *rule;
 	enum proc_type type;
 	enum api_endpoint endpoint;
-	const uint8_t *exe, *src;
-	size_t exe_len, base, src_len;
-	char target[HWPATH_MAX], hw[HWPATH_NAME_MAX], key[STUDENT_KEY_MAX + 1];
-	ssize_t tlen, idx;
-	enum hwpath_where where;
-	struct pipeline_sources srcs;
+	const char *process_type;
+	bool is_cell;
 	struct notebook_cell cell;
-	struct body_in in;
-	struct strbuf sb = STRBUF_INIT;
-	struct api_request r = {0};
-	enum pipe_reason why = REASON_NONE;
+	char target[HWPATH_MAX], hw[HWPATH_NAME_MAX];
+	size_t tlen;
+};
 
-	if (!exec || !exit)
-		return pipeline_fail(reason, REASON_INVALID);
-	switch (student_parse(exec->hostname.data, exec->hostname.len, &st)) {
+/* The reason a path is not in one of the student's homework directories. */
+static enum pipe_reason pipeline_where(enum hwpath_where where, enum pipe_reason outside)
+{
+	switch (where) {
+	case HWPATH_HOMEWORK:
+		return REASON_NONE;
+	case HWPATH_FOREIGN:
+		return REASON_FOREIGN_WORKSPACE;
+	case HWPATH_WORKSPACE:
+		return outside == REASON_UNCLASSIFIED ? REASON_BINARY_OUTSIDE_HW : outside;
+	default:
+		return outside;
+	}
+}
+
+/* The one classification step: REASON_NONE for an exec that is reported
+ * (a compiler, an interpreter, a notebook cell's marker, or a program of a
+ * homework directory), with t filled, else why not. A tool's source is
+ * found later (pipeline_source); a program's target is its executable. */
+static enum pipe_reason pipeline_classify(const struct pipeline *p, const Jcw__Exec *exec,
+					  struct pipe_target *t)
+{
+	const uint8_t *exe;
+	size_t exe_len, base;
+	ssize_t n;
+
+	switch (student_parse(exec->hostname.data, exec->hostname.len, &t->st)) {
 	case STUDENT_OK:
 		break;
 	case STUDENT_MALFORMED:
-		return pipeline_fail(reason, REASON_MALFORMED_HOST);
+		return REASON_MALFORMED_HOST;
 	default:
-		return pipeline_fail(reason, REASON_NOT_STUDENT_HOST);
+		return REASON_NOT_STUDENT_HOST;
 	}
-
-	memset(&in, 0, sizeof(in));
-	/* A notebook cell's marker: a run of the notebook, filtered like a
-	 * script's run by where the notebook is. */
-	if (cell_parse(exec->argv, exec->n_argv, &cell)) {
-		type = PROC_PYTHON;
-		endpoint = API_RUN_LOG;
-		in.process_type = "python";
-		in.cell = &cell;
-		src = cell.path;
-		src_len = cell.path_len;
-		goto source;
+	t->is_cell = cell_parse(exec->argv, exec->n_argv, &t->cell);
+	t->rule = NULL;
+	if (t->is_cell) {   /* a run of the notebook, filtered as a script's */
+		t->type = PROC_PYTHON;
+		t->endpoint = API_RUN_LOG;
+		t->process_type = "python";
+		return REASON_NONE;
 	}
-
 	/* protobuf-c leaves an absent bytes field as {0, NULL}: NULL + 0 is
 	 * undefined behaviour, so an empty path gets a real (empty) string. */
 	exe = exec->exe_path.data ? exec->exe_path.data : (const uint8_t *)"";
 	exe_len = pipeline_strip_deleted(exe, exec->exe_path.len);
 	for (base = exe_len; base > 0 && exe[base - 1] != '/'; base--)
 		;
-	rule = classify_match(p->rules, (const char *)exe + base, exe_len - base);
-	type = rule ? rule->type : PROC_NONE;
-
-	switch (type) {
+	t->rule = classify_match(p->rules, (const char *)exe + base, exe_len - base);
+	t->type = t->rule ? t->rule->type : PROC_NONE;
+	switch (t->type) {
 	case PROC_C_COMPILER:
 	case PROC_CXX_COMPILER:
-	case PROC_COMPILER: {
-		struct argv_iter it = ARGV_ITER_INIT;
-
-		endpoint = API_BUILD_LOG;
-		if (pipeline_compiler_helper(exec))
-			return pipeline_fail(reason, REASON_COMPILER_HELPER);
-		idx = argv_compiler_next(exec->argv, exec->n_argv, rule, &it);
-		break;
-	}
+	case PROC_COMPILER:
+		t->endpoint = API_BUILD_LOG;
+		t->process_type = NULL;
+		return pipeline_compiler_helper(exec) ? REASON_COMPILER_HELPER : REASON_NONE;
 	case PROC_PYTHON:
-		endpoint = API_RUN_LOG;
-		in.process_type = "python";
-		idx = argv_python_script(exec->argv, exec->n_argv);
-		break;
+		t->endpoint = API_RUN_LOG;
+		t->process_type = "python";
+		return REASON_NONE;
 	default:
 		/* Not a tool: a target only as a program built for homework. */
-		type = PROC_BINARY;
-		endpoint = API_RUN_LOG;
-		in.process_type = "binary";
-		tlen = hwpath_normalise(NULL, 0, exe, exe_len, target, sizeof(target));
-		where = tlen < 0 ? HWPATH_OUTSIDE : hwpath_homework(target, (size_t)tlen, &st, hw);
-		if (where == HWPATH_OUTSIDE)
-			return pipeline_fail(reason, REASON_UNCLASSIFIED);
-		if (where == HWPATH_WORKSPACE)
-			return pipeline_fail(reason, REASON_BINARY_OUTSIDE_HW);
-		if (where == HWPATH_FOREIGN)
-			return pipeline_fail(reason, REASON_FOREIGN_WORKSPACE);
-		goto build;
+		t->type = PROC_BINARY;
+		t->endpoint = API_RUN_LOG;
+		t->process_type = "binary";
+		n = hwpath_normalise(NULL, 0, exe, exe_len, t->target, sizeof(t->target));
+		if (n < 0)
+			return REASON_UNCLASSIFIED;
+		t->tlen = (size_t)n;
+		return pipeline_where(hwpath_homework(t->target, t->tlen, &t->st, t->hw),
+				      REASON_UNCLASSIFIED);
 	}
+}
 
-	if (idx < 0)
-		return pipeline_fail(reason, REASON_NO_SOURCE);
-	src = exec->argv[idx].data;
-	src_len = exec->argv[idx].len;
-source:
+/* The source a tool or a cell ran on, which must be in a homework
+ * directory: REASON_NONE with t->target and t->hw, else why not. */
+static enum pipe_reason pipeline_source(const Jcw__Exec *exec, struct pipe_target *t)
+{
+	struct argv_iter it = ARGV_ITER_INIT;
+	const uint8_t *src;
+	size_t src_len;
+	ssize_t idx, n;
+
+	if (t->type == PROC_BINARY)
+		return REASON_NONE;
+	if (t->is_cell) {
+		src = t->cell.path;
+		src_len = t->cell.path_len;
+	} else {
+		idx = t->endpoint == API_BUILD_LOG
+			      ? argv_compiler_next(exec->argv, exec->n_argv, t->rule, &it)
+			      : argv_python_script(exec->argv, exec->n_argv);
+		if (idx < 0)
+			return REASON_NO_SOURCE;
+		src = exec->argv[idx].data;
+		src_len = exec->argv[idx].len;
+	}
 	/* A relative source under a cut-off cwd would resolve to a wrong place. */
 	if (exec->cwd_truncated && (src_len == 0 || src[0] != '/'))
-		return pipeline_fail(reason, REASON_INVALID);
-	tlen = hwpath_normalise(exec->cwd.data, exec->cwd.len, src, src_len, target, sizeof(target));
-	if (tlen < 0)
-		return pipeline_fail(reason, REASON_INVALID);
-	where = hwpath_homework(target, (size_t)tlen, &st, hw);
-	if (where == HWPATH_FOREIGN)
-		return pipeline_fail(reason, REASON_FOREIGN_WORKSPACE);
-	if (where != HWPATH_HOMEWORK)
-		return pipeline_fail(reason, REASON_SOURCE_OUTSIDE_HW);
-	if (endpoint == API_BUILD_LOG) {
-		srcs.exec = exec;
-		srcs.rule = rule;
-		srcs.it = (struct argv_iter)ARGV_ITER_INIT;
-		in.next_source = pipeline_next_source;
-		in.source_ctx = &srcs;
-	}
+		return REASON_INVALID;
+	n = hwpath_normalise(exec->cwd.data, exec->cwd.len, src, src_len, t->target,
+			     sizeof(t->target));
+	if (n < 0)
+		return REASON_INVALID;
+	t->tlen = (size_t)n;
+	return pipeline_where(hwpath_homework(t->target, t->tlen, &t->st, t->hw),
+			      REASON_SOURCE_OUTSIDE_HW);
+}
 
-build:
+/* The request of a reported exec: its id, path and body. */
+static enum pipe_result pipeline_build(const struct pipeline *p, const char *boot_id,
+				       uint64_t seq, const Jcw__Exec *exec, const Jcw__Exit *exit,
+				       const struct errtext *err, struct pipe_target *t,
+				       struct api_request *out, enum pipe_reason *reason)
+{
+	struct pipeline_sources srcs;
+	struct pipeline_err perr;
+	struct body_in in;
+	struct strbuf sb = STRBUF_INIT;
+	struct api_request r = {0};
+	char key[STUDENT_KEY_MAX + 1];
+
 	r.event_time_unix_ns = exit->time_unix_ns ? exit->time_unix_ns : exec->time_unix_ns;
-	snprintf(key, sizeof(key), "%s/%s", st.class_div, st.id);
+	snprintf(key, sizeof(key), "%s/%s", t->st.class_div, t->st.id);
 	if (p->admit && !p->admit(p->admit_ctx, key, r.event_time_unix_ns)) {
 		*reason = REASON_NONE;
 		return PIPE_LIMITED;
 	}
-	r.endpoint = endpoint;
-	r.type = type;
-
+	r.endpoint = t->endpoint;
+	r.type = t->type;
 	strbuf_printf(&sb, "%s-%" PRIu64, boot_id ? boot_id : "", seq);
 	r.event_id = strbuf_detach(&sb, NULL);
-
 	strbuf_puts(&sb, "/api");
-	if (urlpath_put_segment(&sb, st.class_div, st.class_div_len) ||
-	    urlpath_put_segment(&sb, hw, strlen(hw)) ||
-	    urlpath_put_segment(&sb, st.id, st.id_len)) {
-		why = REASON_INVALID;   /* unreachable: student and hwpath vetted them */
-		goto fail;
+	if (urlpath_put_segment(&sb, t->st.class_div, t->st.class_div_len) ||
+	    urlpath_put_segment(&sb, t->hw, strlen(t->hw)) ||
+	    urlpath_put_segment(&sb, t->st.id, t->st.id_len)) {
+		/* unreachable: student and hwpath vetted them */
+		strbuf_free(&sb);
+		api_request_free(&r);
+		return pipeline_fail(reason, REASON_INVALID);
 	}
-	strbuf_puts(&sb, endpoint == API_BUILD_LOG ? "/logs/build" : "/logs/run");
+	strbuf_puts(&sb, t->endpoint == API_BUILD_LOG ? "/logs/build" : "/logs/run");
 	r.path = strbuf_detach(&sb, NULL);
-
 	r.student_key = strdup(key);
 
-	in.endpoint = endpoint;
+	memset(&in, 0, sizeof(in));
+	in.endpoint = t->endpoint;
+	in.process_type = t->process_type;
+	in.cell = t->is_cell ? &t->cell : NULL;
 	in.exec = exec;
 	in.exit = exit;
 	in.event_id = r.event_id;
-	in.target_path = target;
-	in.target_len = (size_t)tlen;
+	in.target_path = t->target;
+	in.target_len = t->tlen;
+	if (t->endpoint == API_BUILD_LOG) {
+		srcs.exec = exec;
+		srcs.rule = t->rule;
+		srcs.it = (struct argv_iter)ARGV_ITER_INIT;
+		in.next_source = pipeline_next_source;
+		in.source_ctx = &srcs;
+	}
 	/* A cell's text is the kernel's, not the cell's: its exception is
 	 * the hook's (cell.h). */
-	if (!in.cell && pipeline_mode_logs(p, endpoint)) {
-		perr.p = p;
-		perr.endpoint = endpoint;
-		perr.text = err;
-		perr.where.st = &st;
-		perr.where.cwd = exec->cwd.data;
-		perr.where.cwd_len = exec->cwd.len;
+	if (!t->is_cell && pipeline_mode_logs(p, t->endpoint)) {
+		perr = (struct pipeline_err){.p = p, .endpoint = t->endpoint, .text = err,
+					     .where = {.st = &t->st, .cwd = exec->cwd.data,
+						       .cwd_len = exec->cwd.len}};
 		in.extra = pipeline_err_fields;
 		in.extra_ctx = &perr;
 	}
 	body_write(&sb, &in);
 	r.body = strbuf_detach(&sb, &r.body_len);
-
 	if (!r.event_id || !r.path || !r.student_key || !r.body) {
-		why = REASON_NO_MEMORY;
-		goto fail;
+		strbuf_free(&sb);
+		api_request_free(&r);
+		return pipeline_fail(reason, REASON_NO_MEMORY);
 	}
 	*out = r;
 	*reason = REASON_NONE;
 	return PIPE_SUCCESS;
-fail:
-	strbuf_free(&sb);
-	api_request_free(&r);
-	return pipeline_fail(reason, why);
+}
+
+enum pipe_result pipeline_process(const struct pipeline *p, const char *boot_id,
+				  uint64_t seq, const Jcw__Exec *exec,
+				  const Jcw__Exit *exit, const struct errtext *err,
+				  struct api_request *out, enum pipe_reason *reason)
+{
+	struct pipe_target t;
+	enum pipe_reason why;
+
+	if (!exec || !exit)
+		return pipeline_fail(reason, REASON_INVALID);
+	why = pipeline_classify(p, exec, &t);
+	if (why == REASON_NONE)
+		why = pipeline_source(exec, &t);
+	if (why != REASON_NONE)
+		return pipeline_fail(reason, why);
+	return pipeline_build(p, boot_id, seq, exec, exit, err, &t, out, reason);
 }
 
 bool pipeline_reports(const struct pipeline *p, const Jcw__Exec *exec)
 {
-	struct student st;
-	const struct classify_rule *rule;
-	const uint8_t *exe;
-	size_t exe_len, base;
-	char target[HWPATH_MAX], hw[HWPATH_NAME_MAX];
-	ssize_t tlen;
+	struct pipe_target t;
 
-	if (student_parse(exec->hostname.data, exec->hostname.len, &st) != STUDENT_OK)
-		return false;
-	exe = exec->exe_path.data ? exec->exe_path.data : (const uint8_t *)"";
-	exe_len = pipeline_strip_deleted(exe, exec->exe_path.len);
-	for (base = exe_len; base > 0 && exe[base - 1] != '/'; base--)
-		;
-	rule = classify_match(p->rules, (const char *)exe + base, exe_len - base);
-	if (rule)
-		return rule->type != PROC_NONE && !pipeline_compiler_helper(exec);
-	tlen = hwpath_normalise(NULL, 0, exe, exe_len, target, sizeof(target));
-	return tlen >= 0 && hwpath_homework(target, (size_t)tlen, &st, hw) == HWPATH_HOMEWORK;
+	return pipeline_classify(p, exec, &t) == REASON_NONE;
 }
 
 bool pipeline_logs_stderr(const struct pipeline *p, enum api_endpoint e, const Jcw__Exec *exec)
