@@ -326,6 +326,47 @@ int seed_tasks(struct bpf_iter__task *ctx)
 	return exec_emit(s, t, 0, flags);
 }
 
+/* What the kernel measured of the group whose last thread p exits: CPU,
+ * I/O and peak memory, its own and its waited-for descendants'. */
+static __always_inline void exit_figures(struct jcw_exit *e, struct task_struct *p,
+					 struct task_struct *leader, struct signal_struct *sig)
+{
+	struct mm_struct *mm;
+	__u64 rss;
+
+	/* Threads already reaped were folded into signal_struct; the exiting
+	 * task, and a zombie leader waiting for it, were not yet. The exiting
+	 * task's run time was last brought up to date at its last tick or
+	 * switch, so it may lack up to one tick (1/HZ). Reaped children's
+	 * times are exact: wait() folds them in from their own run time. */
+	e->cpu_ns = sig->sum_sched_runtime + p->se.sum_exec_runtime;
+	e->children_cpu_ns = sig->cutime + sig->cstime;
+	e->children_max_rss_pages = sig->cmaxrss;
+	e->rchar = 0;
+	e->wchar = 0;
+	compat_sig_io_add(sig, &e->rchar, &e->wchar);
+	compat_io_add(p, &e->rchar, &e->wchar);
+	if (leader != p) {
+		e->cpu_ns += leader->se.sum_exec_runtime;
+		compat_io_add(leader, &e->rchar, &e->wchar);
+	}
+
+	/* do_exit() folds the mm's high-water mark into signal->maxrss; on
+	 * kernels where this tracepoint fires before exit_mm() the mm is
+	 * still here and its counters may be higher. */
+	e->max_rss_pages = sig->maxrss;
+	mm = p->mm;
+	if (mm) {
+		rss = mm->hiwater_rss;
+		if (rss > e->max_rss_pages)
+			e->max_rss_pages = rss;
+		rss = compat_mm_rss_pages(mm);
+		if (rss > e->max_rss_pages)
+			e->max_rss_pages = rss;
+		e->flags |= JCW_EXIT_MM_RSS;
+	}
+}
+
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(handle_exit, struct task_struct *p)
 {
@@ -333,9 +374,7 @@ int BPF_PROG(handle_exit, struct task_struct *p)
 	struct task_struct *leader;
 	struct jcw_tracked *tr;
 	struct jcw_exit *e;
-	struct mm_struct *mm;
 	__u32 tgid, code;
-	__u64 rss;
 
 	GATE();
 	if (SKIP(JCW_PROF_EXIT_BARE))
@@ -406,41 +445,8 @@ int BPF_PROG(handle_exit, struct task_struct *p)
 		__builtin_memcpy(e->killer_comm, tr->killer_comm, sizeof(e->killer_comm));
 	}
 
-	if (SKIP(JCW_PROF_EXIT_FILL))
-		goto send;
-
-	/* Threads already reaped were folded into signal_struct; the exiting
-	 * task, and a zombie leader waiting for it, were not yet. The exiting
-	 * task's run time was last brought up to date at its last tick or
-	 * switch, so it may lack up to one tick (1/HZ). Reaped children's
-	 * times are exact: wait() folds them in from their own run time. */
-	e->cpu_ns = sig->sum_sched_runtime + p->se.sum_exec_runtime;
-	e->children_cpu_ns = sig->cutime + sig->cstime;
-	e->children_max_rss_pages = sig->cmaxrss;
-	e->rchar = 0;
-	e->wchar = 0;
-	compat_sig_io_add(sig, &e->rchar, &e->wchar);
-	compat_io_add(p, &e->rchar, &e->wchar);
-	if (leader != p) {
-		e->cpu_ns += leader->se.sum_exec_runtime;
-		compat_io_add(leader, &e->rchar, &e->wchar);
-	}
-
-	/* do_exit() folds the mm's high-water mark into signal->maxrss; on
-	 * kernels where this tracepoint fires before exit_mm() the mm is
-	 * still here and its counters may be higher. */
-	e->max_rss_pages = sig->maxrss;
-	mm = p->mm;
-	if (mm) {
-		rss = mm->hiwater_rss;
-		if (rss > e->max_rss_pages)
-			e->max_rss_pages = rss;
-		rss = compat_mm_rss_pages(mm);
-		if (rss > e->max_rss_pages)
-			e->max_rss_pages = rss;
-		e->flags |= JCW_EXIT_MM_RSS;
-	}
-send:
+	if (!SKIP(JCW_PROF_EXIT_FILL))
+		exit_figures(e, p, leader, sig);
 	if (!SKIP(JCW_PROF_EXIT_UNTRACK))
 		untrack(tr, tgid);
 	if (!SKIP(JCW_PROF_EXIT_OUTPUT))

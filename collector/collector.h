@@ -80,6 +80,8 @@ struct config {
  * sets the log level. 0, or -1 with a message in err. */
 extern const struct opt_def collector_opts[];
 int collector_config_check(struct config *cfg, char *err, size_t errlen);
+/* What the loader needs of the options, for the stream of boot_id. */
+void collector_loader_opts(const struct config *cfg, const char *boot_id, struct loader_opts *lo);
 
 struct collector;
 

@@ -177,3 +177,26 @@ int collector_config_check(struct config *cfg, char *err, size_t errlen)
 	}
 	return 0;
 }
+
+void collector_loader_opts(const struct config *cfg, const char *boot_id, struct loader_opts *lo)
+{
+	memset(lo, 0, sizeof(*lo));
+	lo->host_prefix = cfg->host_prefix;
+	lo->uts_any = strcmp(cfg->uts_policy, "any") == 0;
+	lo->args_max = (uint32_t)cfg->args_max;
+	lo->ringbuf_bytes = cfg->ringbuf_bytes;
+	lo->tracked_max = (uint32_t)cfg->tracked_max;
+	lo->tracked_share = (uint32_t)cfg->tracked_share;
+	lo->orphan_timeout_ns = (uint64_t)(cfg->orphan_timeout * NS_PER_SEC);
+	lo->container_rate = (uint32_t)cfg->container_rate;
+	lo->container_burst = (uint32_t)cfg->container_burst;
+	lo->files = !cfg->files ? LOADER_FILES_OFF
+		    : strcmp(cfg->file_hooks, "events") == 0 ? LOADER_FILES_EVENTS
+		    : strcmp(cfg->file_hooks, "raw") == 0 ? LOADER_FILES_RAW : LOADER_FILES_AUTO;
+	lo->file_exts = cfg->file_exts;
+	lo->profile_skip = cfg->profile_skip;
+	lo->stderr_head = capture_parse(cfg->stderr_mode) == CAPTURE_OFF
+			  ? 0 : (uint32_t)cfg->stderr_process_bytes;
+	lo->pin_dir = cfg->pin_path;
+	lo->boot_id = boot_id;
+}

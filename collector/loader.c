@@ -1,7 +1,6 @@
 #include "loader.h"
 
 #include <bpf/bpf.h>
-#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -9,8 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <linux/perf_event.h>
-#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -18,14 +15,8 @@
 #include "loader_int.h"
 #include "log.h"
 #include "privs.h"
-#include "tracefs.h"
 
 #define VMLINUX_BTF "/sys/kernel/btf/vmlinux"
-
-/* File-event programs: SEC("tp/syscalls/<event>"), or the raw pair. */
-#define LOADER_TP_PREFIX "tp/syscalls/"
-#define LOADER_RAW_ENTER "raw_tp/sys_enter"
-#define LOADER_RAW_EXIT "raw_tp/sys_exit"
 
 /* libbpf's messages: debug logs, and the last warning kept for the error
  * message (the verifier log's last lines say why a program was refused). */
@@ -85,38 +76,6 @@ static int loader_precheck(char *err, size_t errlen)
 	return 0;
 }
 
-/* mark_victim changed from (int pid) to (struct task_struct *, uid_t):
- * look at the second parameter of btf_trace_mark_victim's prototype.
- * Returns 1 task, 0 pid, -1 no such tracepoint. */
-static int mark_victim_shape(void)
-{
-	const struct btf_type *t;
-	const struct btf_param *p;
-	struct btf *btf = btf__load_vmlinux_btf();
-	int id, ret = -1;
-
-	if (!btf)
-		return -1;
-	id = btf__find_by_name_kind(btf, "btf_trace_mark_victim", BTF_KIND_TYPEDEF);
-	if (id <= 0)
-		goto out;
-	t = btf__type_by_id(btf, id);
-	t = btf__type_by_id(btf, t->type);          /* pointer */
-	if (!t || !btf_is_ptr(t))
-		goto out;
-	t = btf__type_by_id(btf, t->type);          /* func proto */
-	if (!t || !btf_is_func_proto(t) || btf_vlen(t) < 2)
-		goto out;
-	p = btf_params(t);
-	t = btf__type_by_id(btf, p[1].type);        /* after the void *ctx */
-	while (t && (btf_is_typedef(t) || btf_is_const(t) || btf_is_volatile(t)))
-		t = btf__type_by_id(btf, t->type);
-	ret = t && btf_is_ptr(t);
-out:
-	btf__free(btf);
-	return ret;
-}
-
 /* The prefix as masked little-endian words, as task_host_match() reads
  * the nodename (x86 and arm64 BPF are little-endian). */
 static void loader_prefix_words(const char *prefix, size_t plen, __u64 *words, __u64 *masks,
@@ -161,223 +120,96 @@ int loader_file_exts(const char *list, __u64 words[JCW_EXT_MAX], __u8 lens[JCW_E
 	return 0;
 }
 
-/* Before load, by l->files: the raw pair is loaded only for RAW (and
- * attached with the rest); event programs only for EVENTS, attached by
- * hand, except those whose event this kernel lacks (sys_enter_rename on
- * arm64), and those of file events or of the write hook when that capture
- * is off. */
-static bool loader_is_write_hook(const char *sec)
+/* The loader before anything is loaded or adopted. */
+static struct loader *loader_alloc(char *err, size_t errlen)
 {
-	size_t n = strlen(sec), k = strlen(LOADER_TP_WRITE);
+	struct loader *l = calloc(1, sizeof(*l));
+	int e;
 
-	return n >= k && strcmp(sec + n - k, LOADER_TP_WRITE) == 0;
-}
-
-static int loader_file_progs(struct loader *l, const struct tracefs *tf, bool files_on,
-			     bool stderr_on, char *err, size_t errlen)
-{
-	struct bpf_program *p;
-	const char *sec;
-	int id;
-
-	bpf_object__for_each_program(p, l->skel->obj) {
-		sec = bpf_program__section_name(p);
-		if (strcmp(sec, LOADER_RAW_ENTER) == 0 || strcmp(sec, LOADER_RAW_EXIT) == 0) {
-			bpf_program__set_autoload(p, l->files == LOADER_FILES_RAW);
-			continue;
-		}
-		if (strncmp(sec, LOADER_TP_PREFIX, strlen(LOADER_TP_PREFIX)) != 0)
-			continue;
-		bpf_program__set_autoattach(p, false);
-		if (l->files != LOADER_FILES_EVENTS ||
-		    (loader_is_write_hook(sec) ? !stderr_on : !files_on)) {
-			bpf_program__set_autoload(p, false);
-			continue;
-		}
-		id = tracefs_event_id(tf, "syscalls", sec + strlen(LOADER_TP_PREFIX));
-		if (id == -ENOENT) {
-			LOG_DEBUG("no %s event in this kernel: %s not loaded", sec,
-				  bpf_program__name(p));
-			bpf_program__set_autoload(p, false);
-			continue;
-		}
-		if (id < 0) {
-			snprintf(err, errlen, "reading the id of %s: %s", sec, strerror(-id));
-			return id;
-		}
-		if (l->nfile == LOADER_FILE_PROGS) {
-			snprintf(err, errlen, "more than %d file-event programs", LOADER_FILE_PROGS);
-			return -E2BIG;
-		}
-		l->file_prog[l->nfile] = p;
-		l->file_id[l->nfile] = id;
-		l->file_pfd[l->nfile] = -1;
-		l->file_link[l->nfile] = -1;
-		l->nfile++;
-	}
-	return 0;
-}
-
-/* perf_event_open on the event, enabled from the start (any CPU: the
- * program hangs off the event itself, as libbpf does it), then a BPF link.
- * Not libbpf's bpf_program__attach_perf_event(): its detach needs an
- * ioctl, and detaching runs under the collector's seccomp filter; closing
- * the link and the event is enough. */
-static int loader_file_attach(struct loader *l, char *err, size_t errlen)
-{
-	struct perf_event_attr a;
-	int i, pfd, e;
-
-	for (i = 0; i < l->nfile; i++) {
-		memset(&a, 0, sizeof(a));
-		a.type = PERF_TYPE_TRACEPOINT;
-		a.size = sizeof(a);
-		a.config = (__u64)l->file_id[i];
-		a.sample_period = 1;
-		a.wakeup_events = 1;
-		pfd = (int)syscall(SYS_perf_event_open, &a, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
-		if (pfd < 0) {
-			e = -errno;
-			snprintf(err, errlen, "perf_event_open for %s: %s",
-				 bpf_program__section_name(l->file_prog[i]), strerror(-e));
-			return e;
-		}
-		l->file_pfd[i] = pfd;
-		l->file_link[i] = bpf_link_create(bpf_program__fd(l->file_prog[i]), pfd,
-						  BPF_PERF_EVENT, NULL);
-		if (l->file_link[i] < 0) {
-			e = -errno;
-			snprintf(err, errlen, "attaching %s: %s",
-				 bpf_program__section_name(l->file_prog[i]), strerror(-e));
-			return e;
-		}
-	}
-	return 0;
-}
-
-static void loader_file_detach(struct loader *l)
-{
-	int i;
-
-	for (i = 0; i < l->nfile; i++) {
-		if (l->file_link[i] >= 0)
-			close(l->file_link[i]);
-		if (l->file_pfd[i] >= 0)
-			close(l->file_pfd[i]);
-		l->file_link[i] = -1;
-		l->file_pfd[i] = -1;
-	}
-}
-
-int loader_open(const struct loader_opts *o, struct loader **out, char *err, size_t errlen)
-{
-	struct tracefs tf = {.mounted = false};
-	struct pin_state *old = NULL;
-	char ferr[256];
-	struct loader *l;
-	size_t plen = strlen(o->host_prefix);
-	int mv, e;
-
-	*out = NULL;
-	e = loader_precheck(err, errlen);
-	if (e)
-		return e;
-	if (plen > JCW_PREFIX_MAX) {
-		snprintf(err, errlen, "hostname prefix is longer than %d bytes", JCW_PREFIX_MAX);
-		return -EINVAL;
-	}
-	libbpf_set_print(loader_libbpf_print);
-	l = calloc(1, sizeof(*l));
 	if (!l) {
 		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
+		return NULL;
 	}
 	l->events_fd = l->counters_fd = l->old_events_fd = l->budgets_fd = -1;
 	l->ncpus = libbpf_num_possible_cpus();
 	if (l->ncpus <= 0) {
 		e = l->ncpus ? l->ncpus : -EINVAL;
 		snprintf(err, errlen, "cannot count possible CPUs: %s", strerror(-e));
-		goto cleanup;
+		free(l);
+		return NULL;
 	}
-	if (o->pin_dir && *o->pin_dir) {
-		e = pin_prepare(o->pin_dir, ferr, sizeof(ferr));
-		if (e)
-			LOG_WARN("cannot pin the programs (%s): they run unpinned, so a restart of the "
-				 "collector loses the events in between", ferr);
-		else
-			l->pin_dir = o->pin_dir;
-	}
-	if (l->pin_dir && pin_state_map(l->pin_dir, &old) == 0) {
-		if (old->stamp == loader_pin_stamp(o) && loader_pin_adopt(l, old) == 0) {
-			e = loader_alive_init(l, o);
-			if (e)
-				LOG_WARN("the adopted programs' deadline cannot be moved on (%s): they "
-					 "stop recording PIN_ORPHAN_TIMEOUT after the last collector",
-					 strerror(-e));
-			*out = l;
-			return 0;
-		}
-	} else {
-		old = NULL;
-	}
+	return l;
+}
 
-	l->skel = jcw_bpf__open();
-	if (!l->skel) {
-		e = -errno;
-		snprintf(err, errlen, "opening the BPF object: %s", strerror(-e));
-		goto cleanup;
+/* Pinning: the pin directory made ready (or unpinned, said), and a pinned
+ * set of the same stamp adopted as it is (true). *old: the pinned state of
+ * another set, to be taken over, or NULL. */
+static bool loader_adopt(struct loader *l, const struct loader_opts *o, struct pin_state **old)
+{
+	char ferr[256];
+	int e;
+
+	*old = NULL;
+	if (!o->pin_dir || !*o->pin_dir)
+		return false;
+	e = pin_prepare(o->pin_dir, ferr, sizeof(ferr));
+	if (e) {
+		LOG_WARN("cannot pin the programs (%s): they run unpinned, so a restart of the "
+			 "collector loses the events in between", ferr);
+		return false;
 	}
-	loader_prefix_words(o->host_prefix, plen, l->skel->rodata->host_prefix_words,
-			    l->skel->rodata->host_prefix_masks, &l->skel->rodata->host_prefix_nwords);
-	l->skel->rodata->uts_policy = o->uts_any ? JCW_UTS_ANY : JCW_UTS_INIT_USERNS;
-	l->skel->rodata->args_max = o->args_max;
-	l->skel->rodata->tracked_share = o->tracked_share;
+	l->pin_dir = o->pin_dir;
+	if (pin_state_map(l->pin_dir, old) != 0) {
+		*old = NULL;
+		return false;
+	}
+	if ((*old)->stamp != loader_pin_stamp(o) || loader_pin_adopt(l, *old) != 0)
+		return false;
+	e = loader_alive_init(l, o);
+	if (e)
+		LOG_WARN("the adopted programs' deadline cannot be moved on (%s): they stop "
+			 "recording PIN_ORPHAN_TIMEOUT after the last collector", strerror(-e));
+	return true;
+}
+
+/* The programs' settings (frozen rodata, the gate) from the options. */
+static int loader_settings(struct loader *l, const struct loader_opts *o, bool taking_over,
+			   char *err, size_t errlen)
+{
+	struct jcw_bpf *sk = l->skel;
+
+	loader_prefix_words(o->host_prefix, strlen(o->host_prefix), sk->rodata->host_prefix_words,
+			    sk->rodata->host_prefix_masks, &sk->rodata->host_prefix_nwords);
+	sk->rodata->uts_policy = o->uts_any ? JCW_UTS_ANY : JCW_UTS_INIT_USERNS;
+	sk->rodata->args_max = o->args_max;
+	sk->rodata->tracked_share = o->tracked_share;
 	if (o->container_rate) {
-		l->skel->rodata->budget_interval_ns = 1000000000ull / o->container_rate;
-		l->skel->rodata->budget_tolerance_ns =
-			l->skel->rodata->budget_interval_ns * (o->container_burst ? o->container_burst - 1 : 0);
+		sk->rodata->budget_interval_ns = 1000000000ull / o->container_rate;
+		sk->rodata->budget_tolerance_ns =
+			sk->rodata->budget_interval_ns * (o->container_burst ? o->container_burst - 1 : 0);
 	}
 	/* Wake the reader only when a burst fills a quarter of the ring
 	 * faster than the flush timer drains it. */
-	l->skel->rodata->wakeup_bytes = o->ringbuf_bytes / 4;
-	l->skel->rodata->seed_slot = (__u32)l->ncpus;
+	sk->rodata->wakeup_bytes = o->ringbuf_bytes / 4;
+	sk->rodata->seed_slot = (__u32)l->ncpus;
 	/* Taking over from a pinned set: attached closed, opened once the
 	 * old programs are detached (loader_pin_takeover). */
-	l->skel->bss->paused = old != NULL;
-	l->files = o->files;
-	if (l->files == LOADER_FILES_OFF && o->stderr_head)
-		l->files = LOADER_FILES_AUTO;
-	l->skel->rodata->file_events_on = o->files != LOADER_FILES_OFF;
-	l->skel->rodata->stderr_head_max = o->stderr_head;
-	l->skel->rodata->profile_skip = o->profile_skip;
-	if (o->files != LOADER_FILES_OFF) {
-		e = loader_file_exts(o->file_exts ? o->file_exts : "",
-				     l->skel->rodata->file_ext_words, l->skel->rodata->file_ext_lens,
-				     &l->skel->rodata->file_ext_n, err, errlen);
-		if (e)
-			goto cleanup;
-	}
-	if (l->files == LOADER_FILES_AUTO || l->files == LOADER_FILES_EVENTS) {
-		e = tracefs_open(&tf, ferr, sizeof(ferr));
-		if (e && l->files == LOADER_FILES_EVENTS) {
-			snprintf(err, errlen, "file events: %s", ferr);
-			goto cleanup;
-		}
-		if (e) {
-			LOG_WARN("file events through raw_tp/sys_enter and sys_exit, which cost every "
-				 "system call of the node ~35-60 ns more than syscall events: %s", ferr);
-			l->files = LOADER_FILES_RAW;
-		} else {
-			l->files = LOADER_FILES_EVENTS;
-		}
-	}
-	e = loader_file_progs(l, &tf, o->files != LOADER_FILES_OFF, o->stderr_head != 0, err, errlen);
-	if (e)
-		goto cleanup;
-	mv = mark_victim_shape();
-	if (mv < 0)
-		bpf_program__set_autoload(l->skel->progs.handle_oom, false);
-	l->skel->rodata->mark_victim_has_task = mv == 1;
+	sk->bss->paused = taking_over;
+	sk->rodata->file_events_on = o->files != LOADER_FILES_OFF;
+	sk->rodata->stderr_head_max = o->stderr_head;
+	sk->rodata->profile_skip = o->profile_skip;
+	if (o->files == LOADER_FILES_OFF)
+		return 0;
+	return loader_file_exts(o->file_exts ? o->file_exts : "", sk->rodata->file_ext_words,
+				sk->rodata->file_ext_lens, &sk->rodata->file_ext_n, err, errlen);
+}
+
+/* Sized, loaded, its deadline set, attached. */
+static int loader_load_attach(struct loader *l, const struct loader_opts *o, char *err,
+			      size_t errlen)
+{
+	uint64_t eff = 0;
+	int e;
 
 	e = bpf_map__set_max_entries(l->skel->maps.events, (__u32)o->ringbuf_bytes);
 	if (!e)
@@ -386,19 +218,16 @@ int loader_open(const struct loader_opts *o, struct loader **out, char *err, siz
 		e = bpf_map__set_max_entries(l->skel->maps.tracked, o->tracked_max);
 	if (e) {
 		snprintf(err, errlen, "sizing BPF maps: %s", strerror(-e));
-		goto cleanup;
+		return e;
 	}
-
 	e = jcw_bpf__load(l->skel);
 	if (e) {
-		uint64_t eff = 0;
-
 		if (e == -EPERM)
 			privs_effective(&eff);
 		snprintf(err, errlen, "loading BPF programs: %s%s%s%s", strerror(-e),
 			 *last_libbpf_msg ? ": " : "", last_libbpf_msg,
 			 e == -EPERM ? privs_eperm_hint(eff) : "");
-		goto cleanup;
+		return e;
 	}
 	e = loader_alive_init(l, o);
 	if (!e)
@@ -406,9 +235,45 @@ int loader_open(const struct loader_opts *o, struct loader **out, char *err, siz
 	if (e) {
 		snprintf(err, errlen, "attaching BPF programs: %s%s%s", strerror(-e),
 			 *last_libbpf_msg ? ": " : "", last_libbpf_msg);
+		return e;
+	}
+	return loader_file_attach(l, err, errlen);
+}
+
+int loader_open(const struct loader_opts *o, struct loader **out, char *err, size_t errlen)
+{
+	struct tracefs tf = {.mounted = false};
+	struct pin_state *old = NULL;
+	struct loader *l;
+	int mv = 0, e;
+
+	*out = NULL;
+	e = loader_precheck(err, errlen);
+	if (e)
+		return e;
+	if (strlen(o->host_prefix) > JCW_PREFIX_MAX) {
+		snprintf(err, errlen, "hostname prefix is longer than %d bytes", JCW_PREFIX_MAX);
+		return -EINVAL;
+	}
+	libbpf_set_print(loader_libbpf_print);
+	l = loader_alloc(err, errlen);
+	if (!l)
+		return -ENOMEM;
+	if (loader_adopt(l, o, &old)) {
+		*out = l;   /* the pinned state is the loader's now (l->st) */
+		return 0;
+	}
+	l->skel = jcw_bpf__open();
+	if (!l->skel) {
+		e = -errno;
+		snprintf(err, errlen, "opening the BPF object: %s", strerror(-e));
 		goto cleanup;
 	}
-	e = loader_file_attach(l, err, errlen);
+	e = loader_settings(l, o, old != NULL, err, errlen);
+	if (!e)
+		e = loader_hooks(l, o, &tf, &mv, err, errlen);
+	if (!e)
+		e = loader_load_attach(l, o, err, errlen);
 	if (e)
 		goto cleanup;
 	if (old) {
@@ -421,7 +286,6 @@ int loader_open(const struct loader_opts *o, struct loader **out, char *err, siz
 			goto cleanup;
 	}
 	pin_state_unmap(old);
-	old = NULL;
 	tracefs_close(&tf);
 	if (mv < 0)
 		LOG_WARN("no mark_victim tracepoint in this kernel: OOM kills will not be flagged");
@@ -430,7 +294,7 @@ int loader_open(const struct loader_opts *o, struct loader **out, char *err, siz
 cleanup:
 	/* A failed take-over must not leave the node blind: open the gate,
 	 * whichever set ends up running. */
-	if (l && l->skel && l->skel->bss)
+	if (l->skel && l->skel->bss)
 		l->skel->bss->paused = false;
 	pin_state_unmap(old);
 	tracefs_close(&tf);

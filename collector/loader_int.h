@@ -6,6 +6,7 @@
 #include "jcw.skel.h"
 #include "loader.h"
 #include "pin.h"
+#include "tracefs.h"
 
 #define LOADER_FILE_PROGS 16
 /* The write hooks of bpf/stderr.bpf.h: "tp/syscalls/sys_enter_write" and
@@ -36,6 +37,15 @@ struct loader {
 	uint64_t orphan_timeout_ns;
 	uint64_t orphaned_since_ns;
 };
+
+/* loader_hooks.c: which syscall hooks (events or raw; AUTO decided here),
+ * which of their programs load, and mark_victim's shape (*mv: 1 task, 0
+ * pid, -1 none). Before load. 0, or -errno with err. */
+int loader_hooks(struct loader *l, const struct loader_opts *o, struct tracefs *tf, int *mv,
+		 char *err, size_t errlen);
+/* After load: attaches the syscall event programs; detach undoes it. */
+int loader_file_attach(struct loader *l, char *err, size_t errlen);
+void loader_file_detach(struct loader *l);
 
 /* loader_alive.c: after load (the skeleton's variable) or adoption (the
  * pinned map): notes a deadline the set had already passed, then sets a

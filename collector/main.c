@@ -73,143 +73,186 @@ static int main_unpin(const char *dir)
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* The options: 0 to run, else the process ends with *rc (an action such as
+ * --help or --unpin was done, or the options were wrong). */
+static int main_options(struct collector *c, int argc, char **argv, int *rc)
 {
-	struct collector c = {.epfd = -1, .sigfd = -1, .timerfd = -1, .em.cap_fd = -1};
-	struct loader_opts lo;
-	Jcw__Frame f = JCW__FRAME__INIT;
-	Jcw__Hello h;
 	const char *action;
 	char err[512];
-	int cap_fd = -1, rc = 1, e;
+	int e;
 
-	log_init("jcw-collector", LOG_LVL_INFO);
-	e = opts_parse(collector_opts, &c.cfg, argc, argv, &action, err, sizeof(err));
-	if (e < 0) {
+	e = opts_parse(collector_opts, &c->cfg, argc, argv, &action, err, sizeof(err));
+	if (e < 0 || (e == 0 && collector_config_check(&c->cfg, err, sizeof(err)))) {
 		fprintf(stderr, "jcw-collector: %s\n", err);
-		opts_free(collector_opts, &c.cfg);
-		return 2;
+		*rc = 2;
+		return -1;
 	}
-	if (e == 1) {
-		rc = 0;
-		if (strcmp(action, "help") == 0)
-			opts_usage(stdout, "jcw-collector",
-				   "Traces exec and exit of processes in student containers (by UTS hostname)\n"
-				   "and streams them as protobuf frames to jcw-forwarder and/or a capture file.",
-				   collector_opts);
-		else if (strcmp(action, "print-options-markdown") == 0)
-			opts_markdown(stdout, collector_opts);
-		else if (strcmp(action, "unpin") == 0)
-			rc = main_unpin(c.cfg.pin_path);
-		else
-			printf("jcw-collector %s\n", JCW_VERSION);
-		opts_free(collector_opts, &c.cfg);
-		return rc;
+	if (e == 0)
+		return 0;
+	*rc = 0;
+	if (strcmp(action, "help") == 0)
+		opts_usage(stdout, "jcw-collector",
+			   "Traces exec and exit of processes in student containers (by UTS hostname)\n"
+			   "and streams them as protobuf frames to jcw-forwarder and/or a capture file.",
+			   collector_opts);
+	else if (strcmp(action, "print-options-markdown") == 0)
+		opts_markdown(stdout, collector_opts);
+	else if (strcmp(action, "unpin") == 0)
+		*rc = main_unpin(c->cfg.pin_path);
+	else
+		printf("jcw-collector %s\n", JCW_VERSION);
+	return -1;
+}
+
+/* What comes before the kernel: the socket, identity, the capture file and
+ * the queue. 0 or -1 (logged). */
+static int main_outputs(struct collector *c)
+{
+	int cap_fd = -1;
+
+	c->use_socket = !c->cfg.no_socket && *c->cfg.socket;
+	if (c->use_socket && link_init(&c->link, c->cfg.socket)) {
+		LOG_ERROR("socket path too long: %s", c->cfg.socket);
+		return -1;
 	}
-	if (collector_config_check(&c.cfg, err, sizeof(err))) {
-		fprintf(stderr, "jcw-collector: %s\n", err);
-		opts_free(collector_opts, &c.cfg);
-		return 2;
-	}
-	signal(SIGPIPE, SIG_IGN);
-	c.use_socket = !c.cfg.no_socket && *c.cfg.socket;
-	if (c.use_socket && link_init(&c.link, c.cfg.socket)) {
-		LOG_ERROR("socket path too long: %s", c.cfg.socket);
-		goto cleanup;
-	}
-	c.argbuf = malloc(c.cfg.args_max);
-	if (!c.argbuf || init_identity(&c)) {
+	c->argbuf = malloc(c->cfg.args_max);
+	if (!c->argbuf || init_identity(c)) {
 		LOG_ERROR("initialisation failed: %s", strerror(errno));
-		goto cleanup;
+		return -1;
 	}
-	if (*c.cfg.record) {
-		cap_fd = open_capture(c.cfg.record);
+	if (*c->cfg.record) {
+		cap_fd = open_capture(c->cfg.record);
 		if (cap_fd < 0) {
-			LOG_ERROR("cannot open capture %s: %s", c.cfg.record, strerror(errno));
-			goto cleanup;
+			LOG_ERROR("cannot open capture %s: %s", c->cfg.record, strerror(errno));
+			return -1;
 		}
 	}
-	if (emit_init(&c.em, c.use_socket, c.cfg.queue_max, cap_fd)) {
-		LOG_ERROR("out of memory");
-		goto cleanup;
+	if (emit_init(&c->em, c->use_socket, c->cfg.queue_max, cap_fd)) {
+		LOG_ERROR("out of memory");   /* the capture is closed with the rest */
+		return -1;
 	}
 	/* Format 2: nothing is forgotten before the forwarder acknowledges it. */
-	outq_set_ack_mode(&c.em.q, true);
+	outq_set_ack_mode(&c->em.q, true);
+	return 0;
+}
 
-	lo.host_prefix = c.cfg.host_prefix;
-	lo.uts_any = strcmp(c.cfg.uts_policy, "any") == 0;
-	lo.args_max = (uint32_t)c.cfg.args_max;
-	lo.ringbuf_bytes = c.cfg.ringbuf_bytes;
-	lo.tracked_max = (uint32_t)c.cfg.tracked_max;
-	lo.tracked_share = (uint32_t)c.cfg.tracked_share;
-	lo.orphan_timeout_ns = (uint64_t)(c.cfg.orphan_timeout * NS_PER_SEC);
-	lo.container_rate = (uint32_t)c.cfg.container_rate;
-	lo.container_burst = (uint32_t)c.cfg.container_burst;
-	lo.files = !c.cfg.files ? LOADER_FILES_OFF
-		   : strcmp(c.cfg.file_hooks, "events") == 0 ? LOADER_FILES_EVENTS
-		   : strcmp(c.cfg.file_hooks, "raw") == 0 ? LOADER_FILES_RAW : LOADER_FILES_AUTO;
-	lo.file_exts = c.cfg.file_exts;
-	lo.profile_skip = c.cfg.profile_skip;
-	lo.stderr_head = capture_parse(c.cfg.stderr_mode) == CAPTURE_OFF ? 0
-			 : (uint32_t)c.cfg.stderr_process_bytes;
-	lo.pin_dir = c.cfg.pin_path;
-	lo.boot_id = c.boot_id;
-	e = loader_open(&lo, &c.ld, err, sizeof(err));
+/* The privileged step: programs loaded (or adopted) and attached, the
+ * ring buffer mapped, the Hello out, running processes seeded. */
+static int main_attach(struct collector *c)
+{
+	Jcw__Frame f = JCW__FRAME__INIT;
+	struct loader_opts lo;
+	Jcw__Hello h;
+	char err[512];
+	int e;
+
+	collector_loader_opts(&c->cfg, c->boot_id, &lo);
+	e = loader_open(&lo, &c->ld, err, sizeof(err));
 	if (e) {
 		LOG_ERROR("cannot start: %s", err);
-		goto cleanup;
+		return -1;
 	}
 	/* Pinned, the stream is the pinned set's: a restart continues it. */
-	c.stream = loader_stream(c.ld);
-	if (c.stream) {
-		snprintf(c.boot_id, sizeof(c.boot_id), "%s", c.stream->boot_id);
-		c.em.seq = c.stream->next_seq - 1;
-		if (loader_start(c.ld) == LOADER_ADOPTED)
-			memcpy(c.kcount, c.stream->reported, sizeof(c.kcount));
+	c->stream = loader_stream(c->ld);
+	if (c->stream) {
+		snprintf(c->boot_id, sizeof(c->boot_id), "%s", c->stream->boot_id);
+		c->em.seq = c->stream->next_seq - 1;
+		if (loader_start(c->ld) == LOADER_ADOPTED)
+			memcpy(c->kcount, c->stream->reported, sizeof(c->kcount));
 	}
-	c.rb = ring_buffer__new(loader_ringbuf_fd(c.ld), frames_on_record, &c, NULL);
-	if (!c.rb || (loader_old_ringbuf_fd(c.ld) >= 0 &&
-		      ring_buffer__add(c.rb, loader_old_ringbuf_fd(c.ld), frames_on_record, &c) < 0)) {
+	c->rb = ring_buffer__new(loader_ringbuf_fd(c->ld), frames_on_record, c, NULL);
+	if (!c->rb || (loader_old_ringbuf_fd(c->ld) >= 0 &&
+		       ring_buffer__add(c->rb, loader_old_ringbuf_fd(c->ld), frames_on_record, c) < 0)) {
 		LOG_ERROR("mapping the ring buffer: %s", strerror(errno));
-		goto cleanup;
+		return -1;
 	}
-
-	h = frames_hello(&c, c.em.seq + 1);
+	h = frames_hello(c, c->em.seq + 1);
 	f.body_case = JCW__FRAME__BODY_HELLO;
 	f.hello = &h;
-	frames_emit(&c, &f);
-
+	frames_emit(c, &f);
 	/* Seed while still privileged, and read their argv from /proc now,
 	 * while the pids are fresh. */
-	e = loader_seed(c.ld, err, sizeof(err));
+	e = loader_seed(c->ld, err, sizeof(err));
 	if (e)
 		LOG_WARN("seeding from running processes failed: %s", err);
-	loop_drain(&c);
+	loop_drain(c);
+	return 0;
+}
 
-	e = privs_drop(c.cfg.user, err, sizeof(err));
+/* Privileges dropped, the loop set up, the seccomp filter on. */
+static int main_confine(struct collector *c)
+{
+	char err[512];
+	int e;
+
+	e = privs_drop(c->cfg.user, err, sizeof(err));
 	if (e) {
 		LOG_ERROR("dropping privileges: %s", err);
-		goto cleanup;
+		return -1;
 	}
-	e = loop_setup(&c);
+	e = loop_setup(c);
 	if (e) {
 		LOG_ERROR("setting up the event loop: %s", strerror(-e));
-		goto cleanup;
+		return -1;
 	}
-	if (c.cfg.seccomp) {
+	if (c->cfg.seccomp) {
 		e = sandbox_install(SANDBOX_COLLECTOR, "jcw-collector", err, sizeof(err));
 		if (e) {
 			LOG_ERROR("installing the seccomp filter: %s", err);
-			goto cleanup;
+			return -1;
 		}
 	}
 	LOG_INFO("attached: tracing hostnames '%s*' (uts policy %s, file events %s), %" PRIu64 " records at start (seeded, or left by the last collector), "
 		 "socket %s, capture %s, boot id %s from seq %" PRIu64 ", programs %s%s, seccomp %s",
-		 c.cfg.host_prefix, c.cfg.uts_policy,
-		 loader_files_mode(c.ld), c.records_total, c.use_socket ? c.cfg.socket : "(none)",
-		 *c.cfg.record ? c.cfg.record : "(none)", c.boot_id, c.em.seq,
-		 main_start_name(loader_start(c.ld)), c.stream ? c.cfg.pin_path : "",
-		 c.cfg.seccomp ? "on" : "off");
+		 c->cfg.host_prefix, c->cfg.uts_policy,
+		 loader_files_mode(c->ld), c->records_total, c->use_socket ? c->cfg.socket : "(none)",
+		 *c->cfg.record ? c->cfg.record : "(none)", c->boot_id, c->em.seq,
+		 main_start_name(loader_start(c->ld)), c->stream ? c->cfg.pin_path : "",
+		 c->cfg.seccomp ? "on" : "off");
+	return 0;
+}
+
+/* Everything undone; rc becomes 1 if the capture could not be written. */
+static int main_cleanup(struct collector *c, int rc)
+{
+	int cap_fd = c->em.cap_fd;
+
+	ring_buffer__free(c->rb);
+	loader_close(c->ld);
+	if (emit_flush_capture(&c->em) < 0 && rc == 0)
+		rc = 1;
+	if (cap_fd >= 0 && close(cap_fd) < 0 && rc == 0) {
+		LOG_ERROR("closing the capture: %s", strerror(errno));
+		rc = 1;
+	}
+	emit_free(&c->em);
+	if (c->use_socket)
+		link_free(&c->link);
+	free(c->argbuf);
+	if (c->epfd >= 0)
+		close(c->epfd);
+	if (c->sigfd >= 0)
+		close(c->sigfd);
+	if (c->timerfd >= 0)
+		close(c->timerfd);
+	LOG_INFO("exiting (%s): %" PRIu64 " records, %" PRIu64 " frames", rc ? "error" : "ok",
+		 c->records_total, c->em.seq);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct collector c = {.epfd = -1, .sigfd = -1, .timerfd = -1, .em.cap_fd = -1};
+	int rc = 1, e;
+
+	log_init("jcw-collector", LOG_LVL_INFO);
+	if (main_options(&c, argc, argv, &rc)) {
+		opts_free(collector_opts, &c.cfg);
+		return rc;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (main_outputs(&c) || main_attach(&c) || main_confine(&c))
+		goto cleanup;
 	if (c.cfg.seccomp_selftest) {
 		e = sandbox_selftest();
 		LOG_ERROR("--seccomp-selftest: the forbidden call returned (%s): no seccomp filter",
@@ -221,26 +264,7 @@ int main(int argc, char **argv)
 	/* A loop that died is a failure kubelet and systemd must see. */
 	rc = e ? 1 : 0;
 cleanup:
-	ring_buffer__free(c.rb);
-	loader_close(c.ld);
-	if (emit_flush_capture(&c.em) < 0 && rc == 0)
-		rc = 1;
-	if (cap_fd >= 0 && close(cap_fd) < 0 && rc == 0) {
-		LOG_ERROR("closing the capture: %s", strerror(errno));
-		rc = 1;
-	}
-	emit_free(&c.em);
-	if (c.use_socket)
-		link_free(&c.link);
-	free(c.argbuf);
-	if (c.epfd >= 0)
-		close(c.epfd);
-	if (c.sigfd >= 0)
-		close(c.sigfd);
-	if (c.timerfd >= 0)
-		close(c.timerfd);
-	LOG_INFO("exiting (%s): %" PRIu64 " records, %" PRIu64 " frames", rc ? "error" : "ok",
-		 c.records_total, c.em.seq);
+	rc = main_cleanup(&c, rc);
 	opts_free(collector_opts, &c.cfg);
 	return rc;
 }
