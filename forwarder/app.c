@@ -145,6 +145,131 @@ static void http_handler(void *arg, const char *path, struct httpd_response *res
 	}
 }
 
+/* err says what could not be made, and why (rc: -errno). Returns rc. */
+static int app_err(char *err, size_t errlen, int rc, const char *what)
+{
+	snprintf(err, errlen, "%s: %s", what, strerror(-rc));
+	return rc;
+}
+
+/* The tables between input and the pipeline: the exec/exit join, the
+ * standard error texts, the lanes (live input only), the student limit. */
+static int app_tables_new(struct app *a, const struct fwd_config *cfg, char *err, size_t errlen)
+{
+	const struct join_limits jl = {
+		.max_entries = (size_t)cfg->join_max,
+		.max_bytes = (size_t)cfg->join_max_bytes,
+		.container_bytes = (size_t)cfg->join_container_bytes,
+	};
+	const struct fairq_config qc = {
+		.max_frames = APP_FAIRQ_FRAMES, .max_lanes = APP_FAIRQ_LANES, .max_bytes = APP_FAIRQ_BYTES};
+	const struct ratelimit_config rl = {
+		.rate = cfg->student_rate,
+		.burst = cfg->student_burst,
+		.max_students = RATELIMIT_STUDENTS_DEFAULT,
+	};
+	size_t head = cfg->diag_max > cfg->stderr_head ? cfg->diag_max : cfg->stderr_head;
+	int rc;
+
+	rc = join_new(&jl, &a->join);
+	if (rc)
+		return app_err(err, errlen, rc, rc == -EINVAL
+			       ? "the join table (JOIN_MAX_BYTES must be at least JOIN_CONTAINER_BYTES)"
+			       : "the join table");
+	if (capture_parse(cfg->stderr_mode) != CAPTURE_OFF) {
+		rc = errjoin_new(APP_ERRJOIN_PROCS, APP_ERRJOIN_SHARE, head, (size_t)cfg->stderr_tail,
+				 &a->err);
+		if (rc)
+			return app_err(err, errlen, rc, "the standard error table");
+	}
+	if (!cfg->replay) {
+		rc = fairq_new(&qc, &a->fq);
+		if (rc)
+			return app_err(err, errlen, rc, "the input lanes");
+	}
+	rc = ratelimit_new(&rl, &a->student_rl);
+	return rc ? app_err(err, errlen, rc, "the student rate limiter") : 0;
+}
+
+/* Where events go: the API (unless --print) and the snapshot store. */
+static int app_outputs_new(struct app *a, const struct fwd_config *cfg, char *err, size_t errlen)
+{
+	const struct deliver_config dc = {
+		.api_server = cfg->api_server,
+		.timeout_s = cfg->api_timeout,
+		.max_inflight = (unsigned)cfg->max_inflight,
+		.queue_max = (size_t)cfg->queue_max,
+		.backoff_base_s = cfg->retry_base,
+		.backoff_cap_s = cfg->retry_max,
+		.on_result = app_on_result,
+		.on_retry = app_on_retry,
+		.on_result_arg = a,
+	};
+	const struct snapshots_config sc = {
+		.watch_root = cfg->watch_root,
+		.container_root = cfg->container_root,
+		.snapshot_base = cfg->snapshot_base,
+		.exts = &cfg->exts,
+		.max_file_size = (size_t)cfg->max_file_size,
+		.window_s = cfg->debounce_window,
+		.max_wait_s = cfg->debounce_max_wait,
+		.budget = {
+			.files_per_min = (double)cfg->snap_student_files,
+			.files_burst = (double)cfg->snap_student_burst,
+			.bytes_per_hour = (double)cfg->snap_student_bytes,
+			.bytes_burst = (double)cfg->snap_student_bytes_burst,
+			.max_students = RATELIMIT_STUDENTS_DEFAULT,
+		},
+		.student_total = cfg->snap_student_total,
+	};
+	int rc;
+
+	if (!cfg->print) {
+		rc = deliver_new(a->loop, &dc, &a->dl, err, errlen);
+		if (rc)
+			return rc;
+	}
+	if (!cfg->snapshots)
+		return 0;
+	rc = snapshots_new(a->loop, &sc, app_snapshot_submit, a, &a->snap, err, errlen);
+	if (rc)
+		return rc;
+	rc = snapshots_add_metrics(a->snap, a->am.reg);
+	return rc ? app_err(err, errlen, rc, "the snapshot metrics") : 0;
+}
+
+/* Input (the socket or the capture) and the outbox it feeds. */
+static int app_input_new(struct app *a, const struct fwd_config *cfg, char *err, size_t errlen)
+{
+	const struct input_config ic = {
+		.socket_path = cfg->socket_path,
+		.allowed_uids = cfg->uids,
+		.n_uids = cfg->n_uids,
+		.max_frame = (size_t)cfg->max_frame,
+		.on_frame = app_on_frame,
+		.can_take = app_can_take,
+		.on_replay_done = on_replay_done,
+		.arg = a,
+	};
+	const struct outbox_flow_config fc = {
+		.state_dir = cfg->print ? NULL : cfg->state_dir,
+		.max_bytes = cfg->outbox_max_bytes,
+		.commit_interval_s = cfg->commit_interval,
+		.exec_ttl_s = cfg->join_ttl,
+		.deliver_queue_max = (size_t)cfg->queue_max,
+	};
+	int rc;
+
+	rc = input_new(a->loop, &ic, &a->in);
+	if (rc)
+		return app_err(err, errlen, rc, "the input");
+	rc = outbox_flow_new(a->loop, &fc, &a->flow, err, errlen);
+	if (rc)
+		return rc;
+	rc = outbox_metrics_add(&a->om, a->am.reg, a->flow, a->in, cfg->outbox_max_bytes);
+	return rc ? app_err(err, errlen, rc, "the outbox metrics") : 0;
+}
+
 int app_new(struct ev_loop *loop, const struct fwd_config *cfg, struct app **out,
 	    char *err, size_t errlen)
 {
@@ -158,154 +283,29 @@ int app_new(struct ev_loop *loop, const struct fwd_config *cfg, struct app **out
 			.tail_max = (size_t)cfg->stderr_tail,
 		},
 	};
-	struct input_config ic;
 	struct app *a;
 	int rc;
 
 	a = calloc(1, sizeof(*a));
-	if (!a) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
+	if (!a)
+		return app_err(err, errlen, -ENOMEM, "the forwarder");
 	a->loop = loop;
 	a->cfg = cfg;
 	pc.admit_ctx = a;
 	rc = app_metrics_init(&a->am);
 	if (rc) {
-		snprintf(err, errlen, "out of memory");
+		app_err(err, errlen, rc, "the metrics");
 		goto fail;
 	}
 	rc = pipeline_new(&pc, &a->pipe, err, errlen);
+	if (!rc)
+		rc = app_tables_new(a, cfg, err, errlen);
+	if (!rc)
+		rc = app_outputs_new(a, cfg, err, errlen);
+	if (!rc)
+		rc = app_input_new(a, cfg, err, errlen);
 	if (rc)
 		goto fail;
-	{
-		struct join_limits jl = {
-			.max_entries = (size_t)cfg->join_max,
-			.max_bytes = (size_t)cfg->join_max_bytes,
-			.container_bytes = (size_t)cfg->join_container_bytes,
-		};
-
-		rc = join_new(&jl, &a->join);
-		if (rc) {
-			snprintf(err, errlen, "join table of %llu entries, %llu bytes, %llu per "
-				 "container: %s", (unsigned long long)cfg->join_max,
-				 (unsigned long long)cfg->join_max_bytes,
-				 (unsigned long long)cfg->join_container_bytes,
-				 rc == -EINVAL ? "JOIN_MAX_BYTES must be at least JOIN_CONTAINER_BYTES"
-					       : strerror(-rc));
-			goto fail;
-		}
-	}
-	if (pc.stderr_mode != CAPTURE_OFF) {
-		size_t head = cfg->diag_max > cfg->stderr_head ? cfg->diag_max : cfg->stderr_head;
-
-		rc = errjoin_new(APP_ERRJOIN_PROCS, APP_ERRJOIN_SHARE, head, (size_t)cfg->stderr_tail,
-				 &a->err);
-		if (rc) {
-			snprintf(err, errlen, "out of memory");
-			goto fail;
-		}
-	}
-	if (!cfg->replay) {
-		struct fairq_config qc = {.max_frames = APP_FAIRQ_FRAMES, .max_lanes = APP_FAIRQ_LANES,
-					  .max_bytes = APP_FAIRQ_BYTES};
-
-		rc = fairq_new(&qc, &a->fq);
-		if (rc) {
-			snprintf(err, errlen, "out of memory");
-			goto fail;
-		}
-	}
-	{
-		struct ratelimit_config rc_cfg = {
-			.rate = cfg->student_rate,
-			.burst = cfg->student_burst,
-			.max_students = RATELIMIT_STUDENTS_DEFAULT,
-		};
-
-		rc = ratelimit_new(&rc_cfg, &a->student_rl);
-		if (rc) {
-			snprintf(err, errlen, "student rate limiter: %s", strerror(-rc));
-			goto fail;
-		}
-	}
-	if (!cfg->print) {
-		struct deliver_config dc = {
-			.api_server = cfg->api_server,
-			.timeout_s = cfg->api_timeout,
-			.max_inflight = (unsigned)cfg->max_inflight,
-			.queue_max = (size_t)cfg->queue_max,
-			.backoff_base_s = cfg->retry_base,
-			.backoff_cap_s = cfg->retry_max,
-			.on_result = app_on_result,
-			.on_retry = app_on_retry,
-			.on_result_arg = a,
-		};
-
-		rc = deliver_new(loop, &dc, &a->dl, err, errlen);
-		if (rc)
-			goto fail;
-	}
-	if (cfg->snapshots) {
-		struct snapshots_config sc = {
-			.watch_root = cfg->watch_root,
-			.container_root = cfg->container_root,
-			.snapshot_base = cfg->snapshot_base,
-			.exts = &cfg->exts,
-			.max_file_size = (size_t)cfg->max_file_size,
-			.window_s = cfg->debounce_window,
-			.max_wait_s = cfg->debounce_max_wait,
-			.budget = {
-				.files_per_min = (double)cfg->snap_student_files,
-				.files_burst = (double)cfg->snap_student_burst,
-				.bytes_per_hour = (double)cfg->snap_student_bytes,
-				.bytes_burst = (double)cfg->snap_student_bytes_burst,
-				.max_students = RATELIMIT_STUDENTS_DEFAULT,
-			},
-			.student_total = cfg->snap_student_total,
-		};
-
-		rc = snapshots_new(loop, &sc, app_snapshot_submit, a, &a->snap, err, errlen);
-		if (rc)
-			goto fail;
-		rc = snapshots_add_metrics(a->snap, a->am.reg);
-		if (rc) {
-			snprintf(err, errlen, "out of memory");
-			goto fail;
-		}
-	}
-	memset(&ic, 0, sizeof(ic));
-	ic.socket_path = cfg->socket_path;
-	ic.allowed_uids = cfg->uids;
-	ic.n_uids = cfg->n_uids;
-	ic.max_frame = (size_t)cfg->max_frame;
-	ic.on_frame = app_on_frame;
-	ic.can_take = app_can_take;
-	ic.on_replay_done = on_replay_done;
-	ic.arg = a;
-	rc = input_new(loop, &ic, &a->in);
-	if (rc) {
-		snprintf(err, errlen, "out of memory");
-		goto fail;
-	}
-	{
-		struct outbox_flow_config fc = {
-			.state_dir = cfg->print ? NULL : cfg->state_dir,
-			.max_bytes = cfg->outbox_max_bytes,
-			.commit_interval_s = cfg->commit_interval,
-			.exec_ttl_s = cfg->join_ttl,
-			.deliver_queue_max = (size_t)cfg->queue_max,
-		};
-
-		rc = outbox_flow_new(loop, &fc, &a->flow, err, errlen);
-		if (rc)
-			goto fail;
-		rc = outbox_metrics_add(&a->om, a->am.reg, a->flow, a->in, cfg->outbox_max_bytes);
-		if (rc) {
-			snprintf(err, errlen, "out of memory");
-			goto fail;
-		}
-	}
 	a->am.in = a->in;
 	a->am.join = a->join;
 	a->am.fq = a->fq;

@@ -185,7 +185,8 @@ int config_parse_uids(const char *s, uid_t *out, size_t max, size_t *n,
 }
 
 /* Checks that need the whole config; messages name flag and variable. */
-static int config_validate(struct fwd_config *cfg, char *err, size_t errlen)
+/* The settings that are parsed further (levels, lists, addresses, URLs). */
+static int config_parse_values(struct fwd_config *cfg, char *err, size_t errlen)
 {
 	char uerr[128];
 	enum log_level lvl;
@@ -226,6 +227,17 @@ static int config_validate(struct fwd_config *cfg, char *err, size_t errlen)
 			 cfg->api_server);
 		return -1;
 	}
+	if (capture_parse(cfg->stderr_mode) == CAPTURE_INVALID) {
+		snprintf(err, errlen, "CAPTURE_STDERR / --stderr: '%s' is not " CAPTURE_STDERR_VALUES,
+			 cfg->stderr_mode);
+		return -1;
+	}
+	return 0;
+}
+
+/* The settings whose range depends on others, or on the mode. */
+static int config_check_ranges(struct fwd_config *cfg, char *err, size_t errlen)
+{
 	if (cfg->api_timeout < 0.001) {
 		snprintf(err, errlen, "API_TIMEOUT / --api-timeout: must be at least 1ms");
 		return -1;
@@ -243,11 +255,6 @@ static int config_validate(struct fwd_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "JOIN_TTL / --join-ttl: must be at least 1ms");
 		return -1;
 	}
-	if (capture_parse(cfg->stderr_mode) == CAPTURE_INVALID) {
-		snprintf(err, errlen, "CAPTURE_STDERR / --stderr: '%s' is not " CAPTURE_STDERR_VALUES,
-			 cfg->stderr_mode);
-		return -1;
-	}
 	if (!cfg->socket_path[0]) {
 		snprintf(err, errlen, "SOCKET_PATH / --socket: must not be empty");
 		return -1;
@@ -257,6 +264,12 @@ static int config_validate(struct fwd_config *cfg, char *err, size_t errlen)
 			 cfg->container_root);
 		return -1;
 	}
+	return 0;
+}
+
+/* Where events go and what is kept, by mode (live, replay, --print). */
+static int config_check_mode(struct fwd_config *cfg, char *err, size_t errlen)
+{
 	if (cfg->follow && !cfg->replay) {
 		snprintf(err, errlen, "--follow needs --replay FILE");
 		return -1;
@@ -275,6 +288,14 @@ static int config_validate(struct fwd_config *cfg, char *err, size_t errlen)
 			 "(set API_SERVER=http://host:port, or pass --print to write them to stdout)");
 		return -1;
 	}
+	return 0;
+}
+
+static int config_validate(struct fwd_config *cfg, char *err, size_t errlen)
+{
+	if (config_parse_values(cfg, err, errlen) || config_check_ranges(cfg, err, errlen) ||
+	    config_check_mode(cfg, err, errlen))
+		return -1;
 	return 0;
 }
 

@@ -150,6 +150,81 @@ static void body_put_exception(struct json_obj *o, const struct notebook_cell *c
 	json_obj_end(&ex);
 }
 
+/* The contract's fields (docs/api.md): what the Analytics API stores. */
+static size_t body_put_contract(struct json_obj *o, const struct body_in *in, int code,
+				const char *ts)
+{
+	const Jcw__Exec *e = in->exec;
+	const struct notebook_cell *cell = in->cell;
+	size_t bad = 0;
+
+	json_obj_cstr(o, "timestamp", ts);
+	json_obj_int(o, "exit_code", code);
+	json_obj_key(o, "cmdline");
+	if (cell)
+		strbuf_printf(o->sb, "\"ipykernel cell %" PRIu64 "\"", cell->count);
+	else
+		bad += body_put_cmdline(o->sb, e);
+	bad += json_obj_str(o, "cwd", e->cwd.data, e->cwd.len);
+	if (in->endpoint == API_BUILD_LOG) {
+		bad += json_obj_str(o, "binary_path", e->exe_path.data, e->exe_path.len);
+		bad += json_obj_str(o, "target_path", in->target_path, in->target_len);
+		return bad;
+	}
+	bad += json_obj_str(o, "target_path", in->target_path, in->target_len);
+	json_obj_cstr(o, "process_type", in->process_type);
+	if (cell)
+		json_obj_cstr(o, "binary_path", "ipykernel");
+	else
+		bad += json_obj_str(o, "binary_path", e->exe_path.data, e->exe_path.len);
+	return bad;
+}
+
+/* What the kernel measured of a process (not of a cell: the marker's
+ * figures would say nothing of the cell). */
+static size_t body_put_figures(struct json_obj *o, const struct body_in *in)
+{
+	const Jcw__Exec *e = in->exec;
+	const Jcw__Exit *x = in->exit;
+	const char *src;
+	size_t srclen, n = 0, bad = 0;
+
+	/* What `time` reports for the command: its own and its waited-for
+	 * descendants' (a compiler's cc1, as, ld); the own part apart. */
+	body_put_ms(o, "cpu_ms", x->cpu_ns + x->children_cpu_ns);
+	body_put_ms(o, "self_cpu_ms", x->cpu_ns);
+	json_obj_uint(o, "max_rss_kb", x->max_rss_kb > x->children_max_rss_kb ?
+			  x->max_rss_kb : x->children_max_rss_kb);
+	json_obj_uint(o, "self_max_rss_kb", x->max_rss_kb);
+	json_obj_uint(o, "read_bytes", x->read_bytes);
+	json_obj_uint(o, "write_bytes", x->write_bytes);
+	if (in->endpoint == API_BUILD_LOG) {
+		json_obj_key(o, "source_files");
+		strbuf_putc(o->sb, '[');
+		while (in->next_source && in->next_source(in->source_ctx, &src, &srclen)) {
+			if (n++)
+				strbuf_putc(o->sb, ',');
+			bad += json_put_string(o->sb, src, srclen);
+		}
+		strbuf_putc(o->sb, ']');
+	}
+	json_obj_uint(o, "argc", e->argc > e->n_argv ? e->argc : e->n_argv);
+	json_obj_bool(o, "args_truncated", e->args_truncated || e->argc > e->n_argv);
+	json_obj_bool(o, "paths_truncated", e->exe_path_truncated || e->cwd_truncated);
+	json_obj_uint(o, "pid", e->vpid ? e->vpid : e->tgid);
+	json_obj_cstr(o, "stdin", body_fd_kind(e->stdin_kind));
+	json_obj_cstr(o, "stdout", body_fd_kind(e->stdout_kind));
+	if (x->killer_pid) {
+		json_obj_uint(o, "killer_pid", x->killer_pid);
+		bad += json_obj_str(o, "killer_comm", x->killer_comm.data, x->killer_comm.len);
+	} else {
+		json_obj_null(o, "killer_pid");
+		json_obj_null(o, "killer_comm");
+	}
+	json_obj_bool(o, "oom_killed", x->oom_killed);
+	return bad;
+}
+
 size_t body_write(struct strbuf *sb, const struct body_in *in)
 {
 	const Jcw__Exec *e = in->exec;
@@ -160,8 +235,6 @@ size_t body_write(struct strbuf *sb, const struct body_in *in)
 	unsigned sig;
 	int code = body_exit_code(x, &sig);
 	size_t bad = 0;
-	const char *src;
-	size_t srclen;
 
 	/* A cell's outcome is the hook's, not the marker's: 0 or 1 as the
 	 * original reports it, no signal, and the program is the kernel. */
@@ -169,31 +242,10 @@ size_t body_write(struct strbuf *sb, const struct body_in *in)
 		code = cell->ok ? 0 : 1;
 		sig = 0;
 	}
-
 	body_time_iso8601(x->time_unix_ns ? x->time_unix_ns : e->time_unix_ns, ts);
 	strbuf_reserve(sb, 512 + 2 * (e->cwd.len + e->exe_path.len + in->target_len));
-
 	json_obj_begin(&o, sb);
-	json_obj_cstr(&o, "timestamp", ts);
-	json_obj_int(&o, "exit_code", code);
-	json_obj_key(&o, "cmdline");
-	if (cell)
-		strbuf_printf(sb, "\"ipykernel cell %" PRIu64 "\"", cell->count);
-	else
-		bad += body_put_cmdline(sb, e);
-	bad += json_obj_str(&o, "cwd", e->cwd.data, e->cwd.len);
-	if (in->endpoint == API_BUILD_LOG) {
-		bad += json_obj_str(&o, "binary_path", e->exe_path.data, e->exe_path.len);
-		bad += json_obj_str(&o, "target_path", in->target_path, in->target_len);
-	} else {
-		bad += json_obj_str(&o, "target_path", in->target_path, in->target_len);
-		json_obj_cstr(&o, "process_type", in->process_type);
-		if (cell)
-			json_obj_cstr(&o, "binary_path", "ipykernel");
-		else
-			bad += json_obj_str(&o, "binary_path", e->exe_path.data, e->exe_path.len);
-	}
-
+	bad += body_put_contract(&o, in, code, ts);
 	/* Extensions: ignored by the API, documented in docs/api.md. */
 	bad += json_obj_cstr(&o, "event_id", in->event_id);
 	if (sig)
@@ -203,53 +255,13 @@ size_t body_write(struct strbuf *sb, const struct body_in *in)
 	json_obj_bool(&o, "core_dumped", cell ? false : x->core_dumped);
 	body_put_ms(&o, "duration_ms", cell ? cell->duration_ns : x->duration_ns);
 	if (cell) {
-		/* The figures of the marker would say nothing of the cell. */
 		json_obj_uint(&o, "cell", cell->count);
 		body_put_exception(&o, cell);
-		json_obj_bool(&o, "seeded", e->seeded || x->seeded);
-		json_obj_bool(&o, "invalid_utf8", bad > 0);
-		json_obj_end(&o);
-		return bad;
-	}
-	/* What `time` reports for the command: its own and its waited-for
-	 * descendants' (a compiler's cc1, as, ld); the own part apart. */
-	body_put_ms(&o, "cpu_ms", x->cpu_ns + x->children_cpu_ns);
-	body_put_ms(&o, "self_cpu_ms", x->cpu_ns);
-	json_obj_uint(&o, "max_rss_kb", x->max_rss_kb > x->children_max_rss_kb ?
-			  x->max_rss_kb : x->children_max_rss_kb);
-	json_obj_uint(&o, "self_max_rss_kb", x->max_rss_kb);
-	json_obj_uint(&o, "read_bytes", x->read_bytes);
-	json_obj_uint(&o, "write_bytes", x->write_bytes);
-	if (in->endpoint == API_BUILD_LOG) {
-		json_obj_key(&o, "source_files");
-		strbuf_putc(sb, '[');
-		if (in->next_source) {
-			size_t n = 0;
-
-			while (in->next_source(in->source_ctx, &src, &srclen)) {
-				if (n++)
-					strbuf_putc(sb, ',');
-				bad += json_put_string(sb, src, srclen);
-			}
-		}
-		strbuf_putc(sb, ']');
-	}
-	json_obj_uint(&o, "argc", e->argc > e->n_argv ? e->argc : e->n_argv);
-	json_obj_bool(&o, "args_truncated", e->args_truncated || e->argc > e->n_argv);
-	json_obj_bool(&o, "paths_truncated", e->exe_path_truncated || e->cwd_truncated);
-	json_obj_uint(&o, "pid", e->vpid ? e->vpid : e->tgid);
-	json_obj_cstr(&o, "stdin", body_fd_kind(e->stdin_kind));
-	json_obj_cstr(&o, "stdout", body_fd_kind(e->stdout_kind));
-	if (x->killer_pid) {
-		json_obj_uint(&o, "killer_pid", x->killer_pid);
-		bad += json_obj_str(&o, "killer_comm", x->killer_comm.data, x->killer_comm.len);
 	} else {
-		json_obj_null(&o, "killer_pid");
-		json_obj_null(&o, "killer_comm");
+		bad += body_put_figures(&o, in);
 	}
-	json_obj_bool(&o, "oom_killed", x->oom_killed);
 	json_obj_bool(&o, "seeded", e->seeded || x->seeded);
-	if (in->extra)
+	if (!cell && in->extra)
 		bad += in->extra(in->extra_ctx, &o);
 	json_obj_bool(&o, "invalid_utf8", bad > 0);
 	json_obj_end(&o);
