@@ -189,6 +189,44 @@ forwarder_start() {
 	wait_for 10 test -S "$tmp/events.sock"
 }
 
+# own_pins NAME: $pin, a bpffs pin directory of this test's own
+# (/sys/fs/bpf/jcw-test-NAME-PID), removed with --unpin when the test ends,
+# whatever happens: a test never leaves pins, nor adopts another's.
+own_pins() {
+	pin=/sys/fs/bpf/jcw-test-$1-$$
+	on_exit '"$BUILD/jcw-collector" --unpin --pin-path "$pin" >/dev/null 2>&1'
+}
+
+# live_test NAME CMD...: the start of a live test of the real programs:
+# root (else skip), both daemons built, the commands installed, $tmp,
+# ALLOW_ROOT for the forwarder, and fail() as fail_live.
+live_test() {
+	local name=$1; shift
+	need_root "needs root to load BPF programs"
+	need_bins "$BUILD/jcw-collector" "$BUILD/jcw-forwarder"
+	need_cmds "$@"
+	make_tmp "jcw-$name"
+	export ALLOW_ROOT=true
+	FWD=$BUILD/jcw-forwarder
+	fail() { fail_live "$@"; }
+}
+
+# replay_metrics CAP N: replays the capture CAP through the forwarder
+# (--print, --follow) into $tmp/out.jsonl until N lines are out, then
+# scrapes its metrics into $tmp/metrics.txt and stops it. 1 on a timeout.
+replay_metrics() {
+	local cap=$1 n=$2 fwd mport
+	mport=$(free_port)
+	METRICS_PORT=$mport METRICS_ADDR=127.0.0.1 "$BUILD/jcw-forwarder" --replay "$cap" --follow \
+		--print --snapshots=false >"$tmp/out.jsonl" 2>"$tmp/fwd.err" &
+	fwd=$!
+	pids+=("$fwd")
+	wait_for 20 eval '[ "$(wc -l <"$tmp/out.jsonl")" -ge '"$n"' ]' || { cat "$tmp/fwd.err"; return 1; }
+	wait_for 10 curl -sf -o "$tmp/metrics.txt" "http://127.0.0.1:$mport/metrics" || return 1
+	kill -TERM "$fwd"
+	wait "$fwd" || true
+}
+
 # fail_live MSG: for the live end-to-end scripts: says what failed, shows
 # the tails of the collector's, the forwarder's and the API's logs, exit 1.
 fail_live() {

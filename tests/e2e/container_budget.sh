@@ -14,13 +14,7 @@
 # kernel recorded. Skips (77) only when not root or when BPF cannot run.
 set -u
 source "$(dirname "$0")/../lib.sh"
-FWD=$BUILD/jcw-forwarder
-export ALLOW_ROOT=true
-need_root "needs root to load BPF programs"
-need_bins "$BUILD/jcw-collector" "$FWD"
-need_cmds unshare python3 curl gcc
-make_tmp jcw-budget
-fail() { fail_live "$@"; }
+live_test budget unshare python3 curl gcc
 
 codes=$tmp/codes
 A=jcode-bud-1-202011111 B=jcode-bud-1-202022222

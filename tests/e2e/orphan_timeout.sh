@@ -13,16 +13,8 @@
 # passes or not. Skips (77) only when not root or when BPF cannot run.
 set -u
 source "$(dirname "$0")/../lib.sh"
-FWD=$BUILD/jcw-forwarder
-export ALLOW_ROOT=true
-need_root "needs root to load BPF programs"
-need_bins "$BUILD/jcw-collector" "$FWD"
-need_cmds unshare python3 curl gcc
-make_tmp jcw-orphan
-fail() { fail_live "$@"; }
-
-pin=/sys/fs/bpf/jcw-test-orphan-$$
-on_exit '"$BUILD/jcw-collector" --unpin --pin-path "$pin" >/dev/null 2>&1'
+live_test orphan unshare python3 curl gcc
+own_pins orphan
 host=jcode-orph-1-202012345
 ws=$tmp/ws
 mkdir -p "$ws/hw1"

@@ -19,17 +19,10 @@
 # BPF cannot run here.
 set -u
 source "$(dirname "$0")/../lib.sh"
-FWD=$BUILD/jcw-forwarder
-export ALLOW_ROOT=true
-need_root "needs root to load BPF programs"
-need_bins "$BUILD/jcw-collector" "$FWD" "$BUILD/tools/capdump"
-need_cmds unshare python3 curl gcc bpftool
-make_tmp jcw-escape
-fail() { fail_live "$@"; }
+live_test escape unshare python3 curl gcc bpftool
+need_bins "$BUILD/tools/capdump"
+own_pins escape
 N=${ESCAPE_LOOPS:-3000}
-
-pin=/sys/fs/bpf/jcw-test-escape-$$
-on_exit '"$BUILD/jcw-collector" --unpin --pin-path "$pin" >/dev/null 2>&1'
 A=jcode-esc-1-202011111 B=jcode-esc-1-202022222
 codes=$tmp/codes
 mkdir -p "$codes/esc-1-202011111/hw1" "$codes/esc-1-202022222/hw1"

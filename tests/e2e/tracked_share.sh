@@ -11,16 +11,8 @@
 # Skips (77) only when not root or when BPF cannot run here.
 set -u
 source "$(dirname "$0")/../lib.sh"
-FWD=$BUILD/jcw-forwarder
-export ALLOW_ROOT=true
-need_root "needs root to load BPF programs"
-need_bins "$BUILD/jcw-collector" "$FWD"
-need_cmds unshare python3 curl gcc bpftool
-make_tmp jcw-share
-fail() { fail_live "$@"; }
-
-pin=/sys/fs/bpf/jcw-test-share-$$
-on_exit '"$BUILD/jcw-collector" --unpin --pin-path "$pin" >/dev/null 2>&1'
+live_test share unshare python3 curl gcc bpftool
+own_pins share
 A=jcode-shr-1-202011111 B=jcode-shr-1-202022222
 codes=$tmp/codes
 mkdir -p "$codes/shr-1-202011111/hw1" "$codes/shr-1-202022222/hw1"

@@ -52,15 +52,7 @@ exit tgid=800 code=1
 EOF
 "$MK" -o "$tmp/s.cap" "$tmp/s.spec"
 
-mport=$(free_port)
-METRICS_PORT=$mport METRICS_ADDR=127.0.0.1 "$FWD" --replay "$tmp/s.cap" --follow --print \
-	--snapshots=false >"$tmp/out.jsonl" 2>"$tmp/fwd.err" &
-fwd=$!
-kill_on_exit fwd
-lines() { [ "$(wc -l <"$tmp/out.jsonl")" -ge 3 ]; }
-wait_for 20 lines || { cat "$tmp/fwd.err"; exit 1; }
-wait_for 10 curl -sf -o "$tmp/metrics.txt" "http://127.0.0.1:$mport/metrics"
-kill -TERM "$fwd"; wait "$fwd" || true; fwd=
+replay_metrics "$tmp/s.cap" 3 || exit 1
 
 python3 - "$tmp" "$A" "$B" <<'PYEOF'
 import json, sys

@@ -47,15 +47,7 @@ exit tgid=300 code=0
 EOF
 "$MK" -o "$tmp/s.cap" "$tmp/s.spec"
 
-mport=$(free_port)
-METRICS_PORT=$mport METRICS_ADDR=127.0.0.1 "$FWD" --replay "$tmp/s.cap" --follow --print \
-	--snapshots=false >"$tmp/out.jsonl" 2>"$tmp/fwd.err" &
-fwd=$!
-kill_on_exit fwd
-lines() { [ "$(wc -l <"$tmp/out.jsonl")" -ge 4 ]; }
-wait_for 20 lines || { cat "$tmp/fwd.err"; exit 1; }
-wait_for 10 curl -sf -o "$tmp/metrics.txt" "http://127.0.0.1:$mport/metrics"
-kill -TERM "$fwd"; wait "$fwd" || true; fwd=
+replay_metrics "$tmp/s.cap" 4 || exit 1
 
 CAPTURE_STDERR=off "$FWD" --replay "$tmp/s.cap" --print --metrics-port 0 --snapshots=false \
 	>"$tmp/off.jsonl" 2>"$tmp/off.err"
