@@ -216,11 +216,13 @@ static __always_inline long track(__u32 tgid, __u64 start, __u32 flags, struct u
 	return err;
 }
 
-/* A tracked process is forgotten: its pending write, its place in its
- * container's share, its entry. */
+/* A tracked process is forgotten: its pending write, its tail ring, its
+ * place in its container's share, its entry. Every path that untracks
+ * comes here, so none leaves a ring or a share behind. */
 static __always_inline void untrack(struct jcw_tracked *tr, __u32 tgid)
 {
 	stderr_forget(tr);
+	stderr_ring_drop(tr, tgid);
 	share_put(tr->uts_inum);
 	bpf_map_delete_elem(&tracked, &tgid);
 }

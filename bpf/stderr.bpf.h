@@ -138,39 +138,45 @@ static __always_inline struct jcw_stderr_tail *stderr_ring(struct jcw_tracked *t
 	return NULL;
 }
 
+/* A new ring for the process, from the zeroed template (not from the
+ * scratch slot, which holds other processes' records), within its
+ * container's share; NULL when full or over the share (its tail record
+ * then goes out empty at exit). */
+static __always_inline struct jcw_stderr_tail *stderr_ring_new(struct jcw_tracked *tr, __u32 tgid)
+{
+	struct jcw_stderr_tail *tl, *zt;
+	__u32 zero = 0;
+
+	if (!tails_take(tr->uts_inum))
+		return NULL;
+	zt = bpf_map_lookup_elem(&stderr_tail_zero, &zero);
+	if (!zt || bpf_map_update_elem(&stderr_tails, &tgid, zt, BPF_ANY)) {
+		tails_put(tr->uts_inum);
+		return NULL;
+	}
+	tr->flags |= JCW_TRACKED_ERR_RING;
+	tl = bpf_map_lookup_elem(&stderr_tails, &tgid);
+	if (tl) {
+		tl->start_boottime_ns = tr->start_boottime_ns;
+		tl->tgid = tgid;
+	}
+	return tl;
+}
+
 /* The bytes past the head: n at buf, the process's bytes ring .. ring + n
  * past its head. Only the last JCW_STDERR_TAIL_CAP are copied; a part
  * that cannot be read is left zeroed (the helper's contract) and counted. */
 static __always_inline void stderr_tail(struct jcw_tracked *tr, __u32 tgid, __u64 buf, __u64 n)
 {
-	struct jcw_stderr_tail *tl, *fresh = NULL, *zt;
-	__u32 pos, len1, len2, zero = 0;
+	struct jcw_stderr_tail *tl;
+	__u32 pos, len1, len2;
 	__u64 ring;
 
 	tr->flags |= JCW_TRACKED_ERR_TAIL;
-	tl = stderr_ring(tr, tgid, &fresh);
-	if (!tl) {
-		if (!fresh || (tr->flags & JCW_TRACKED_ERR_RING))
-			return;
-		tl = fresh;
-		/* Full, or its container holds its share of rings: the
-		 * process's tail record goes out empty at exit. A new ring is
-		 * made from the zeroed template, not from the scratch slot,
-		 * which holds other processes' records. */
-		if (!tails_take(tr->uts_inum))
-			return;
-		zt = bpf_map_lookup_elem(&stderr_tail_zero, &zero);
-		if (!zt || bpf_map_update_elem(&stderr_tails, &tgid, zt, BPF_ANY)) {
-			tails_put(tr->uts_inum);
-			return;
-		}
-		tr->flags |= JCW_TRACKED_ERR_RING;
-		tl = bpf_map_lookup_elem(&stderr_tails, &tgid);
-		if (!tl)
-			return;
-		tl->start_boottime_ns = fresh->start_boottime_ns;
-		tl->tgid = tgid;
-	}
+	tl = tr->flags & JCW_TRACKED_ERR_RING ? bpf_map_lookup_elem(&stderr_tails, &tgid)
+					      : stderr_ring_new(tr, tgid);
+	if (!tl)
+		return;
 	ring = tl->ring;
 	tl->ring = ring + n;
 	if (n > JCW_STDERR_TAIL_CAP) {
