@@ -61,14 +61,14 @@ static __always_inline bool budget_take_kind(struct uts_namespace *uts, bool err
 	__u64 key, now, tat, *at, cost = err ? 1 + len / BUDGET_ERR_UNIT : 1;
 	bool fresh;
 
-	if (!alive()) {
+	now = bpf_ktime_get_ns();
+	if (!alive(now)) {
 		count(JCW_CNT_ORPHANED);
 		return false;
 	}
 	if (!budget_interval_ns)
 		return true;
 	key = BPF_CORE_READ(uts, ns.inum);
-	now = bpf_ktime_get_ns();
 	b = budget_entry(uts, key, &fresh);
 	if (!b)
 		return true;

@@ -44,7 +44,8 @@ const volatile __u32 profile_skip;
 bool paused;
 #define GATE() do { if (paused) return 0; } while (0)
 
-/* Until when (bpf_ktime_get_boot_ns) a collector is known to be alive:
+/* Until when (bpf_ktime_get_ns, CLOCK_MONOTONIC: the budget's clock, read
+ * once for both) a collector is known to be alive:
  * each collector moves it on to now + PIN_ORPHAN_TIMEOUT every second
  * (collector/loader.h). Past it, pinned programs whose collector is gone
  * record nothing and count what they turn away (JCW_CNT_ORPHANED): a
@@ -53,11 +54,11 @@ bool paused;
  * pinned as "alive", in a section of its own (.bss is the gate alone). */
 __u64 alive_until_ns SEC(".data.alive");
 
-static __always_inline bool alive(void)
+static __always_inline bool alive(__u64 now)
 {
 	__u64 until = alive_until_ns;
 
-	return !until || bpf_ktime_get_boot_ns() <= until;
+	return !until || now <= until;
 }
 
 /* An exec record under construction: fixed part then variable data. */
@@ -404,7 +405,7 @@ int BPF_PROG(handle_exit, struct task_struct *p)
 		untrack(tr, tgid);
 		return 0;
 	}
-	if (!alive()) {
+	if (!alive(bpf_ktime_get_ns())) {
 		count(JCW_CNT_ORPHANED);
 		untrack(tr, tgid);
 		return 0;

@@ -137,7 +137,7 @@ static void frames_budget(struct collector *c, bool share, uint64_t delta, uint6
  * past PIN_ORPHAN_TIMEOUT). */
 static void frames_orphaned(struct collector *c, uint64_t delta, uint64_t total)
 {
-	uint64_t since = loader_orphaned_since(c->ld), now = clock_ns(CLOCK_BOOTTIME);
+	uint64_t since = loader_orphaned_since(c->ld), now = clock_ns(CLOCK_MONOTONIC);
 	char detail[160];
 
 	if (since && now > since)

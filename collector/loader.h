@@ -92,7 +92,7 @@ int loader_old_ringbuf_fd(const struct loader *l);
 /* Moves the programs' deadline on to now + PIN_ORPHAN_TIMEOUT (bpf/jcw.bpf.c
  * alive()): called at least every second while the collector runs. */
 void loader_alive(struct loader *l);
-/* When (CLOCK_BOOTTIME ns) the pinned set this collector found had last
+/* When (CLOCK_MONOTONIC ns) the pinned set this collector found had last
  * been told a collector was alive, if it was past its deadline: it
  * recorded nothing from then until this start. 0: no such gap. */
 uint64_t loader_orphaned_since(const struct loader *l);

@@ -12,9 +12,10 @@
 #include "loader_int.h"
 #include "log.h"
 
-static uint64_t loader_boottime_ns(void)
+/* bpf_ktime_get_ns()'s clock, which alive() compares with. */
+static uint64_t loader_now_ns(void)
 {
-	return clock_ns(CLOCK_BOOTTIME);
+	return clock_ns(CLOCK_MONOTONIC);
 }
 
 void loader_alive_note_old(struct loader *l)
@@ -30,7 +31,7 @@ void loader_alive_note_old(struct loader *l)
 		return;
 	until = *p;
 	munmap(p, (size_t)sysconf(_SC_PAGESIZE));
-	if (until && loader_boottime_ns() > until)
+	if (until && loader_now_ns() > until)
 		l->orphaned_since_ns = until;
 }
 
@@ -51,7 +52,7 @@ int loader_alive_init(struct loader *l, const struct loader_opts *o)
 		if (p == MAP_FAILED)
 			return -errno;
 		l->alive = p;
-		if (*l->alive && loader_boottime_ns() > *l->alive)
+		if (*l->alive && loader_now_ns() > *l->alive)
 			l->orphaned_since_ns = *l->alive;
 	}
 	loader_alive(l);
@@ -61,7 +62,7 @@ int loader_alive_init(struct loader *l, const struct loader_opts *o)
 void loader_alive(struct loader *l)
 {
 	if (l->alive)
-		*l->alive = l->orphan_timeout_ns ? loader_boottime_ns() + l->orphan_timeout_ns : 0;
+		*l->alive = l->orphan_timeout_ns ? loader_now_ns() + l->orphan_timeout_ns : 0;
 }
 
 uint64_t loader_orphaned_since(const struct loader *l)
