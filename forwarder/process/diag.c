@@ -103,49 +103,67 @@ static bool linker_error(const char *ls, const char *le, struct diag_loc *loc, b
 	return false;
 }
 
-static void first(struct diag_summary *out, enum rank *best, enum rank r, const struct diag_loc *l)
-{
-	if (r > *best) {
-		*best = r;
-		out->first_error = *l;
-		out->have_first = true;
-	}
-}
-
-void diag_parse(const char *text, size_t len, struct diag_summary *out)
+void diag_each(const char *text, size_t len, diag_fn fn, void *ctx)
 {
 	const char *ls = text, *end = text + len, *le;
-	enum rank best = RANK_NONE;
 	struct diag_loc loc;
 	bool undef;
 
-	memset(out, 0, sizeof(*out));
 	for (; ls < end; ls = le + 1) {
 		le = memchr(ls, '\n', (size_t)(end - ls));
 		if (!le)
 			le = end;
 		switch (located(ls, le, &loc)) {
 		case SEV_ERROR:
-			out->errors++;
-			if (text_find(loc.message, le, "undefined reference to "))
-				out->undefined_refs++;
-			first(out, &best, RANK_LOCATED, &loc);
+			fn(ctx, text_find(loc.message, le, "undefined reference to ") ? DIAG_UNDEFINED
+										  : DIAG_ERROR, &loc);
 			continue;
 		case SEV_WARNING:
-			out->warnings++;
+			fn(ctx, DIAG_WARNING, &loc);
 			continue;
 		case SEV_NOTE:
 			continue;
 		default:
 			break;
 		}
-		if (linker_error(ls, le, &loc, &undef)) {
-			out->errors++;
-			out->undefined_refs += undef;
-			first(out, &best, RANK_LINKER, &loc);
-		} else if (driver_error(ls, le, &loc)) {
-			out->errors++;
-			first(out, &best, RANK_DRIVER, &loc);
-		}
+		if (linker_error(ls, le, &loc, &undef))
+			fn(ctx, undef ? DIAG_LINKER_UNDEFINED : DIAG_LINKER, &loc);
+		else if (driver_error(ls, le, &loc))
+			fn(ctx, DIAG_DRIVER, &loc);
 	}
+}
+
+struct summing {
+	struct diag_summary *out;
+	enum rank best;
+};
+
+static void sum_one(void *ctx, enum diag_kind k, const struct diag_loc *l)
+{
+	static const enum rank rank[] = {
+		[DIAG_ERROR] = RANK_LOCATED, [DIAG_UNDEFINED] = RANK_LOCATED,
+		[DIAG_LINKER] = RANK_LINKER, [DIAG_LINKER_UNDEFINED] = RANK_LINKER,
+		[DIAG_DRIVER] = RANK_DRIVER, [DIAG_WARNING] = RANK_NONE,
+	};
+	struct summing *s = ctx;
+
+	if (k == DIAG_WARNING) {
+		s->out->warnings++;
+		return;
+	}
+	s->out->errors++;
+	s->out->undefined_refs += k == DIAG_UNDEFINED || k == DIAG_LINKER_UNDEFINED;
+	if (rank[k] > s->best) {
+		s->best = rank[k];
+		s->out->first_error = *l;
+		s->out->have_first = true;
+	}
+}
+
+void diag_parse(const char *text, size_t len, struct diag_summary *out)
+{
+	struct summing s = {out, RANK_NONE};
+
+	memset(out, 0, sizeof(*out));
+	diag_each(text, len, sum_one, &s);
 }

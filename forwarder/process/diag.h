@@ -40,4 +40,16 @@ struct diag_summary {
 
 void diag_parse(const char *text, size_t len, struct diag_summary *out);
 
+/* Each diagnostic, in the order written (what diag_parse counts). */
+enum diag_kind {
+	DIAG_ERROR,             /* file:line[:col]: error: */
+	DIAG_UNDEFINED,         /* ... of which the message is an undefined reference */
+	DIAG_WARNING,
+	DIAG_LINKER,            /* the linker's, not located in a source line */
+	DIAG_LINKER_UNDEFINED,  /* ... an undefined reference or symbol */
+	DIAG_DRIVER,            /* "gcc: fatal error: ..." */
+};
+typedef void (*diag_fn)(void *ctx, enum diag_kind kind, const struct diag_loc *loc);
+void diag_each(const char *text, size_t len, diag_fn fn, void *ctx);
+
 #endif
