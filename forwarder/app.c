@@ -257,6 +257,7 @@ static int app_input_new(struct app *a, const struct fwd_config *cfg, char *err,
 		.commit_interval_s = cfg->commit_interval,
 		.exec_ttl_s = cfg->join_ttl,
 		.deliver_queue_max = (size_t)cfg->queue_max,
+		.dataset_max_bytes = cfg->progsnap2_dir[0] ? cfg->progsnap2_queue_max : 0,
 	};
 	int rc;
 
@@ -268,6 +269,28 @@ static int app_input_new(struct app *a, const struct fwd_config *cfg, char *err,
 		return rc;
 	rc = outbox_metrics_add(&a->om, a->am.reg, a->flow, a->in, cfg->outbox_max_bytes);
 	return rc ? app_err(err, errlen, rc, "the outbox metrics") : 0;
+}
+
+/* The ProgSnap2 dataset's writer, fed by the outbox (PROGSNAP2_DIR). */
+static int app_dataset_new(struct app *a, const struct fwd_config *cfg, char *err, size_t errlen)
+{
+	struct ds_writer_config wc = {.dir = cfg->progsnap2_dir, .node = cfg->node_name};
+	char host[256];
+	int rc;
+
+	if (!cfg->progsnap2_dir[0])
+		return 0;
+	if (!wc.node[0]) {
+		if (gethostname(host, sizeof(host)) < 0)
+			return app_err(err, errlen, -errno, "the node's name");
+		host[sizeof(host) - 1] = '\0';
+		wc.node = host;
+	}
+	rc = ds_writer_new(a->loop, &wc, a->flow, &a->dsw, err, errlen);
+	if (rc)
+		return rc;
+	rc = ds_writer_add_metrics(a->dsw, a->am.reg);
+	return rc ? app_err(err, errlen, rc, "the dataset metrics") : 0;
 }
 
 int app_new(struct ev_loop *loop, const struct fwd_config *cfg, struct app **out,
@@ -304,6 +327,8 @@ int app_new(struct ev_loop *loop, const struct fwd_config *cfg, struct app **out
 		rc = app_outputs_new(a, cfg, err, errlen);
 	if (!rc)
 		rc = app_input_new(a, cfg, err, errlen);
+	if (!rc)
+		rc = app_dataset_new(a, cfg, err, errlen);
 	if (rc)
 		goto fail;
 	a->am.in = a->in;
@@ -360,6 +385,8 @@ int app_start(struct app *a, char *err, size_t errlen)
 		snprintf(err, errlen, "restoring the outbox's state: %s", strerror(-rc));
 		return rc;
 	}
+	if (a->dsw)
+		ds_writer_start(a->dsw);
 	if (cfg->replay)
 		rc = input_replay(a->in, cfg->replay, cfg->follow, err, errlen);
 	else
@@ -436,6 +463,10 @@ void app_free(struct app *a)
 	a->in = NULL;   /* deliver_free's app_on_result must not kick it */
 	if (a->dl)
 		deliver_free(a->dl);
+	if (a->dsw) {
+		ds_writer_flush(a->dsw);
+		ds_writer_free(a->dsw);
+	}
 	outbox_flow_free(a->flow);
 	fairq_free(a->fq);
 	if (a->join)

@@ -14,6 +14,7 @@
 
 #include "app.h"
 #include "app_metrics.h"
+#include "dataset/ds_writer.h"
 #include "delivery/deliver.h"
 #include "delivery/ratelimit.h"
 #include "input/fairq.h"
@@ -78,6 +79,7 @@ struct app {
 	ev_timer student_rl_timer;      /* its per-student summary */
 	struct outbox_flow *flow;       /* durable outbox and Acks (outbox_flow.h) */
 	struct outbox_metrics om;
+	struct ds_writer *dsw;          /* NULL: no PROGSNAP2_DIR */
 	struct fairq *fq;               /* frames read, by container; NULL in a replay */
 	ev_check dispatch_check;        /* serves fq's lanes after each loop turn */
 	ev_idle dispatch_idle;          /* keeps the loop turning while fq has frames */

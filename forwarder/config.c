@@ -111,6 +111,17 @@ const struct opt_def config_opts[] = {
 	 "acknowledged): after a quiet spell an event is committed at once, then at most one "
 	 "commit begins per interval, with all that came meanwhile; 0: every turn of the loop "
 	 "(faster to the API under load, with more commits and CPU)", 0, 0},
+	{"progsnap2-dir", "PROGSNAP2_DIR", OPT_STR, "", CFG(progsnap2_dir),
+	 "write every reported event to this node's part of a ProgSnap2 event table in this "
+	 "directory (docs/dataset.md; needs STATE_DIR); empty: no dataset", 0, 0},
+	{"progsnap2-queue-max-bytes", "PROGSNAP2_QUEUE_MAX_BYTES", OPT_BYTES, "1g",
+	 CFG(progsnap2_queue_max),
+	 "events kept in the outbox for the dataset while PROGSNAP2_DIR cannot be written; "
+	 "past it new events are not queued for the dataset (jcw_dataset_dropped_total), never "
+	 "held up for the API", 1u << 20, 1ull << 40},
+	{"node-name", "MY_NODE_NAME", OPT_STR, "", CFG(node_name),
+	 "this node's name (the collector's setting), the directory of its dataset parts "
+	 "(empty: the host name)", 0, 0},
 	{"metrics-port", "METRICS_PORT", OPT_UINT, "3000", CFG(metrics_port),
 	 "port of /metrics, /healthz and /readyz (0 disables)", 0, 65535},
 	{"metrics-addr", "METRICS_ADDR", OPT_STR, "0.0.0.0", CFG(metrics_addr),
@@ -281,6 +292,11 @@ static int config_check_mode(struct fwd_config *cfg, char *err, size_t errlen)
 			snprintf(err, errlen, "out of memory");
 			return -1;
 		}
+	}
+	if (cfg->progsnap2_dir[0] && (cfg->print || !cfg->state_dir || !cfg->state_dir[0])) {
+		snprintf(err, errlen, "PROGSNAP2_DIR needs the durable outbox: set STATE_DIR (and "
+			 "no --print); the dataset's lines wait there until they are on its disk");
+		return -1;
 	}
 	if (!cfg->print && !cfg->api_server) {
 		snprintf(err, errlen,

@@ -64,6 +64,10 @@ struct fwd_config {
 	char *state_dir;          /* NULL: the default, except with --replay */
 	uint64_t outbox_max_bytes;
 	double commit_interval;   /* OUTBOX_COMMIT_INTERVAL, seconds */
+	/* The ProgSnap2 dataset (dataset/ds_writer.h). */
+	char *progsnap2_dir;      /* "" for none */
+	uint64_t progsnap2_queue_max;
+	char *node_name;          /* "": the host name */
 	/* Hardening. */
 	bool allow_root;
 	bool seccomp;

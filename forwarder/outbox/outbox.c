@@ -62,7 +62,12 @@ static const char schema_sql[] =
 	" id INTEGER PRIMARY KEY,"
 	" boot_id TEXT NOT NULL UNIQUE,"
 	" last_seq INTEGER NOT NULL,"
-	" updated_unix REAL NOT NULL);";
+	" updated_unix REAL NOT NULL);"
+	/* The dataset's own queue (outbox_dataset.c): a row per event, id
+	 * the outbox row's, until the dataset writer has it on its disk. */
+	"CREATE TABLE IF NOT EXISTS dataset("
+	" id INTEGER PRIMARY KEY,"
+	" line BLOB NOT NULL);";
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
@@ -89,6 +94,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_OLDEST] = "SELECT created_unix FROM outbox ORDER BY id LIMIT 1",
 	[ST_COUNT_EXEC] = "SELECT count(*) FROM pending_exec",
 	[ST_COUNT_DEAD] = "SELECT count(*) FROM dead_letter",
+	[ST_DS_PUT] = "INSERT OR IGNORE INTO dataset(id, line) VALUES(?1, ?2)",
+	[ST_DS_DONE] = "DELETE FROM dataset WHERE id <= ?1",
+	[ST_DS_READ] = "SELECT id, line FROM dataset WHERE id > ?1 ORDER BY id LIMIT ?2",
 };
 
 /* mkdir -p; missing components are created 0700 (the outbox holds student
@@ -349,7 +357,10 @@ static int outbox_load_state(struct outbox *ob, char *err, size_t errlen)
 	    scalar_u64(ob->db, "SELECT coalesce(sum(bytes), 0) FROM outbox", &ob->st.bytes) != SQLITE_OK ||
 	    scalar_u64(ob->db, "SELECT coalesce(max(id), 0) FROM outbox", &maxid) != SQLITE_OK ||
 	    scalar_u64(ob->db, "SELECT count(*) FROM pending_exec", &ob->st.pending_execs) != SQLITE_OK ||
-	    scalar_u64(ob->db, "SELECT count(*) FROM dead_letter", &ob->st.dead_rows) != SQLITE_OK) {
+	    scalar_u64(ob->db, "SELECT count(*) FROM dead_letter", &ob->st.dead_rows) != SQLITE_OK ||
+	    scalar_u64(ob->db, "SELECT count(*) FROM dataset", &ob->st.dataset_rows) != SQLITE_OK ||
+	    scalar_u64(ob->db, "SELECT coalesce(sum(length(line)), 0) FROM dataset",
+		       &ob->st.dataset_bytes) != SQLITE_OK) {
 		snprintf(err, errlen, "outbox: reading its state: %s", sqlite3_errmsg(ob->db));
 		return -EIO;
 	}

@@ -11,7 +11,12 @@
  *                 join table, so acknowledging a frame never depends on
  *                 memory alone;
  *   boot          per collector boot, the last sequence number processed,
- *                 so frames a collector resends after a restart are dropped.
+ *                 so frames a collector resends after a restart are dropped;
+ *   dataset       with a dataset (dataset_max_bytes > 0), one line per event
+ *                 for the ProgSnap2 writer (forwarder/dataset/): its own
+ *                 queue, written with the event's row and released by the
+ *                 writer, so neither the API nor the dataset waits for the
+ *                 other.
  *
  * Writes are staged in memory and applied by outbox_commit() in one
  * transaction (group commit: the caller decides when, typically every few
@@ -32,6 +37,7 @@
 #include <stdint.h>
 
 #include "hist.h"
+#include "strbuf.h"
 #include "process/request.h"
 
 #define OUTBOX_DB_NAME "outbox.db"
@@ -47,6 +53,9 @@ struct outbox_config {
 	 * last processed sequence number it made durable. */
 	void (*on_commit)(void *arg, const char *boot_id, uint64_t seq);
 	void *arg;
+	/* > 0: every new event is queued for the dataset too, while the queue
+	 * holds less than this (then counted in dataset_dropped). */
+	uint64_t dataset_max_bytes;
 };
 
 /* Commit durations (seconds) and sizes (writes per transaction). */
@@ -73,6 +82,9 @@ struct outbox_stats {
 	uint64_t quarantined_files;  /* database files moved to quarantine/ */
 	uint64_t salvaged_rows;      /* outbox rows copied out of a damaged file */
 	uint64_t unreadable;         /* read errors met while salvaging */
+	uint64_t dataset_rows;       /* gauge: lines waiting for the dataset writer */
+	uint64_t dataset_bytes;      /* gauge: their size */
+	uint64_t dataset_dropped;    /* events not queued: the queue was full */
 	struct hist commit_seconds;
 	struct hist commit_writes;
 };
@@ -150,6 +162,20 @@ int outbox_load_boots(struct outbox *ob, void (*fn)(void *arg, const char *boot_
 		      void *arg);
 /* The last durable sequence number of boot_id, 0 if unknown. */
 uint64_t outbox_boot_committed(const struct outbox *ob, const char *boot_id);
+
+/* --- the dataset's queue (outbox_dataset.c) ------------------------- */
+
+/* The line queued for req: {"event_id", "endpoint", "path", "time_ns",
+ * "body": the body as it is}. Appended to sb. */
+void outbox_dataset_line(struct strbuf *sb, const struct api_request *req);
+/* Hands committed lines with an id above after_id to fn, in id order, at
+ * most max of them; fn returns non-zero to stop. The count, -EBUSY while
+ * a batch is out (the file is the batch's), -EIO on a read error. */
+int outbox_dataset_read(struct outbox *ob, uint64_t after_id, size_t max,
+			int (*fn)(void *arg, uint64_t id, const void *line, size_t len), void *arg);
+/* The writer has every line up to id (rows of them, bytes in all) on its
+ * disk: the next commit deletes them. 0 or -ENOMEM. */
+int outbox_dataset_release(struct outbox *ob, uint64_t id, uint64_t rows, uint64_t bytes);
 
 /* Unix time the oldest pending event was stored, 0 when none (while a
  * batch is out: as last read). */

@@ -52,7 +52,11 @@ static int apply_op(struct outbox *ob, struct op *o)
 		sqlite3_bind_double(s, 10, o->when);
 		rc = run(s);
 		o->dup = rc == SQLITE_DONE && sqlite3_changes(ob->db) == 0;
+		if (rc == SQLITE_DONE && !o->dup && o->dataset)
+			rc = ob_dataset_apply_put(ob, o);
 		return rc;
+	case OP_DS_DONE:
+		return ob_dataset_apply_done(ob, o);
 	case OP_DONE:
 		s = ob->stmt[ST_DONE];
 		bind_text(s, 1, o->req.event_id);
@@ -182,8 +186,18 @@ static void commit_done(struct outbox *ob, struct outbox_batch *b)
 				ob->st.bytes -= o->size;
 			} else {
 				ob->st.inserted++;
+				if (o->dataset) {
+					ob->st.dataset_rows++;
+					ob->st.dataset_bytes += o->ds_bytes;
+				}
 				ready_add(ob, o);
 			}
+			break;
+		case OP_DS_DONE:
+			ob->st.dataset_rows -= o->ds_rows < ob->st.dataset_rows ? o->ds_rows
+										 : ob->st.dataset_rows;
+			ob->st.dataset_bytes -= o->ds_bytes < ob->st.dataset_bytes
+						? o->ds_bytes : ob->st.dataset_bytes;
 			break;
 		case OP_DONE:
 		case OP_DEAD:

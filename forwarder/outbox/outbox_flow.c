@@ -343,6 +343,19 @@ int outbox_flow_put(struct outbox_flow *fl, struct api_request *req)
 	return rc;
 }
 
+int outbox_flow_dataset_release(struct outbox_flow *fl, uint64_t id, uint64_t rows,
+				uint64_t bytes)
+{
+	int rc;
+
+	if (!fl->ob)
+		return -ENOENT;
+	rc = outbox_dataset_release(fl->ob, id, rows, bytes);
+	if (!rc)
+		flow_schedule(fl);
+	return rc;
+}
+
 bool outbox_flow_can_take(struct outbox_flow *fl)
 {
 	bool ok;
@@ -468,6 +481,7 @@ int outbox_flow_new(struct ev_loop *loop, const struct outbox_flow_config *cfg,
 			.max_bytes = cfg->max_bytes,
 			.on_commit = flow_on_commit,
 			.arg = fl,
+			.dataset_max_bytes = cfg->dataset_max_bytes,
 		};
 
 		rc = outbox_open(&oc, &fl->ob, err, errlen);

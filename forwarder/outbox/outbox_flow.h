@@ -44,6 +44,7 @@ struct outbox_flow_config {
 	size_t commit_batch;        /* commit at once at this many staged writes */
 	double exec_ttl_s;          /* JOIN_TTL: pending execs older than this go */
 	size_t deliver_queue_max;   /* feed delivery up to this many queued */
+	uint64_t dataset_max_bytes; /* > 0: queue every event for the dataset (outbox.h) */
 };
 
 /* What the flow counts itself (the outbox counts the rest). */
@@ -76,6 +77,10 @@ void outbox_flow_joined(struct outbox_flow *fl, uint32_t tgid, uint64_t start_ns
  * to free), or without an outbox submitted to delivery (deliver_submit's
  * contract: on 0 the request's contents are taken). 0 or -errno. */
 int outbox_flow_put(struct outbox_flow *fl, struct api_request *req);
+/* The dataset writer has the lines up to id on its disk
+ * (outbox_dataset_release, then a commit is scheduled). 0 or -errno. */
+int outbox_flow_dataset_release(struct outbox_flow *fl, uint64_t id, uint64_t rows,
+				uint64_t bytes);
 /* Input may hand over more frames. */
 bool outbox_flow_can_take(struct outbox_flow *fl);
 /* Delivery's on_result and on_retry. */

@@ -6,6 +6,7 @@
  *                    their outcomes, pending execs, per-boot sequences
  *   outbox_commit.c  the group commit: one transaction applies every op
  *   outbox_feed.c    committed events back out to delivery; start-up loads
+ *   outbox_dataset.c the dataset's queue: its rows, read back, released
  *
  * Accounting: rows/bytes count a PUT as soon as it is staged (so the bound
  * holds before the commit) and forget a row when the commit that deleted it
@@ -29,13 +30,16 @@
 /* Collector boots whose last sequence number is remembered. */
 #define OUTBOX_MAX_BOOTS 64
 
-enum op_kind { OP_PUT, OP_DONE, OP_DEAD, OP_RETRY, OP_EXEC_PUT, OP_EXEC_DEL };
+enum op_kind { OP_PUT, OP_DONE, OP_DEAD, OP_RETRY, OP_EXEC_PUT, OP_EXEC_DEL, OP_DS_DONE };
 
 struct op {
 	enum op_kind kind;
 	bool cancelled;          /* EXEC_PUT joined before it was committed */
 	bool dup;                /* PUT ignored: event_id already pending */
-	uint64_t id;             /* PUT: row id */
+	bool dataset;            /* PUT: also queued for the dataset */
+	uint64_t id;             /* PUT: row id; DS_DONE: released up to it */
+	uint64_t ds_rows;        /* DS_DONE: rows released */
+	uint64_t ds_bytes;       /* PUT: its dataset line; DS_DONE: lines released */
 	uint64_t size;           /* PUT/DONE/DEAD: accounted bytes */
 	struct api_request req;  /* PUT: owned copy; others: event_id only */
 	long status;             /* DEAD */
@@ -89,7 +93,7 @@ struct ready {
 enum stmt_id {
 	ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_PUT, ST_DONE, ST_DEAD_COPY, ST_RETRY,
 	ST_EXEC_PUT, ST_EXEC_DEL, ST_BOOT, ST_EXEC_TTL, ST_DEAD_PRUNE, ST_FEED,
-	ST_OLDEST, ST_COUNT_EXEC, ST_COUNT_DEAD, ST_COUNT
+	ST_OLDEST, ST_COUNT_EXEC, ST_COUNT_DEAD, ST_DS_PUT, ST_DS_DONE, ST_DS_READ, ST_COUNT
 };
 
 struct outbox {
@@ -124,6 +128,9 @@ char *ob_dup_or_null(const char *s, bool *fail);
 /* Rebuilds exec_bucket over the staged ops; of two EXEC_PUTs of one
  * process the later wins (outbox_stage.c). */
 void ob_exec_rehash(struct outbox *ob);
+/* OP_PUT's dataset row, on the commit's thread: SQLite code. */
+int ob_dataset_apply_put(struct outbox *ob, struct op *o);
+int ob_dataset_apply_done(struct outbox *ob, const struct op *o);
 /* The boot's entry, created (evicting the least recently used) if asked. */
 struct boot_seq *ob_boot_get(struct outbox *ob, const char *id, bool create);
 

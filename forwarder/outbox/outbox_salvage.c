@@ -77,6 +77,7 @@ static const struct table_copy tables[] = {
 			"status, response, dead_unix", 11, false},
 	{"pending_exec", "id, tgid, start_ns, boot_id, seq, put_unix, frame", 7, false},
 	{"boot", "id, boot_id, last_seq, updated_unix", 4, false},
+	{"dataset", "id, line", 2, false},
 };
 
 /* Copies one table row by row. -EIO only when fresh refuses a write. */

@@ -84,6 +84,13 @@ int outbox_put(struct outbox *ob, const struct api_request *req)
 	}
 	o->id = ob->next_id++;
 	o->size = row_size(req);
+	if (ob->cfg.dataset_max_bytes) {
+		/* A full queue (the dataset's disk is full or gone for long)
+		 * costs the dataset these events, never the API. */
+		o->dataset = ob->st.dataset_bytes < ob->cfg.dataset_max_bytes;
+		if (!o->dataset)
+			ob->st.dataset_dropped++;
+	}
 	ob->st.rows++;
 	ob->st.bytes += o->size;
 	ob->nops++;
@@ -132,6 +139,20 @@ int outbox_dead(struct outbox *ob, const struct api_request *req, long status,
 	memcpy(o->resp, resp ? resp : "", resp_len);
 	o->resp[resp_len] = '\0';
 	o->resp_len = resp_len;
+	ob->nops++;
+	ob->st.staged = outbox_staged(ob);
+	return 0;
+}
+
+int outbox_dataset_release(struct outbox *ob, uint64_t id, uint64_t rows, uint64_t bytes)
+{
+	struct op *o = op_new(ob, OP_DS_DONE);
+
+	if (!o)
+		return -ENOMEM;
+	o->id = id;
+	o->ds_rows = rows;
+	o->ds_bytes = bytes;
 	ob->nops++;
 	ob->st.staged = outbox_staged(ob);
 	return 0;

@@ -12,7 +12,7 @@ int snap_register_request(const struct snap_register_in *in, struct api_request 
 {
 	const char *segs[] = {in->class_div, in->hw, in->student_id, in->filename, in->url_ts};
 	struct api_request r = {0};
-	struct strbuf sb = STRBUF_INIT;
+	struct strbuf sb = STRBUF_INIT, name = STRBUF_INIT;
 	char ts[BODY_TIME_LEN];
 	struct json_obj o;
 	size_t i;
@@ -32,6 +32,11 @@ int snap_register_request(const struct snap_register_in *in, struct api_request 
 	json_obj_cstr(&o, "event_id", in->event_id);
 	json_obj_bool(&o, "deleted", in->deleted);
 	json_obj_cstr(&o, "timestamp", ts);
+	if (in->file)
+		json_obj_cstr(&o, "file", in->file);
+	strbuf_printf(&name, "%s%s", in->url_ts, in->ext ? in->ext : "");
+	json_obj_str(&o, "snapshot", name.buf, name.len);
+	strbuf_free(&name);
 	/* Only when several saves were folded into this one (a burst, or the
 	 * student's budget): "saved 50,000 times" stays visible. */
 	if (in->saves > 1)

@@ -7,8 +7,9 @@
  *
  * bytes is the API's field; event_id (the idempotency key, also sent as a
  * header), deleted (the empty snapshot of a removed file), timestamp (the
- * event time with microseconds) and saves (present when the snapshot stands
- * for more than one save) are extensions. student_key is the
+ * event time with microseconds), saves (present when the snapshot stands
+ * for more than one save), file (the path below the homework directory)
+ * and snapshot (the stored file's name, {timestamp}{ext}) are extensions. student_key is the
  * logs' "{class_div}/{student_id}", so one student's logs and snapshots
  * reach the API in the order they happened. */
 #ifndef JCW_SNAP_REGISTER_H
@@ -24,6 +25,8 @@ struct snap_register_in {
 	const char *class_div, *hw, *student_id;
 	const char *filename;   /* "src@main.c" */
 	const char *url_ts;     /* "20250101_120101" or "20250101_120101.1" */
+	const char *ext;        /* ".c": the stored file is {url_ts}{ext} */
+	const char *file;       /* "src/main.c": the path below the homework directory */
 	uint64_t bytes;
 	bool deleted;
 	const char *event_id;

@@ -195,6 +195,9 @@ void snapshots_job_done(void *arg, void *ctx)
 	ri.student_id = p->id;
 	ri.filename = p->filename;
 	ri.url_ts = j->url_ts;
+	ri.ext = p->filename + p->ext_off;
+	/* rel is "{course}-{section}-{id}/hwN/{file}" (snap_path.h). */
+	ri.file = strchr(strchr(p->rel, '/') + 1, '/') + 1;
 	ri.bytes = j->len;
 	ri.deleted = p->deletion;
 	ri.event_id = p->event_id;

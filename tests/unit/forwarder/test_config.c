@@ -128,6 +128,30 @@ Test(config, needs_api_server_or_print)
 	config_free(&c);
 }
 
+/* The dataset's lines wait in the outbox: no outbox, no dataset. */
+Test(config, progsnap2_needs_the_outbox)
+{
+	struct fwd_config c;
+	const char *action;
+	char err[512];
+	char *with_print[] = {"jcw-forwarder", "--print", "--progsnap2-dir", "/tmp/ds", NULL};
+	char *no_state[] = {"jcw-forwarder", "--api-server", "http://a", "--state-dir", "",
+			    "--progsnap2-dir", "/tmp/ds", NULL};
+	char *ok[] = {"jcw-forwarder", "--api-server", "http://a", "--progsnap2-dir", "/tmp/ds", NULL};
+
+	clear_env();
+	cr_assert_eq(load(&c, 4, with_print, &action, err), -1);
+	cr_assert(strstr(err, "PROGSNAP2_DIR needs the durable outbox"), "%s", err);
+	config_free(&c);
+	cr_assert_eq(load(&c, 7, no_state, &action, err), -1);
+	cr_assert(strstr(err, "STATE_DIR"), "%s", err);
+	config_free(&c);
+	cr_assert_eq(load(&c, 5, ok, &action, err), 0, "%s", err);
+	cr_assert_str_eq(c.progsnap2_dir, "/tmp/ds");
+	cr_assert_eq(c.progsnap2_queue_max, 1ull << 30);
+	config_free(&c);
+}
+
 Test(config, flag_errors)
 {
 	struct fwd_config c;
@@ -182,7 +206,7 @@ Test(config, every_environment_name_both_ways)
 		"DEBOUNCE_MAX_WAIT", "SNAPSHOT_STUDENT_FILES", "SNAPSHOT_STUDENT_BURST",
 		"SNAPSHOT_STUDENT_BYTES", "SNAPSHOT_STUDENT_BYTES_BURST", "SNAPSHOT_STUDENT_TOTAL", "STATE_DIR", "OUTBOX_MAX_BYTES", "OUTBOX_COMMIT_INTERVAL", "METRICS_PORT", "METRICS_ADDR",
 		"SHUTDOWN_GRACE", "HEALTH_FILE", "LOG_LEVEL", "LOG_FILE_PATH", "LOG_MAX_BYTES", "LOG_BACKUP_COUNT",
-		"ALLOW_ROOT", "SECCOMP",
+		"ALLOW_ROOT", "SECCOMP", "PROGSNAP2_DIR", "PROGSNAP2_QUEUE_MAX_BYTES", "MY_NODE_NAME",
 	};
 	const size_t n = sizeof(envs) / sizeof(envs[0]);
 	const struct opt_def *d;

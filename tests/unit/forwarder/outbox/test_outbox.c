@@ -577,3 +577,105 @@ Test(outbox, staging_goes_on_while_a_batch_is_out)
 	cr_assert_eq(g.n, 0);
 	free(s);
 }
+
+/* --- the dataset's queue ------------------------------------------------ */
+
+static struct outbox *open_ds(uint64_t ds_max)
+{
+	struct outbox_config c = {.dir = dir, .max_bytes = 1 << 20, .dataset_max_bytes = ds_max};
+	struct outbox *o = NULL;
+	int rc = outbox_open(&c, &o, err, sizeof(err));
+
+	cr_assert_eq(rc, 0, "outbox_open: %d %s", rc, err);
+	return o;
+}
+
+struct lines {
+	uint64_t ids[64];
+	char text[64][256];
+	size_t n;
+};
+
+static int take_line(void *arg, uint64_t id, const void *line, size_t len)
+{
+	struct lines *l = arg;
+
+	l->ids[l->n] = id;
+	snprintf(l->text[l->n++], sizeof(l->text[0]), "%.*s", (int)len, (const char *)line);
+	return 0;
+}
+
+/* Each new event gets a line in the same commit; a copy of a pending
+ * event does not; the lines stay until released, also across a reopen,
+ * and outlive the event's delivery. */
+Test(outbox, dataset_queue)
+{
+	struct api_request r = mkreq("b-1", "os-1/202012345", 12);
+	struct lines l = {0};
+
+	memcpy(r.body, "{\"exit\":1}", 11);
+	r.body_len = 10;
+	ob = open_ds(1 << 20);
+	cr_assert_eq(outbox_put(ob, &r), 0);
+	cr_assert_eq(outbox_dataset_read(ob, 0, 10, take_line, &l), 0, "nothing before the commit");
+	commit();
+	cr_assert_eq(outbox_put(ob, &r), 0);   /* the same event again */
+	api_request_free(&r);
+	put("b-2");
+	commit();
+	cr_assert_eq(outbox_dataset_read(ob, 0, 10, take_line, &l), 2);
+	cr_assert_str_eq(l.text[0], "{\"event_id\":\"b-1\",\"endpoint\":\"build\",\"path\":"
+				    "\"/api/os-1/hw1/202012345/logs/build\",\"time_ns\":1700000000000000000,"
+				    "\"body\":{\"exit\":1}}\n");
+	cr_assert(strstr(l.text[1], "\"event_id\":\"b-2\""));
+	cr_assert_eq(outbox_stats(ob)->dataset_rows, 2);
+	cr_assert_eq(outbox_stats(ob)->dataset_bytes, strlen(l.text[0]) + strlen(l.text[1]));
+	/* Delivered to the API: the lines stay for the dataset. */
+	r = mkreq("b-1", NULL, 10);
+	cr_assert_eq(outbox_done(ob, &r), 0);
+	api_request_free(&r);
+	commit();
+	l.n = 0;
+	cr_assert_eq(outbox_dataset_read(ob, 0, 10, take_line, &l), 2);
+	/* Read from a position, and released up to one. */
+	l.n = 0;
+	cr_assert_eq(outbox_dataset_read(ob, l.ids[0] ? 1 : 0, 10, take_line, &l), 1);
+	cr_assert_eq(outbox_dataset_release(ob, 1, 1, strlen(
+		"{\"event_id\":\"b-1\",\"endpoint\":\"build\",\"path\":\"/api/os-1/hw1/202012345/logs/build\","
+		"\"time_ns\":1700000000000000000,\"body\":{\"exit\":1}}\n")), 0);
+	commit();
+	cr_assert_eq(outbox_stats(ob)->dataset_rows, 1);
+	outbox_close(ob);
+	ob = open_ds(1 << 20);
+	cr_assert_eq(outbox_stats(ob)->dataset_rows, 1, "counted again at open");
+	l.n = 0;
+	cr_assert_eq(outbox_dataset_read(ob, 0, 10, take_line, &l), 1);
+	cr_assert(strstr(l.text[0], "\"event_id\":\"b-2\""));
+}
+
+/* A full queue costs the dataset new events (counted), never the API;
+ * without a dataset nothing is queued. */
+Test(outbox, dataset_queue_bound)
+{
+	struct lines l = {0};
+	char id[16];
+	int i;
+
+	ob = open_ds(300);
+	for (i = 0; i < 4; i++) {
+		snprintf(id, sizeof(id), "e-%d", i);
+		put(id);
+		commit();
+	}
+	cr_assert_eq(outbox_stats(ob)->rows, 4, "the API has every event");
+	cr_assert_eq(outbox_stats(ob)->dataset_rows, 2);
+	cr_assert_eq(outbox_stats(ob)->dataset_dropped, 2);
+	outbox_close(ob);
+	rm_rf(dir);
+	cr_assert_not_null(mkdtemp(strcpy(dir, "/tmp/jcw-outbox-test.XXXXXX")));
+	ob = open_ob(1 << 20);
+	put("x-1");
+	commit();
+	cr_assert_eq(outbox_dataset_read(ob, 0, 10, take_line, &l), 0);
+	cr_assert_eq(outbox_stats(ob)->dataset_dropped, 0);
+}

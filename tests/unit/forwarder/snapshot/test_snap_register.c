@@ -13,7 +13,7 @@ Test(snap_register, request)
 	struct snap_register_in in = {
 		.class_div = "os-1", .hw = "hw1", .student_id = "202012345",
 		.filename = "src@main.c", .url_ts = "20250101_120101.1", .bytes = 42,
-		.event_id = "boot-7", .event_time_ns = T0,
+		.event_id = "boot-7", .event_time_ns = T0, .ext = ".c", .file = "src/main.c",
 	};
 	struct api_request r;
 
@@ -23,7 +23,8 @@ Test(snap_register, request)
 	 * decodes the segment back to src@main.c. */
 	cr_assert_str_eq(r.path, "/api/os-1/hw1/202012345/src%40main.c/20250101_120101.1");
 	cr_assert_str_eq(r.body, "{\"bytes\":42,\"event_id\":\"boot-7\",\"deleted\":false,"
-				 "\"timestamp\":\"2025-01-01T12:01:01.250000+00:00\"}");
+				 "\"timestamp\":\"2025-01-01T12:01:01.250000+00:00\","
+				 "\"file\":\"src/main.c\",\"snapshot\":\"20250101_120101.1.c\"}");
 	cr_assert_eq(r.body_len, strlen(r.body));
 	cr_assert_str_eq(r.event_id, "boot-7");
 	cr_assert_str_eq(r.student_key, "os-1/202012345");
@@ -33,10 +34,13 @@ Test(snap_register, request)
 	in.bytes = 0;
 	in.deleted = true;
 	in.filename = "a b#?.py";
+	in.file = "a b#?.py";
+	in.ext = ".py";
 	cr_assert_eq(snap_register_request(&in, &r), 0);
 	cr_assert_str_eq(r.path, "/api/os-1/hw1/202012345/a%20b%23%3F.py/20250101_120101.1");
 	cr_assert_str_eq(r.body, "{\"bytes\":0,\"event_id\":\"boot-7\",\"deleted\":true,"
-				 "\"timestamp\":\"2025-01-01T12:01:01.250000+00:00\"}");
+				 "\"timestamp\":\"2025-01-01T12:01:01.250000+00:00\","
+				 "\"file\":\"a b#?.py\",\"snapshot\":\"20250101_120101.1.py\"}");
 	api_request_free(&r);
 }
 
