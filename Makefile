@@ -62,7 +62,9 @@ GEN_CFLAGS := $(filter-out -Werror -Wextra,$(CFLAGS))
 INC_common := -Icommon -I$(GEN)
 INC_collector := -Icollector -Icommon -Ibpf -I$(GEN)
 INC_forwarder := -Iforwarder -Icommon -I$(GEN)
-INC_tests := -Itests/unit -Iforwarder -Icollector -Icommon -Ibpf -I$(GEN)
+# jcw-dataset reads the forwarder's diagnostics parser (process/diag.h).
+INC_dataset := -Idataset -Iforwarder -Icommon -I$(GEN)
+INC_tests := -Itests/unit -Iforwarder -Icollector -Idataset -Icommon -Ibpf -I$(GEN)
 tree_inc = $(INC_$(firstword $(subst /, ,$<)))
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
@@ -70,6 +72,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 
 LIBS_COLLECTOR := -lbpf -lelf -lz -lprotobuf-c -lseccomp
 LIBS_FORWARDER := -lprotobuf-c -lcurl -lev -lsqlite3 -lm -lseccomp
+LIBS_DATASET := -lsqlite3 -lm
 LIBS_ALL := $(sort $(LIBS_COLLECTOR) $(LIBS_FORWARDER))
 
 # --- sources ---------------------------------------------------------------
@@ -83,18 +86,22 @@ SKELS := $(patsubst bpf/%.bpf.c,$(GEN)/%.skel.h,$(BPF_SRCS))
 COMMON_SRCS := $(wildcard common/*.c)
 COLLECTOR_SRCS := $(filter-out collector/main.c,$(wildcard collector/*.c))
 FORWARDER_SRCS := $(filter-out forwarder/main.c,$(wildcard forwarder/*.c forwarder/*/*.c))
+DATASET_SRCS := $(filter-out dataset/main.c,$(wildcard dataset/*.c))
 
 COMMON_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(COMMON_SRCS)) \
 	       $(patsubst $(GEN)/%.c,$(OBJ)/gen/%.o,$(PB_C))
 COLLECTOR_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(COLLECTOR_SRCS))
 FORWARDER_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(FORWARDER_SRCS))
+DATASET_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(DATASET_SRCS))
 
 LIB_COMMON := $(BUILD)/libjcwcommon.a
 LIB_COLLECTOR := $(BUILD)/libjcwcollector.a
 LIB_FORWARDER := $(BUILD)/libjcwforwarder.a
+LIB_DATASET := $(BUILD)/libjcwdataset.a
 
 COLLECTOR := $(BUILD)/jcw-collector
 FORWARDER := $(BUILD)/jcw-forwarder
+DATASET := $(BUILD)/jcw-dataset
 
 UNIT_SRCS := $(wildcard tests/unit/*/test_*.c tests/unit/*/*/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
@@ -104,7 +111,7 @@ BENCH_SRCS := $(wildcard tests/bench/*.c)
 BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
 .PHONY: all deps run test check unit integration e2e bench install clean vmlinux help
-all: $(COLLECTOR) $(FORWARDER) $(TOOL_BINS) $(UNIT_BINS) $(BENCH_BINS)
+all: $(COLLECTOR) $(FORWARDER) $(DATASET) $(TOOL_BINS) $(UNIT_BINS) $(BENCH_BINS)
 
 help:
 	@sed -n '2,13p' Makefile
@@ -124,9 +131,10 @@ DEB_PKGS := gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev \
 # (tests/integration/monitoring_rules.sh); Debian's ipykernel and nbclient,
 # for /usr/bin/python3, to run notebooks (tests/e2e/notebook_cells.sh);
 # pydantic, the Analytics API's model library, to check that it takes every
-# body as it is (tests/e2e/stderr_capture.sh).
+# body as it is (tests/e2e/stderr_capture.sh); pandas, to read a built
+# ProgSnap2 dataset as its users do (tests/e2e/progsnap2_dataset.sh).
 DEB_PKGS += python3-yaml help2man systemd prometheus \
-	    python3-ipykernel python3-nbclient python3-nbformat python3-pydantic \
+	    python3-ipykernel python3-nbclient python3-nbformat python3-pydantic python3-pandas \
 	    $(if $(shell command -v kubectl 2>/dev/null),,kubernetes-client)
 
 deps:
@@ -187,6 +195,7 @@ $(OBJ)/collector/loader_pin.o: CFLAGS += -DJCW_RECORDS_HASH=0x$(RECORDS_HASH)ull
 $(LIB_COMMON): $(COMMON_OBJS)
 $(LIB_COLLECTOR): $(COLLECTOR_OBJS)
 $(LIB_FORWARDER): $(FORWARDER_OBJS)
+$(LIB_DATASET): $(DATASET_OBJS)
 $(BUILD)/%.a:
 	$(msg) AR $@
 	@mkdir -p $(@D)
@@ -200,17 +209,21 @@ $(FORWARDER): $(OBJ)/forwarder/main.o $(LIB_FORWARDER) $(LIB_COMMON)
 	$(msg) LINK $@
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_FORWARDER)
 
-$(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(LIB_FORWARDER) $(LIB_COLLECTOR) $(LIB_COMMON)
+$(DATASET): $(OBJ)/dataset/main.o $(LIB_DATASET) $(LIB_FORWARDER) $(LIB_COMMON)
+	$(msg) LINK $@
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_DATASET)
+
+$(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(LIB_DATASET) $(LIB_FORWARDER) $(LIB_COLLECTOR) $(LIB_COMMON)
 	$(msg) LINK $@
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcriterion $(LIBS_ALL)
 
-$(BUILD)/tools/%: $(OBJ)/tests/tools/%.o $(LIB_FORWARDER) $(LIB_COLLECTOR) $(LIB_COMMON)
+$(BUILD)/tools/%: $(OBJ)/tests/tools/%.o $(LIB_DATASET) $(LIB_FORWARDER) $(LIB_COLLECTOR) $(LIB_COMMON)
 	$(msg) LINK $@
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_ALL)
 
-$(BUILD)/bench/%: $(OBJ)/tests/bench/%.o $(LIB_FORWARDER) $(LIB_COLLECTOR) $(LIB_COMMON)
+$(BUILD)/bench/%: $(OBJ)/tests/bench/%.o $(LIB_DATASET) $(LIB_FORWARDER) $(LIB_COLLECTOR) $(LIB_COMMON)
 	$(msg) LINK $@
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_ALL)
@@ -282,6 +295,7 @@ fuzz: fuzz-build
 #   systemd-sysusers && systemctl daemon-reload &&
 #   systemctl enable --now jcw-forwarder jcw-collector
 SBINDIR ?= $(PREFIX)/sbin
+BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 DOCDIR ?= $(PREFIX)/share/doc/jcode-watcher
 UNITDIR ?= $(PREFIX)/lib/systemd/system
@@ -292,11 +306,13 @@ jcw-collector_NAME := BPF collector of JCode Watcher (exec, exit and file events
 jcw-forwarder_NAME := event forwarder of JCode Watcher (Analytics API, metrics)
 
 .PHONY: uninstall
-install: $(COLLECTOR) $(FORWARDER)
+install: $(COLLECTOR) $(FORWARDER) $(DATASET)
 	$(msg) INSTALL "$(DESTDIR)$(PREFIX)"
-	$(Q)install -d "$(DESTDIR)$(SBINDIR)" "$(DESTDIR)$(UNITDIR)" \
+	$(Q)install -d "$(DESTDIR)$(SBINDIR)" "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(UNITDIR)" \
 		"$(DESTDIR)$(SYSUSERSDIR)" "$(DESTDIR)$(SYSCONFDIR)/default"
 	$(Q)install -m 0755 $(COLLECTOR) $(FORWARDER) "$(DESTDIR)$(SBINDIR)/"
+	@# jcw-dataset is a user's tool (a teacher building a dataset): bin, not sbin.
+	$(Q)install -m 0755 $(DATASET) "$(DESTDIR)$(BINDIR)/"
 	$(Q)install -m 0644 compose/systemd/jcw.sysusers "$(DESTDIR)$(SYSUSERSDIR)/jcw.conf"
 	$(Q)set -e; for d in $(JCW_DAEMONS); do \
 		sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
@@ -311,11 +327,16 @@ install: $(COLLECTOR) $(FORWARDER)
 			--name='$(jcw-collector_NAME)' --output="$(DESTDIR)$(MANDIR)/man8/jcw-collector.8" $(COLLECTOR); \
 		help2man --no-info --section=8 --version-string='$(VERSION)' \
 			--name='$(jcw-forwarder_NAME)' --output="$(DESTDIR)$(MANDIR)/man8/jcw-forwarder.8" $(FORWARDER); \
+		install -d "$(DESTDIR)$(MANDIR)/man1"; \
+		help2man --no-info --section=1 --version-string='$(VERSION)' \
+			--name='ProgSnap2 datasets of JCode Watcher (build, check, metrics)' \
+			--output="$(DESTDIR)$(MANDIR)/man1/jcw-dataset.1" $(DATASET); \
 	else \
 		echo "install: no help2man, installing --help text in $(DOCDIR) instead of man pages" >&2; \
 		install -d "$(DESTDIR)$(DOCDIR)"; \
 		$(COLLECTOR) --help > "$(DESTDIR)$(DOCDIR)/jcw-collector.txt"; \
 		$(FORWARDER) --help > "$(DESTDIR)$(DOCDIR)/jcw-forwarder.txt"; \
+		$(DATASET) --help > "$(DESTDIR)$(DOCDIR)/jcw-dataset.txt"; \
 	fi
 
 # Leaves the /etc/default files: they are the administrator's settings.
@@ -329,6 +350,8 @@ uninstall:
 		rm -f "$(DESTDIR)$(SBINDIR)/$$d" "$(DESTDIR)$(UNITDIR)/$$d.service" \
 		      "$(DESTDIR)$(MANDIR)/man8/$$d.8" "$(DESTDIR)$(DOCDIR)/$$d.txt"; \
 	done
+	$(Q)rm -f "$(DESTDIR)$(BINDIR)/jcw-dataset" "$(DESTDIR)$(MANDIR)/man1/jcw-dataset.1" \
+		"$(DESTDIR)$(DOCDIR)/jcw-dataset.txt"
 	$(Q)rm -f "$(DESTDIR)$(SYSUSERSDIR)/jcw.conf"
 	$(Q)rmdir "$(DESTDIR)$(DOCDIR)" 2>/dev/null || true
 

@@ -46,15 +46,17 @@ dest=$tmp/root
 install_to "$dest"
 expected="etc/default/jcw-collector
 etc/default/jcw-forwarder
+usr/local/bin/jcw-dataset
 usr/local/lib/systemd/system/jcw-collector.service
 usr/local/lib/systemd/system/jcw-forwarder.service
 usr/local/lib/sysusers.d/jcw.conf
 usr/local/sbin/jcw-collector
 usr/local/sbin/jcw-forwarder
+usr/local/share/man/man1/jcw-dataset.1
 usr/local/share/man/man8/jcw-collector.8
 usr/local/share/man/man8/jcw-forwarder.8"
 command -v help2man >/dev/null || {
-	expected=$(echo "$expected" | sed 's|share/man/man8/\(.*\)\.8|share/doc/jcode-watcher/\1.txt|' | sort)
+	expected=$(echo "$expected" | sed 's|share/man/man[18]/\(.*\)\.[18]|share/doc/jcode-watcher/\1.txt|' | sort)
 	echo "NOTE help2man missing (make deps): --help text installed instead of man pages"
 }
 got=$(cd "$dest" && find . -type f | sed 's|^\./||' | sort)
@@ -77,6 +79,9 @@ for d in jcw-collector jcw-forwarder; do
 		esac
 	fi
 done
+[ -x "$dest/usr/local/bin/jcw-dataset" ] || fail "jcw-dataset not installed in bin"
+[ ! -e "$dest/usr/local/share/man/man1/jcw-dataset.1" ] ||
+	grep -q '^\.TH JCW-DATASET "1"' "$dest/usr/local/share/man/man1/jcw-dataset.1" || fail "jcw-dataset.1: no .TH header"
 c=$units/jcw-collector.service f=$units/jcw-forwarder.service
 grep -qx 'CapabilityBoundingSet=CAP_BPF CAP_PERFMON' "$c" || fail "collector bounding set must be CAP_BPF CAP_PERFMON"
 grep -qx 'AmbientCapabilities=CAP_BPF CAP_PERFMON' "$c" || fail "collector ambient set must be CAP_BPF CAP_PERFMON"
