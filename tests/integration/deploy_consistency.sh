@@ -54,6 +54,7 @@ OMITTED = {
         "RULES_FILE": "built-in classification rules; mount a ConfigMap and set it to override",
         "API_MAX_INFLIGHT": "tuning",
         "QUEUE_MAX_EVENTS": "tuning",
+        "PROGSNAP2_QUEUE_MAX_BYTES": "the default (1 GiB in the node's outbox volume) rides out a day of a full dataset volume",
         "API_RETRY_BASE": "tuning",
         "API_RETRY_MAX": "tuning",
         "JOIN_TTL": "tuning",
