@@ -10,9 +10,14 @@ RESULTS.tsv: one figure per line, tab-separated:
 The JSON holds the machine (cpu model, cores, kernel, date, load average at
 the start), the scale of the run and every figure keyed by id:
   {"value": 123.4 | null, "unit", "target", "method", "note"}
-so two runs can be compared key by key. Figures are never judged here:
-the target is printed beside the value, nothing passes or fails.
+so two runs can be compared key by key, plus "bound" ({"op", "limit"},
+read from a target that starts with a comparison: "< 5 us/event",
+">= 30k events/s", "0") and "missed" (true when the value is outside its
+bound, null without a bound or a value). The table marks each missed
+target, and the last line counts them. Nothing fails on a miss: a
+benchmark reports.
 """
+import re
 import datetime
 import json
 import os
@@ -48,6 +53,27 @@ def num(s):
     return int(v) if v.is_integer() and abs(v) < 1e15 else v
 
 
+BOUND = re.compile(r"^\s*(<=|>=|<|>|=)?\s*([0-9]+(?:\.[0-9]+)?)\s*([kM]?)(?:\s|$)")
+
+
+def bound(target):
+    """The machine-readable bound of a target, or None ("near 0", free text)."""
+    m = BOUND.match(target or "")
+    if not m:
+        return None
+    op, limit, mult = m.group(1) or "=", float(m.group(2)), m.group(3)
+    limit *= {"": 1, "k": 1e3, "M": 1e6}[mult]
+    return {"op": op, "limit": limit}
+
+
+def missed(v, b):
+    if v is None or b is None:
+        return None
+    op, lim = b["op"], b["limit"]
+    ok = {"<": v < lim, "<=": v <= lim, ">": v > lim, ">=": v >= lim, "=": v == lim}[op]
+    return not ok
+
+
 def fmt(v, unit):
     if v is None:
         return "n/a"
@@ -69,9 +95,12 @@ def main():
         fid, fno, what, value, unit, target, method = parts[:7]
         note = parts[7] if len(parts) > 7 else ""
         v = num(value)
+        b = bound(target)
+        miss = missed(v, b)
         figs[fid] = {"figure": int(fno), "what": what, "value": v, "unit": unit,
-                     "target": target, "method": method, "note": note}
-        rows.append((fno, what, fmt(v, unit), target, note))
+                     "target": target, "bound": b, "missed": miss, "method": method,
+                     "note": note}
+        rows.append((fno, what, fmt(v, unit) + (" **missed**" if miss else ""), target, note))
     m = machine()
     doc = {"machine": m, "scale": scale, "version": os.environ.get("BENCH_VERSION", ""),
            "figures": figs}
@@ -88,6 +117,10 @@ def main():
     for fno, what, val, target, note in rows:
         print("| %s | %s | %s | %s | %s |" % (fno, what, val, target or "", note.replace("|", "/")))
     print()
+    judged = [k for k, f in figs.items() if f["missed"] is not None]
+    miss = sorted(k for k in judged if figs[k]["missed"])
+    print("targets: %d with a bound measured, %d missed%s" % (
+        len(judged), len(miss), (": " + ", ".join(miss)) if miss else ""))
     print("figures as JSON: %s" % out)
 
 

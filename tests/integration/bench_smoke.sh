@@ -84,7 +84,12 @@ for k in ("cpu_model", "cores", "kernel", "date"):
 check(doc["scale"] == "smoke", "scale")
 figs = doc["figures"]
 for fid, f in figs.items():
-    check(set(f) >= {"figure", "what", "value", "unit", "target", "method", "note"}, fid + " fields")
+    check(set(f) >= {"figure", "what", "value", "unit", "target", "bound", "missed", "method", "note"},
+          fid + " fields")
+    # A target that starts with a comparison has its bound, and a miss is
+    # marked exactly when the value is outside it.
+    if f["target"][:1] in "<>=" and f["target"]:
+        check(f["bound"] is not None, fid + ": no bound read from " + f["target"])
     check(f["value"] is None or isinstance(f["value"], (int, float)), fid + " value type")
     check(f["value"] is not None or f["note"], fid + ": n/a without a reason")
     check(not fid.endswith(".error"), fid + ": " + f["note"])
@@ -104,13 +109,17 @@ def na(fid, why):
 for fid in ("4.pipeline_process", "4.a_print.rate", "4.a_print.cpu", "4.b_http.rate",
             "4.b_http.cpu", "6.fwd_rss.a_print", "6.fwd_rss.b_http",
             "7.hook.ok_cell", "7.hook.failed_cell", "8.flood.budget", "8.flood.no_budget",
-            "8.runs.limit", "8.runs.no_limit"):
+            "8.runs.limit", "8.runs.no_limit", "10.build.wall", "10.build.rss"):
     number(fid)
+check(figs.get("6.fwd_rss.a_print", {}).get("bound") == {"op": "<", "limit": 24.0},
+      "the RSS target's bound: %r" % figs.get("6.fwd_rss.a_print"))
 # 3000 mixed events, 17 of every 20 become requests: all reach the sink
 check("2550 requests reached the sink" in figs.get("4.b_http.rate", {}).get("note", ""),
       "sink count: " + figs.get("4.b_http.rate", {}).get("note", ""))
 if outbox:
     number("4.c_outbox.rate")
+    f = figs.get("10.writer.cpu")
+    check(f is not None and isinstance(f["value"], (int, float)), "10.writer.cpu: %r" % f)
     number("6.fwd_rss.outbox_1m")
 else:
     na("4.c_outbox.rate", "outbox not available")
@@ -148,6 +157,15 @@ print("%d figures in results.json, %d failed checks" % (len(figs), len(fails)))
 sys.exit(1 if fails else 0)
 EOF
 grep -q '^| fig | what | value | target | notes |' "$tmp/run.out" || { echo "no table printed"; exit 1; }
+grep -q '^targets: [0-9]* with a bound measured, [0-9]* missed' "$tmp/run.out" ||
+	{ echo "no count of missed targets"; exit 1; }
+# The marks themselves, on figures made up for it.
+printf '1.a\t1\tslow\t120\tns\t< 100 ns\tm\t\n4.b\t4\tfast\t31000\tevents/s\t>= 30k events/s\tm\t\n8.c\t8\tfree\t3\tus\tnear 0\tm\t\n' \
+	>"$tmp/made.tsv"
+python3 tests/bench/report.py "$tmp/made.tsv" "$tmp/made.json" smoke >"$tmp/made.md"
+grep -q '^| 1 | slow | 120 ns \*\*missed\*\* |' "$tmp/made.md" && grep -q '^| 4 | fast | 31,000 events/s |' "$tmp/made.md" &&
+	grep -q '^targets: 2 with a bound measured, 1 missed: 1.a$' "$tmp/made.md" ||
+	{ cat "$tmp/made.md"; echo "missed targets are not marked"; exit 1; }
 echo "FIGURE bench smoke: $(grep -c '^| [0-9]' "$tmp/run.out") table rows in ${secs} s (tiny sizes: the figures mean nothing)"
 [ "$(id -u)" = 0 ] || echo "NOTE not root: figures 1, 2, 3, 5, 9 and the storm RSS were n/a"
 exit 0
