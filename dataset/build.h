@@ -44,7 +44,7 @@ int build_code_states(struct build *b);
 int build_rows(struct build *b);
 int build_output(struct build *b);
 
-/* mkdir -p (0755). 0 or -errno. */
-int ds_mkdirs(const char *path);
+/* The dataset's directories: readable by whoever may read the dataset. */
+#define DS_DIR_MODE 0755
 
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "fdio.h"
 #include "json.h"
 #include "msgtype.h"
 #include "process/diag.h"
@@ -94,7 +95,7 @@ static int write_resource(struct build *b, const char *what, const char *eid,
 	snprintf(path, sizeof(path), "%s/%s", b->o->out, url->buf);
 	snprintf(dir, sizeof(dir), "%s", path);
 	*strrchr(dir, '/') = '\0';
-	if (ds_mkdirs(dir) < 0 || !(f = fopen(path, "we")))
+	if (mkdir_path(dir, DS_DIR_MODE) < 0 || !(f = fopen(path, "we")))
 		goto fail;
 	fputs(a ? a : "", f);
 	if (gap)

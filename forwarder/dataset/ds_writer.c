@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "log.h"
 #include "outbox/outbox.h"
 #include "strbuf.h"
@@ -43,32 +44,6 @@ struct ds_writer {
 		*m_queue_rows, *m_queue_bytes, *m_dropped;
 };
 
-/* mkdir -p with mode for the missing components. 0 or -errno. */
-static int make_dirs(const char *path, mode_t mode)
-{
-	char *d = strdup(path), *p;
-	int rc = 0;
-
-	if (!d)
-		return -ENOMEM;
-	for (p = d + 1; ; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char c = *p;
-
-		*p = '\0';
-		if (mkdir(d, mode) < 0 && errno != EEXIST) {
-			rc = -errno;
-			break;
-		}
-		*p = c;
-		if (!c)
-			break;
-	}
-	free(d);
-	return rc;
-}
-
 /* On the worker: a new part when none is open or the open one is full. */
 static int part_open(struct ds_writer *w, struct ds_job *j)
 {
@@ -81,7 +56,7 @@ static int part_open(struct ds_writer *w, struct ds_job *j)
 		close(w->fd);
 		w->fd = -1;
 	}
-	rc = make_dirs(w->dir, 0750);
+	rc = mkdir_path(w->dir, DS_PARTS_DIR_MODE);
 	if (rc) {
 		j->step = "mkdir";
 		return rc;
@@ -259,7 +234,7 @@ int ds_writer_new(struct ev_loop *loop, const struct ds_writer_config *cfg,
 	w->fd = -1;
 	gmtime_r(&now, &tm);
 	strftime(w->started, sizeof(w->started), "%Y%m%dT%H%M%SZ", &tm);
-	rc = make_dirs(w->dir, 0750);
+	rc = mkdir_path(w->dir, DS_PARTS_DIR_MODE);
 	if (rc) {
 		snprintf(err, errlen, "PROGSNAP2_DIR: cannot create %s: %s", w->dir, strerror(-rc));
 		goto fail;

@@ -34,6 +34,8 @@
 /* Retries after a failed write: from 1 s, doubling to 30 s. */
 #define DS_RETRY_MIN_S 1.0
 #define DS_RETRY_MAX_S 30.0
+/* The parts' directories: the forwarder's group may read them (0640 files). */
+#define DS_PARTS_DIR_MODE 0750
 
 struct ds_writer_config {
 	const char *dir;     /* PROGSNAP2_DIR: created (0750) when missing */

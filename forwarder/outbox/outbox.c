@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "log.h"
 #include "outbox_salvage.h"
 
@@ -98,33 +99,6 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_DS_DONE] = "DELETE FROM dataset WHERE id <= ?1",
 	[ST_DS_READ] = "SELECT id, line FROM dataset WHERE id > ?1 ORDER BY id LIMIT ?2",
 };
-
-/* mkdir -p; missing components are created 0700 (the outbox holds student
- * data). */
-static int make_dir(const char *dir)
-{
-	char *p, *d = strdup(dir);
-	int rc = 0;
-
-	if (!d)
-		return -ENOMEM;
-	for (p = d + 1; ; p++) {
-		if (*p == '/' || *p == '\0') {
-			char c = *p;
-
-			*p = '\0';
-			if (mkdir(d, 0700) < 0 && errno != EEXIST) {
-				rc = -errno;
-				break;
-			}
-			*p = c;
-			if (!c)
-				break;
-		}
-	}
-	free(d);
-	return rc;
-}
 
 static int exec_sql(sqlite3 *db, const char *sql, char *err, size_t errlen)
 {
@@ -390,7 +364,7 @@ int outbox_open(const struct outbox_config *cfg, struct outbox **out, char *err,
 		rc = -ENOMEM;
 		goto fail;
 	}
-	rc = make_dir(ob->dir);
+	rc = mkdir_path(ob->dir, 0700);   /* the outbox holds student data */
 	if (rc) {
 		snprintf(err, errlen, "STATE_DIR: cannot create %s: %s", ob->dir, strerror(-rc));
 		goto fail;
@@ -415,21 +389,20 @@ fail:
 	return rc;
 }
 
-double outbox_oldest_unix(struct outbox *ob)
+void outbox_read_gauges(struct outbox *ob)
 {
 	sqlite3_stmt *s = ob->stmt[ST_OLDEST];
 	double v = 0;
 
 	if (ob->busy)
-		return ob->oldest;
+		return;
 	if (sqlite3_step(s) == SQLITE_ROW)
 		v = sqlite3_column_double(s, 0);
 	sqlite3_reset(s);
 	if (step_u64(ob->stmt[ST_COUNT_EXEC], &ob->st.pending_execs) != SQLITE_OK ||
 	    step_u64(ob->stmt[ST_COUNT_DEAD], &ob->st.dead_rows) != SQLITE_OK)
 		LOG_DEBUG("outbox: counting rows: %s", sqlite3_errmsg(ob->db));
-	ob->oldest = v;
-	return v;
+	ob->st.oldest_unix = v;
 }
 
 const struct outbox_stats *outbox_stats(const struct outbox *ob)
