@@ -15,32 +15,8 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "fdio.h"
 #include "sha256.h"
-
-int ds_mkdirs(const char *path)
-{
-	char *d = strdup(path), *p;
-	int rc = 0;
-
-	if (!d)
-		return -ENOMEM;
-	for (p = d + 1; ; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char c = *p;
-
-		*p = '\0';
-		if (mkdir(d, 0755) < 0 && errno != EEXIST) {
-			rc = -errno;
-			break;
-		}
-		*p = c;
-		if (!c)
-			break;
-	}
-	free(d);
-	return rc;
-}
 
 static int select_events(struct build *b)
 {
@@ -80,7 +56,8 @@ static int select_events(struct build *b)
 		return -1;
 	}
 	b->st.events = (uint64_t)sqlite3_changes(b->db);
-	return 0;
+	/* Its pages are reused by the tables to come: the work file peaks lower. */
+	return ds_db_exec(b->db, "DROP TABLE raw", b->err, sizeof(b->err));
 }
 
 /* A path below the homework directory that stays below it. */
@@ -143,7 +120,7 @@ static int store_state(struct build *b, const char *file, const char *data, size
 		return 0;
 	slash = strrchr(path, '/');
 	*slash = '\0';
-	if (ds_mkdirs(path) < 0)
+	if (mkdir_path(path, DS_DIR_MODE) < 0)
 		goto fail;
 	*slash = '/';
 	f = fopen(path, "we");

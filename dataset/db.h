@@ -9,7 +9,7 @@
 #include <stddef.h>
 
 /* Page cache of the work database, KiB. */
-#define DS_DB_CACHE_KIB 65536
+#define DS_DB_CACHE_KIB 16384
 
 /* Opens (creating) path with the settings of a throwaway database, and
  * registers seg(path, n): the n-th '/'-separated segment of a URL path,

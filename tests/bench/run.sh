@@ -22,6 +22,10 @@
 #   8 a flood of saves by one student, replayed with and without the
 #     per-student snapshot budget: forwarder CPU per save, snapshots written,
 #     registrations (tests/bench/snap_flood.py)
+#   9 a bystander's latency under a neighbour's flood (tests/e2e/noisy_neighbour.sh)
+#  10 the ProgSnap2 dataset: what PROGSNAP2_DIR adds to the forwarder's CPU
+#     per event (figure 4's outbox replay with and without it, interleaved),
+#     and jcw-dataset build over a generated semester (tests/bench/ds_parts.py)
 #
 # Root is needed for 1, 2, 3, 5 (BPF, namespaces); without it they are
 # reported as n/a. Figures needing the durable outbox (--state-dir) are n/a
@@ -46,9 +50,10 @@
 #   BENCH_OUTBOX_EVENTS events left waiting in the outbox (1000000)
 #   BENCH_HOOK_CELLS    cells timed per outcome, figure 7 (2000)
 #   BENCH_FLOOD_SAVES   saves in the flood, figure 8 (20000)
+#   BENCH_DATASET_EVENTS events of the generated semester, figure 10 (5000000)
 #   BENCH_FWD_ARGS, BENCH_COL_ARGS  more options for every forwarder and collector
 #                       started (compare settings: "--commit-interval 1ms")
-#   BENCH_FIGS          figures to measure (1 2 3 4 5 6 7 8 9; 6's storm RSS needs 3)
+#   BENCH_FIGS          figures to measure (1 2 3 4 5 6 7 8 9 10; 6's storm RSS needs 3)
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -59,10 +64,10 @@ OUT=${BENCH_OUT:-$BUILD/bench}
 SMOKE=${BENCH_SMOKE:-0}
 if [ "$SMOKE" = 1 ]; then
 	d_exec=200 d_pairs=1 d_pair_n=100 d_storm=2 d_jobs=2 d_search=1 d_sizes="64k"
-	d_events=3000 d_reps=1 d_lat=1 d_outbox=3000 d_pipe=0.2 scale=smoke
+	d_events=3000 d_reps=1 d_lat=1 d_outbox=3000 d_pipe=0.2 d_dataset=20000 scale=smoke
 else
 	d_exec=4000 d_pairs=10 d_pair_n=1000 d_storm=30 d_jobs=4 d_search=8 d_sizes="2m 512k 128k 64k"
-	d_events=100000 d_reps=3 d_lat=15 d_outbox=1000000 d_pipe=2 scale=full
+	d_events=100000 d_reps=3 d_lat=15 d_outbox=1000000 d_pipe=2 d_dataset=5000000 scale=full
 fi
 EXEC_N=${BENCH_EXEC_N:-$d_exec}
 PAIRS=${BENCH_PAIRS:-$d_pairs}
@@ -76,13 +81,15 @@ REPS=${BENCH_REPS:-$d_reps}
 LAT_SECS=${BENCH_LAT_SECS:-$d_lat}
 OUTBOX_EVENTS=${BENCH_OUTBOX_EVENTS:-$d_outbox}
 PIPE_SECS=$d_pipe
-FIGS=" ${BENCH_FIGS:-1 2 3 4 5 6 7 8 9} "
+DATASET_EVENTS=${BENCH_DATASET_EVENTS:-$d_dataset}
+FIGS=" ${BENCH_FIGS:-1 2 3 4 5 6 7 8 9 10} "
 want() { [[ $FIGS == *" $1 "* ]]; }
 
 COLLECTOR=$BUILD/jcw-collector
 # Each measured collector loads its own programs and leaves none pinned.
 export PIN_PATH=
 FWD=$BUILD/jcw-forwarder
+DATASET=$BUILD/jcw-dataset
 MK=$BUILD/tools/mkcapture
 SINK=$BUILD/bench/httpsink
 EXECLOOP=$BUILD/bench/execloop
@@ -92,7 +99,7 @@ BPFSTATS=$BUILD/bench/bpfstats
 CALC="python3 $HERE/calc.py"
 STUDENT=jcode-os-9-209912345
 OTHER=bench-other-host
-for b in "$COLLECTOR" "$FWD" "$MK" "$SINK" "$EXECLOOP" "$RUNSTAT" "$PIPEBENCH" "$BPFSTATS"; do
+for b in "$COLLECTOR" "$FWD" "$DATASET" "$MK" "$SINK" "$EXECLOOP" "$RUNSTAT" "$PIPEBENCH" "$BPFSTATS"; do
 	[ -x "$b" ] || { echo "run.sh: missing $b (make first)" >&2; exit 1; }
 done
 mkdir -p "$OUT"
@@ -705,6 +712,67 @@ fig9() {
 	result 9.bystander.p99 9 "bystander's exit-to-API p99 under a neighbour's flood" "$p99" ms "< 50 ms" "$m" "${line#*while }"
 }
 
+# --- figure 10: the ProgSnap2 dataset -----------------------------------------
+# (a) Figure 4's outbox replay with and without PROGSNAP2_DIR, interleaved:
+# the difference of the medians is what the dataset costs per event (its
+# line in the group commit, the writer's appends and fdatasyncs, the flush
+# at the end). (b) jcw-dataset build over a generated semester.
+fig10_writer() {
+	local r a b ca=() cb=() med_a med_b n FWD_SAVED=$FWD
+	cat >"$tmp/fwd-ds" <<EOF
+#!/bin/sh
+rm -rf "$tmp/state" "$tmp/ds" && mkdir -p "$tmp/state" "$tmp/ds" &&
+exec "$FWD" "\$@" --state-dir "$tmp/state" \$DS_ARGS
+EOF
+	chmod +x "$tmp/fwd-ds"
+	start_sink fig10 || return 1
+	FWD=$tmp/fwd-ds
+	for r in $(seq 1 "$REPS"); do
+		a=$(DS_ARGS= replay_run http ds0.$r) || break
+		b=$(DS_ARGS="--progsnap2-dir $tmp/ds --node-name bench" replay_run http ds1.$r) || break
+		ca+=("$(awk '{print $2}' <<<"$a")")
+		cb+=("$(awk '{print $2}' <<<"$b")")
+	done
+	FWD=$FWD_SAVED
+	stop_pid "$SINK_PID"
+	[ "${#cb[@]}" = "$REPS" ] || return 1
+	n=$(cat "$tmp"/ds/parts/bench/*.jsonl | wc -l)
+	med_a=$(printf '%s\n' "${ca[@]}" | sort -n | sed -n "$(( (REPS + 1) / 2 ))p")
+	med_b=$(printf '%s\n' "${cb[@]}" | sort -n | sed -n "$(( (REPS + 1) / 2 ))p")
+	result 10.writer.cpu 10 "forwarder CPU the dataset adds per event (PROGSNAP2_DIR)" \
+		"$(awk -v a="$med_a" -v b="$med_b" -v n="$EVENTS" 'BEGIN{printf "%.2f", (b - a) * 1e6 / n}')" \
+		us/event "< 5 us/event" \
+		"figure 4 (c)'s replay through the outbox to httpsink, $REPS interleaved pairs without and with --progsnap2-dir, forwarder CPU (user+sys, runstat), median of each; the difference over the $EVENTS replayed events" \
+		"CPU $med_a s without, $med_b s with; $n lines in the last run's part"
+}
+fig10_build() {
+	local rs=$tmp/rs.dataset.json w u y rss steps
+	local m10="tests/bench/ds_parts.py: a semester of $DATASET_EVENTS events (40% compiles, a third with diagnostics; 40% runs, a tenth crashing; 20% saves without their files) in 4 nodes' parts, then jcw-dataset build (runstat: wall, CPU, ru_maxrss)"
+	rm -rf "$tmp/dsparts" "$tmp/dsout"
+	mkdir -p "$tmp/dssnap"
+	python3 "$HERE/ds_parts.py" "$DATASET_EVENTS" "$tmp/dsparts" || return 1
+	"$RUNSTAT" -o "$rs" "$DATASET" build --events "$tmp/dsparts" --snapshots "$tmp/dssnap" \
+		--out "$tmp/dsout" 2>"$tmp/dsbuild.err" || { cat "$tmp/dsbuild.err" >&2; return 1; }
+	read -r w u y rss < <($CALC get "$rs" wall_s user_s sys_s maxrss_kb | paste -sd' ')
+	steps=$(sed -n 's/.*; \(parts .*\)$/\1/p' "$tmp/dsbuild.err")
+	result 10.build.wall 10 "jcw-dataset build of $DATASET_EVENTS events, wall time" \
+		"$(awk -v w="$w" 'BEGIN{printf "%.1f", w / 60}')" min "minutes, not hours" "$m10" \
+		"$steps; CPU $(awk -v u="$u" -v y="$y" 'BEGIN{printf "%.0f s user + %.0f s sys", u, y}')"
+	result 10.build.rss 10 "jcw-dataset build peak RSS, $DATASET_EVENTS events" "$(div "$rss" 1024)" MiB \
+		"bounded: SQLite's 16 MiB page cache" "$m10" ""
+	rm -rf "$tmp/dsparts" "$tmp/dsout"
+}
+fig10() {
+	[ -s "$tmp/mix.cap" ] || python3 "$HERE/mixspec.py" "$EVENTS" | "$MK" -o "$tmp/mix.cap" || return 1
+	if [ $HAS_OUTBOX = 1 ]; then
+		fig10_writer || return 1
+	else
+		result 10.writer.cpu 10 "forwarder CPU the dataset adds per event (PROGSNAP2_DIR)" n/a us/event "< 5 us/event" "" "n/a (outbox not available)"
+	fi
+	say "figure 10: jcw-dataset build over $DATASET_EVENTS generated events"
+	fig10_build
+}
+
 # --- run ---------------------------------------------------------------------
 # After a figure failed half-way: stop what it left running.
 failed() {  # failed ID FIG WHAT
@@ -775,6 +843,10 @@ if want 9; then
 	else
 		na_root 9.bystander.p99 9 "bystander's exit-to-API p99 under a neighbour's flood" ms "< 50 ms"
 	fi
+fi
+if want 10; then
+	say "figure 10: the ProgSnap2 dataset"
+	fig10 || failed 10.error 10 "figure 10"
 fi
 say "done in $((SECONDS - t_start)) s"
 export BENCH_VERSION
