@@ -60,7 +60,7 @@ struct config {
 	bool files;
 	char *file_hooks;
 	char *file_exts;
-	char *stderr_mode;          /* CAPTURE_STDERR: capture.h */
+	char *stderr_mode;          /* CAPTURE_STDERR: stderr_mode.h */
 	uint64_t stderr_process_bytes;
 	char *bench_skip;           /* --bench-skip, as profile_skip bits */
 	uint32_t profile_skip;

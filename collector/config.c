@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "capture.h"
+#include "stderr_mode.h"
 #include "file_exts.h"
 #include "pin.h"
 
@@ -153,7 +153,7 @@ int collector_config_check(struct config *cfg, char *err, size_t errlen)
 	if (cfg->profile_skip)
 		LOG_WARN("--bench-skip: parts of the programs are left out, the records are "
 			 "incomplete: for benchmarks only");
-	if (capture_parse(cfg->stderr_mode) == CAPTURE_INVALID) {
+	if (stderr_mode_parse(cfg->stderr_mode) == STDERR_MODE_INVALID) {
 		snprintf(err, errlen, "--stderr: '%s' is not " CAPTURE_STDERR_VALUES, cfg->stderr_mode);
 		return -1;
 	}
@@ -195,7 +195,7 @@ void collector_loader_opts(const struct config *cfg, const char *boot_id, struct
 		    : strcmp(cfg->file_hooks, "raw") == 0 ? LOADER_FILES_RAW : LOADER_FILES_AUTO;
 	lo->file_exts = cfg->file_exts;
 	lo->profile_skip = cfg->profile_skip;
-	lo->stderr_head = capture_parse(cfg->stderr_mode) == CAPTURE_OFF
+	lo->stderr_head = stderr_mode_parse(cfg->stderr_mode) == STDERR_OFF
 			  ? 0 : (uint32_t)cfg->stderr_process_bytes;
 	lo->pin_dir = cfg->pin_path;
 	lo->boot_id = boot_id;

@@ -6,14 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "capture.h"
+#include "stderr_mode.h"
 #include "records.h"
 
 _Static_assert(sizeof(struct jcw_exec) % 8 == 0, "jcw_exec must stay 8-byte aligned");
 _Static_assert(sizeof(struct jcw_exit) % 8 == 0, "jcw_exit must stay 8-byte aligned");
 _Static_assert(sizeof(struct jcw_file) % 8 == 0, "jcw_file must stay 8-byte aligned");
 _Static_assert(sizeof(struct jcw_stderr) % 8 == 0, "jcw_stderr must stay 8-byte aligned");
-_Static_assert(JCW_STDERR_TAIL_CAP == CAPTURE_TAIL_MAX, "one tail size for both daemons");
+_Static_assert(JCW_STDERR_TAIL_CAP == STDERR_TAIL_MAX, "one tail size for both daemons");
 _Static_assert((JCW_STDERR_TAIL_CAP & (JCW_STDERR_TAIL_CAP - 1)) == 0,
 	       "the tail ring is indexed with a mask");
 _Static_assert((int)JCW_FILE_CLOSE_WRITE == (int)JCW__FILE_EVENT_KIND__FILE_CLOSE_WRITE &&

@@ -206,7 +206,7 @@ int frames_on_record(void *ctx, void *data, size_t len)
 	if (e) {
 		c->decode_lost++;
 		frames_lost(c, JCW__LOST_SOURCE__LOST_COLLECTOR_DECODE, 1, c->decode_lost, err);
-		if (log_ratelimit_allow(&c->decode_rl, 5, &supp))
+		if (log_ratelimit_allow(&c->decode_rl, LOG_BURST_QUIET, &supp))
 			LOG_WARN("dropping a ring buffer record: %s (%" PRIu64 " similar suppressed)",
 				 err, supp);
 		converted_free(&cv);

@@ -324,9 +324,9 @@ int loader_old_ringbuf_fd(const struct loader *l)
 	return l->old_events_fd;
 }
 
-enum loader_start loader_start(const struct loader *l)
+enum loader_origin loader_origin(const struct loader *l)
 {
-	return l->start;
+	return l->origin;
 }
 
 struct pin_state *loader_stream(const struct loader *l)
@@ -342,7 +342,7 @@ int loader_seed(struct loader *l, char *err, size_t errlen)
 	int fd, e = 0;
 
 	/* Adopted, or carried over: the tracked map already knows them. */
-	if (l->start == LOADER_ADOPTED || (l->start == LOADER_REPLACED && l->old_events_fd >= 0)) {
+	if (l->origin == LOADER_ADOPTED || (l->origin == LOADER_REPLACED && l->old_events_fd >= 0)) {
 		if (link)
 			bpf_link__destroy(link);
 		if (l->skel)

@@ -44,7 +44,7 @@ struct loader_opts {
 };
 
 /* How the programs came to run (pin.h). */
-enum loader_start {
+enum loader_origin {
 	LOADER_UNPINNED,    /* loaded here, detached at exit */
 	LOADER_FRESH,       /* loaded here and pinned: a new stream */
 	LOADER_ADOPTED,     /* the pinned set was running: taken as it is */
@@ -79,7 +79,8 @@ int loader_counters(const struct loader *l, uint64_t out[JCW_CNT_MAX]);
 typedef void (*loader_budget_fn)(void *ctx, const char *hostname, uint64_t dropped,
 				 uint64_t share_dropped);
 int loader_budgets(const struct loader *l, loader_budget_fn fn, void *ctx);
-enum loader_start loader_start(const struct loader *l);
+/* How the programs came to run: loaded here, adopted or replaced. */
+enum loader_origin loader_origin(const struct loader *l);
 /* The stream the programs record for, in the pinned state (pin.h; NULL
  * when unpinned): its boot id, the next sequence number and the counters
  * already reported. Shared memory that outlives the process: the caller

@@ -24,7 +24,7 @@ struct loader {
 	int file_link[LOADER_FILE_PROGS];   /* BPF link on it, -1: none */
 
 	const char *pin_dir;                /* NULL: unpinned */
-	enum loader_start start;
+	enum loader_origin origin;
 	struct pin_state *st;               /* the mapped state, NULL unpinned */
 	int events_fd, counters_fd;         /* adopted: from the pins, else -1 */
 	int budgets_fd;                     /* adopted: from the pins, else -1 */

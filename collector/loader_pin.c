@@ -83,7 +83,7 @@ int loader_pin_adopt(struct loader *l, struct pin_state *old)
 	l->budgets_fd = pin_get(l->pin_dir, "budgets");   /* optional: the report only */
 	l->st = old;
 	l->files = (enum loader_file_hooks)old->files_mode;
-	l->start = LOADER_ADOPTED;
+	l->origin = LOADER_ADOPTED;
 	old->adoptions++;
 	return 0;
 }
@@ -136,7 +136,7 @@ void loader_pin_takeover(struct loader *l, const struct pin_state *old)
 		LOG_INFO("the pinned programs of the other version have no gate: events may be "
 			 "recorded twice until the kernel has detached them");
 	removed = pin_remove_links(l->pin_dir);
-	l->start = LOADER_REPLACED;
+	l->origin = LOADER_REPLACED;
 	LOG_INFO("replaced the pinned programs of another version (%d links): %" PRIu64
 		 " tracked processes carried over, its ring buffer %s", removed < 0 ? 0 : removed,
 		 l->carried, l->old_events_fd >= 0 ? "drained with ours" : "dropped");
@@ -206,7 +206,7 @@ int loader_pin_set(struct loader *l, const struct loader_opts *o, const struct p
 	e = pin_state_create(l->pin_dir, &init, &l->st);
 	if (e)
 		snprintf(err, errlen, "pinning %s/state: %s", l->pin_dir, strerror(-e));
-	if (!e && l->start != LOADER_REPLACED)
-		l->start = LOADER_FRESH;
+	if (!e && l->origin != LOADER_REPLACED)
+		l->origin = LOADER_FRESH;
 	return e;
 }

@@ -12,7 +12,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#include "capture.h"
+#include "stderr_mode.h"
 #include "clock.h"
 #include "pin.h"
 #include "privs.h"
@@ -46,7 +46,7 @@ static int init_identity(struct collector *c)
 	return 0;
 }
 
-static const char *main_start_name(enum loader_start s)
+static const char *main_origin_name(enum loader_origin s)
 {
 	switch (s) {
 	case LOADER_FRESH:    return "loaded and pinned in ";
@@ -157,7 +157,7 @@ static int main_attach(struct collector *c)
 	if (c->stream) {
 		snprintf(c->boot_id, sizeof(c->boot_id), "%s", c->stream->boot_id);
 		c->em.seq = c->stream->next_seq - 1;
-		if (loader_start(c->ld) == LOADER_ADOPTED)
+		if (loader_origin(c->ld) == LOADER_ADOPTED)
 			memcpy(c->kcount, c->stream->reported, sizeof(c->kcount));
 	}
 	c->rb = ring_buffer__new(loader_ringbuf_fd(c->ld), frames_on_record, c, NULL);
@@ -207,7 +207,7 @@ static int main_confine(struct collector *c)
 		 c->cfg.host_prefix, c->cfg.uts_policy,
 		 loader_files_mode(c->ld), c->records_total, c->use_socket ? c->cfg.socket : "(none)",
 		 *c->cfg.record ? c->cfg.record : "(none)", c->boot_id, c->em.seq,
-		 main_start_name(loader_start(c->ld)), c->stream ? c->cfg.pin_path : "",
+		 main_origin_name(loader_origin(c->ld)), c->stream ? c->cfg.pin_path : "",
 		 c->cfg.seccomp ? "on" : "off");
 	return 0;
 }

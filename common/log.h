@@ -40,6 +40,15 @@ struct log_ratelimit {
 };
 bool log_ratelimit_allow(struct log_ratelimit *rl, unsigned burst_per_10s,
 			 uint64_t *suppressed);
+/* The bursts (lines per 10 s before a repeating complaint is summed up):
+ * most sites; a peer's malformed input, where each line names another
+ * fault worth reading; and sites whose lines would crowd out the rest (a
+ * failing commit retried every few ms, the metrics port's connections). */
+#define LOG_BURST 10
+#define LOG_BURST_INPUT 20
+#define LOG_BURST_QUIET 5
+/* A state that lasts (the health file cannot be written): a line per 10 s. */
+#define LOG_BURST_ONCE 1
 
 #define LOG_AT(lvl, fields, ...)                                  \
 	do {                                                      \

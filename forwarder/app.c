@@ -94,8 +94,8 @@ static void join_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)revents;
 	n = join_expire(a->join, clock_mono_ns(), (uint64_t)(a->cfg->join_ttl * 1e9));
-	if (a->err)
-		errjoin_expire(a->err, clock_mono_ns(), (uint64_t)(a->cfg->join_ttl * 1e9));
+	if (a->errtexts)
+		errjoin_expire(a->errtexts, clock_mono_ns(), (uint64_t)(a->cfg->join_ttl * 1e9));
 	if (n)
 		LOG_INFO("%zu exec(s) expired without an exit after %.0f s", n, a->cfg->join_ttl);
 }
@@ -115,7 +115,7 @@ static void health_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)revents;
 	rc = health_write(a->cfg->health_file, app_ready(a));
-	if (rc && log_ratelimit_allow(&a->rl_health, 1, &sup))
+	if (rc && log_ratelimit_allow(&a->rl_health, LOG_BURST_ONCE, &sup))
 		LOG_WARN("writing HEALTH_FILE %s: %s: the exec probes will fail (%llu similar "
 			 "messages suppressed)", a->cfg->health_file, strerror(-rc),
 			 (unsigned long long)sup);
@@ -176,9 +176,9 @@ static int app_tables_new(struct app *a, const struct fwd_config *cfg, char *err
 		return app_err(err, errlen, rc, rc == -EINVAL
 			       ? "the join table (JOIN_MAX_BYTES must be at least JOIN_CONTAINER_BYTES)"
 			       : "the join table");
-	if (capture_parse(cfg->stderr_mode) != CAPTURE_OFF) {
+	if (stderr_mode_parse(cfg->stderr_mode) != STDERR_OFF) {
 		rc = errjoin_new(APP_ERRJOIN_PROCS, APP_ERRJOIN_SHARE, head, (size_t)cfg->stderr_tail,
-				 &a->err);
+				 &a->errtexts);
 		if (rc)
 			return app_err(err, errlen, rc, "the standard error table");
 	}
@@ -299,7 +299,7 @@ int app_new(struct ev_loop *loop, const struct fwd_config *cfg, struct app **out
 	struct pipeline_config pc = {
 		.rules_file = cfg->rules_file,
 		.admit = app_admit,
-		.stderr_mode = capture_parse(cfg->stderr_mode),
+		.stderr_mode = stderr_mode_parse(cfg->stderr_mode),
 		.stderr_limits = {
 			.diag_max = (size_t)cfg->diag_max,
 			.head_max = (size_t)cfg->stderr_head,
@@ -334,7 +334,7 @@ int app_new(struct ev_loop *loop, const struct fwd_config *cfg, struct app **out
 	a->am.in = a->in;
 	a->am.join = a->join;
 	a->am.fq = a->fq;
-	a->am.err = a->err;
+	a->am.errtexts = a->errtexts;
 	a->am.dl = a->dl;
 	*out = a;
 	return 0;
@@ -471,7 +471,7 @@ void app_free(struct app *a)
 	fairq_free(a->fq);
 	if (a->join)
 		join_free(a->join);
-	errjoin_free(a->err);
+	errjoin_free(a->errtexts);
 	if (a->pipe)
 		pipeline_free(a->pipe);
 	snapshots_free(a->snap);

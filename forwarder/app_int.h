@@ -63,7 +63,7 @@ struct app {
 	const struct fwd_config *cfg;
 	struct pipeline *pipe;
 	struct join_table *join;
-	struct errjoin *err;            /* NULL: CAPTURE_STDERR=off */
+	struct errjoin *errtexts;       /* stderr texts by process; NULL: CAPTURE_STDERR=off */
 	struct deliver *dl;
 	struct input *in;
 	struct httpd *http;

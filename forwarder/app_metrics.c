@@ -50,11 +50,11 @@ static void collect_tables(struct app_metrics *am)
 		metric_set(am->lane_bytes, (double)fairq_bytes(am->fq));
 		metric_set(am->lanes, (double)fairq_lanes(am->fq));
 	}
-	if (am->err) {
-		es = errjoin_stats(am->err);
+	if (am->errtexts) {
+		es = errjoin_stats(am->errtexts);
 		metric_set(am->err_pieces, (double)es->pieces);
 		metric_set(am->err_unread, (double)es->unread);
-		metric_set(am->err_entries, (double)errjoin_size(am->err));
+		metric_set(am->err_entries, (double)errjoin_size(am->errtexts));
 		metric_set(am->err_handed, (double)es->handed);
 		metric_set(am->err_evicted, (double)es->evicted);
 		metric_set(am->err_evicted_share, (double)es->evicted_share);

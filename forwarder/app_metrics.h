@@ -39,7 +39,7 @@ struct app_metrics {
 	const struct input *in;
 	const struct join_table *join;
 	const struct fairq *fq;
-	const struct errjoin *err;
+	const struct errjoin *errtexts;
 	const struct deliver *dl;
 	const struct httpd *http;
 	struct metric_family *f_frames, *f_errors, *f_rejected, *f_api_req, *f_api_dur, *f_http;

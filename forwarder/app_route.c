@@ -90,7 +90,7 @@ static void app_emit(struct app *a, struct api_request *req)
 		return;
 	}
 	/* Counted by delivery (jcw_api_dropped_total). */
-	if (log_ratelimit_allow(&a->rl_drop, 10, &sup))
+	if (log_ratelimit_allow(&a->rl_drop, LOG_BURST, &sup))
 		LOG_WARN("event %s dropped: %s (%llu similar messages suppressed)", req->event_id,
 			 rc == -ENOBUFS ? "delivery queue full" : strerror(-rc),
 			 (unsigned long long)sup);
@@ -148,7 +148,7 @@ static void app_err_settle(struct app *a, const Jcw__Exec *e, const Jcw__Exit *x
 			if (pf)
 				jcw__frame__free_unpacked(pf, NULL);
 			if (reports) {
-				errjoin_handover(a->err, x->tgid, x->start_boottime_ns, p->tgid, p->start_ns);
+				errjoin_handover(a->errtexts, x->tgid, x->start_boottime_ns, p->tgid, p->start_ns);
 				return;
 			}
 			ppid = p->ppid;
@@ -157,7 +157,7 @@ static void app_err_settle(struct app *a, const Jcw__Exec *e, const Jcw__Exit *x
 	} else {
 		metric_inc(a->am.err_dropped);
 	}
-	errjoin_drop(a->err, x->tgid, x->start_boottime_ns);
+	errjoin_drop(a->errtexts, x->tgid, x->start_boottime_ns);
 }
 
 static void app_exit(struct app *a, const char *boot_id, Jcw__Frame *f)
@@ -181,17 +181,17 @@ static void app_exit(struct app *a, const char *boot_id, Jcw__Frame *f)
 		/* The process ran a program the kernel did not record after this
 		 * exec: the exit is that program's, not this exec's. */
 		metric_inc(a->am.unrecorded);
-		if (a->err)
-			errjoin_drop(a->err, x->tgid, x->start_boottime_ns);
+		if (a->errtexts)
+			errjoin_drop(a->errtexts, x->tgid, x->start_boottime_ns);
 		jcw__frame__free_unpacked(ef, NULL);
 		return;
 	}
 	memset(&req, 0, sizeof(req));
-	et = a->err ? errjoin_find(a->err, x->tgid, x->start_boottime_ns) : NULL;
+	et = a->errtexts ? errjoin_find(a->errtexts, x->tgid, x->start_boottime_ns) : NULL;
 	res = pipeline_process(a->pipe, boot_id, f->seq, ef->exec, x, et, &req, &reason);
 	if (et)
 		app_err_settle(a, ef->exec, x, res, req.endpoint);
-	if (reason == REASON_MALFORMED_HOST && log_ratelimit_allow(&a->rl_host, 10, &sup))
+	if (reason == REASON_MALFORMED_HOST && log_ratelimit_allow(&a->rl_host, LOG_BURST, &sup))
 		LOG_WARN("hostname \"%.*s\" has the " STUDENT_HOST_PREFIX " prefix but is not "
 			 STUDENT_HOST_RULE ": its processes are not reported (%llu similar messages "
 			 "suppressed)", (int)ef->exec->hostname.len, (const char *)ef->exec->hostname.data,
@@ -219,7 +219,7 @@ static void app_lost(struct app *a, const Jcw__Lost *l)
 	app_metrics_lost(&a->am, (int)l->source, (double)l->count);
 	/* A count of 0 with a detail: a gap the collector found (no collector
 	 * alive for a while), with nothing turned away in it. */
-	if ((l->count || (l->detail && *l->detail)) && log_ratelimit_allow(&a->rl_lost, 10, &sup))
+	if ((l->count || (l->detail && *l->detail)) && log_ratelimit_allow(&a->rl_lost, LOG_BURST, &sup))
 		LOG_WARN("collector reports %llu record(s) lost (%s, %llu since its start)%s%s",
 			 (unsigned long long)l->count, app_metrics_lost_name((int)l->source),
 			 (unsigned long long)l->total, l->detail && *l->detail ? ": " : "",
@@ -241,8 +241,8 @@ static void app_process(struct app *a, const char *boot_id, Jcw__Frame *f)
 		/* The table owns the frame from here on, also on error. A new
 		 * program in the same process starts its standard error again
 		 * (bpf/stderr.bpf.h). */
-		if (join_put(a->join, f, clock_mono_ns()) == 1 && a->err)
-			errjoin_drop(a->err, tgid, start);
+		if (join_put(a->join, f, clock_mono_ns()) == 1 && a->errtexts)
+			errjoin_drop(a->errtexts, tgid, start);
 		return;
 	}
 	case JCW__FRAME__BODY_EXIT:
@@ -262,12 +262,12 @@ static void app_process(struct app *a, const char *boot_id, Jcw__Frame *f)
 			snapshots_on_file_event(a->snap, boot_id, f->seq, f->file);
 		break;
 	case JCW__FRAME__BODY_STDERR_PIECE:
-		if (a->err) {
+		if (a->errtexts) {
 			/* Its container's: the exec it follows, in the join table. */
 			const struct join_exec *x = join_peek(a->join, f->stderr_piece->tgid,
 							      f->stderr_piece->start_boottime_ns);
 
-			errjoin_piece(a->err, f->stderr_piece,
+			errjoin_piece(a->errtexts, f->stderr_piece,
 				      x ? fairq_lane_of(x->hostname, x->hostname_len) : 0,
 				      clock_mono_ns());
 		}

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "capture.h"
+#include "stderr_mode.h"
 #include "file_exts.h"
 #include "frame.h"
 #include "log.h"
@@ -69,7 +69,7 @@ const struct opt_def config_opts[] = {
 	{"stderr-head", "STDERR_HEAD_BYTES", OPT_BYTES, "2k", CFG(stderr_head),
 	 "first bytes of a run's standard error in its log", 0, 32768},
 	{"stderr-tail", "STDERR_TAIL_BYTES", OPT_BYTES, "2k", CFG(stderr_tail),
-	 "last bytes of a run's standard error in its log (at most 4k)", 0, CAPTURE_TAIL_MAX},
+	 "last bytes of a run's standard error in its log (at most 4k)", 0, STDERR_TAIL_MAX},
 	{"snapshots", "SNAPSHOTS_ENABLED", OPT_BOOL, "true", CFG(snapshots),
 	 "store and register snapshots of saved homework source files (FileEvent frames)", 0, 0},
 	{"watch-root", "WATCH_ROOT", OPT_STR, "/watcher/codes", CFG(watch_root),
@@ -238,7 +238,7 @@ static int config_parse_values(struct fwd_config *cfg, char *err, size_t errlen)
 			 cfg->api_server);
 		return -1;
 	}
-	if (capture_parse(cfg->stderr_mode) == CAPTURE_INVALID) {
+	if (stderr_mode_parse(cfg->stderr_mode) == STDERR_MODE_INVALID) {
 		snprintf(err, errlen, "CAPTURE_STDERR / --stderr: '%s' is not " CAPTURE_STDERR_VALUES,
 			 cfg->stderr_mode);
 		return -1;

@@ -39,7 +39,7 @@ struct fwd_config {
 	uint64_t join_max;
 	uint64_t join_max_bytes, join_container_bytes;   /* input/join.h */
 	/* Standard error (process/errreport.h). */
-	char *stderr_mode;        /* CAPTURE_STDERR: capture.h */
+	char *stderr_mode;        /* CAPTURE_STDERR: stderr_mode.h */
 	uint64_t diag_max, stderr_head, stderr_tail;
 	uint64_t max_frame;
 	double shutdown_grace;

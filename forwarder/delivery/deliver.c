@@ -94,7 +94,7 @@ bool deliver_may_log(struct log_ratelimit *rl, struct strbuf *sb)
 {
 	uint64_t suppressed = 0;
 
-	if (!log_ratelimit_allow(rl, DELIVER_LOG_BURST, &suppressed))
+	if (!log_ratelimit_allow(rl, LOG_BURST, &suppressed))
 		return false;
 	if (suppressed)
 		strbuf_printf(sb, ",\"suppressed\":%llu", (unsigned long long)suppressed);

@@ -17,7 +17,6 @@
 #include "log.h"
 #include "strbuf.h"
 
-#define DELIVER_LOG_BURST 10        /* per 10 s, per kind of noisy message */
 
 enum job_state { JOB_WAITING, JOB_INFLIGHT, JOB_BACKOFF };
 

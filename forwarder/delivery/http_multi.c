@@ -9,7 +9,6 @@
 
 #include "log.h"
 
-#define HTTP_MULTI_LOG_BURST 10   /* per 10 s */
 
 struct http_sock {
 	ev_io io;                     /* first member: watcher == sock */
@@ -51,7 +50,7 @@ static void act(struct http_multi *m, curl_socket_t fd, int action)
 	int running;
 	CURLMcode mc = curl_multi_socket_action(m->multi, fd, action, &running);
 
-	if (mc != CURLM_OK && log_ratelimit_allow(&m->rl, HTTP_MULTI_LOG_BURST, NULL))
+	if (mc != CURLM_OK && log_ratelimit_allow(&m->rl, LOG_BURST, NULL))
 		LOG_ERROR("curl_multi_socket_action: %s", curl_multi_strerror(mc));
 	drain(m);
 }
@@ -121,7 +120,7 @@ static int sock_cb(CURL *e, curl_socket_t fd, int what, void *userp, void *socke
 		if (!s) {
 			/* Unwatched, the transfer ends by its own timeout;
 			 * failing here would abort every transfer. */
-			if (log_ratelimit_allow(&m->rl, HTTP_MULTI_LOG_BURST, NULL))
+			if (log_ratelimit_allow(&m->rl, LOG_BURST, NULL))
 				LOG_ERROR("no memory to watch a socket");
 			return 0;
 		}

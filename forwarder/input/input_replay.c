@@ -63,7 +63,7 @@ static void replay_step(struct input *in)
 		uint64_t sup;
 
 		in->st.errors[INPUT_ERR_TRUNCATED]++;
-		if (log_ratelimit_allow(&in->rl_error, 20, &sup))
+		if (log_ratelimit_allow(&in->rl_error, LOG_BURST_INPUT, &sup))
 			LOG_WARN("%s: truncated capture: %zu byte(s) of an incomplete frame at the end",
 				 s->name, frame_reader_pending(&s->rd));
 	}

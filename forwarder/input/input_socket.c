@@ -78,7 +78,7 @@ static void reject(struct input *in, int fd, enum input_reject why, const char *
 	va_end(ap);
 	in->st.rejected[why]++;
 	close(fd);
-	if (log_ratelimit_allow(&in->rl_reject, 10, &sup))
+	if (log_ratelimit_allow(&in->rl_reject, LOG_BURST, &sup))
 		LOG_WARN("collector connection rejected: %s (%llu similar messages suppressed)",
 			 msg, (unsigned long long)sup);
 }
@@ -150,7 +150,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
 			if (errno != EAGAIN && errno != EWOULDBLOCK &&
-			    log_ratelimit_allow(&in->rl_error, 20, &sup))
+			    log_ratelimit_allow(&in->rl_error, LOG_BURST_INPUT, &sup))
 				LOG_WARN("accept on %s: %s", in->socket_path, strerror(errno));
 			return;
 		}

@@ -77,7 +77,7 @@ void input_stream_error(struct stream *s, enum input_error e, const char *detail
 	uint64_t sup = 0;
 
 	in->st.errors[e]++;
-	if (log_ratelimit_allow(&in->rl_error, 20, &sup))
+	if (log_ratelimit_allow(&in->rl_error, LOG_BURST_INPUT, &sup))
 		LOG_WARN("%s: %s: %s, closing the stream (%llu similar messages suppressed)",
 			 s->name, input_error_name(e), detail, (unsigned long long)sup);
 }
@@ -149,7 +149,7 @@ static int stream_check_seq(struct stream *s, uint64_t seq)
 		gap--;
 	if (gap) {
 		in->st.seq_gaps += gap;
-		if (log_ratelimit_allow(&in->rl_gap, 10, &sup))
+		if (log_ratelimit_allow(&in->rl_gap, LOG_BURST, &sup))
 			LOG_WARN("%s: sequence gap in boot %s: %llu frame(s) missing before seq %llu",
 				 s->name, s->boot_id, (unsigned long long)gap, (unsigned long long)seq);
 	}
@@ -256,7 +256,7 @@ static void stream_write_acks(struct stream *s)
 		if (rc < 0) {
 			/* The peer is gone; reading will notice and close. */
 			s->acks = false;
-			if (log_ratelimit_allow(&in->rl_error, 20, &sup))
+			if (log_ratelimit_allow(&in->rl_error, LOG_BURST_INPUT, &sup))
 				LOG_WARN("%s: writing an Ack: %s", s->name, strerror(-rc));
 			return;
 		}

@@ -285,7 +285,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
 			if (errno != EAGAIN && errno != EWOULDBLOCK &&
-			    log_ratelimit_allow(&h->rl, 5, &sup))
+			    log_ratelimit_allow(&h->rl, LOG_BURST_QUIET, &sup))
 				LOG_WARN("metrics http: accept: %s", strerror(errno));
 			return;
 		}
@@ -353,7 +353,7 @@ int httpd_new(struct ev_loop *loop, const struct httpd_config *cfg,
 	h->head_timeout_s = cfg->head_timeout_s > 0 ? cfg->head_timeout_s : 2.0;
 	if (h->head_timeout_s > h->timeout_s)
 		h->head_timeout_s = h->timeout_s;
-	h->max_conns = cfg->max_conns ? cfg->max_conns : 512;
+	h->max_conns = cfg->max_conns ? cfg->max_conns : HTTPD_MAX_CONNS_DEFAULT;
 	/* Never more than half the descriptors this process may open: a
 	 * flood must not take the outbox's, the log's or the collector's. */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&

@@ -19,6 +19,8 @@
 #ifndef JCW_HTTPD_H
 #define JCW_HTTPD_H
 
+#define HTTPD_MAX_CONNS_DEFAULT 512
+
 #include <stddef.h>
 
 #include <ev.h>
@@ -41,7 +43,7 @@ struct httpd_config {
 	unsigned port;           /* 0: an ephemeral port (see httpd_port) */
 	double head_timeout_s;   /* for the request head; 0: 2 s */
 	double timeout_s;        /* for the whole connection; 0: 5 s */
-	unsigned max_conns;      /* 0: 512 (at most half of RLIMIT_NOFILE) */
+	unsigned max_conns;      /* 0: HTTPD_MAX_CONNS_DEFAULT (at most half of RLIMIT_NOFILE) */
 	unsigned max_per_source; /* 0: 8 */
 	httpd_handler handler;
 	void *arg;

@@ -69,6 +69,7 @@ struct outbox_stats {
 	uint64_t bytes;           /* gauge: their size (body, path, keys + 64 each) */
 	uint64_t pending_execs;   /* gauge: rows of pending_exec after the last commit */
 	uint64_t dead_rows;       /* gauge: rows of dead_letter */
+	double oldest_unix;       /* gauge: when the oldest pending event was stored, 0: none */
 	uint64_t staged;          /* gauge: writes waiting for the next commit */
 	uint64_t inserted;        /* events made durable */
 	uint64_t duplicates;      /* events whose event_id was already pending */
@@ -177,9 +178,10 @@ int outbox_dataset_read(struct outbox *ob, uint64_t after_id, size_t max,
  * disk: the next commit deletes them. 0 or -ENOMEM. */
 int outbox_dataset_release(struct outbox *ob, uint64_t id, uint64_t rows, uint64_t bytes);
 
-/* Unix time the oldest pending event was stored, 0 when none (while a
- * batch is out: as last read). */
-double outbox_oldest_unix(struct outbox *ob);
+/* Re-reads the gauges only the file knows (oldest_unix, pending_execs,
+ * dead_rows) into the stats; while a batch is out they stay as last read.
+ * For a scrape: a few indexed reads, never per event. */
+void outbox_read_gauges(struct outbox *ob);
 const struct outbox_stats *outbox_stats(const struct outbox *ob);
 
 #endif

@@ -143,7 +143,7 @@ int outbox_load_boots(struct outbox *ob, void (*fn)(void *arg, const char *boot_
 			b = ob_boot_get(ob, id, true);
 			if (b) {
 				b->committed = b->staged = seq;
-				b->used = sqlite3_column_double(s, 2) - 1e10;   /* older than any live one */
+				b->used = sqlite3_column_double(s, 2) - OB_BOOT_LOADED_SHIFT;
 			}
 		} else {
 			fn(arg, id, seq);

@@ -138,7 +138,7 @@ static void flow_commit_end(struct outbox_flow *fl, struct outbox_batch *b)
 	fl->failing = true;
 	delay = fl->retry_s;
 	fl->retry_s = fl->retry_s * 2 < FLOW_RETRY_MAX_S ? fl->retry_s * 2 : FLOW_RETRY_MAX_S;
-	if (log_ratelimit_allow(&fl->rl_commit, 5, &sup))
+	if (log_ratelimit_allow(&fl->rl_commit, LOG_BURST_QUIET, &sup))
 		LOG_ERROR("%s%s; not acknowledging the collector, retrying in %.3f s "
 			  "(%llu similar messages suppressed)", err,
 			  rc == -ENOSPC ? " (disk full)" : "", delay, (unsigned long long)sup);
@@ -261,7 +261,7 @@ static int flow_take(void *arg, struct api_request *req)
 	/* A stored row delivery cannot send (a damaged, salvaged one): keep
 	 * it where it can be looked at, and go on. */
 	fl->st.feed_invalid++;
-	if (log_ratelimit_allow(&fl->rl_dead, 10, &sup))
+	if (log_ratelimit_allow(&fl->rl_dead, LOG_BURST, &sup))
 		LOG_ERROR("outbox event %s cannot be sent (%s): moved to dead_letter",
 			  req->event_id ? req->event_id : "?", strerror(-rc));
 	outbox_dead(fl->ob, req, 0, "not a valid request", 19);
@@ -296,7 +296,7 @@ static void frame_exec(struct outbox_flow *fl, const char *boot_id, const Jcw__F
 		return;
 nomem:
 	/* The frame is acknowledged with the others but not stored. */
-	if (log_ratelimit_allow(&fl->rl_put, 10, &sup))
+	if (log_ratelimit_allow(&fl->rl_put, LOG_BURST, &sup))
 		LOG_ERROR("out of memory staging the exec of tgid %u: it will be lost if the "
 			  "forwarder stops before its exit", f->exec->tgid);
 }
@@ -468,7 +468,7 @@ int outbox_flow_new(struct ev_loop *loop, const struct outbox_flow_config *cfg,
 	if (!(fl->cfg.commit_interval_s > 0))
 		fl->cfg.commit_interval_s = 0;
 	if (!fl->cfg.commit_batch)
-		fl->cfg.commit_batch = 512;
+		fl->cfg.commit_batch = FLOW_COMMIT_BATCH_DEFAULT;
 	fl->retry_s = flow_retry_base(fl);
 	fl->next_ttl_mono = clock_mono_s() + FLOW_EXEC_TTL_PERIOD_S;
 	ev_init(&fl->commit_timer, commit_timer_cb);

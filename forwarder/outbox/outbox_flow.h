@@ -26,6 +26,9 @@
 #ifndef JCW_OUTBOX_FLOW_H
 #define JCW_OUTBOX_FLOW_H
 
+/* Staged writes that start a commit at once, whatever the interval. */
+#define FLOW_COMMIT_BATCH_DEFAULT 512
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -41,7 +44,7 @@ struct outbox_flow_config {
 	const char *state_dir;      /* NULL or "": no outbox */
 	uint64_t max_bytes;         /* OUTBOX_MAX_BYTES */
 	double commit_interval_s;   /* group commit period; 0: at the end of the loop's turn */
-	size_t commit_batch;        /* commit at once at this many staged writes */
+	size_t commit_batch;        /* commit at once at this many staged writes (0: FLOW_COMMIT_BATCH_DEFAULT) */
 	double exec_ttl_s;          /* JOIN_TTL: pending execs older than this go */
 	size_t deliver_queue_max;   /* feed delivery up to this many queued */
 	uint64_t dataset_max_bytes; /* > 0: queue every event for the dataset (outbox.h) */

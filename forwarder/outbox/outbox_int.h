@@ -60,8 +60,12 @@ struct boot_seq {
 	char *id;
 	uint64_t committed;
 	uint64_t staged;
-	double used;
+	double used;             /* clock_mono_s() of its last use: the LRU order */
 };
+/* A boot loaded at open was used before any of this process's (whose
+ * clock_mono_s() is >= 0): its used is its last update's unix time shifted
+ * below zero, which keeps the boots' own order among themselves. */
+#define OB_BOOT_LOADED_SHIFT 1e10
 
 /* A group commit's batch (outbox_commit.c): the ops staged until it was
  * taken, the boots' sequence numbers they make durable, and, once run,
@@ -116,7 +120,6 @@ struct outbox {
 	struct ready *rhead, *rtail;
 	size_t nready;
 	bool busy;               /* a batch is out: the database is its thread's */
-	double oldest;           /* outbox_oldest_unix's last answer */
 
 	struct outbox_stats st;
 };

@@ -32,8 +32,9 @@ static void collect(struct metrics *m, void *arg)
 	metric_set(om->backpressure, (double)fs->backpressure);
 	if (!ob)
 		return;
-	oldest = outbox_oldest_unix(ob);
+	outbox_read_gauges(ob);
 	os = outbox_stats(ob);
+	oldest = os->oldest_unix;
 	metric_set(om->age, oldest > 0 ? clock_unix_s() - oldest : 0);
 	metric_set(om->rows, (double)os->rows);
 	metric_set(om->bytes, (double)os->bytes);

@@ -9,6 +9,10 @@
 #include "json.h"
 #include "process/textclean.h"
 
+/* A body's fields other than its paths and argv: reserved once, with room
+ * for the paths twice (escaping), so that writing it rarely grows. */
+#define BODY_FIXED_BYTES 512
+
 /* Writes v as exactly `width` decimal digits ending before end; returns the
  * start. Fixed widths keep the output at BODY_TIME_LEN - 1 bytes. */
 static char *body_digits(char *end, unsigned v, int width)
@@ -243,7 +247,7 @@ size_t body_write(struct strbuf *sb, const struct body_in *in)
 		sig = 0;
 	}
 	body_time_iso8601(x->time_unix_ns ? x->time_unix_ns : e->time_unix_ns, ts);
-	strbuf_reserve(sb, 512 + 2 * (e->cwd.len + e->exe_path.len + in->target_len));
+	strbuf_reserve(sb, BODY_FIXED_BYTES + 2 * (e->cwd.len + e->exe_path.len + in->target_len));
 	json_obj_begin(&o, sb);
 	bad += body_put_contract(&o, in, code, ts);
 	/* Extensions: ignored by the API, documented in docs/api.md. */

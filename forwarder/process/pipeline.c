@@ -22,7 +22,7 @@ struct pipeline {
 	struct classify_rules *rules;
 	bool (*admit)(void *ctx, const char *student_key, uint64_t event_time_ns);
 	void *admit_ctx;
-	enum capture_mode stderr_mode;
+	enum stderr_mode stderr_mode;
 	struct errreport_limits stderr_limits;
 };
 
@@ -113,8 +113,8 @@ static bool pipeline_next_source(void *ctx, const char **path, size_t *len)
  * endpoint (a notebook cell's never: pipeline_logs_stderr). */
 static bool pipeline_mode_logs(const struct pipeline *p, enum api_endpoint e)
 {
-	return p->stderr_mode == CAPTURE_ALL ||
-	       (p->stderr_mode == CAPTURE_BUILDS && e == API_BUILD_LOG);
+	return p->stderr_mode == STDERR_ALL ||
+	       (p->stderr_mode == STDERR_BUILDS && e == API_BUILD_LOG);
 }
 
 /* body_in.extra: the standard error fields of the log. */

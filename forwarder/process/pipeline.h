@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "capture.h"
+#include "stderr_mode.h"
 #include "errreport.h"
 #include "errtext.h"
 #include "jcw.pb-c.h"
@@ -50,9 +50,9 @@ struct pipeline_config {
 	 * and time are known; false makes the result PIPE_LIMITED. */
 	bool (*admit)(void *ctx, const char *student_key, uint64_t event_time_ns);
 	void *admit_ctx;
-	/* Standard error in the logs (errreport.h): CAPTURE_OFF (the zero
+	/* Standard error in the logs (errreport.h): STDERR_OFF (the zero
 	 * value) adds no field; BUILDS adds them to build logs only. */
-	enum capture_mode stderr_mode;
+	enum stderr_mode stderr_mode;
 	struct errreport_limits stderr_limits;
 };
 

@@ -101,7 +101,7 @@ static void snapshots_action(struct snapshots *s, const Jcw__FileEvent *e,
 	     : snap_path_map(s->cfg.container_root, e->hostname.data, e->hostname.len,
 			     path->data, path->len, &sp);
 	if (pr != SNAP_PATH_OK) {
-		if (pr == SNAP_PATH_MALFORMED_HOST && log_ratelimit_allow(&s->rl_host, 10, &sup))
+		if (pr == SNAP_PATH_MALFORMED_HOST && log_ratelimit_allow(&s->rl_host, LOG_BURST, &sup))
 			LOG_WARN("hostname \"%.*s\" has the " STUDENT_HOST_PREFIX " prefix but is not "
 				 STUDENT_HOST_RULE ": its files are not snapshotted (%" PRIu64
 				 " similar messages suppressed)", (int)e->hostname.len,
@@ -239,7 +239,7 @@ int snapshots_new(struct ev_loop *loop, const struct snapshots_config *cfg,
 
 	dc.window_ns = (uint64_t)(cfg->window_s * 1e9);
 	dc.max_wait_ns = (uint64_t)(cfg->max_wait_s * 1e9);
-	dc.max_pending = cfg->max_pending ? cfg->max_pending : 1024;
+	dc.max_pending = cfg->max_pending ? cfg->max_pending : SNAPSHOTS_PENDING_DEFAULT;
 	rc = snap_debounce_new(&dc, &s->db);
 	if (rc)
 		goto fail;
@@ -262,7 +262,8 @@ int snapshots_new(struct ev_loop *loop, const struct snapshots_config *cfg,
 		struct snap_quota_config qc = {
 			.base = cfg->snapshot_base,
 			.max_bytes = cfg->student_total,
-			.max_students = cfg->budget.max_students ? cfg->budget.max_students : 1024,
+			.max_students = cfg->budget.max_students ? cfg->budget.max_students
+							   : SNAPSHOTS_QUOTA_STUDENTS_DEFAULT,
 		};
 
 		rc = snap_quota_new(&qc, &s->quota);

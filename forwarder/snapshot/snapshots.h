@@ -29,6 +29,12 @@
 #ifndef JCW_SNAPSHOTS_H
 #define JCW_SNAPSHOTS_H
 
+/* Files waiting in the debounce at once, when the config says 0. */
+#define SNAPSHOTS_PENDING_DEFAULT 1024
+/* Students whose total on the volume is counted at once, when the
+ * budget's max_students is 0. */
+#define SNAPSHOTS_QUOTA_STUDENTS_DEFAULT 1024
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -62,7 +68,7 @@ struct snapshots_config {
 	size_t max_file_size;         /* MAX_CAPTURABLE_FILE_SIZE */
 	double window_s;              /* DEBOUNCE_WINDOW */
 	double max_wait_s;            /* DEBOUNCE_MAX_WAIT */
-	size_t max_pending;           /* files waiting in the debounce; 0: 1024 */
+	size_t max_pending;           /* files waiting in the debounce; 0: SNAPSHOTS_PENDING_DEFAULT */
 	struct snap_budget_config budget; /* per student; all 0: none */
 	uint64_t student_total;       /* bytes one student may hold in all (snap_quota.h); 0: no cap */
 };

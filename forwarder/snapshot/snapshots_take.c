@@ -29,7 +29,7 @@ static void snapshots_read_failed(struct snapshots *s, const struct snap_pending
 		LOG_DEBUG("snapshot of %s skipped: the file is gone", p->rel);
 		return;
 	}
-	if (log_ratelimit_allow(&s->rl_read, 10, &sup))
+	if (log_ratelimit_allow(&s->rl_read, LOG_BURST, &sup))
 		LOG_WARN("snapshot of %s/%s not taken: %s%s%s (%" PRIu64 " similar messages suppressed)",
 			 s->cfg.watch_root, p->rel, snap_read_result_name(r), err ? ": " : "",
 			 err ? strerror(err) : "", sup);
@@ -48,7 +48,7 @@ static void snapshots_store_failed(struct snapshots *s, const struct snap_pendin
 		s->base_missing_logged = true;
 		return;
 	}
-	if (log_ratelimit_allow(&s->rl_store, 10, &sup))
+	if (log_ratelimit_allow(&s->rl_store, LOG_BURST, &sup))
 		LOG_WARN("snapshot of %s not stored under %s: %s (%" PRIu64 " similar messages suppressed)",
 			 p->rel, s->cfg.snapshot_base, strerror(err), sup);
 }
@@ -59,7 +59,7 @@ static void snapshots_over_quota(struct snapshots *s, const struct snap_pending 
 	uint64_t sup = 0;
 
 	snapshots_count(s, SNAPSHOTS_OVER_QUOTA);
-	if (log_ratelimit_allow(&s->rl_quota, 10, &sup))
+	if (log_ratelimit_allow(&s->rl_quota, LOG_BURST, &sup))
 		LOG_WARN("student %s/%s: snapshot of %s (%zu bytes) not stored: they hold %" PRIu64
 			 " bytes of snapshots, SNAPSHOT_STUDENT_TOTAL is %" PRIu64 " (%" PRIu64
 			 " similar messages suppressed)", p->class_div, p->id, p->rel, len, held,

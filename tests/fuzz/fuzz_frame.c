@@ -187,7 +187,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!fuzz_pipe) {
 		struct pipeline_config pc = {
 			.rules_file = NULL,
-			.stderr_mode = CAPTURE_ALL,
+			.stderr_mode = STDERR_ALL,
 			.stderr_limits = {.diag_max = 512, .head_max = 128, .tail_max = 128},
 		};
 		char err[256];

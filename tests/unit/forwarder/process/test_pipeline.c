@@ -691,7 +691,7 @@ Test(pipeline, admit_decides_before_the_request)
 }
 
 /* One event through a pipeline of the given stderr mode, with text. */
-static char *with_stderr(enum capture_mode mode, const char *exe, const char *const *argv,
+static char *with_stderr(enum stderr_mode mode, const char *exe, const char *const *argv,
 			 const char *text, enum api_endpoint *endpoint)
 {
 	struct pipeline_config cfg = {
@@ -728,7 +728,7 @@ Test(pipeline, stderr_fields_by_mode)
 	enum api_endpoint ep;
 	char *b;
 
-	b = with_stderr(CAPTURE_ALL, "/usr/bin/gcc", ARGV("gcc", "main.c"), diag, &ep);
+	b = with_stderr(STDERR_ALL, "/usr/bin/gcc", ARGV("gcc", "main.c"), diag, &ep);
 	cr_assert_eq(ep, API_BUILD_LOG);
 	cr_assert_not_null(strstr(b, "\"errors\":1,"), "%s", b);
 	cr_assert_not_null(strstr(b, "\"first_error\":{\"file\":\"main.c\""), "%s", b);
@@ -737,23 +737,23 @@ Test(pipeline, stderr_fields_by_mode)
 	cr_assert(strstr(b, "\"first_error\"") < strstr(b, "\"invalid_utf8\""));
 	free(b);
 
-	b = with_stderr(CAPTURE_ALL, "/usr/bin/python3", ARGV("python3", "a.py"), tb, &ep);
+	b = with_stderr(STDERR_ALL, "/usr/bin/python3", ARGV("python3", "a.py"), tb, &ep);
 	cr_assert_eq(ep, API_RUN_LOG);
 	cr_assert_not_null(strstr(b, "\"exception\":{\"kind\":\"python\",\"type\":\"KeyError\","
 				     "\"message\":\"'k'\",\"file\":\"a.py\""), "%s", b);
 	free(b);
 
 	/* builds: a build keeps them, a run has none. */
-	b = with_stderr(CAPTURE_BUILDS, "/usr/bin/gcc", ARGV("gcc", "main.c"), diag, &ep);
+	b = with_stderr(STDERR_BUILDS, "/usr/bin/gcc", ARGV("gcc", "main.c"), diag, &ep);
 	cr_assert_not_null(strstr(b, "\"diagnostics\":"), "%s", b);
 	free(b);
-	b = with_stderr(CAPTURE_BUILDS, "/usr/bin/python3", ARGV("python3", "a.py"), tb, &ep);
+	b = with_stderr(STDERR_BUILDS, "/usr/bin/python3", ARGV("python3", "a.py"), tb, &ep);
 	cr_assert_null(strstr(b, "stderr_"), "%s", b);
 	cr_assert_null(strstr(b, "exception"), "%s", b);
 	free(b);
 
 	/* off: the body is as it always was. */
-	b = with_stderr(CAPTURE_OFF, "/usr/bin/gcc", ARGV("gcc", "main.c"), diag, &ep);
+	b = with_stderr(STDERR_OFF, "/usr/bin/gcc", ARGV("gcc", "main.c"), diag, &ep);
 	cr_assert_null(strstr(b, "diagnostics"), "%s", b);
 	free(b);
 }
