@@ -77,7 +77,7 @@ struct config {
 };
 
 /* config.c: the options (opts.h) and what opts cannot check alone; also
- * sets the log level. 0, or -1 with a message in err. */
+ * sets the log level. 0, or -EINVAL with a message in err. */
 extern const struct opt_def collector_opts[];
 int collector_config_check(struct config *cfg, char *err, size_t errlen);
 /* What the loader needs of the options, for the stream of boot_id. */

@@ -2,6 +2,7 @@
  * defaults, --help and the table of docs/configuration.md all come from this table. */
 #include "collector.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -111,7 +112,7 @@ static int bench_skip_parse(const char *list, uint32_t *bits, char *err, size_t 
 				break;
 		if (i == sizeof(bench_skip_names) / sizeof(bench_skip_names[0])) {
 			snprintf(err, errlen, "--bench-skip: '%.*s' is not a part (see --help)", (int)n, p);
-			return -1;
+			return -EINVAL;
 		}
 		*bits |= 1u << i;
 		p += n + (e != NULL);
@@ -136,30 +137,30 @@ int collector_config_check(struct config *cfg, char *err, size_t errlen)
 	if (log_level_parse(cfg->log_level, &lvl)) {
 		snprintf(err, errlen, "--log-level: '%s' is not " LOG_LEVEL_HELP,
 			 cfg->log_level);
-		return -1;
+		return -EINVAL;
 	}
 	log_init("jcw-collector", lvl);
 	if (strcmp(cfg->uts_policy, "init-userns") != 0 && strcmp(cfg->uts_policy, "any") != 0) {
 		snprintf(err, errlen, "--uts-policy: '%s' is not init-userns or any", cfg->uts_policy);
-		return -1;
+		return -EINVAL;
 	}
 	if (strcmp(cfg->file_hooks, "auto") != 0 && strcmp(cfg->file_hooks, "events") != 0 &&
 	    strcmp(cfg->file_hooks, "raw") != 0) {
 		snprintf(err, errlen, "--file-hooks: '%s' is not auto, events or raw", cfg->file_hooks);
-		return -1;
+		return -EINVAL;
 	}
 	if (bench_skip_parse(cfg->bench_skip, &cfg->profile_skip, err, errlen))
-		return -1;
+		return -EINVAL;
 	if (cfg->profile_skip)
 		LOG_WARN("--bench-skip: parts of the programs are left out, the records are "
 			 "incomplete: for benchmarks only");
 	if (stderr_mode_parse(cfg->stderr_mode) == STDERR_MODE_INVALID) {
 		snprintf(err, errlen, "--stderr: '%s' is not " CAPTURE_STDERR_VALUES, cfg->stderr_mode);
-		return -1;
+		return -EINVAL;
 	}
 	if (strlen(cfg->host_prefix) > JCW_PREFIX_MAX) {
 		snprintf(err, errlen, "--hostname-prefix: longer than %d bytes", JCW_PREFIX_MAX);
-		return -1;
+		return -EINVAL;
 	}
 	if (rb != cfg->ringbuf_bytes) {
 		LOG_INFO("ring buffer size rounded up to %" PRIu64 " bytes", rb);
@@ -167,12 +168,12 @@ int collector_config_check(struct config *cfg, char *err, size_t errlen)
 	}
 	if (!(cfg->flush_interval > 0) || !(cfg->heartbeat_interval > 0)) {
 		snprintf(err, errlen, "--flush-interval and --heartbeat-interval must be positive");
-		return -1;
+		return -EINVAL;
 	}
 	if (cfg->no_socket || !*cfg->socket) {
 		if (!*cfg->record) {
 			snprintf(err, errlen, "no socket and no --record: nowhere to send frames");
-			return -1;
+			return -EINVAL;
 		}
 	}
 	return 0;

@@ -19,17 +19,17 @@ static int parse_uint(const char *s, uint64_t *out, bool bytes)
 	uint64_t mul = 1;
 
 	if (!*s || *s == '-')
-		return -1;
+		return -EINVAL;
 	errno = 0;
 	v = strtoull(s, &end, 10);
 	if (errno || end == s)
-		return -1;
+		return -EINVAL;
 	if (bytes && *end) {
 		switch (*end | 0x20) {
 		case 'k': mul = 1ull << 10; break;
 		case 'm': mul = 1ull << 20; break;
 		case 'g': mul = 1ull << 30; break;
-		default: return -1;
+		default: return -EINVAL;
 		}
 		end++;
 		if ((*end | 0x20) == 'i')
@@ -38,9 +38,9 @@ static int parse_uint(const char *s, uint64_t *out, bool bytes)
 			end++;
 	}
 	if (*end)
-		return -1;
+		return -EINVAL;
 	if (v > UINT64_MAX / mul)
-		return -1;
+		return -EINVAL;
 	*out = (uint64_t)v * mul;
 	return 0;
 }
@@ -53,13 +53,13 @@ static int parse_seconds(const char *s, double *out)
 	errno = 0;
 	v = strtod(s, &end);
 	if (errno || end == s || !isfinite(v) || v < 0)
-		return -1;
+		return -EINVAL;
 	if (strcmp(end, "ms") == 0)
 		v /= 1000;
 	else if (strcmp(end, "m") == 0 || strcmp(end, "min") == 0)
 		v *= 60;
 	else if (*end && strcmp(end, "s") != 0)
-		return -1;
+		return -EINVAL;
 	*out = v;
 	return 0;
 }
@@ -80,7 +80,7 @@ static int parse_bool(const char *s, bool *out)
 			return 0;
 		}
 	}
-	return -1;
+	return -EINVAL;
 }
 
 /* `origin` names where the value came from, for the error message. */
@@ -95,7 +95,7 @@ static int opt_set(const struct opt_def *d, void *cfg, const char *val,
 		s = strdup(val);
 		if (!s) {
 			snprintf(err, errlen, "%s: out of memory", origin);
-			return -1;
+			return -EINVAL;
 		}
 		free(*(char **)field(cfg, d));
 		*(char **)field(cfg, d) = s;
@@ -105,31 +105,31 @@ static int opt_set(const struct opt_def *d, void *cfg, const char *val,
 		if (parse_uint(val, &u, d->type == OPT_BYTES)) {
 			snprintf(err, errlen, "%s: '%s' is not a valid %s", origin, val,
 				 d->type == OPT_BYTES ? "size (e.g. 4096, 64k, 8m)" : "non-negative integer");
-			return -1;
+			return -EINVAL;
 		}
 		if ((d->min || d->max) && (u < d->min || u > d->max)) {
 			snprintf(err, errlen, "%s: %s is out of range [%" PRIu64 ", %" PRIu64 "]",
 				 origin, val, d->min, d->max);
-			return -1;
+			return -EINVAL;
 		}
 		*(uint64_t *)field(cfg, d) = u;
 		return 0;
 	case OPT_BOOL:
 		if (parse_bool(val, (bool *)field(cfg, d))) {
 			snprintf(err, errlen, "%s: '%s' is not a boolean (true/false)", origin, val);
-			return -1;
+			return -EINVAL;
 		}
 		return 0;
 	case OPT_SECONDS:
 		if (parse_seconds(val, (double *)field(cfg, d))) {
 			snprintf(err, errlen, "%s: '%s' is not a duration (e.g. 5, 0.5, 250ms)", origin, val);
-			return -1;
+			return -EINVAL;
 		}
 		return 0;
 	case OPT_ACTION:
 		return 0;
 	}
-	return -1;
+	return -EINVAL;
 }
 
 int opts_defaults(const struct opt_def *defs, void *cfg, char *err, size_t errlen)
@@ -142,7 +142,7 @@ int opts_defaults(const struct opt_def *defs, void *cfg, char *err, size_t errle
 			continue;
 		snprintf(origin, sizeof(origin), "default of --%s", d->flag);
 		if (opt_set(d, cfg, d->defval, origin, err, errlen))
-			return -1;
+			return -EINVAL;
 	}
 	return 0;
 }
@@ -167,7 +167,7 @@ int opts_parse(const struct opt_def *defs, void *cfg, int argc, char **argv,
 
 	*action = NULL;
 	if (opts_defaults(defs, cfg, err, errlen))
-		return -1;
+		return -EINVAL;
 	for (d = defs; d->flag; d++) {
 		/* Set but empty means empty for a string ("empty: unpinned",
 		 * "empty: no outbox"); for a number or a flag, unset. */
@@ -175,7 +175,7 @@ int opts_parse(const struct opt_def *defs, void *cfg, int argc, char **argv,
 			continue;
 		snprintf(origin, sizeof(origin), "environment variable %s", d->env);
 		if (opt_set(d, cfg, v, origin, err, errlen))
-			return -1;
+			return -EINVAL;
 	}
 	/* An action (--help, --unpin, --check-live) still takes the options
 	 * around it, in any order; any error after one is its to ignore. */
@@ -185,7 +185,7 @@ int opts_parse(const struct opt_def *defs, void *cfg, int argc, char **argv,
 
 		if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
 			snprintf(err, errlen, "unexpected argument '%s' (see --help)", a);
-			return *action ? 1 : -1;
+			return *action ? 1 : -EINVAL;
 		}
 		a += 2;
 		eq = strchr(a, '=');
@@ -193,7 +193,7 @@ int opts_parse(const struct opt_def *defs, void *cfg, int argc, char **argv,
 		d = find_flag(defs, a, nlen);
 		if (!d) {
 			snprintf(err, errlen, "unknown option '--%.*s' (see --help)", (int)nlen, a);
-			return *action ? 1 : -1;
+			return *action ? 1 : -EINVAL;
 		}
 		snprintf(origin, sizeof(origin), "option --%s", d->flag);
 		if (d->type == OPT_ACTION) {
@@ -209,10 +209,10 @@ int opts_parse(const struct opt_def *defs, void *cfg, int argc, char **argv,
 			v = argv[++i];
 		} else {
 			snprintf(err, errlen, "%s needs a value", origin);
-			return *action ? 1 : -1;
+			return *action ? 1 : -EINVAL;
 		}
 		if (opt_set(d, cfg, v, origin, err, errlen))
-			return *action ? 1 : -1;
+			return *action ? 1 : -EINVAL;
 	}
 	return *action ? 1 : 0;
 }

@@ -46,7 +46,7 @@ struct opt_def {
 
 /* Result of parsing: 0 ok, 1 an OPT_ACTION flag was given (the first one's
  * name in *action; the other options are parsed all the same, wherever they
- * stand, and an error among them does not stop the action), -1 error
+ * stand, and an error among them does not stop the action), -EINVAL
  * (message in err). Positional arguments are errors. */
 int opts_parse(const struct opt_def *defs, void *cfg, int argc, char **argv,
 	       const char **action, char *err, size_t errlen);

@@ -168,18 +168,18 @@ int config_parse_uids(const char *s, uid_t *out, size_t max, size_t *n,
 			p++;
 		if (*p < '0' || *p > '9') {
 			snprintf(err, errlen, "'%s' is not a comma-separated list of uids", s);
-			return -1;
+			return -EINVAL;
 		}
 		errno = 0;
 		v = strtoull(p, &end, 10);
 		/* (uid_t)-1 means "no uid" to the kernel: never a valid peer. */
 		if (errno || v >= (uid_t)-1) {
 			snprintf(err, errlen, "uid '%.*s' is out of range", (int)(end - p), p);
-			return -1;
+			return -EINVAL;
 		}
 		if (*n == max) {
 			snprintf(err, errlen, "more than %zu uids", max);
-			return -1;
+			return -EINVAL;
 		}
 		out[(*n)++] = (uid_t)v;
 		p = end;
@@ -189,7 +189,7 @@ int config_parse_uids(const char *s, uid_t *out, size_t max, size_t *n,
 			return 0;
 		if (*p != ',') {
 			snprintf(err, errlen, "'%s' is not a comma-separated list of uids", s);
-			return -1;
+			return -EINVAL;
 		}
 		p++;
 	}
@@ -206,17 +206,17 @@ static int config_parse_values(struct fwd_config *cfg, char *err, size_t errlen)
 	if (log_level_parse(cfg->log_level, &lvl)) {
 		snprintf(err, errlen, "LOG_LEVEL / --log-level: '%s' is not " LOG_LEVEL_HELP,
 			 cfg->log_level);
-		return -1;
+		return -EINVAL;
 	}
 	cfg->log_lvl = (int)lvl;
 	if (config_parse_uids(cfg->allowed_uids, cfg->uids, CONFIG_MAX_UIDS, &cfg->n_uids,
 			      uerr, sizeof(uerr))) {
 		snprintf(err, errlen, "ALLOWED_UIDS / --allowed-uids: %s", uerr);
-		return -1;
+		return -EINVAL;
 	}
 	if (file_exts_parse(cfg->file_exts, &cfg->exts, uerr, sizeof(uerr))) {
 		snprintf(err, errlen, "FILE_EXTENSIONS / --file-extensions: %s", uerr);
-		return -1;
+		return -EINVAL;
 	}
 	/* A file of the largest size must fit the byte burst, or it would wait forever. */
 	if (cfg->snap_student_bytes && cfg->snap_student_bytes_burst < cfg->max_file_size) {
@@ -224,24 +224,24 @@ static int config_parse_values(struct fwd_config *cfg, char *err, size_t errlen)
 			 "%llu is below MAX_CAPTURABLE_FILE_SIZE (%llu)",
 			 (unsigned long long)cfg->snap_student_bytes_burst,
 			 (unsigned long long)cfg->max_file_size);
-		return -1;
+		return -EINVAL;
 	}
 	if (inet_pton(AF_INET, cfg->metrics_addr, addr) != 1 &&
 	    inet_pton(AF_INET6, cfg->metrics_addr, addr) != 1) {
 		snprintf(err, errlen, "METRICS_ADDR / --metrics-addr: '%s' is not an IPv4 or IPv6 address",
 			 cfg->metrics_addr);
-		return -1;
+		return -EINVAL;
 	}
 	if (cfg->api_server && strncmp(cfg->api_server, "http://", 7) != 0 &&
 	    strncmp(cfg->api_server, "https://", 8) != 0) {
 		snprintf(err, errlen, "API_SERVER / --api-server: '%s' is not an http:// or https:// URL",
 			 cfg->api_server);
-		return -1;
+		return -EINVAL;
 	}
 	if (stderr_mode_parse(cfg->stderr_mode) == STDERR_MODE_INVALID) {
 		snprintf(err, errlen, "CAPTURE_STDERR / --stderr: '%s' is not " CAPTURE_STDERR_VALUES,
 			 cfg->stderr_mode);
-		return -1;
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -251,29 +251,29 @@ static int config_check_ranges(struct fwd_config *cfg, char *err, size_t errlen)
 {
 	if (cfg->api_timeout < 0.001) {
 		snprintf(err, errlen, "API_TIMEOUT / --api-timeout: must be at least 1ms");
-		return -1;
+		return -EINVAL;
 	}
 	if (cfg->retry_base < 0.001 || cfg->retry_max < cfg->retry_base) {
 		snprintf(err, errlen, "API_RETRY_BASE / --retry-base and API_RETRY_MAX / --retry-max: "
 			 "need 1ms <= base <= max");
-		return -1;
+		return -EINVAL;
 	}
 	if ((cfg->commit_interval != 0 && cfg->commit_interval < 0.0001) || cfg->commit_interval > 1) {
 		snprintf(err, errlen, "OUTBOX_COMMIT_INTERVAL / --commit-interval: 0, or from 100us to 1s");
-		return -1;
+		return -EINVAL;
 	}
 	if (cfg->join_ttl < 0.001) {
 		snprintf(err, errlen, "JOIN_TTL / --join-ttl: must be at least 1ms");
-		return -1;
+		return -EINVAL;
 	}
 	if (!cfg->socket_path[0]) {
 		snprintf(err, errlen, "SOCKET_PATH / --socket: must not be empty");
-		return -1;
+		return -EINVAL;
 	}
 	if (cfg->container_root[0] != '/') {
 		snprintf(err, errlen, "CONTAINER_ROOT / --container-root: '%s' is not an absolute path",
 			 cfg->container_root);
-		return -1;
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -283,26 +283,26 @@ static int config_check_mode(struct fwd_config *cfg, char *err, size_t errlen)
 {
 	if (cfg->follow && !cfg->replay) {
 		snprintf(err, errlen, "--follow needs --replay FILE");
-		return -1;
+		return -EINVAL;
 	}
 	/* A replay is a test or a backfill: it keeps no state unless asked. */
 	if (!cfg->state_dir && !cfg->replay && !cfg->print) {
 		cfg->state_dir = strdup(CONFIG_STATE_DIR_DEFAULT);
 		if (!cfg->state_dir) {
 			snprintf(err, errlen, "out of memory");
-			return -1;
+			return -EINVAL;
 		}
 	}
 	if (cfg->progsnap2_dir[0] && (cfg->print || !cfg->state_dir || !cfg->state_dir[0])) {
 		snprintf(err, errlen, "PROGSNAP2_DIR needs the durable outbox: set STATE_DIR (and "
 			 "no --print); the dataset's lines wait there until they are on its disk");
-		return -1;
+		return -EINVAL;
 	}
 	if (!cfg->print && !cfg->api_server) {
 		snprintf(err, errlen,
 			 "no API_SERVER (--api-server) set and no --print: nowhere to send events "
 			 "(set API_SERVER=http://host:port, or pass --print to write them to stdout)");
-		return -1;
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -311,7 +311,7 @@ static int config_validate(struct fwd_config *cfg, char *err, size_t errlen)
 {
 	if (config_parse_values(cfg, err, errlen) || config_check_ranges(cfg, err, errlen) ||
 	    config_check_mode(cfg, err, errlen))
-		return -1;
+		return -EINVAL;
 	return 0;
 }
 

@@ -84,13 +84,13 @@ extern const struct opt_def config_opts[];
 
 /* Parses defaults < environment < argv and validates. 0: ready to run;
  * 1: an action flag was given (*action: "help", "version",
- * "print-options-markdown"); -1: error, message (naming the flag or
+ * "print-options-markdown"); -EINVAL: an error, message (naming the flag or
  * variable) in err. Free with config_free in every case. */
 int config_load(struct fwd_config *cfg, int argc, char **argv,
 		const char **action, char *err, size_t errlen);
 void config_free(struct fwd_config *cfg);
 
-/* "0,1000, 33" -> uids. 0 or -1 with a message in err. */
+/* "0,1000, 33" -> uids. 0 or -EINVAL with a message in err. */
 int config_parse_uids(const char *s, uid_t *out, size_t max, size_t *n,
 		      char *err, size_t errlen);
 

@@ -1,5 +1,6 @@
 /* Option table: defaults < environment < flags; errors name their origin. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,11 +59,11 @@ Test(opts, bad_env_names_variable)
 	char *argv[] = {"prog", NULL};
 
 	setenv("T_N", "abc", 1);
-	cr_assert_eq(parse(&c, 1, argv, &action, err), -1);
+	cr_assert_eq(parse(&c, 1, argv, &action, err), -EINVAL);
 	cr_assert(strstr(err, "T_N") != NULL, "%s", err);
 	opts_free(defs, &c);
 	setenv("T_N", "11", 1);
-	cr_assert_eq(parse(&c, 1, argv, &action, err), -1);
+	cr_assert_eq(parse(&c, 1, argv, &action, err), -EINVAL);
 	cr_assert(strstr(err, "out of range") != NULL, "%s", err);
 	unsetenv("T_N");
 	opts_free(defs, &c);
@@ -77,13 +78,13 @@ Test(opts, unknown_and_action)
 	char *argv2[] = {"prog", "--help", NULL};
 	char *argv3[] = {"prog", "--n", NULL};
 
-	cr_assert_eq(parse(&c, 2, argv1, &action, err), -1);
+	cr_assert_eq(parse(&c, 2, argv1, &action, err), -EINVAL);
 	cr_assert(strstr(err, "--nope") != NULL);
 	opts_free(defs, &c);
 	cr_assert_eq(parse(&c, 2, argv2, &action, err), 1);
 	cr_assert_str_eq(action, "help");
 	opts_free(defs, &c);
-	cr_assert_eq(parse(&c, 2, argv3, &action, err), -1);
+	cr_assert_eq(parse(&c, 2, argv3, &action, err), -EINVAL);
 	cr_assert(strstr(err, "needs a value") != NULL);
 	opts_free(defs, &c);
 }

@@ -1,6 +1,7 @@
 /* jcw-forwarder configuration: defaults, environment, flags, and errors
  * that name the variable or flag at fault. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -91,7 +92,7 @@ static void expect_env_error(const char *var, const char *val, const char *needl
 
 	clear_env();
 	setenv(var, val, 1);
-	cr_assert_eq(load(&c, 2, argv, &action, err), -1, "%s=%s accepted", var, val);
+	cr_assert_eq(load(&c, 2, argv, &action, err), -EINVAL, "%s=%s accepted", var, val);
 	cr_assert(strstr(err, needle), "error for %s=%s does not name %s: %s", var, val, needle, err);
 	config_free(&c);
 	unsetenv(var);
@@ -123,7 +124,7 @@ Test(config, needs_api_server_or_print)
 	char *argv[] = {"jcw-forwarder", NULL};
 
 	clear_env();
-	cr_assert_eq(load(&c, 1, argv, &action, err), -1);
+	cr_assert_eq(load(&c, 1, argv, &action, err), -EINVAL);
 	cr_assert(strstr(err, "API_SERVER") && strstr(err, "--print"), "%s", err);
 	config_free(&c);
 }
@@ -140,10 +141,10 @@ Test(config, progsnap2_needs_the_outbox)
 	char *ok[] = {"jcw-forwarder", "--api-server", "http://a", "--progsnap2-dir", "/tmp/ds", NULL};
 
 	clear_env();
-	cr_assert_eq(load(&c, 4, with_print, &action, err), -1);
+	cr_assert_eq(load(&c, 4, with_print, &action, err), -EINVAL);
 	cr_assert(strstr(err, "PROGSNAP2_DIR needs the durable outbox"), "%s", err);
 	config_free(&c);
-	cr_assert_eq(load(&c, 7, no_state, &action, err), -1);
+	cr_assert_eq(load(&c, 7, no_state, &action, err), -EINVAL);
 	cr_assert(strstr(err, "STATE_DIR"), "%s", err);
 	config_free(&c);
 	cr_assert_eq(load(&c, 5, ok, &action, err), 0, "%s", err);
@@ -162,13 +163,13 @@ Test(config, flag_errors)
 	char *port[] = {"jcw-forwarder", "--print", "--metrics-port", "-1", NULL};
 
 	clear_env();
-	cr_assert_eq(load(&c, 3, follow, &action, err), -1);
+	cr_assert_eq(load(&c, 3, follow, &action, err), -EINVAL);
 	cr_assert(strstr(err, "--replay"), "%s", err);
 	config_free(&c);
-	cr_assert_eq(load(&c, 3, unknown, &action, err), -1);
+	cr_assert_eq(load(&c, 3, unknown, &action, err), -EINVAL);
 	cr_assert(strstr(err, "--nope"), "%s", err);
 	config_free(&c);
-	cr_assert_eq(load(&c, 4, port, &action, err), -1);
+	cr_assert_eq(load(&c, 4, port, &action, err), -EINVAL);
 	cr_assert(strstr(err, "--metrics-port"), "%s", err);
 	config_free(&c);
 }
@@ -304,10 +305,10 @@ Test(config, parse_uids)
 	cr_assert_eq(config_parse_uids(" 1 ,2,\t3 ", u, 4, &n, err, sizeof(err)), 0);
 	cr_assert_eq(n, 3);
 	cr_assert_eq(u[2], 3);
-	cr_assert_eq(config_parse_uids("", u, 4, &n, err, sizeof(err)), -1);
-	cr_assert_eq(config_parse_uids("1,", u, 4, &n, err, sizeof(err)), -1);
-	cr_assert_eq(config_parse_uids("1 2", u, 4, &n, err, sizeof(err)), -1);
-	cr_assert_eq(config_parse_uids("-1", u, 4, &n, err, sizeof(err)), -1);
-	cr_assert_eq(config_parse_uids("1,2,3,4,5", u, 4, &n, err, sizeof(err)), -1);
+	cr_assert_eq(config_parse_uids("", u, 4, &n, err, sizeof(err)), -EINVAL);
+	cr_assert_eq(config_parse_uids("1,", u, 4, &n, err, sizeof(err)), -EINVAL);
+	cr_assert_eq(config_parse_uids("1 2", u, 4, &n, err, sizeof(err)), -EINVAL);
+	cr_assert_eq(config_parse_uids("-1", u, 4, &n, err, sizeof(err)), -EINVAL);
+	cr_assert_eq(config_parse_uids("1,2,3,4,5", u, 4, &n, err, sizeof(err)), -EINVAL);
 	cr_assert(strstr(err, "more than 4"), "%s", err);
 }
