@@ -108,7 +108,9 @@ for r, (path, eid, n, deleted, ts) in zip(reqs, want):
     assert r["method"] == "POST", r
     h = {k.lower(): v for k, v in r["headers"].items()}
     assert h["idempotency-key"] == eid and h["content-type"] == "application/json", h
-    body = {"bytes": n, "event_id": eid, "deleted": deleted, "timestamp": ts}
+    name, stamp = path.split("/")[5].replace("%40", "@"), path.split("/")[6]
+    body = {"bytes": n, "event_id": eid, "deleted": deleted, "timestamp": ts,
+            "file": name.replace("@", "/"), "snapshot": stamp + os.path.splitext(name)[1]}
     if eid == "snap-boot-4":
         body["saves"] = 3   # the three quick saves of main.c, folded into one
     assert r["json"] == body, r["json"]
