@@ -245,11 +245,60 @@ static const char *run_result(sqlite3_stmt *s, const char **cause)
 	return sqlite3_column_int(s, L_EXIT) == 0 && !sig ? "Success" : "Error";
 }
 
+/* Adds "key": value (a JSON string) to the object in x. */
+static void x_add(struct strbuf *x, const char *key, const char *value)
+{
+	x->len--;   /* its closing brace */
+	strbuf_printf(x, "%s\"%s\":", x->len > 1 ? "," : "", key);
+	json_put_cstr(x, value ? value : "");
+	strbuf_putc(x, '}');
+}
+
+/* A compile's own columns; the compiler's whole output under Resources/. */
+static int compile_columns(struct rowctx *c, sqlite3_stmt *s, const char *eid)
+{
+	const char *diag = txt(s, L_DIAG);
+	struct strbuf url = STRBUF_INIT;
+	int rc = 0;
+
+	bind(c->ins, C_ETYPE, "Compile");
+	bind(c->ins, C_CRESULT, sqlite3_column_int(s, L_EXIT) || sqlite3_column_int(s, L_ERRORS)
+				? "Error" : sqlite3_column_int(s, L_WARNINGS) ? "Warning" : "Success");
+	if (diag && diag[0]) {
+		rc = write_resource(c->b, "diagnostics", eid, diag, NULL, NULL, &url);
+		if (!rc)
+			x_add(&c->x, "diagnostics_output", url.buf);
+	}
+	strbuf_free(&url);
+	return rc;
+}
+
+/* A run's own columns; its standard error under Resources/. */
+static int run_columns(struct rowctx *c, sqlite3_stmt *s, const char *eid)
+{
+	const char *head = txt(s, L_HEAD), *tail = txt(s, L_TAIL), *cause;
+	struct strbuf url = STRBUF_INIT;
+	int rc = 0;
+
+	bind(c->ins, C_ETYPE, "Run.Program");
+	bind(c->ins, C_XRESULT, run_result(s, &cause));
+	if (cause)
+		x_add(&c->x, "timeout_cause", cause);
+	if ((head && head[0]) || (tail && tail[0])) {
+		rc = write_resource(c->b, "stderr", eid, head,
+				    sqlite3_column_int(s, L_TRUNC) && tail && tail[0]
+				    ? "\n[... not kept ...]\n" : NULL, tail, &url);
+		if (!rc)
+			bind(c->ins, C_PERR, url.buf);
+	}
+	strbuf_free(&url);
+	return rc;
+}
+
 static int one_log(struct rowctx *c, sqlite3_stmt *s)
 {
-	struct build *b = c->b;
 	sqlite3_stmt *ins = c->ins;
-	const char *eid = txt(s, L_EID), *hw = txt(s, L_HW), *cause, *res;
+	const char *eid = txt(s, L_EID), *hw = txt(s, L_HW), *ptype = txt(s, L_PTYPE);
 	const char *section = below_hw(txt(s, L_TARGET), hw);
 	bool build = !strcmp(txt(s, L_KIND), "build");
 	bool cell = sqlite3_column_type(s, L_CELL) != SQLITE_NULL;
@@ -257,10 +306,10 @@ static int one_log(struct rowctx *c, sqlite3_stmt *s)
 			(int64_t)(sqlite3_column_double(s, L_DURATION) * 1e6);
 	const char *csid = state_at(c, s, section, start);
 	char *csid_copy = csid ? strdup(csid) : NULL;
-	struct strbuf url = STRBUF_INIT;
-	const char *exe = build || cell || (txt(s, L_PTYPE) && !strcmp(txt(s, L_PTYPE), "python"))
+	/* The tool: the compiler or the interpreter; a binary is JCode alone. */
+	const char *exe = build || cell || (ptype && !strcmp(ptype, "python"))
 			  ? base_name(txt(s, L_BINARY)) : NULL;
-	int rc = -1;
+	int rc;
 
 	strbuf_reset(&c->tmp);
 	strbuf_printf(&c->tmp, "JCode%s%s", exe ? ";" : "", exe ? exe : "");
@@ -269,62 +318,22 @@ static int one_log(struct rowctx *c, sqlite3_stmt *s)
 	/* x: the body's other fields, and where the row came from. */
 	strbuf_reset(&c->x);
 	strbuf_puts(&c->x, txt(s, L_X) ? txt(s, L_X) : "{}");
+	x_add(&c->x, "node", txt(s, L_NODE));
 	sqlite3_bind_int(ins, C_SUB, 0);
 	bind(ins, C_EID, eid);
 	bind(ins, C_CSID, csid_copy);
 	bind(ins, C_SECTION, section ? section : base_name(txt(s, L_TARGET)));
-	if (build) {
-		const char *diag = txt(s, L_DIAG);
-
-		res = sqlite3_column_int(s, L_EXIT) || sqlite3_column_int(s, L_ERRORS) ? "Error"
-		      : sqlite3_column_int(s, L_WARNINGS) ? "Warning" : "Success";
-		bind(ins, C_ETYPE, "Compile");
-		bind(ins, C_CRESULT, res);
-		if (diag && diag[0]) {
-			if (write_resource(b, "diagnostics", eid, diag, NULL, NULL, &url))
-				goto out;
-		}
-	} else {
-		const char *head = txt(s, L_HEAD), *tail = txt(s, L_TAIL);
-
-		res = run_result(s, &cause);
-		bind(ins, C_ETYPE, "Run.Program");
-		bind(ins, C_XRESULT, res);
-		if ((head && head[0]) || (tail && tail[0])) {
-			if (write_resource(b, "stderr", eid, head,
-					   sqlite3_column_int(s, L_TRUNC) && tail && tail[0]
-					   ? "\n[... not kept ...]\n" : NULL, tail, &url))
-				goto out;
-			bind(ins, C_PERR, url.buf);
-			strbuf_reset(&url);
-		}
-		if (cause) {
-			c->x.len--;   /* the closing brace */
-			strbuf_printf(&c->x, "%s\"timeout_cause\":\"%s\"}", c->x.len > 1 ? "," : "", cause);
-		}
+	rc = build ? compile_columns(c, s, eid) : run_columns(c, s, eid);
+	if (!rc) {
+		bind(ins, C_X, c->x.buf);
+		rc = insert(c);
 	}
-	/* The node, and the diagnostics' resource, join the body's fields. */
-	c->x.len--;
-	strbuf_puts(&c->x, c->x.len > 1 ? ",\"node\":" : "\"node\":");
-	json_put_cstr(&c->x, txt(s, L_NODE) ? txt(s, L_NODE) : "");
-	if (url.len) {
-		strbuf_puts(&c->x, ",\"diagnostics_output\":");
-		json_put_cstr(&c->x, url.buf);
-	}
-	strbuf_putc(&c->x, '}');
-	bind(ins, C_X, c->x.buf);
-	if (insert(c))
-		goto out;
-	if (build && txt(s, L_DIAG)) {
+	if (!rc && build && txt(s, L_DIAG)) {
 		struct diagctx d = {c, s, eid, section, csid_copy, 0, 0};
 
 		diag_each(txt(s, L_DIAG), (size_t)sqlite3_column_bytes(s, L_DIAG), one_diag, &d);
-		if (d.rc)
-			goto out;
+		rc = d.rc;
 	}
-	rc = 0;
-out:
-	strbuf_free(&url);
 	free(csid_copy);
 	return rc;
 }
@@ -355,10 +364,7 @@ static int snapshot_rows(struct rowctx *c)
 		bind(c->ins, C_EDIT, !strcmp(etype, "File.Edit") ? "GenericEdit" : NULL);
 		strbuf_reset(&c->x);
 		strbuf_puts(&c->x, txt(s, 10));
-		c->x.len--;
-		strbuf_puts(&c->x, c->x.len > 1 ? ",\"node\":" : "\"node\":");
-		json_put_cstr(&c->x, txt(s, 1) ? txt(s, 1) : "");
-		strbuf_putc(&c->x, '}');
+		x_add(&c->x, "node", txt(s, 1));
 		bind(c->ins, C_X, c->x.buf);
 		rc = insert(c);
 	}

@@ -12,9 +12,10 @@
  * the forwarder passes the event's own time so replays limit exactly as the
  * live run did). An event a little older than the student's last (events
  * meet out of order) refills nothing and leaves the clock where it was; one
- * over RATELIMIT_CLOCK_STEP_NS older restarts the refill from its time. Memory is fixed at ratelimit_new: a table of max_students
- * entries, hashed, with LRU eviction of the student seen least recently (an
- * idle one: a full bucket is the same as a new entry). */
+ * over RATELIMIT_CLOCK_STEP_NS older restarts the refill from its time
+ * (common/tokenbucket.h). Memory is fixed at ratelimit_new: a keytab of
+ * max_students entries, evicting the student seen least recently (an idle
+ * one: a full bucket is the same as a new entry). */
 #ifndef JCW_RATELIMIT_H
 #define JCW_RATELIMIT_H
 

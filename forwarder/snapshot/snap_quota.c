@@ -9,26 +9,25 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "hash.h"
+#include "keytab.h"
 #include "process/student.h"
 
+_Static_assert(STUDENT_KEY_MAX <= KEYTAB_KEY_MAX, "a student's key fits the table");
+
+/* Keyed by "{class_div}/{id}" in a keytab: O(1) per stored file. */
 struct quota_entry {
-	uint64_t hash;           /* of class_div and id: compared first */
-	char class_div[STUDENT_CLASS_DIV_MAX + 1];
-	char id[STUDENT_ID_MAX + 1];
 	uint64_t used;
-	uint64_t last_use;       /* 0: free */
 };
 
 struct snap_quota {
 	struct snap_quota_config cfg;
-	struct quota_entry *e;
-	uint64_t tick;
+	struct keytab *t;
 };
 
 int snap_quota_new(const struct snap_quota_config *cfg, struct snap_quota **out)
 {
 	struct snap_quota *q;
+	int rc;
 
 	if (!cfg->base || !cfg->max_bytes || !cfg->max_students)
 		return -EINVAL;
@@ -36,10 +35,10 @@ int snap_quota_new(const struct snap_quota_config *cfg, struct snap_quota **out)
 	if (!q)
 		return -ENOMEM;
 	q->cfg = *cfg;
-	q->e = calloc(cfg->max_students, sizeof(*q->e));
-	if (!q->e) {
+	rc = keytab_new(cfg->max_students, sizeof(struct quota_entry), NULL, NULL, &q->t);
+	if (rc) {
 		free(q);
-		return -ENOMEM;
+		return rc;
 	}
 	*out = q;
 	return 0;
@@ -49,7 +48,7 @@ void snap_quota_free(struct snap_quota *q)
 {
 	if (!q)
 		return;
-	free(q->e);
+	keytab_free(q->t);
 	free(q);
 }
 
@@ -122,28 +121,19 @@ out:
 	return sum;
 }
 
-/* The student's entry, counted from the disk when new. */
+/* The student's entry, counted from the disk when new (or evicted and
+ * met again); NULL only for names no student has (too long). */
 static struct quota_entry *quota_get(struct snap_quota *q, const char *class_div, const char *id)
 {
-	uint64_t h = hash_fnv1a_more(hash_fnv1a(class_div, strlen(class_div) + 1), id, strlen(id));
-	struct quota_entry *e, *lru = NULL;
-	size_t i;
+	char key[KEYTAB_KEY_MAX + 2];
+	struct quota_entry *e;
+	bool fresh;
 
-	for (i = 0; i < q->cfg.max_students; i++) {
-		e = &q->e[i];
-		if (e->last_use && e->hash == h && strcmp(e->id, id) == 0 &&
-		    strcmp(e->class_div, class_div) == 0)
-			goto found;
-		if (!lru || e->last_use < lru->last_use)
-			lru = e;
-	}
-	e = lru;
-	e->hash = h;
-	snprintf(e->class_div, sizeof(e->class_div), "%s", class_div);
-	snprintf(e->id, sizeof(e->id), "%s", id);
-	e->used = quota_scan(q, class_div, id);
-found:
-	e->last_use = ++q->tick;
+	if ((size_t)snprintf(key, sizeof(key), "%s/%s", class_div, id) >= sizeof(key))
+		return NULL;
+	e = keytab_get(q->t, key, &fresh);
+	if (e && fresh)
+		e->used = quota_scan(q, class_div, id);
 	return e;
 }
 
@@ -153,12 +143,15 @@ bool snap_quota_fits(struct snap_quota *q, const char *class_div, const char *st
 	struct quota_entry *e = quota_get(q, class_div, student_id);
 
 	if (used)
-		*used = e->used;
-	return e->used <= q->cfg.max_bytes && len <= q->cfg.max_bytes - e->used;
+		*used = e ? e->used : 0;
+	return !e || (e->used <= q->cfg.max_bytes && len <= q->cfg.max_bytes - e->used);
 }
 
 void snap_quota_add(struct snap_quota *q, const char *class_div, const char *student_id,
 		    uint64_t len)
 {
-	quota_get(q, class_div, student_id)->used += len;
+	struct quota_entry *e = quota_get(q, class_div, student_id);
+
+	if (e)
+		e->used += len;
 }
