@@ -278,7 +278,7 @@ fuzz-build:
 
 fuzz-bins: $(FUZZ_BINS)
 
-$(BUILD)/bin/fuzz_%: $(OBJ)/tests/fuzz/fuzz_%.o $(LIB_FORWARDER) $(LIB_COMMON)
+$(BUILD)/bin/fuzz_%: $(OBJ)/tests/fuzz/fuzz_%.o $(LIB_DATASET) $(LIB_FORWARDER) $(LIB_COMMON)
 	$(msg) LINK $@
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS_FORWARDER)

@@ -10,6 +10,7 @@
  * that loads satisfies every documented bound (uids, log level, frame size,
  * a destination for the events, ...). config_free leaves nothing behind
  * (LeakSanitizer). */
+#include <errno.h>
 #include <stdlib.h>
 
 #include "config.h"
@@ -52,8 +53,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(err, 0x5a, sizeof(err));
 	err[0] = '\0';
 	rc = config_load(&cfg, argc, argv, &action, err, sizeof(err));
-	FUZZ_CHECK(rc == 0 || rc == 1 || rc == -1);
-	if (rc == -1) {
+	FUZZ_CHECK(rc == 0 || rc == 1 || rc == -EINVAL);
+	if (rc == -EINVAL) {
 		FUZZ_CHECK(memchr(err, '\0', sizeof(err)) != NULL && err[0] != '\0');
 	} else if (rc == 1) {
 		FUZZ_CHECK(action != NULL);
