@@ -33,9 +33,9 @@ const volatile __u32 args_max = JCW_ARGS_DEFAULT;
 const volatile __u64 wakeup_bytes = 1 << 20;
 const volatile __u32 seed_slot;          /* scratch slot of the iterator (= nr CPUs) */
 const volatile bool mark_victim_has_task = true;
-/* JCW_PROF_* (records.h): benchmarks only. */
+/* JCW_PROF_* (records.h): which stages the breakdown's programs leave
+ * out (bpf/breakdown.bpf.h); benchmarks only. */
 const volatile __u32 profile_skip;
-#define SKIP(bit) (profile_skip & (bit))
 
 /* Closed while a new collector version takes over from pinned programs
  * (collector/pin.h): it attaches its programs closed, detaches the old
@@ -120,10 +120,11 @@ static __always_inline __u64 rb_flags(__u64 size)
 #include "stderr.bpf.h"
 #include "rawsys.bpf.h"
 
-/* Fills s->rec (fixed part already set by task_fill_exec) with exe and cwd
- * after `args_len` bytes of argv already in s->data, then outputs it. */
-static __always_inline int exec_emit(struct scratch *s, struct task_struct *t,
-				     __u32 args_len, __u8 flags)
+/* Adds exe and cwd (each walked unless the breakdown leaves it out) after
+ * the args_len bytes of argv already in s->data, and the record's sizes
+ * and flags: its size, 0 when it does not fit the slot. */
+static __always_inline __u64 exec_paths(struct scratch *s, struct task_struct *t, __u32 args_len,
+					__u8 flags, bool walk_exe, bool walk_cwd)
 {
 	struct fs_struct *fs = t->fs;
 	struct file *exe = t->mm->exe_file;
@@ -131,16 +132,15 @@ static __always_inline int exec_emit(struct scratch *s, struct task_struct *t,
 	__u32 off = args_len, n;
 	__u64 size;
 
-	n = SKIP(JCW_PROF_EXEC_EXE) ? 0 :
-	    path_resolve(s->data, off, exe->f_path.dentry, exe->f_path.mnt, &fs->root, &trunc);
+	n = walk_exe ? path_resolve(s->data, off, exe->f_path.dentry, exe->f_path.mnt, &fs->root,
+				    &trunc) : 0;
 	if (trunc)
 		flags |= JCW_EXEC_EXE_TRUNC;
 	s->rec.exe_len = n;
 	off += n;
 
 	trunc = false;
-	n = SKIP(JCW_PROF_EXEC_CWD) ? 0 :
-	    path_resolve(s->data, off, fs->pwd.dentry, fs->pwd.mnt, &fs->root, &trunc);
+	n = walk_cwd ? path_resolve(s->data, off, fs->pwd.dentry, fs->pwd.mnt, &fs->root, &trunc) : 0;
 	if (trunc)
 		flags |= JCW_EXEC_CWD_TRUNC;
 	s->rec.cwd_len = n;
@@ -152,11 +152,23 @@ static __always_inline int exec_emit(struct scratch *s, struct task_struct *t,
 	if (size > sizeof(*s))
 		return 0;
 	s->rec.hdr.size = size;
-	if (SKIP(JCW_PROF_EXEC_OUTPUT))
-		return 0;
+	return size;
+}
+
+static __always_inline int exec_output(struct scratch *s, __u64 size)
+{
 	if (bpf_ringbuf_output(&events, s, size, rb_flags(size)))
 		count(JCW_CNT_RINGBUF_LOST);
 	return 0;
+}
+
+/* The record's paths, then out. */
+static __always_inline int exec_emit(struct scratch *s, struct task_struct *t, __u32 args_len,
+				     __u8 flags)
+{
+	__u64 size = exec_paths(s, t, args_len, flags, true, true);
+
+	return size ? exec_output(s, size) : 0;
 }
 
 /* The program a tracked process runs now is not recorded: it stays
@@ -228,79 +240,97 @@ static __always_inline void untrack(struct jcw_tracked *tr, __u32 tgid)
 	bpf_map_delete_elem(&tracked, &tgid);
 }
 
+/* --- an exec's record, stage by stage (bpf/breakdown.bpf.h times each) --- */
+
+/* The hostname filter and trust: whether the exec is recorded. A forged
+ * hostname's exec leaves its process's earlier exec unreported. */
+static __always_inline bool exec_wanted(struct task_struct *p, struct uts_namespace **uts,
+					__u8 *flags)
+{
+	int w = want(p, uts, flags);
+
+	if (w == WANT_FORGED)
+		exec_unrecorded(p->tgid);
+	return w > 0;
+}
+
+/* ... and within its container's record budget (budget.bpf.h). */
+static __always_inline bool exec_in_budget(struct task_struct *p, struct uts_namespace *uts)
+{
+	if (budget_take(uts))
+		return true;
+	exec_unrecorded(p->tgid);
+	return false;
+}
+
+static __always_inline struct scratch *exec_scratch(void)
+{
+	__u32 slot = bpf_get_smp_processor_id();
+
+	return bpf_map_lookup_elem(&scratch, &slot);
+}
+
+/* Up to args_max bytes of argv into s->data: their length. */
+static __always_inline __u32 exec_args(struct scratch *s, struct task_struct *p, __u8 *flags)
+{
+	struct mm_struct *mm = p->mm;
+	__u64 start = mm->arg_start, end = mm->arg_end;
+	__u32 len;
+
+	if (end <= start)
+		return 0;
+	len = end - start;
+	if (len > args_max) {
+		len = args_max;
+		*flags |= JCW_EXEC_ARGS_TRUNC;
+	}
+	len &= JCW_DATA_MASK; /* args_max <= JCW_ARGS_LIMIT < JCW_DATA_CAP */
+	if (bpf_probe_read_user(s->data, len, (void *)start)) {
+		*flags |= JCW_EXEC_ARGS_TRUNC;
+		return 0;
+	}
+	return len;
+}
+
+/* The process's tracked entry. A re-exec keeps its entry (and killer/OOM
+ * state of the group, which exec does not reset); an entry of an older
+ * process with the same tgid (its exit was missed) is replaced. false:
+ * over its container's share, so not recorded either, or the forwarder
+ * would wait for an exit that never comes. */
+static __always_inline bool exec_track(struct scratch *s, struct uts_namespace *uts)
+{
+	struct jcw_tracked *tr = bpf_map_lookup_elem(&tracked, &s->rec.tgid);
+
+	if (tr && tr->start_boottime_ns == s->rec.start_boottime_ns) {
+		stderr_exec(tr, s->rec.tgid);
+		tr->flags &= ~JCW_EXIT_UNRECORDED;
+		return true;
+	}
+	if (tr)
+		untrack(tr, s->rec.tgid);   /* an older process's: its exit was missed */
+	return track(s->rec.tgid, s->rec.start_boottime_ns, 0, uts, s->rec.uts_ns_inum,
+		     BPF_NOEXIST) != TRACK_NO_SHARE;
+}
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
 	struct uts_namespace *uts;
-	struct jcw_tracked *tr;
 	struct scratch *s;
-	__u32 slot, len = 0;
 	__u8 flags = 0;
-	__u64 start, end;
-	struct mm_struct *mm;
-	int w;
+	__u32 len;
 
 	GATE();
-	if (SKIP(JCW_PROF_EXEC_BARE))
+	if (!exec_wanted(p, &uts, &flags) || !exec_in_budget(p, uts))
 		return 0;
-	w = want(p, &uts, &flags);
-	if (w <= 0) {
-		if (w == WANT_FORGED)
-			exec_unrecorded(p->tgid);
-		return 0;
-	}
-	if (SKIP(JCW_PROF_EXEC_FILTER))
-		return 0;
-	if (!SKIP(JCW_PROF_EXEC_BUDGET) && !budget_take(uts)) {
-		exec_unrecorded(p->tgid);
-		return 0;
-	}
-	slot = bpf_get_smp_processor_id();
-	s = bpf_map_lookup_elem(&scratch, &slot);
+	s = exec_scratch();
 	if (!s)
 		return 0;
-	if (SKIP(JCW_PROF_EXEC_FILL)) {
-		s->rec.hdr.type = JCW_REC_EXEC;
-		s->rec.tgid = p->tgid;
-		s->rec.start_boottime_ns = 0;
-	} else {
-		task_fill_exec(&s->rec, p, uts);
-	}
+	task_fill_exec(&s->rec, p, uts);
 	s->rec.argc = bprm->argc;
-
-	mm = p->mm;
-	start = mm->arg_start;
-	end = mm->arg_end;
-	if (end > start && !SKIP(JCW_PROF_EXEC_ARGS)) {
-		len = end - start;
-		if (len > args_max) {
-			len = args_max;
-			flags |= JCW_EXEC_ARGS_TRUNC;
-		}
-		len &= JCW_DATA_MASK; /* args_max <= JCW_ARGS_LIMIT < JCW_DATA_CAP */
-		if (bpf_probe_read_user(s->data, len, (void *)start)) {
-			len = 0;
-			flags |= JCW_EXEC_ARGS_TRUNC;
-		}
-	}
-	/* Re-exec of a tracked process keeps its entry (and killer/OOM state
-	 * of the group, which exec does not reset); an entry of an older
-	 * process with the same tgid (its exit was missed) is replaced. */
-	if (SKIP(JCW_PROF_EXEC_TRACK))
-		return exec_emit(s, p, len, flags);
-	tr = bpf_map_lookup_elem(&tracked, &s->rec.tgid);
-	if (!tr || tr->start_boottime_ns != s->rec.start_boottime_ns) {
-		if (tr)
-			untrack(tr, s->rec.tgid);   /* an older process's: its exit was missed */
-		/* Over its container's share: not recorded either, or the
-		 * forwarder would wait for an exit that never comes. */
-		if (track(s->rec.tgid, s->rec.start_boottime_ns, 0, uts, s->rec.uts_ns_inum,
-			  BPF_NOEXIST) == TRACK_NO_SHARE)
-			return 0;
-	} else {
-		stderr_exec(tr, s->rec.tgid);
-		tr->flags &= ~JCW_EXIT_UNRECORDED;
-	}
+	len = exec_args(s, p, &flags);
+	if (!exec_track(s, uts))
+		return 0;
 	return exec_emit(s, p, len, flags);
 }
 
@@ -370,60 +400,49 @@ static __always_inline void exit_figures(struct jcw_exit *e, struct task_struct 
 	}
 }
 
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(handle_exit, struct task_struct *p)
+/* --- an exit's record, stage by stage ---------------------------------- */
+
+/* The tracked entry of the group whose last thread p exits, or NULL. Other
+ * threads of the group still alive (do_exit() decrements signal->live
+ * before this tracepoint): not the group's exit. Then the process is looked
+ * up by its tgid whatever its hostname has become (task_maybe_tracked): a
+ * tracked process may leave its UTS namespace without an exec
+ * (unshare(CLONE_NEWUSER | CLONE_NEWUTS), sethostname), and an entry left
+ * behind would be kept for ever. */
+static __always_inline struct jcw_tracked *exit_tracked(struct task_struct *p, __u32 *tgid)
 {
-	struct signal_struct *sig = p->signal;
-	struct task_struct *leader;
-	struct jcw_tracked *tr;
-	struct jcw_exit *e;
-	__u32 tgid, code;
+	if (p->signal->live.counter != 0 || !task_maybe_tracked(p))
+		return NULL;
+	*tgid = p->tgid;
+	return bpf_map_lookup_elem(&tracked, tgid);
+}
 
-	GATE();
-	if (SKIP(JCW_PROF_EXIT_BARE))
-		return 0;
-
-	/* Other threads of the group still alive (do_exit() decrements
-	 * signal->live before this tracepoint): not the group's exit. Then
-	 * the process is looked up by its tgid whatever its hostname has
-	 * become (task_maybe_tracked): a tracked process may leave its UTS
-	 * namespace without an exec (unshare(CLONE_NEWUSER | CLONE_NEWUTS),
-	 * sethostname), and an entry left behind would be kept for ever. */
-	if (sig->live.counter != 0)
-		return 0;
-	if (!task_maybe_tracked(p))
-		return 0;
-	tgid = p->tgid;
-	tr = bpf_map_lookup_elem(&tracked, &tgid);
-	if (!tr)
-		return 0;
-	if (SKIP(JCW_PROF_EXIT_FILTER))
-		return 0;
-	leader = p->group_leader;
-	if (tr->start_boottime_ns != compat_start_boottime(leader)) {
-		/* A stale entry (pid reused after a missed exit): drop it. */
+/* Whether the entry is this process's (not a stale one: pid reused after a
+ * missed exit) and a collector is there to read the record; the entry is
+ * dropped when not. Its pending standard error is settled either way. */
+static __always_inline bool exit_reported(struct jcw_tracked *tr, struct task_struct *p, __u32 tgid)
+{
+	if (tr->start_boottime_ns != compat_start_boottime(p->group_leader)) {
 		untrack(tr, tgid);
-		return 0;
+		return false;
 	}
 	if (!alive(bpf_ktime_get_ns())) {
 		count(JCW_CNT_ORPHANED);
 		untrack(tr, tgid);
-		return 0;
+		return false;
 	}
 	stderr_forget(tr);
 	stderr_exit(tr, tgid);
-	if (SKIP(JCW_PROF_EXIT_OUTPUT)) {
-		__u32 slot = bpf_get_smp_processor_id();
+	return true;
+}
 
-		e = bpf_map_lookup_elem(&scratch, &slot);
-	} else {
-		e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	}
-	if (!e) {
-		count(JCW_CNT_RINGBUF_LOST);
-		untrack(tr, tgid);
-		return 0;
-	}
+/* The record's fixed fields: who, how it ended, who killed it. */
+static __always_inline void exit_fill(struct jcw_exit *e, struct jcw_tracked *tr,
+				      struct task_struct *p, __u32 tgid)
+{
+	struct signal_struct *sig = p->signal;
+	__u32 code;
+
 	e->hdr.type = JCW_REC_EXIT;
 	e->hdr.size = sizeof(*e);
 	e->ktime_ns = bpf_ktime_get_boot_ns();
@@ -447,13 +466,29 @@ int BPF_PROG(handle_exit, struct task_struct *p)
 		e->killer_sig = tr->killer_sig;
 		__builtin_memcpy(e->killer_comm, tr->killer_comm, sizeof(e->killer_comm));
 	}
+}
 
-	if (!SKIP(JCW_PROF_EXIT_FILL))
-		exit_figures(e, p, leader, sig);
-	if (!SKIP(JCW_PROF_EXIT_UNTRACK))
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(handle_exit, struct task_struct *p)
+{
+	struct jcw_tracked *tr;
+	struct jcw_exit *e;
+	__u32 tgid;
+
+	GATE();
+	tr = exit_tracked(p, &tgid);
+	if (!tr || !exit_reported(tr, p, tgid))
+		return 0;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(JCW_CNT_RINGBUF_LOST);
 		untrack(tr, tgid);
-	if (!SKIP(JCW_PROF_EXIT_OUTPUT))
-		bpf_ringbuf_submit(e, rb_flags(sizeof(*e)));
+		return 0;
+	}
+	exit_fill(e, tr, p, tgid);
+	exit_figures(e, p, p->group_leader, p->signal);
+	untrack(tr, tgid);
+	bpf_ringbuf_submit(e, rb_flags(sizeof(*e)));
 	return 0;
 }
 
@@ -515,3 +550,7 @@ int handle_oom(struct bpf_raw_tracepoint_args *ctx)
 		tr->flags |= JCW_EXIT_OOM;
 	return 0;
 }
+
+/* The same stages with the benchmark's stop points: loaded instead of
+ * handle_exec and handle_exit only with --bench-skip. */
+#include "breakdown.bpf.h"

@@ -189,6 +189,12 @@ int loader_hooks(struct loader *l, const struct loader_opts *o, struct tracefs *
 	*mv = mark_victim_shape();
 	if (*mv < 0)
 		bpf_program__set_autoload(l->skel->progs.handle_oom, false);
+	/* The exec and exit programs, or their breakdown (bpf/breakdown.bpf.h)
+	 * under --bench-skip: never both. */
+	bpf_program__set_autoload(l->skel->progs.handle_exec, !o->profile_skip);
+	bpf_program__set_autoload(l->skel->progs.handle_exit, !o->profile_skip);
+	bpf_program__set_autoload(l->skel->progs.bench_exec, o->profile_skip != 0);
+	bpf_program__set_autoload(l->skel->progs.bench_exit, o->profile_skip != 0);
 	l->skel->rodata->mark_victim_has_task = *mv == 1;
 	return 0;
 }

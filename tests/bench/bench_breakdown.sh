@@ -53,13 +53,17 @@ $(prefixes exit-lookup exit-fill exit-untrack exit-output)"
 # measure NAME SKIPS WHO: appends "NAME WHO exec_ns exit_ns" to results
 measure() {
 	local v=$1 skips=$2 who=$3 ie ix ne nx
+	# The whole programs as deployed; a variant is bpf/breakdown.bpf.h's
+	# bench_exec and bench_exit, loaded instead of them.
 	if [ -z "$skips" ]; then
 		start_collector --hostname-prefix jcode-bench
+		ie=$(prog_id handle_exec)
+		ix=$(prog_id handle_exit)
 	else
 		start_collector --hostname-prefix jcode-bench --bench-skip "$skips"
+		ie=$(prog_id bench_exec)
+		ix=$(prog_id bench_exit)
 	fi
-	ie=$(prog_id handle_exec)
-	ix=$(prog_id handle_exit)
 	stats_on
 	read -r ne nx _ < <(per_run "$ie,$ix" "$who" "$EXECLOOP" -n "$N" "$tmp/bin/true")
 	stats_off
