@@ -184,7 +184,8 @@ static void check_links(struct checker *c, sqlite3 *db, const struct ds_header *
 			       " GROUP BY CodeStateID", -1, &s, NULL)) {
 		while (sqlite3_step(s) == SQLITE_ROW) {
 			snprintf(path, sizeof(path), "%s/CodeStates/%s", c->dir, sqlite3_column_text(s, 1));
-			if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+			if (!ds_component_ok((const char *)sqlite3_column_text(s, 1)) ||
+			    stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
 				problem(c, (unsigned long)sqlite3_column_int64(s, 0),
 					"CodeStateID %s has no CodeStates/ directory", sqlite3_column_text(s, 1));
 		}

@@ -164,8 +164,11 @@ int build_code_states(struct build *b)
 		char *data = NULL;
 		size_t len = 0;
 
-		if (!hw || !fn || !safe_rel(file) || !snapname || strchr(snapname, '/'))
-			continue;   /* a registration of an older forwarder: no file name */
+		/* A registration of an older forwarder (no file name), or names
+		 * that would lead outside the store: no code state. */
+		if (!ds_component_ok(cd) || !ds_component_ok(hw) || !ds_component_ok(st) ||
+		    !ds_component_ok(fn) || !ds_component_ok(snapname) || !safe_rel(file))
+			continue;
 		snprintf(key, sizeof(key), "%s/%s/%s/%s", cd, st, hw, file);
 		etype = deleted ? "File.Delete"
 				: (strcmp(key, prev) || prev_deleted) ? "File.Create" : "File.Edit";

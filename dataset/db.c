@@ -15,6 +15,11 @@ static int hexval(char c)
 	return -1;
 }
 
+bool ds_component_ok(const char *s)
+{
+	return s && *s && strcmp(s, ".") && strcmp(s, "..") && !strchr(s, '/');
+}
+
 size_t ds_pct_decode(const char *s, size_t len, char *out)
 {
 	size_t i, n = 0;

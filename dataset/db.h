@@ -6,6 +6,7 @@
 #define JCW_DS_DB_H
 
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Page cache of the work database, KiB. */
@@ -22,6 +23,11 @@ sqlite3_stmt *ds_db_prepare(sqlite3 *db, const char *sql, char *err, size_t errl
 /* A new empty file for a work database in $TMPDIR (else /var/tmp), its
  * path in path: the fd (close it), or -1. */
 int ds_db_temp(char *path, size_t len);
+/* Whether s can be one path component of what the tool writes or reads
+ * (a class_div, a student id, a snapshot's name, an event id, a code
+ * state id): not empty, not "." or "..", no '/'. The parts and a dataset
+ * handed to check are input: nothing in them may lead outside. */
+bool ds_component_ok(const char *s);
 /* Percent-decodes [s, s+len) into out (len+1 bytes at least). */
 size_t ds_pct_decode(const char *s, size_t len, char *out);
 

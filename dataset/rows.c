@@ -84,14 +84,17 @@ static int write_resource(struct build *b, const char *what, const char *eid,
 			  const char *a, const char *gap, const char *c, struct strbuf *url)
 {
 	const char *dash = strrchr(eid, '-');
-	char dir[8400], path[8400];
+	char dir[8400], path[8400], boot[256];
 	FILE *f;
 
 	strbuf_reset(url);
-	if (dash && dash != eid)
-		strbuf_printf(url, "Resources/%s/%.*s/%s.txt", what, (int)(dash - eid), eid, dash + 1);
-	else
+	snprintf(boot, sizeof(boot), "%.*s", dash ? (int)(dash - eid) : 0, eid);
+	if (dash && ds_component_ok(boot) && ds_component_ok(dash + 1))
+		strbuf_printf(url, "Resources/%s/%s/%s.txt", what, boot, dash + 1);
+	else if (ds_component_ok(eid))
 		strbuf_printf(url, "Resources/%s/%s.txt", what, eid);
+	else
+		return 0;   /* an event id that is no name: its text is not kept */
 	snprintf(path, sizeof(path), "%s/%s", b->o->out, url->buf);
 	snprintf(dir, sizeof(dir), "%s", path);
 	*strrchr(dir, '/') = '\0';
@@ -266,7 +269,7 @@ static int compile_columns(struct rowctx *c, sqlite3_stmt *s, const char *eid)
 				? "Error" : sqlite3_column_int(s, L_WARNINGS) ? "Warning" : "Success");
 	if (diag && diag[0]) {
 		rc = write_resource(c->b, "diagnostics", eid, diag, NULL, NULL, &url);
-		if (!rc)
+		if (!rc && url.len)
 			x_add(&c->x, "diagnostics_output", url.buf);
 	}
 	strbuf_free(&url);
@@ -288,7 +291,7 @@ static int run_columns(struct rowctx *c, sqlite3_stmt *s, const char *eid)
 		rc = write_resource(c->b, "stderr", eid, head,
 				    sqlite3_column_int(s, L_TRUNC) && tail && tail[0]
 				    ? "\n[... not kept ...]\n" : NULL, tail, &url);
-		if (!rc)
+		if (!rc && url.len)
 			bind(c->ins, C_PERR, url.buf);
 	}
 	strbuf_free(&url);

@@ -159,4 +159,31 @@ if "$DS" build --events "$tmp/ds" --snapshots "$tmp/snapshots" --out "$tmp/out" 
 	echo "FAIL: built over an existing dataset"; exit 1
 fi
 grep -q 'is not empty' "$tmp/f.err" || { cat "$tmp/f.err"; exit 1; }
+# Parts are input: names in them never lead outside the output or the
+# store (a segment "..", an event id with "/" in it).
+mkdir -p "$tmp/evil/parts/n1" "$tmp/evil-store/os-1"
+python3 - "$tmp/evil/parts/n1/p.jsonl" <<'EOF'
+import json, sys
+def line(eid, kind, path, body):
+    body = dict(body, event_id=eid, timestamp="2027-01-15T08:00:00.000000+00:00")
+    return json.dumps({"event_id": eid, "endpoint": kind, "path": path, "time_ns": 1800000000000000000,
+                       "body": body}) + "\n"
+with open(sys.argv[1], "w") as f:
+    f.write(line("../../escape-1", "run", "/api/os-1/hw1/202011111/logs/run",
+                 {"exit_code": 1, "stderr_head": "x", "target_path": "/home/coder/project/hw1/a"}))
+    f.write(line("boot-../..", "build", "/api/os-1/hw1/202011111/logs/build",
+                 {"exit_code": 1, "diagnostics": "a.c:1:1: error: x\n",
+                  "target_path": "/home/coder/project/hw1/a.c"}))
+    f.write(line("boot-3", "snapshot", "/api/os-1/hw1/202011111/%2E%2E/20270115_080000",
+                 {"bytes": 1, "deleted": False, "file": "../../../escape.c", "snapshot": "x.c"}))
+    f.write(line("boot-5", "snapshot", "/api/%2E%2E/hw1/202011111/a.c/20270115_080000",
+                 {"bytes": 1, "deleted": False, "file": "a.c", "snapshot": "../../escape.c"}))
+EOF
+"$DS" build --events "$tmp/evil" --snapshots "$tmp/evil-store/os-1" --out "$tmp/evil-out/ds" 2>"$tmp/f.err" ||
+	{ cat "$tmp/f.err"; echo "FAIL: build of hostile parts"; exit 1; }
+[ -z "$(find "$tmp" -name '*escape*' -not -path "$tmp/evil/*")" ] ||
+	{ find "$tmp" -name '*escape*'; echo "FAIL: a name in the parts led outside"; exit 1; }
+[ "$(find "$tmp/evil-out" -mindepth 1 -maxdepth 1)" = "$tmp/evil-out/ds" ] ||
+	{ ls -la "$tmp/evil-out"; echo "FAIL: something was written beside the dataset"; exit 1; }
+"$DS" check "$tmp/evil-out/ds" >/dev/null || { "$DS" check "$tmp/evil-out/ds"; echo "FAIL: check"; exit 1; }
 echo "FIGURE dataset build: 16 lines of 2 nodes -> 12 events once each, 2 copies, 1 torn and 1 invalid line dropped, filters by course, homework and time"
