@@ -123,11 +123,7 @@ static void collect(struct metrics *m, void *arg)
 }
 
 /* The metrics of one series each: where they go in struct app_metrics. */
-static const struct app_single {
-	size_t off;
-	enum metric_type type;
-	const char *name, *help;
-} app_singles[] = {
+static const struct metric_def app_singles[] = {
 	{offsetof(struct app_metrics, bytes), METRIC_COUNTER, "jcw_received_bytes_total",
 	 "Bytes read from collector connections and captures."},
 	{offsetof(struct app_metrics, accepted), METRIC_COUNTER, "jcw_connections_accepted_total",
@@ -305,21 +301,12 @@ static int app_metrics_families_out(struct app_metrics *am)
 
 int app_metrics_init(struct app_metrics *am)
 {
-	size_t i;
-
 	memset(am, 0, sizeof(*am));
 	am->reg = metrics_new();
 	if (!am->reg)
 		return -ENOMEM;
-	for (i = 0; i < sizeof(app_singles) / sizeof(app_singles[0]); i++) {
-		const struct app_single *d = &app_singles[i];
-		struct metric_series **at = (struct metric_series **)((char *)am + d->off);
-
-		*at = metrics_single(am->reg, d->type, d->name, d->help);
-		if (!*at)
-			goto fail;
-	}
-	if (app_metrics_families(am) || app_metrics_families_out(am) || metrics_add_process(am->reg) ||
+	if (metrics_add_table(am->reg, am, app_singles, sizeof(app_singles) / sizeof(app_singles[0])) ||
+	    app_metrics_families(am) || app_metrics_families_out(am) || metrics_add_process(am->reg) ||
 	    metrics_on_collect(am->reg, collect, am))
 		goto fail;
 	/* Pre-create label sets so every metric shows from the first scrape. */

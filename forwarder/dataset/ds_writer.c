@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -314,28 +315,33 @@ static void collect(struct metrics *m, void *arg)
 	}
 }
 
+/* Its families, one series each: where they go in struct ds_writer. */
+#define DW(field) offsetof(struct ds_writer, field)
+static const struct metric_def ds_writer_metrics[] = {
+	{DW(m_lines), METRIC_COUNTER, "jcw_dataset_lines_total",
+	 "Events written to this node's dataset parts (and synced)."},
+	{DW(m_bytes), METRIC_COUNTER, "jcw_dataset_bytes_total",
+	 "Bytes written to this node's dataset parts."},
+	{DW(m_writes), METRIC_COUNTER, "jcw_dataset_writes_total",
+	 "Write and fdatasync rounds of the dataset writer."},
+	{DW(m_errors), METRIC_COUNTER, "jcw_dataset_write_errors_total",
+	 "Failed rounds (disk full, volume gone); retried with backoff."},
+	{DW(m_parts), METRIC_COUNTER, "jcw_dataset_parts_total",
+	 "Part files begun by this process."},
+	{DW(m_failing), METRIC_GAUGE, "jcw_dataset_failing",
+	 "1 while the last write to PROGSNAP2_DIR failed."},
+	{DW(m_queue_rows), METRIC_GAUGE, "jcw_dataset_queue_rows",
+	 "Events in the outbox waiting for the dataset writer."},
+	{DW(m_queue_bytes), METRIC_GAUGE, "jcw_dataset_queue_bytes",
+	 "Their size (PROGSNAP2_QUEUE_MAX_BYTES bounds it)."},
+	{DW(m_dropped), METRIC_COUNTER, "jcw_dataset_dropped_total",
+	 "Events not queued for the dataset: the queue was full."},
+};
+
 int ds_writer_add_metrics(struct ds_writer *w, struct metrics *reg)
 {
-	w->m_lines = metrics_single(reg, METRIC_COUNTER, "jcw_dataset_lines_total",
-				    "Events written to this node's dataset parts (and synced).");
-	w->m_bytes = metrics_single(reg, METRIC_COUNTER, "jcw_dataset_bytes_total",
-				    "Bytes written to this node's dataset parts.");
-	w->m_writes = metrics_single(reg, METRIC_COUNTER, "jcw_dataset_writes_total",
-				     "Write and fdatasync rounds of the dataset writer.");
-	w->m_errors = metrics_single(reg, METRIC_COUNTER, "jcw_dataset_write_errors_total",
-				     "Failed rounds (disk full, volume gone); retried with backoff.");
-	w->m_parts = metrics_single(reg, METRIC_COUNTER, "jcw_dataset_parts_total",
-				    "Part files begun by this process.");
-	w->m_failing = metrics_single(reg, METRIC_GAUGE, "jcw_dataset_failing",
-				      "1 while the last write to PROGSNAP2_DIR failed.");
-	w->m_queue_rows = metrics_single(reg, METRIC_GAUGE, "jcw_dataset_queue_rows",
-					 "Events in the outbox waiting for the dataset writer.");
-	w->m_queue_bytes = metrics_single(reg, METRIC_GAUGE, "jcw_dataset_queue_bytes",
-					  "Their size (PROGSNAP2_QUEUE_MAX_BYTES bounds it).");
-	w->m_dropped = metrics_single(reg, METRIC_COUNTER, "jcw_dataset_dropped_total",
-				      "Events not queued for the dataset: the queue was full.");
-	if (!w->m_lines || !w->m_bytes || !w->m_writes || !w->m_errors || !w->m_parts ||
-	    !w->m_failing || !w->m_queue_rows || !w->m_queue_bytes || !w->m_dropped)
-		return -ENOMEM;
-	return metrics_on_collect(reg, collect, w);
+	int rc = metrics_add_table(reg, w, ds_writer_metrics,
+				   sizeof(ds_writer_metrics) / sizeof(ds_writer_metrics[0]));
+
+	return rc ? rc : metrics_on_collect(reg, collect, w);
 }

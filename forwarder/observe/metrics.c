@@ -534,3 +534,17 @@ int metrics_render_cached(struct metrics *m, struct strbuf *out, uint64_t now_ns
 	strbuf_append(out, m->cache.buf, m->cache.len);
 	return strbuf_ok(out) ? 0 : -ENOMEM;
 }
+
+int metrics_add_table(struct metrics *m, void *base, const struct metric_def *defs, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct metric_series **at = (struct metric_series **)((char *)base + defs[i].off);
+
+		*at = metrics_single(m, defs[i].type, defs[i].name, defs[i].help);
+		if (!*at)
+			return -ENOMEM;
+	}
+	return 0;
+}

@@ -42,6 +42,16 @@ struct metric_family *metrics_labelled(struct metrics *m, enum metric_type type,
 				       const char *name, const char *help,
 				       const char *const *labels);
 
+/* Families of one series each, declared in a table: each def's series goes
+ * to the struct metric_series * at base + off (offsetof in the owner's
+ * struct). 0 or -ENOMEM. */
+struct metric_def {
+	size_t off;
+	enum metric_type type;
+	const char *name, *help;
+};
+int metrics_add_table(struct metrics *m, void *base, const struct metric_def *defs, size_t n);
+
 /* The series with these label values (as many as the family has label
  * names), created at zero if new. NULL only when out of memory. */
 struct metric_series *metrics_series(struct metric_family *f, const char *const *values);

@@ -1,6 +1,7 @@
 #include "outbox_metrics.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 #include <time.h>
 
@@ -59,6 +60,63 @@ static void collect(struct metrics *m, void *arg)
 }
 
 
+/* The families of one series each: where they go in struct outbox_metrics. */
+#define OM(field) offsetof(struct outbox_metrics, field)
+static const struct metric_def outbox_singles[] = {
+	{OM(enabled), METRIC_GAUGE, "jcw_outbox_enabled",
+	 "1 when events go through the durable outbox in STATE_DIR."},
+	{OM(rows), METRIC_GAUGE, "jcw_outbox_rows",
+	 "Events stored and not yet accepted by the API."},
+	{OM(bytes), METRIC_GAUGE, "jcw_outbox_bytes",
+	 "Size of the stored events (bodies, paths and keys, 64 bytes overhead each)."},
+	{OM(max), METRIC_GAUGE, "jcw_outbox_max_bytes",
+	 "OUTBOX_MAX_BYTES."},
+	{OM(full), METRIC_GAUGE, "jcw_outbox_full",
+	 "1 while the outbox is at OUTBOX_MAX_BYTES: no frames are read or acknowledged."},
+	{OM(age), METRIC_GAUGE, "jcw_outbox_oldest_pending_age_seconds",
+	 "Age of the oldest stored event (0: none)."},
+	{OM(execs), METRIC_GAUGE, "jcw_outbox_pending_execs",
+	 "Execs stored while they wait for their exit."},
+	{OM(staged), METRIC_GAUGE, "jcw_outbox_staged_writes",
+	 "Writes waiting for the next group commit."},
+	{OM(stored), METRIC_COUNTER, "jcw_outbox_stored_events_total",
+	 "Events made durable in the outbox."},
+	{OM(dup_events), METRIC_COUNTER, "jcw_outbox_duplicate_events_total",
+	 "Events not stored because an event with the same event_id was pending."},
+	{OM(retries), METRIC_COUNTER, "jcw_outbox_retries_total",
+	 "Failed delivery attempts of stored events (retried with backoff)."},
+	{OM(dead), METRIC_COUNTER, "jcw_outbox_dead_letters_total",
+	 "Events moved to the dead_letter table (refused by the API, or unsendable)."},
+	{OM(dead_rows), METRIC_GAUGE, "jcw_outbox_dead_letter_rows",
+	 "Rows of the dead_letter table."},
+	{OM(dead_pruned), METRIC_COUNTER, "jcw_outbox_dead_letters_pruned_total",
+	 "Oldest dead letters removed to keep at most 10000."},
+	{OM(acked), METRIC_GAUGE, "jcw_outbox_acked_seq",
+	 "Sequence number of the last Ack sent to a collector."},
+	{OM(acks), METRIC_COUNTER, "jcw_outbox_acks_total",
+	 "Ack frames sent to collectors."},
+	{OM(resends), METRIC_COUNTER, "jcw_outbox_resends_total",
+	 "Collector connections that began by resending frames already processed."},
+	{OM(dup_frames), METRIC_COUNTER, "jcw_outbox_duplicate_frames_total",
+	 "Frames dropped because their boot's sequence number was already processed."},
+	{OM(disk_full), METRIC_COUNTER, "jcw_outbox_disk_full_total",
+	 "Group commits that failed because the disk was full (retried)."},
+	{OM(disk_full_now), METRIC_GAUGE, "jcw_outbox_disk_full",
+	 "1 while the last group commit failed for lack of space."},
+	{OM(commits), METRIC_COUNTER, "jcw_outbox_commits_total",
+	 "Group commits done."},
+	{OM(commit_errors), METRIC_COUNTER, "jcw_outbox_commit_errors_total",
+	 "Group commits that failed (any cause; retried)."},
+	{OM(quarantined), METRIC_COUNTER, "jcw_outbox_quarantined_files_total",
+	 "Damaged outbox files moved to STATE_DIR/quarantine/ at start."},
+	{OM(salvaged), METRIC_COUNTER, "jcw_outbox_salvaged_rows_total",
+	 "Events copied out of a damaged outbox file at start."},
+	{OM(unreadable), METRIC_COUNTER, "jcw_outbox_salvage_read_errors_total",
+	 "Read errors met while salvaging a damaged outbox (each may hide rows)."},
+	{OM(backpressure), METRIC_COUNTER, "jcw_outbox_backpressure_total",
+	 "Times reading from the collector paused for the outbox (full or failing)."},
+};
+
 int outbox_metrics_add(struct outbox_metrics *om, struct metrics *reg, struct outbox_flow *fl,
 		       const struct input *in, uint64_t max_bytes)
 {
@@ -69,50 +127,13 @@ int outbox_metrics_add(struct outbox_metrics *om, struct metrics *reg, struct ou
 	om->fl = fl;
 	om->in = in;
 	om->max_bytes = max_bytes;
-	om->enabled = metrics_single(reg, METRIC_GAUGE, "jcw_outbox_enabled",
-			  "1 when events go through the durable outbox in STATE_DIR.");
-	om->rows = metrics_single(reg, METRIC_GAUGE, "jcw_outbox_rows", "Events stored and not yet accepted by the API.");
-	om->bytes = metrics_single(reg, METRIC_GAUGE, "jcw_outbox_bytes",
-			"Size of the stored events (bodies, paths and keys, 64 bytes overhead each).");
-	om->max = metrics_single(reg, METRIC_GAUGE, "jcw_outbox_max_bytes", "OUTBOX_MAX_BYTES.");
-	om->full = metrics_single(reg, METRIC_GAUGE, "jcw_outbox_full",
-		       "1 while the outbox is at OUTBOX_MAX_BYTES: no frames are read or acknowledged.");
-	om->age = metrics_single(reg, METRIC_GAUGE, "jcw_outbox_oldest_pending_age_seconds",
-		      "Age of the oldest stored event (0: none).");
-	om->execs = metrics_single(reg, METRIC_GAUGE, "jcw_outbox_pending_execs",
-			"Execs stored while they wait for their exit.");
-	om->staged = metrics_single(reg, METRIC_GAUGE, "jcw_outbox_staged_writes",
-			 "Writes waiting for the next group commit.");
-	om->stored = metrics_single(reg, METRIC_COUNTER, "jcw_outbox_stored_events_total",
-			 "Events made durable in the outbox.");
-	om->dup_events = metrics_single(reg, METRIC_COUNTER, "jcw_outbox_duplicate_events_total",
-			     "Events not stored because an event with the same event_id was pending.");
+	if (metrics_add_table(reg, om, outbox_singles, sizeof(outbox_singles) / sizeof(outbox_singles[0])))
+		return -ENOMEM;
 	f = metrics_labelled(reg, METRIC_COUNTER, "jcw_outbox_deliveries_total",
 		"Stored events by final outcome: delivered (2xx/409, row deleted), rejected "
 		"(final 4xx, moved to dead_letter), abandoned (kept for the next start).", l_outcome);
 	for (i = 0; i < DELIVER_OUTCOME_COUNT; i++)
 		om->outcome[i] = metrics_get(f, deliver_outcome_name(i));
-	om->retries = metrics_single(reg, METRIC_COUNTER, "jcw_outbox_retries_total",
-			  "Failed delivery attempts of stored events (retried with backoff).");
-	om->dead = metrics_single(reg, METRIC_COUNTER, "jcw_outbox_dead_letters_total",
-		       "Events moved to the dead_letter table (refused by the API, or unsendable).");
-	om->dead_rows = metrics_single(reg, METRIC_GAUGE, "jcw_outbox_dead_letter_rows", "Rows of the dead_letter table.");
-	om->dead_pruned = metrics_single(reg, METRIC_COUNTER, "jcw_outbox_dead_letters_pruned_total",
-			      "Oldest dead letters removed to keep at most 10000.");
-	om->acked = metrics_single(reg, METRIC_GAUGE, "jcw_outbox_acked_seq",
-			"Sequence number of the last Ack sent to a collector.");
-	om->acks = metrics_single(reg, METRIC_COUNTER, "jcw_outbox_acks_total", "Ack frames sent to collectors.");
-	om->resends = metrics_single(reg, METRIC_COUNTER, "jcw_outbox_resends_total",
-			  "Collector connections that began by resending frames already processed.");
-	om->dup_frames = metrics_single(reg, METRIC_COUNTER, "jcw_outbox_duplicate_frames_total",
-			     "Frames dropped because their boot's sequence number was already processed.");
-	om->disk_full = metrics_single(reg, METRIC_COUNTER, "jcw_outbox_disk_full_total",
-			    "Group commits that failed because the disk was full (retried).");
-	om->disk_full_now = metrics_single(reg, METRIC_GAUGE, "jcw_outbox_disk_full",
-				"1 while the last group commit failed for lack of space.");
-	om->commits = metrics_single(reg, METRIC_COUNTER, "jcw_outbox_commits_total", "Group commits done.");
-	om->commit_errors = metrics_single(reg, METRIC_COUNTER, "jcw_outbox_commit_errors_total",
-				"Group commits that failed (any cause; retried).");
 	om->commit_s = metrics_series(metrics_family(reg, METRIC_HISTOGRAM,
 						     "jcw_outbox_commit_duration_seconds",
 						     "Duration of group commits (fsync included).", NULL,
@@ -122,14 +143,6 @@ int outbox_metrics_add(struct outbox_metrics *om, struct metrics *reg, struct ou
 						     "Writes per group commit.", NULL,
 						     outbox_commit_writes_bounds, OUTBOX_HIST_BUCKETS),
 				      NULL);
-	om->quarantined = metrics_single(reg, METRIC_COUNTER, "jcw_outbox_quarantined_files_total",
-			      "Damaged outbox files moved to STATE_DIR/quarantine/ at start.");
-	om->salvaged = metrics_single(reg, METRIC_COUNTER, "jcw_outbox_salvaged_rows_total",
-			   "Events copied out of a damaged outbox file at start.");
-	om->unreadable = metrics_single(reg, METRIC_COUNTER, "jcw_outbox_salvage_read_errors_total",
-			     "Read errors met while salvaging a damaged outbox (each may hide rows).");
-	om->backpressure = metrics_single(reg, METRIC_COUNTER, "jcw_outbox_backpressure_total",
-			       "Times reading from the collector paused for the outbox (full or failing).");
 	if (!om->enabled || !om->backpressure || !om->commit_s || !om->commit_w || !om->outcome[0] ||
 	    metrics_on_collect(reg, collect, om))
 		return -ENOMEM;

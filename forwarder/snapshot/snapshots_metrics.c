@@ -1,8 +1,9 @@
 /* snapshots_metrics: the jcw_snapshot_* series, filled at each scrape
  * from the counters snapshots.c and snapshots_take.c keep. */
-#include <errno.h>
-
 #include "snapshots_int.h"
+
+#include <errno.h>
+#include <stddef.h>
 
 const char *snapshots_result_name(enum snapshots_result r)
 {
@@ -45,11 +46,29 @@ static void snapshots_collect(struct metrics *m, void *arg)
 	metric_set(s->m_pending, (double)s->st.pending);
 }
 
+/* The families of one series each: where they go in struct snapshots. */
+#define SM(field) offsetof(struct snapshots, field)
+static const struct metric_def snapshot_singles[] = {
+	{SM(m_debounced), METRIC_COUNTER, "jcw_snapshot_debounced_total",
+	 "File saves and deletions merged into a later one of the same file (DEBOUNCE_WINDOW)."},
+	{SM(m_forced), METRIC_COUNTER, "jcw_snapshot_forced_total",
+	 "Files taken before their debounce deadline because too many were waiting."},
+	{SM(m_bytes), METRIC_COUNTER, "jcw_snapshot_stored_bytes_total",
+	 "Bytes of snapshot content written to SNAPSHOT_BASE."},
+	{SM(m_pending), METRIC_GAUGE, "jcw_snapshot_pending_files",
+	 "Files waiting for their debounce deadline."},
+	{SM(m_deferred), METRIC_COUNTER, "jcw_snapshot_deferred_total",
+	 "Files kept waiting, unread, because their student's storage budget was spent "
+	 "(SNAPSHOT_STUDENT_*)."},
+	{SM(m_io), METRIC_GAUGE, "jcw_snapshot_io_queue",
+	 "Files handed to the snapshot worker and not finished yet (read, stored, registered)."},
+};
+
 int snapshots_add_metrics(struct snapshots *s, struct metrics *reg)
 {
 	static const char *const l_result[] = {"result", NULL};
 	static const char *const l_reason[] = {"reason", NULL};
-	struct metric_family *fr, *ff, *fe, *fd, *fo, *fb, *fp, *fw, *fi;
+	struct metric_family *fr, *ff, *fe;
 	size_t i;
 
 	fr = metrics_family(reg, METRIC_COUNTER, "jcw_snapshot_events_total",
@@ -61,23 +80,8 @@ int snapshots_add_metrics(struct snapshots *s, struct metrics *reg)
 	fe = metrics_family(reg, METRIC_COUNTER, "jcw_snapshot_read_errors_total",
 			    "Files that could not be read safely for a snapshot, by reason.",
 			    l_reason, NULL, 0);
-	fd = metrics_family(reg, METRIC_COUNTER, "jcw_snapshot_debounced_total",
-			    "File saves and deletions merged into a later one of the same file "
-			    "(DEBOUNCE_WINDOW).", NULL, NULL, 0);
-	fo = metrics_family(reg, METRIC_COUNTER, "jcw_snapshot_forced_total",
-			    "Files taken before their debounce deadline because too many were "
-			    "waiting.", NULL, NULL, 0);
-	fb = metrics_family(reg, METRIC_COUNTER, "jcw_snapshot_stored_bytes_total",
-			    "Bytes of snapshot content written to SNAPSHOT_BASE.", NULL, NULL, 0);
-	fp = metrics_family(reg, METRIC_GAUGE, "jcw_snapshot_pending_files",
-			    "Files waiting for their debounce deadline.", NULL, NULL, 0);
-	fw = metrics_family(reg, METRIC_COUNTER, "jcw_snapshot_deferred_total",
-			    "Files kept waiting, unread, because their student's storage budget "
-			    "was spent (SNAPSHOT_STUDENT_*).", NULL, NULL, 0);
-	fi = metrics_family(reg, METRIC_GAUGE, "jcw_snapshot_io_queue",
-			    "Files handed to the snapshot worker and not finished yet (read, "
-			    "stored, registered).", NULL, NULL, 0);
-	if (!fr || !ff || !fe || !fd || !fo || !fb || !fp || !fw || !fi)
+	if (!fr || !ff || !fe ||
+	    metrics_add_table(reg, s, snapshot_singles, sizeof(snapshot_singles) / sizeof(snapshot_singles[0])))
 		return -ENOMEM;
 	for (i = 0; i < SNAPSHOTS_RESULT_COUNT; i++)
 		s->m_result[i] = metrics_get(fr, snapshots_result_name(i));
@@ -89,12 +93,6 @@ int snapshots_add_metrics(struct snapshots *s, struct metrics *reg)
 	for (i = 1; i < SNAP_READ_RESULT_COUNT; i++)
 		if (i != SNAP_READ_TOO_LARGE)
 			s->m_read[i] = metrics_get(fe, snap_read_result_name(i));
-	s->m_debounced = metrics_series(fd, NULL);
-	s->m_forced = metrics_series(fo, NULL);
-	s->m_bytes = metrics_series(fb, NULL);
-	s->m_pending = metrics_series(fp, NULL);
-	s->m_deferred = metrics_series(fw, NULL);
-	s->m_io = metrics_series(fi, NULL);
 	s->reg = reg;
 	return metrics_on_collect(reg, snapshots_collect, s);
 }

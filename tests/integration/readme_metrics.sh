@@ -10,7 +10,7 @@ port=$(free_port)
 # With an outbox and a dataset, so their families are listed too (an API
 # that never answers: nothing needs to be delivered here).
 "$FWD" --socket "$tmp/s.sock" --api-server http://127.0.0.1:9 --state-dir "$tmp/state" \
-	--progsnap2-dir "$tmp/ds" \
+	--progsnap2-dir "$tmp/ds" --shutdown-grace 0 \
 	--metrics-addr 127.0.0.1 --metrics-port "$port" >/dev/null 2>"$tmp/err" &
 pids+=($!)
 served() { curl -sf "http://127.0.0.1:$port/metrics" >"$tmp/m"; }
