@@ -27,7 +27,13 @@ int groupshare_init(struct groupshare *s, size_t max_groups, void *link_base, si
 	s->free_head = 0;
 	s->base = link_base;
 	s->stride = stride;
+	s->ngroups = max_groups;
 	return 0;
+}
+
+size_t groupshare_memory(const struct groupshare *s)
+{
+	return s->g ? s->ngroups * sizeof(*s->g) + ((size_t)s->mask + 1) * sizeof(*s->buckets) : 0;
 }
 
 void groupshare_free(struct groupshare *s)

@@ -31,12 +31,15 @@ struct groupshare {
 	uint32_t mask, free_head;
 	void *base;               /* the table's entries and where their links are */
 	size_t stride;
+	size_t ngroups;           /* max_groups, allocated */
 };
 
 /* Room for max_groups groups (>= 1) of entries whose group link is at
  * link_base + i * stride. 0 or -ENOMEM. */
 int groupshare_init(struct groupshare *s, size_t max_groups, void *link_base, size_t stride);
 void groupshare_free(struct groupshare *s);
+/* Bytes it allocated. */
+size_t groupshare_memory(const struct groupshare *s);
 
 /* The group of key, or ILIST_NIL when it holds nothing. */
 uint32_t groupshare_find(const struct groupshare *s, uint64_t key);

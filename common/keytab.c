@@ -176,3 +176,8 @@ uint64_t keytab_evicted(const struct keytab *t)
 {
 	return t->evicted;
 }
+
+size_t keytab_memory(const struct keytab *t)
+{
+	return t ? sizeof(*t) + t->capacity * t->stride + (t->mask + 1) * sizeof(*t->buckets) : 0;
+}

@@ -39,5 +39,7 @@ void keytab_each(struct keytab *t, void (*fn)(void *ctx, const char *key, void *
 size_t keytab_size(const struct keytab *t);
 /* Keys evicted to make room, since the start. */
 uint64_t keytab_evicted(const struct keytab *t);
+/* Bytes it allocated (all at keytab_new). */
+size_t keytab_memory(const struct keytab *t);
 
 #endif

@@ -336,6 +336,9 @@ int app_new(struct ev_loop *loop, const struct fwd_config *cfg, struct app **out
 	a->am.fq = a->fq;
 	a->am.errtexts = a->errtexts;
 	a->am.dl = a->dl;
+	a->am.snap = a->snap;
+	a->am.rl = a->student_rl;
+	a->am.flow = a->flow;
 	*out = a;
 	return 0;
 fail:

@@ -71,6 +71,20 @@ static void collect_tables(struct app_metrics *am)
 	}
 }
 
+/* What each bounded table holds now, so that a slow growth shows. */
+static void collect_memory(struct app_metrics *am)
+{
+	struct outbox *ob = am->flow ? outbox_flow_outbox(am->flow) : NULL;
+
+	metric_set(am->mem_join, am->join ? (double)join_memory(am->join) : 0);
+	metric_set(am->mem_lanes, am->fq ? (double)fairq_memory(am->fq) : 0);
+	metric_set(am->mem_stderr, am->errtexts ? (double)errjoin_memory(am->errtexts) : 0);
+	metric_set(am->mem_delivery, am->dl ? (double)deliver_memory(am->dl) : 0);
+	metric_set(am->mem_outbox, ob ? (double)outbox_memory(ob) : 0);
+	metric_set(am->mem_snapshots, am->snap ? (double)snapshots_memory(am->snap) : 0);
+	metric_set(am->mem_ratelimit, (double)ratelimit_memory(am->rl));
+}
+
 static void collect_delivery(struct app_metrics *am)
 {
 	const struct deliver_stats *ds = deliver_stats(am->dl);
@@ -111,6 +125,7 @@ static void collect(struct metrics *m, void *arg)
 	if (am->in)
 		collect_input(am);
 	collect_tables(am);
+	collect_memory(am);
 	if (am->http) {
 		const struct httpd_stats *hs = httpd_stats(am->http);
 
@@ -279,6 +294,24 @@ static int app_metrics_families_out(struct app_metrics *am)
 		am->err_evicted = metrics_get(f, "evicted");
 		am->err_evicted_share = metrics_get(f, "evicted_share");
 		am->err_expired = metrics_get(f, "expired");
+	}
+
+	{
+		static const char *const l_table[] = {"table", NULL};
+		struct metric_family *f = metrics_labelled(am->reg, METRIC_GAUGE,
+			"jcw_table_memory_bytes", "Memory each bounded table has allocated: join (execs "
+			"waiting for their exit), lanes (frames read ahead), stderr (texts of running "
+			"processes), delivery (requests held), outbox (staged writes and committed "
+			"events kept for delivery), snapshots (files waiting, the budget's and "
+			"quota's tables, the read buffer), ratelimit (the per-student limit).", l_table);
+
+		am->mem_join = metrics_get(f, "join");
+		am->mem_lanes = metrics_get(f, "lanes");
+		am->mem_stderr = metrics_get(f, "stderr");
+		am->mem_delivery = metrics_get(f, "delivery");
+		am->mem_outbox = metrics_get(f, "outbox");
+		am->mem_snapshots = metrics_get(f, "snapshots");
+		am->mem_ratelimit = metrics_get(f, "ratelimit");
 	}
 
 	/* The metrics port itself. */

@@ -9,6 +9,9 @@
 #include <stddef.h>
 
 #include "delivery/deliver.h"
+#include "delivery/ratelimit.h"
+#include "outbox/outbox_flow.h"
+#include "snapshot/snapshots.h"
 #include "input/errjoin.h"
 #include "input/fairq.h"
 #include "input/input.h"
@@ -42,6 +45,12 @@ struct app_metrics {
 	const struct errjoin *errtexts;
 	const struct deliver *dl;
 	const struct httpd *http;
+	const struct snapshots *snap;
+	const struct ratelimit *rl;
+	struct outbox_flow *flow;
+	/* jcw_table_memory_bytes{table}: each bounded table's bytes. */
+	struct metric_series *mem_join, *mem_lanes, *mem_stderr, *mem_delivery, *mem_outbox,
+		*mem_snapshots, *mem_ratelimit;
 	struct metric_family *f_frames, *f_errors, *f_rejected, *f_api_req, *f_api_dur, *f_http;
 	struct metric_series *http_open;
 	struct metric_series *accepted, *active, *bytes, *gaps, *dups, *last_frame;

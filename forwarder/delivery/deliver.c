@@ -101,6 +101,16 @@ bool deliver_may_log(struct log_ratelimit *rl, struct strbuf *sb)
 	return true;
 }
 
+/* What a job holds, as counted while it lives (its answer's bytes are
+ * bounded by DELIVER_RESP_KEEP and counted once, at the bound). */
+static size_t job_bytes(const struct deliver_job *job)
+{
+	return sizeof(*job) + job->req.body_len + (job->req.path ? strlen(job->req.path) : 0) +
+	       (job->req.event_id ? strlen(job->req.event_id) : 0) +
+	       (job->req.student_key ? strlen(job->req.student_key) : 0) +
+	       (job->url ? strlen(job->url) : 0) + DELIVER_RESP_KEEP;
+}
+
 static void job_free(struct deliver *d, struct deliver_job *job)
 {
 	if (job->prev)
@@ -110,6 +120,7 @@ static void job_free(struct deliver *d, struct deliver_job *job)
 	if (job->next)
 		job->next->prev = job->prev;
 	d->held--;
+	d->held_bytes -= job_bytes(job) < d->held_bytes ? job_bytes(job) : d->held_bytes;
 	deliver_update_gauges(d);
 	api_request_free(&job->req);
 	strbuf_free(&job->resp);
@@ -322,6 +333,7 @@ int deliver_submit(struct deliver *d, struct api_request *req)
 		d->jobs->prev = job;
 	d->jobs = job;
 	d->held++;
+	d->held_bytes += job_bytes(job);
 	deliver_update_gauges(d);
 	deliver_dispatch(d);
 	return 0;
@@ -428,4 +440,9 @@ void deliver_free(struct deliver *d)
 	deliver_lanes_fini(&d->lanes);
 	free(d->base);
 	free(d);
+}
+
+size_t deliver_memory(const struct deliver *d)
+{
+	return sizeof(*d) + d->held_bytes;
 }

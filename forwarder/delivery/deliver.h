@@ -101,6 +101,8 @@ void deliver_shutdown(struct deliver *d, double grace_s,
 		      void (*done)(void *arg), void *arg);
 
 const struct deliver_stats *deliver_stats(const struct deliver *d);
+/* Bytes of the requests it holds (queued, waiting to retry, in flight). */
+size_t deliver_memory(const struct deliver *d);
 
 /* Inside on_result: the first bytes of the answer that settled the request
  * (what a dead-letter store keeps with a rejected one); "" elsewhere. */

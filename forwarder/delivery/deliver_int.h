@@ -20,6 +20,9 @@
 
 enum job_state { JOB_WAITING, JOB_INFLIGHT, JOB_BACKOFF };
 
+/* Response bytes kept for the reject log. */
+#define DELIVER_RESP_KEEP 512
+
 struct deliver_job {
 	struct deliver_lanes_item item;   /* first member: item == job */
 	struct deliver *d;
@@ -46,6 +49,7 @@ struct deliver {
 	struct deliver_lanes lanes;
 	struct deliver_job *jobs;
 	size_t held;                      /* jobs alive */
+	size_t held_bytes;                /* ... their requests, URLs and answers kept */
 	struct deliver_stats st;
 	struct backoff_rng rng;
 	unsigned consecutive_failures;

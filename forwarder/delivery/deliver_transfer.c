@@ -14,7 +14,6 @@
 #include "verdict.h"
 #include "version.h"
 
-#define DELIVER_RESP_KEEP 512       /* response bytes kept for the reject log */
 
 static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *userp)
 {

@@ -133,3 +133,8 @@ const struct ratelimit_stats *ratelimit_stats(const struct ratelimit *rl)
 {
 	return &rl->st;
 }
+
+size_t ratelimit_memory(const struct ratelimit *rl)
+{
+	return rl ? sizeof(*rl) + keytab_memory(rl->t) : 0;
+}

@@ -65,4 +65,7 @@ size_t ratelimit_report(struct ratelimit *rl, ratelimit_report_fn fn, void *ctx)
 
 const struct ratelimit_stats *ratelimit_stats(const struct ratelimit *rl);
 
+/* Bytes its table allocated (NULL: 0). */
+size_t ratelimit_memory(const struct ratelimit *rl);
+
 #endif

@@ -242,3 +242,9 @@ const struct errjoin_stats *errjoin_stats(const struct errjoin *j)
 {
 	return &j->st;
 }
+
+size_t errjoin_memory(const struct errjoin *j)
+{
+	return sizeof(*j) + (j->max ? j->max : 1) * sizeof(*j->e) + j->nbuckets * sizeof(*j->bucket) +
+	       j->used * (j->head_cap + j->tail_cap) + groupshare_memory(&j->shares);
+}

@@ -53,5 +53,7 @@ size_t errjoin_expire(struct errjoin *j, uint64_t now_ns, uint64_t ttl_ns);
 
 size_t errjoin_size(const struct errjoin *j);
 const struct errjoin_stats *errjoin_stats(const struct errjoin *j);
+/* Bytes it holds: its table, and the buffers of the texts in it. */
+size_t errjoin_memory(const struct errjoin *j);
 
 #endif

@@ -359,3 +359,10 @@ bool fairq_full(const struct fairq *q)
 {
 	return q->len == q->cap || q->bytes >= q->max_bytes;
 }
+
+size_t fairq_memory(const struct fairq *q)
+{
+	return sizeof(*q) + q->cap * sizeof(*q->n) + q->nlanes * sizeof(*q->l) +
+	       ((size_t)q->exec_mask + 1) * sizeof(*q->exec_buckets) +
+	       ((size_t)q->lane_mask + 1) * sizeof(*q->lane_buckets) + q->bytes;
+}

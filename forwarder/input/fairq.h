@@ -74,6 +74,7 @@ uint64_t fairq_done(struct fairq *q, const char *boot_id, uint64_t seq);
 
 size_t fairq_len(const struct fairq *q);
 size_t fairq_bytes(const struct fairq *q);   /* fairq_frame_bytes of the frames queued */
+size_t fairq_memory(const struct fairq *q);  /* ... and the queue's own allocation */
 size_t fairq_lanes(const struct fairq *q);   /* lanes with frames */
 bool fairq_full(const struct fairq *q);
 

@@ -298,3 +298,9 @@ const struct join_stats *join_get_stats(const struct join_table *t)
 {
 	return &t->stats;
 }
+
+size_t join_memory(const struct join_table *t)
+{
+	return sizeof(*t) + t->cap * sizeof(*t->e) + ((size_t)t->mask + 1) * sizeof(*t->buckets) +
+	       t->bytes + groupshare_memory(&t->shares);
+}

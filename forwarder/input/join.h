@@ -82,6 +82,7 @@ size_t join_expire(struct join_table *t, uint64_t now_ns, uint64_t ttl_ns);
 
 size_t join_size(const struct join_table *t);
 size_t join_bytes(const struct join_table *t);   /* packed bytes held */
+size_t join_memory(const struct join_table *t);  /* ... and the table's own allocation */
 const struct join_stats *join_get_stats(const struct join_table *t);
 
 #endif

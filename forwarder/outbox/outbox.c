@@ -405,6 +405,19 @@ void outbox_read_gauges(struct outbox *ob)
 	ob->st.oldest_unix = v;
 }
 
+size_t outbox_memory(const struct outbox *ob)
+{
+	size_t n = sizeof(*ob) + ob->capops * sizeof(*ob->ops) + ob_ops_memory(ob->ops, ob->nops) +
+		   ob->batch_bytes;
+	const struct ready *r;
+
+	for (r = ob->rhead; r; r = r->next)
+		n += sizeof(*r) + r->req.body_len + (r->req.path ? strlen(r->req.path) : 0) +
+		     (r->req.event_id ? strlen(r->req.event_id) : 0) +
+		     (r->req.student_key ? strlen(r->req.student_key) : 0);
+	return n;
+}
+
 const struct outbox_stats *outbox_stats(const struct outbox *ob)
 {
 	return &ob->st;

@@ -183,5 +183,9 @@ int outbox_dataset_release(struct outbox *ob, uint64_t id, uint64_t rows, uint64
  * For a scrape: a few indexed reads, never per event. */
 void outbox_read_gauges(struct outbox *ob);
 const struct outbox_stats *outbox_stats(const struct outbox *ob);
+/* Bytes it holds in memory: the staged writes (and the batch out with the
+ * committer), the committed events kept for delivery. Not SQLite's page
+ * cache (bounded by SQLite, and in process_resident_memory_bytes). */
+size_t outbox_memory(const struct outbox *ob);
 
 #endif

@@ -264,6 +264,7 @@ struct outbox_batch *outbox_commit_take(struct outbox *ob, double exec_ttl_unix)
 		b->boots[b->nboots].seq = bs->staged;
 		b->nboots++;
 	}
+	ob->batch_bytes = ob_ops_memory(ob->ops, ob->nops);
 	b->ops = ob->ops;
 	b->nops = ob->nops;
 	b->capops = ob->capops;
@@ -331,6 +332,7 @@ int outbox_commit_end(struct outbox *ob, struct outbox_batch *b, char *err, size
 	int ret = 0;
 
 	ob->busy = false;
+	ob->batch_bytes = 0;
 	if (b->rc != SQLITE_DONE) {
 		snprintf(err, errlen, "%s", b->err);
 		ob->st.commit_errors++;

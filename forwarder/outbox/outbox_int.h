@@ -120,10 +120,13 @@ struct outbox {
 	struct ready *rhead, *rtail;
 	size_t nready;
 	bool busy;               /* a batch is out: the database is its thread's */
+	size_t batch_bytes;      /* ob_ops_memory of the batch out, at its take */
 
 	struct outbox_stats st;
 };
 
+/* Bytes n ops hold (their copies of requests, responses, frames). */
+size_t ob_ops_memory(const struct op *ops, size_t n);
 /* A staged op's memory (the op itself belongs to the ops array). */
 void ob_op_free(struct op *o);
 /* strdup of s, or NULL for NULL; *fail set when memory ran out. */

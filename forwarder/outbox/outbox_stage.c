@@ -323,3 +323,18 @@ uint64_t outbox_boot_committed(const struct outbox *ob, const char *boot_id)
 			return ob->boots[i].committed;
 	return 0;
 }
+
+size_t ob_ops_memory(const struct op *ops, size_t n)
+{
+	size_t i, bytes = 0;
+
+	for (i = 0; i < n; i++) {
+		const struct op *o = &ops[i];
+
+		bytes += sizeof(*o) + o->req.body_len + o->resp_len + o->blob_len +
+			 (o->req.path ? strlen(o->req.path) : 0) +
+			 (o->req.event_id ? strlen(o->req.event_id) : 0) +
+			 (o->req.student_key ? strlen(o->req.student_key) : 0);
+	}
+	return bytes;
+}

@@ -152,3 +152,8 @@ size_t snap_budget_report(struct snap_budget *b, snap_budget_report_fn fn, void 
 		keytab_each(b->t, snap_budget_report_one, &r);
 	return r.n;
 }
+
+size_t snap_budget_memory(const struct snap_budget *b)
+{
+	return b ? sizeof(*b) + keytab_memory(b->t) : 0;
+}

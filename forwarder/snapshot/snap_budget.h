@@ -55,4 +55,7 @@ typedef void (*snap_budget_report_fn)(void *ctx, const char *key, uint64_t refus
 				      uint64_t total);
 size_t snap_budget_report(struct snap_budget *b, snap_budget_report_fn fn, void *ctx);
 
+/* Bytes its table allocated (NULL: 0). */
+size_t snap_budget_memory(const struct snap_budget *b);
+
 #endif

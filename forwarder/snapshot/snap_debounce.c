@@ -231,3 +231,20 @@ size_t snap_debounce_pending(const struct snap_debounce *d)
 {
 	return d->n;
 }
+
+void snap_debounce_each(const struct snap_debounce *d, void (*fn)(void *ctx, void *data), void *ctx)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		fn(ctx, d->e[i].data);
+}
+
+size_t snap_debounce_memory(const struct snap_debounce *d)
+{
+	size_t i, n = sizeof(*d) + d->cfg.max_pending * sizeof(*d->e) + (d->mask + 1) * sizeof(*d->index);
+
+	for (i = 0; i < d->n; i++)
+		n += strlen(d->e[i].key) + 1;
+	return n;
+}

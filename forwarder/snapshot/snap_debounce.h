@@ -51,4 +51,9 @@ void *snap_debounce_pop(struct snap_debounce *d, uint64_t now, uint64_t *deadlin
 
 size_t snap_debounce_pending(const struct snap_debounce *d);
 
+/* Calls fn on every waiting entry's data (in no particular order); bytes
+ * the table allocated, keys included. */
+void snap_debounce_each(const struct snap_debounce *d, void (*fn)(void *ctx, void *data), void *ctx);
+size_t snap_debounce_memory(const struct snap_debounce *d);
+
 #endif

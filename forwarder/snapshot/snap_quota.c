@@ -155,3 +155,8 @@ void snap_quota_add(struct snap_quota *q, const char *class_div, const char *stu
 	if (e)
 		e->used += len;
 }
+
+size_t snap_quota_memory(const struct snap_quota *q)
+{
+	return q ? sizeof(*q) + keytab_memory(q->t) : 0;
+}

@@ -40,4 +40,7 @@ bool snap_quota_fits(struct snap_quota *q, const char *class_div, const char *st
 void snap_quota_add(struct snap_quota *q, const char *class_div, const char *student_id,
 		    uint64_t len);
 
+/* Bytes its table allocated (NULL: 0). */
+size_t snap_quota_memory(const struct snap_quota *q);
+
 #endif

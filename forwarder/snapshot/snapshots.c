@@ -194,6 +194,22 @@ void snapshots_flush(struct snapshots *s)
 	ev_timer_stop(s->loop, &s->timer);
 }
 
+static void pending_bytes(void *ctx, void *data)
+{
+	const struct snap_pending *p = data;
+
+	*(size_t *)ctx += sizeof(*p) + strlen(p->rel) + strlen(p->filename) + strlen(p->event_id) + 3;
+}
+
+size_t snapshots_memory(const struct snapshots *s)
+{
+	size_t n = sizeof(*s) + snap_debounce_memory(s->db) + snap_budget_memory(s->budget) +
+		   snap_quota_memory(s->quota) + s->cfg.max_file_size + 1;
+
+	snap_debounce_each(s->db, pending_bytes, &n);
+	return n;
+}
+
 const struct snapshots_stats *snapshots_stats(const struct snapshots *s)
 {
 	return &s->st;

@@ -108,6 +108,9 @@ void snapshots_on_file_event(struct snapshots *s, const char *boot_id, uint64_t 
 void snapshots_flush(struct snapshots *s);
 
 const struct snapshots_stats *snapshots_stats(const struct snapshots *s);
+/* Bytes it holds: the debounce table and the files waiting in it, the
+ * budget's and the quota's tables, the read buffer. */
+size_t snapshots_memory(const struct snapshots *s);
 
 /* Adds the jcw_snapshot_* families to reg, refreshed at every scrape.
  * 0 or -ENOMEM. s must outlive reg's renders. */

@@ -36,4 +36,15 @@ for n in stale:
 if missing or stale:
     sys.exit(1)
 print(f"all {len(exposed)} metric families are documented in docs/operations.md, and no other")
+# Every bounded table's memory is counted; those allocated at start are never 0.
+mem = {}
+for l in open(sys.argv[1]):
+    m = re.match(r'jcw_table_memory_bytes\{table="(\w+)"\} (\S+)', l)
+    if m:
+        mem[m.group(1)] = float(m.group(2))
+want = {"join", "lanes", "stderr", "delivery", "outbox", "snapshots", "ratelimit"}
+if set(mem) != want or not all(mem[t] > 0 for t in ("join", "lanes", "stderr", "outbox", "snapshots")):
+    print(f"jcw_table_memory_bytes: {mem}")
+    sys.exit(1)
+print("table memory: " + ", ".join(f"{t} {int(v)} B" for t, v in sorted(mem.items())))
 EOF
