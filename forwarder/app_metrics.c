@@ -76,13 +76,19 @@ static void collect_memory(struct app_metrics *am)
 {
 	struct outbox *ob = am->flow ? outbox_flow_outbox(am->flow) : NULL;
 
-	metric_set(am->mem_join, am->join ? (double)join_memory(am->join) : 0);
-	metric_set(am->mem_lanes, am->fq ? (double)fairq_memory(am->fq) : 0);
-	metric_set(am->mem_stderr, am->errtexts ? (double)errjoin_memory(am->errtexts) : 0);
-	metric_set(am->mem_delivery, am->dl ? (double)deliver_memory(am->dl) : 0);
-	metric_set(am->mem_outbox, ob ? (double)outbox_memory(ob) : 0);
-	metric_set(am->mem_snapshots, am->snap ? (double)snapshots_memory(am->snap) : 0);
-	metric_set(am->mem_ratelimit, (double)ratelimit_memory(am->rl));
+	const size_t bytes[APP_MEM_TABLES] = {
+		[APP_MEM_JOIN] = am->join ? join_memory(am->join) : 0,
+		[APP_MEM_LANES] = am->fq ? fairq_memory(am->fq) : 0,
+		[APP_MEM_STDERR] = am->errtexts ? errjoin_memory(am->errtexts) : 0,
+		[APP_MEM_DELIVERY] = am->dl ? deliver_memory(am->dl) : 0,
+		[APP_MEM_OUTBOX] = ob ? outbox_memory(ob) : 0,
+		[APP_MEM_SNAPSHOTS] = am->snap ? snapshots_memory(am->snap) : 0,
+		[APP_MEM_RATELIMIT] = ratelimit_memory(am->rl),
+	};
+	size_t i;
+
+	for (i = 0; i < APP_MEM_TABLES; i++)
+		metric_set(am->mem[i], (double)bytes[i]);
 }
 
 static void collect_delivery(struct app_metrics *am)
@@ -298,6 +304,10 @@ static int app_metrics_families_out(struct app_metrics *am)
 
 	{
 		static const char *const l_table[] = {"table", NULL};
+		static const char *const tables[APP_MEM_TABLES] = {
+			"join", "lanes", "stderr", "delivery", "outbox", "snapshots", "ratelimit",
+		};
+		size_t i;
 		struct metric_family *f = metrics_labelled(am->reg, METRIC_GAUGE,
 			"jcw_table_memory_bytes", "Memory each bounded table has allocated: join (execs "
 			"waiting for their exit), lanes (frames read ahead), stderr (texts of running "
@@ -305,13 +315,8 @@ static int app_metrics_families_out(struct app_metrics *am)
 			"events kept for delivery), snapshots (files waiting, the budget's and "
 			"quota's tables, the read buffer), ratelimit (the per-student limit).", l_table);
 
-		am->mem_join = metrics_get(f, "join");
-		am->mem_lanes = metrics_get(f, "lanes");
-		am->mem_stderr = metrics_get(f, "stderr");
-		am->mem_delivery = metrics_get(f, "delivery");
-		am->mem_outbox = metrics_get(f, "outbox");
-		am->mem_snapshots = metrics_get(f, "snapshots");
-		am->mem_ratelimit = metrics_get(f, "ratelimit");
+		for (i = 0; i < APP_MEM_TABLES; i++)
+			am->mem[i] = metrics_get(f, tables[i]);
 	}
 
 	/* The metrics port itself. */

@@ -21,6 +21,9 @@
 #include "process/pipeline.h"
 
 #define APP_LOST_SOURCES 8   /* jcw.LostSource values 0..6, and "other" */
+/* The tables of jcw_table_memory_bytes, in app_metrics.c's order. */
+enum app_mem_table { APP_MEM_JOIN, APP_MEM_LANES, APP_MEM_STDERR, APP_MEM_DELIVERY, APP_MEM_OUTBOX,
+		     APP_MEM_SNAPSHOTS, APP_MEM_RATELIMIT, APP_MEM_TABLES };
 
 struct app_metrics {
 	struct metrics *reg;
@@ -49,8 +52,7 @@ struct app_metrics {
 	const struct ratelimit *rl;
 	struct outbox_flow *flow;
 	/* jcw_table_memory_bytes{table}: each bounded table's bytes. */
-	struct metric_series *mem_join, *mem_lanes, *mem_stderr, *mem_delivery, *mem_outbox,
-		*mem_snapshots, *mem_ratelimit;
+	struct metric_series *mem[APP_MEM_TABLES];
 	struct metric_family *f_frames, *f_errors, *f_rejected, *f_api_req, *f_api_dur, *f_http;
 	struct metric_series *http_open;
 	struct metric_series *accepted, *active, *bytes, *gaps, *dups, *last_frame;
