@@ -84,6 +84,13 @@ static const struct {
 	{"file", "the saved file, below the homework directory"},
 	{"snapshot", "the stored snapshot's file name in JCode's snapshot store"},
 	{"node", "the cluster node whose monitor recorded the event"},
+	{"sha256", "SHA-256 of the saved content"},
+	{"sha256_normalized", "SHA-256 of the code without comments and whitespace (C, C++, Java, "
+			      "Python): the same code retyped with other comments or indentation "
+			      "has the same; empty for other languages"},
+	{"lines_added", "lines this version added to the one saved before (the first: all)"},
+	{"lines_removed", "lines it removed from the one saved before"},
+	{"seconds_since_previous", "seconds since the version before was saved (empty: none)"},
 };
 
 static const char *describe(const char *key)

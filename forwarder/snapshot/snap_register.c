@@ -37,6 +37,20 @@ int snap_register_request(const struct snap_register_in *in, struct api_request 
 	strbuf_printf(&name, "%s%s", in->url_ts, in->ext ? in->ext : "");
 	json_obj_str(&o, "snapshot", name.buf, name.len);
 	strbuf_free(&name);
+	if (in->signals) {
+		json_obj_cstr(&o, "sha256", in->signals->sha256);
+		if (in->signals->sha256_normalized[0])
+			json_obj_cstr(&o, "sha256_normalized", in->signals->sha256_normalized);
+		else
+			json_obj_null(&o, "sha256_normalized");
+		json_obj_uint(&o, "lines_added", in->signals->lines_added);
+		json_obj_uint(&o, "lines_removed", in->signals->lines_removed);
+		if (in->have_previous && in->event_time_ns / 1000000000ull >= in->previous_s)
+			json_obj_uint(&o, "seconds_since_previous",
+				      in->event_time_ns / 1000000000ull - in->previous_s);
+		else
+			json_obj_null(&o, "seconds_since_previous");
+	}
 	/* Only when several saves were folded into this one (a burst, or the
 	 * student's budget): "saved 50,000 times" stays visible. */
 	if (in->saves > 1)

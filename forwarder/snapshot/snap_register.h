@@ -9,7 +9,9 @@
  * header), deleted (the empty snapshot of a removed file), timestamp (the
  * event time with microseconds), saves (present when the snapshot stands
  * for more than one save), file (the path below the homework directory)
- * and snapshot (the stored file's name, {timestamp}{ext}) are extensions. student_key is the
+ * snapshot (the stored file's name, {timestamp}{ext}), and for a saved
+ * version sha256, sha256_normalized, lines_added, lines_removed and
+ * seconds_since_previous (docs/api.md) are extensions. student_key is the
  * logs' "{class_div}/{student_id}", so one student's logs and snapshots
  * reach the API in the order they happened. */
 #ifndef JCW_SNAP_REGISTER_H
@@ -20,6 +22,7 @@
 #include <stdint.h>
 
 #include "process/request.h"
+#include "snapshot/snap_signals.h"
 
 struct snap_register_in {
 	const char *class_div, *hw, *student_id;
@@ -32,6 +35,11 @@ struct snap_register_in {
 	const char *event_id;
 	uint64_t event_time_ns; /* unix ns */
 	uint64_t saves;         /* saves of the file this snapshot stands for (>= 1) */
+	/* What the version says beside its content (snap_signals.h), NULL for
+	 * none (a deletion); and when the version before it was saved. */
+	const struct snap_signals *signals;
+	bool have_previous;
+	uint64_t previous_s;    /* unix s */
 };
 
 /* Fills *out (free with api_request_free). 0, -EINVAL when a segment is

@@ -20,6 +20,7 @@ struct snap_store_slot {
 	uint64_t hash;             /* of the newest snapshot's content */
 	size_t size;
 	char name[NAME_MAX + 1];   /* the newest snapshot's file name */
+	char prev[NAME_MAX + 1];   /* the one before it, when this cache saw both stored */
 };
 
 struct snap_store {
@@ -28,6 +29,10 @@ struct snap_store {
 	size_t nslots;
 	uint8_t *scratch;          /* max_size + 1: a snapshot read back */
 	unsigned tmp_seq;
+	/* The last snapshot stored was its file's first (its directory was
+	 * made for it): no version before it to look for. */
+	bool last_first;
+	char last_name[5 * (NAME_MAX + 1)];   /* "{key}/{name}" of the last one stored */
 };
 
 int snap_store_new(const struct snap_store_config *cfg, struct snap_store **out)
@@ -220,7 +225,10 @@ static void snap_store_remember(struct snap_store_slot *slot, const char *key, u
 			return;   /* only a cache: a later miss reads the disk */
 		free(slot->key);
 		slot->key = k;
+		slot->name[0] = '\0';
 	}
+	if (strcmp(slot->name, name))
+		snprintf(slot->prev, sizeof(slot->prev), "%s", slot->name);
 	slot->hash = hash;
 	slot->size = size;
 	snprintf(slot->name, sizeof(slot->name), "%s", name);
@@ -367,6 +375,7 @@ enum snap_store_result snap_store_put(struct snap_store *s, const struct snap_st
 		res = SNAP_STORE_UNCHANGED;
 		goto out;
 	}
+	s->last_first = dirfd < 0;
 	if (dirfd < 0) {
 		rc = snap_store_open_dir(s, f, true, &dirfd);
 		if (rc < 0)
@@ -401,6 +410,9 @@ enum snap_store_result snap_store_put(struct snap_store *s, const struct snap_st
 		goto fail;
 	}
 	snap_store_remember(snap_store_slot(s, key.buf), key.buf, hash, len, final);
+	if ((size_t)snprintf(s->last_name, sizeof(s->last_name), "%s/%s", key.buf, final) >=
+	    sizeof(s->last_name))
+		s->last_first = false;   /* too long to remember: the directory is asked */
 	res = SNAP_STORE_STORED;
 	goto out;
 fail:
@@ -410,4 +422,115 @@ out:
 		close(dirfd);
 	strbuf_free(&key);
 	return res;
+}
+
+/* "YYYYMMDD_HHMMSS" at name as unix seconds (UTC). */
+static uint64_t snap_store_name_time(const char *name)
+{
+	struct tm tm = {0};
+	char buf[16];
+
+	memcpy(buf, name, 15);
+	buf[15] = '\0';
+	if (!strptime(buf, "%Y%m%d_%H%M%S", &tm))
+		return 0;
+	return (uint64_t)timegm(&tm);
+}
+
+/* Whether (f, url_ts) is the snapshot snap_store_put stored last. */
+static bool snap_store_is_last(const struct snap_store *s, const struct snap_store_file *f,
+			       const char *url_ts)
+{
+	char name[sizeof(s->last_name)];
+
+	if ((size_t)snprintf(name, sizeof(name), "%s/%s/%s/%s/%s%s", f->class_div, f->hw,
+			     f->student_id, f->filename, url_ts, f->ext) >= sizeof(name))
+		return false;
+	return strcmp(name, s->last_name) == 0;
+}
+
+/* The name of the newest snapshot before (timestamp, suffix) of url_ts in
+ * dirfd, into best ("" when none): from the cache when it saw both stored,
+ * else from the directory. 0 or -errno. */
+static int snap_store_before(struct snap_store *s, int dirfd, const struct snap_store_file *f,
+			     const char *url_ts, char best[NAME_MAX + 1])
+{
+	struct strbuf key = STRBUF_INIT;
+	struct snap_store_slot *slot;
+	unsigned n, best_n = 0, n0 = 0;
+	struct dirent *de;
+	size_t tl = strlen(url_ts);
+	int fd, c;
+	DIR *d;
+
+	best[0] = '\0';
+	strbuf_printf(&key, "%s/%s/%s/%s", f->class_div, f->hw, f->student_id, f->filename);
+	slot = strbuf_ok(&key) ? snap_store_slot(s, key.buf) : NULL;
+	if (slot && slot->key && !strcmp(slot->key, key.buf) && slot->prev[0] &&
+	    !strncmp(slot->name, url_ts, tl) && !strcmp(slot->name + tl, f->ext)) {
+		snprintf(best, NAME_MAX + 1, "%s", slot->prev);
+		strbuf_free(&key);
+		return 0;
+	}
+	strbuf_free(&key);
+	if (url_ts[15] == '.')
+		n0 = (unsigned)strtoul(url_ts + 16, NULL, 10);
+	fd = dup(dirfd);
+	d = fd < 0 ? NULL : fdopendir(fd);
+	if (!d) {
+		c = -errno;
+		if (fd >= 0)
+			close(fd);
+		return c;
+	}
+	while ((de = readdir(d))) {
+		if (snap_store_parse_name(de->d_name, f->ext, &n))
+			continue;
+		c = strncmp(de->d_name, url_ts, 15);
+		if (c > 0 || (c == 0 && n >= n0))
+			continue;
+		c = best[0] ? strncmp(de->d_name, best, 15) : 1;
+		if (c > 0 || (c == 0 && n > best_n)) {
+			snprintf(best, NAME_MAX + 1, "%s", de->d_name);
+			best_n = n;
+		}
+	}
+	closedir(d);
+	return 0;
+}
+
+int snap_store_previous(struct snap_store *s, const struct snap_store_file *f, const char *url_ts,
+			struct snap_store_prev *out)
+{
+	char best[NAME_MAX + 1];
+	struct stat st;
+	ssize_t r;
+	int dirfd = -1, fd, rc;
+
+	memset(out, 0, sizeof(*out));
+	if (strlen(url_ts) < 15)
+		return -EINVAL;
+	if (s->last_first && snap_store_is_last(s, f, url_ts))
+		return 0;   /* the file's first snapshot: nothing before it */
+	rc = snap_store_open_dir(s, f, false, &dirfd);
+	if (rc < 0)
+		return rc == -ENOENT ? 0 : rc;
+	rc = snap_store_before(s, dirfd, f, url_ts, best);
+	if (!rc && best[0]) {
+		fd = openat(dirfd, best, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+		    (uint64_t)st.st_size <= s->cfg.max_size) {
+			r = fd_read_full(fd, s->scratch, s->cfg.max_size);
+			if (r >= 0) {
+				out->found = true;
+				out->data = s->scratch;
+				out->len = (size_t)r;
+				out->time_s = snap_store_name_time(best);
+			}
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	close(dirfd);
+	return rc;
 }

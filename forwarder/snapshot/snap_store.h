@@ -66,6 +66,20 @@ enum snap_store_result snap_store_put(struct snap_store *s, const struct snap_st
 				      uint64_t time_ns, const void *data, size_t len,
 				      bool deletion, char url_ts[SNAP_STORE_URL_TS_MAX], int *err);
 
+/* The version stored before the one named url_ts (its URL timestamp, as
+ * snap_store_put gave it), for what a save changed (snap_signals.h):
+ * found, its content in the store's own buffer (valid until the next call
+ * into the store) and its time, to the second. 0 (found false when there
+ * is none, or it cannot be read as a regular file), or -errno. */
+struct snap_store_prev {
+	bool found;
+	const uint8_t *data;
+	size_t len;
+	uint64_t time_s;       /* unix seconds */
+};
+int snap_store_previous(struct snap_store *s, const struct snap_store_file *f, const char *url_ts,
+			struct snap_store_prev *out);
+
 /* time_ns (unix ns) as YYYYMMDD_HHMMSS, UTC. */
 void snap_store_timestamp(uint64_t time_ns, char out[SNAP_STORE_TS_LEN]);
 

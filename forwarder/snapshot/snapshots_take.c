@@ -119,7 +119,28 @@ struct snap_job {
 	size_t len;
 	int err;
 	char url_ts[SNAP_STORE_URL_TS_MAX];
+	/* What the stored version says beside its content (not a deletion's). */
+	bool have_signals;
+	struct snap_signals signals;
+	bool have_previous;
+	uint64_t previous_s;            /* the version before: its time, unix s */
 };
+
+/* On the worker: the hashes and line counts of what was just stored,
+ * against the version before it (snap_signals.h). Best effort: without
+ * them the registration goes as before. */
+static void snapshots_job_signals(struct snapshots *s, struct snap_job *j,
+				  const struct snap_store_file *f)
+{
+	struct snap_store_prev prev;
+
+	if (snap_store_previous(s->store, f, j->url_ts, &prev) < 0)
+		prev.found = false;
+	j->have_signals = snap_signals_of(s->buf, j->len, prev.found ? prev.data : NULL,
+					  prev.found ? prev.len : 0, f->ext, &j->signals) == 0;
+	j->have_previous = prev.found;
+	j->previous_s = prev.time_s;
+}
 
 /* On the worker's thread: read and store, nothing else (no counters, no
  * logs: those are the loop's, in snapshots_job_done). */
@@ -150,6 +171,8 @@ void snapshots_job_work(void *arg, void *ctx)
 			       &j->err);
 	if (s->quota && j->sr == SNAP_STORE_STORED)
 		snap_quota_add(s->quota, p->class_div, p->id, j->len);
+	if (j->sr == SNAP_STORE_STORED && !p->deletion)
+		snapshots_job_signals(s, j, &f);
 }
 
 /* On the loop, in submission order: count, log, register. Frees the job. */
@@ -203,6 +226,9 @@ void snapshots_job_done(void *arg, void *ctx)
 	ri.event_id = p->event_id;
 	ri.event_time_ns = p->time_ns;
 	ri.saves = p->saves;
+	ri.signals = j->have_signals ? &j->signals : NULL;
+	ri.have_previous = j->have_previous;
+	ri.previous_s = j->previous_s;
 	err = snap_register_request(&ri, &req);
 	if (err) {
 		/* Stored but not registered: the service finds it on disk. */

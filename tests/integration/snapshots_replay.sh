@@ -79,7 +79,7 @@ rc=0; wait "$fwd" || rc=$?
 [ $rc -eq 0 ] || { echo "forwarder exited $rc after SIGTERM"; cat "$tmp/fwd.err"; exit 1; }
 
 python3 - "$tmp" <<'EOF'
-import json, os, sys
+import hashlib, json, os, re, sys
 d = sys.argv[1]
 base = d + "/snapshots"
 main_c = b'int main(void) { return 3; }\n'
@@ -113,7 +113,15 @@ for r, (path, eid, n, deleted, ts) in zip(reqs, want):
             "file": name.replace("@", "/"), "snapshot": stamp + os.path.splitext(name)[1]}
     if eid == "snap-boot-4":
         body["saves"] = 3   # the three quick saves of main.c, folded into one
-    assert r["json"] == body, r["json"]
+    if not deleted:
+        # Each is its file's first version: every line added, none before.
+        content = {"snap-boot-4": main_c, "snap-boot-6": util_c, "snap-boot-13": main_cpp,
+                   "snap-boot-16": b_c}[eid]
+        body.update(sha256=hashlib.sha256(content).hexdigest(),
+                    sha256_normalized=hashlib.sha256(re.sub(rb"\s", b"", content)).hexdigest(),
+                    lines_added=content.count(b"\n"), lines_removed=0,
+                    seconds_since_previous=None)
+    assert r["json"] == body, (r["json"], body)
 print("api: %d registrations as expected" % len(reqs))
 
 files = {}
@@ -184,6 +192,9 @@ assert len(lines) == 1, f"{len(lines)} lines: {lines}"
 ev = json.loads(lines[0])
 assert ev["path"] == "/api/os-1/hw1/202012345/main.c/20231114_221320.1", ev
 assert ev["body"]["bytes"] == 29 and ev["event_id"] == "snap-boot-4", ev
+# Against the version before (the same second): its one line changed.
+b = ev["body"]
+assert (b["lines_added"], b["lines_removed"], b["seconds_since_previous"]) == (1, 1, 0), b
 p = d + "/snapshots/os-1/hw1/202012345/main.c/"
 assert open(p + "20231114_221320.1.c", "rb").read() == b'int main(void) { return 4; }\n'
 assert open(p + "20231114_221320.c", "rb").read() == b'int main(void) { return 3; }\n'

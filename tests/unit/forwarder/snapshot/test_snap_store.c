@@ -270,3 +270,29 @@ Test(snap_store, errors, .init = setup, .fini = teardown)
 	cr_assert_eq(access(p, F_OK), -1, "created through the link");
 	snap_store_free(s);
 }
+
+/* The version before a stored one: none for the first, the same second's
+ * for a ".1", the newest earlier for a later one, with its time. */
+Test(snap_store, previous_version, .init = setup, .fini = teardown)
+{
+	struct snap_store *s = mk(0);
+	struct snap_store_prev prev;
+	char ts[SNAP_STORE_URL_TS_MAX];
+
+	cr_assert_eq(put(s, &MAIN, T0, "one\n", false, ts), SNAP_STORE_STORED);
+	cr_assert_eq(snap_store_previous(s, &MAIN, ts, &prev), 0);
+	cr_assert_not(prev.found);
+	cr_assert_eq(put(s, &MAIN, T0 + 100000000ull, "two\n", false, ts), SNAP_STORE_STORED);
+	cr_assert_str_eq(ts, "20250101_120101.1");
+	cr_assert_eq(snap_store_previous(s, &MAIN, ts, &prev), 0);
+	cr_assert(prev.found && prev.len == 4 && !memcmp(prev.data, "one\n", 4));
+	cr_assert_eq(prev.time_s, T0 / 1000000000ull);
+	cr_assert_eq(put(s, &MAIN, T0 + 5000000000ull, "three\n", false, ts), SNAP_STORE_STORED);
+	cr_assert_eq(snap_store_previous(s, &MAIN, ts, &prev), 0);
+	cr_assert(prev.found && prev.len == 4 && !memcmp(prev.data, "two\n", 4), "%zu", prev.len);
+	/* A file with no directory yet has no previous version. */
+	cr_assert_eq(snap_store_previous(s, &(struct snap_store_file){"os-1", "hw1", "202012345",
+								     "none.c", ".c"}, "20250101_120101", &prev), 0);
+	cr_assert_not(prev.found);
+	snap_store_free(s);
+}
