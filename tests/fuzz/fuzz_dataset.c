@@ -7,7 +7,10 @@
  * it returns, written back with csv_field, reads back the same; diag_each
  * sees exactly the errors and warnings diag_parse counts; a message type
  * is never longer than its message plus what the placeholders add (one
- * "'ID'" or "FILE" per quoted span or path, "N" per number). */
+ * "'ID'" or "FILE" per quoted span or path, "N" per number). And a saved
+ * file's signals (snapshot/snap_signals.h, a student's bytes): the
+ * normalized code is never longer than the code, and a version adds and
+ * removes at most the lines it and the one before hold. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +19,7 @@
 #include "fuzz_util.h"
 #include "msgtype.h"
 #include "process/diag.h"
+#include "snapshot/snap_signals.h"
 
 struct count {
 	unsigned errors, warnings;
@@ -77,11 +81,37 @@ static void fuzz_csv(const uint8_t *data, size_t size)
 	fclose(in);
 }
 
+static size_t lines(const uint8_t *d, size_t n)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++)
+		k += d[i] == '\n';
+	return k + (n && d[n - 1] != '\n');
+}
+
+static void fuzz_signals(const uint8_t *data, size_t size)
+{
+	size_t half = size / 2;
+	uint8_t *norm = malloc(size + 1);
+	struct snap_signals s;
+
+	FUZZ_CHECK(norm != NULL);
+	FUZZ_CHECK(snap_normalize(SNAP_LANG_C, data, size, norm) <= size);
+	FUZZ_CHECK(snap_normalize(SNAP_LANG_PYTHON, data, size, norm) <= size);
+	free(norm);
+	FUZZ_CHECK(snap_signals_of(data + half, size - half, data, half, ".c", &s) == 0);
+	FUZZ_CHECK(s.lines_added <= lines(data + half, size - half));
+	FUZZ_CHECK(s.lines_removed <= lines(data, half));
+	FUZZ_CHECK(strlen(s.sha256) == 64 && strlen(s.sha256_normalized) == 64);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct diag_summary sum;
 	struct count c = {0};
 
+	fuzz_signals(data, size);
 	fuzz_csv(data, size);
 	diag_parse((const char *)data, size, &sum);
 	diag_each((const char *)data, size, each, &c);
