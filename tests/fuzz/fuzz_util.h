@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hexdigit.h"
 #include "../unit/exec_fixture.h"
 
 #define FUZZ_CHECK(cond)                                                      \
@@ -105,16 +106,6 @@ static inline bool fuzz_utf8_valid(const uint8_t *s, size_t n)
 	return true;
 }
 
-static inline int fuzz_hex(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* Decodes the JSON string literal at s[0..n) (quotes included, nothing
  * after) into out (room for n bytes). Returns the decoded length, or -1 if
@@ -151,7 +142,7 @@ static inline long fuzz_json_unquote(const uint8_t *s, size_t n, uint8_t *out)
 			if (n - 1 - i < 4)
 				return -1;
 			for (int k = 0; k < 4; k++) {
-				int h = fuzz_hex(s[i++]);
+				int h = hex_digit(s[i++]);
 				if (h < 0)
 					return -1;
 				cp = cp << 4 | (uint32_t)h;
@@ -198,8 +189,8 @@ static inline bool fuzz_url_segment_ok(const char *s, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		if (fuzz_url_unreserved((uint8_t)s[i]))
 			continue;
-		if (s[i] != '%' || n - i < 3 || fuzz_hex((uint8_t)s[i + 1]) < 0 ||
-		    fuzz_hex((uint8_t)s[i + 2]) < 0)
+		if (s[i] != '%' || n - i < 3 || hex_digit((uint8_t)s[i + 1]) < 0 ||
+		    hex_digit((uint8_t)s[i + 2]) < 0)
 			return false;
 		i += 2;
 	}

@@ -46,6 +46,7 @@
 #include <unistd.h>
 
 #include "frame.h"
+#include "hexdigit.h"
 #include "jcw.pb-c.h"
 
 #define MAX_FIELDS 256
@@ -79,16 +80,6 @@ static void die(const struct spec_state *st, const char *fmt, const char *arg)
 	exit(2);
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* Reads one value at *pp (quoted or bare) into a new buffer. */
 static uint8_t *parse_value(const struct spec_state *st, char **pp, size_t *len)
@@ -123,7 +114,7 @@ static uint8_t *parse_value(const struct spec_state *st, char **pp, size_t *len)
 		case '\\': out[n++] = '\\'; p++; break;
 		case '"': out[n++] = '"'; p++; break;
 		case 'x': {
-			int h = hexval(p[1]), l = h >= 0 ? hexval(p[2]) : -1;
+			int h = hex_digit(p[1]), l = h >= 0 ? hex_digit(p[2]) : -1;
 
 			if (h < 0 || l < 0)
 				die(st, "%s", "\\x needs two hex digits");
