@@ -39,8 +39,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			/* upper-case hex, and only for bytes that need it */
 			FUZZ_CHECK(!(sb.buf[i + 1] >= 'a' && sb.buf[i + 1] <= 'f'));
 			FUZZ_CHECK(!(sb.buf[i + 2] >= 'a' && sb.buf[i + 2] <= 'f'));
-			dec[o] = (uint8_t)(fuzz_hex((uint8_t)sb.buf[i + 1]) << 4 |
-					   fuzz_hex((uint8_t)sb.buf[i + 2]));
+			dec[o] = (uint8_t)(hex_digit((uint8_t)sb.buf[i + 1]) << 4 |
+					   hex_digit((uint8_t)sb.buf[i + 2]));
 			FUZZ_CHECK(!fuzz_url_unreserved(dec[o]));
 			o++;
 			i += 2;
