@@ -60,7 +60,7 @@ grep -q '"requests":2' "$tmp/sink.stats" || { echo "httpsink wrote no stats on S
 
 # --- the harness ------------------------------------------------------------
 start=$SECONDS
-BUILD=$BUILD BENCH_SMOKE=1 BENCH_OUT=$tmp/out timeout -k 10 150 bash tests/bench/run.sh >"$tmp/run.out" 2>&1
+BUILD=$BUILD BENCH_SMOKE=1 BENCH_OUT=$tmp/out timeout -k 10 240 bash tests/bench/run.sh >"$tmp/run.out" 2>&1
 rc=$?
 secs=$((SECONDS - start))
 if [ $rc != 0 ]; then
