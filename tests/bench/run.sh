@@ -756,7 +756,7 @@ fig10_build() {
 	read -r w u y rss < <($CALC get "$rs" wall_s user_s sys_s maxrss_kb | paste -sd' ')
 	steps=$(sed -n 's/.*; \(parts .*\)$/\1/p' "$tmp/dsbuild.err")
 	result 10.build.wall 10 "jcw-dataset build of $DATASET_EVENTS events, wall time" \
-		"$(awk -v w="$w" 'BEGIN{printf "%.1f", w / 60}')" min "minutes, not hours" "$m10" \
+		"$(awk -v w="$w" 'BEGIN{printf "%.1f", w}')" s "minutes, not hours" "$m10" \
 		"$steps; CPU $(awk -v u="$u" -v y="$y" 'BEGIN{printf "%.0f s user + %.0f s sys", u, y}')"
 	result 10.build.rss 10 "jcw-dataset build peak RSS, $DATASET_EVENTS events" "$(div "$rss" 1024)" MiB \
 		"bounded: SQLite's 16 MiB page cache" "$m10" ""
