@@ -18,7 +18,11 @@ static const char schema[] =
 
 /* nftw has no context argument: one load at a time. */
 static struct build *loading;
-static sqlite3_stmt *ins;
+static sqlite3_stmt *ins, *valid;
+
+/* What the insert requires of a line: JSON, a text event_id, a body. */
+#define PART_LINE_OK "json_valid(?1) AND json_type(?1, '$.event_id') = 'text' " \
+		     "AND json_type(?1, '$.body') = 'object'"
 
 /* The node: the part's directory name (parts/{node}/x.jsonl). */
 static void node_of(const char *path, char *out, size_t outsz)
@@ -72,11 +76,14 @@ static int load_file(const char *path, const struct stat *sb, int flag, struct F
 			return -1;
 		}
 		if (sqlite3_changes(b->db) == 0) {
-			/* Either a copy of an event we have, or not one at all. */
-			if (line[0] == '{' && strstr(line, "\"event_id\":"))
+			/* Either a copy of an event we have, or not one at all
+			 * (asked only then: a second parse of the rare line). */
+			sqlite3_bind_text(valid, 1, line, (int)n - 1, SQLITE_STATIC);
+			if (sqlite3_step(valid) == SQLITE_ROW && sqlite3_column_int(valid, 0))
 				b->st.duplicates++;
 			else
 				b->st.invalid++;
+			sqlite3_reset(valid);
 		}
 	}
 	free(line);
@@ -95,18 +102,20 @@ int build_load_parts(struct build *b)
 	/* A line that is not JSON, or has no event_id, is not inserted. */
 	ins = ds_db_prepare(b->db,
 			    "INSERT OR IGNORE INTO raw(event_id, node, line) "
-			    "SELECT json_extract(?1, '$.event_id'), ?2, ?1 "
-			    "WHERE json_valid(?1) AND json_type(?1, '$.event_id') = 'text' "
-			    "AND json_type(?1, '$.body') = 'object'",
+			    "SELECT json_extract(?1, '$.event_id'), ?2, ?1 WHERE " PART_LINE_OK,
 			    b->err, sizeof(b->err));
-	if (!ins)
+	valid = ds_db_prepare(b->db, "SELECT " PART_LINE_OK, b->err, sizeof(b->err));
+	if (!ins || !valid) {
+		sqlite3_finalize(ins);
 		return -1;
+	}
 	snprintf(dir, sizeof(dir), "%s/parts", b->o->events);
 	loading = b;
 	rc = nftw(dir, load_file, 16, FTW_PHYS);
 	loading = NULL;
 	sqlite3_finalize(ins);
-	ins = NULL;
+	sqlite3_finalize(valid);
+	ins = valid = NULL;
 	if (rc) {
 		if (!b->err[0])
 			snprintf(b->err, sizeof(b->err), "%.900s: %s", dir, strerror(errno));

@@ -120,7 +120,7 @@ static void job_free(struct deliver *d, struct deliver_job *job)
 	if (job->next)
 		job->next->prev = job->prev;
 	d->held--;
-	d->held_bytes -= job_bytes(job) < d->held_bytes ? job_bytes(job) : d->held_bytes;
+	d->held_bytes -= job->bytes;
 	deliver_update_gauges(d);
 	api_request_free(&job->req);
 	strbuf_free(&job->resp);
@@ -333,7 +333,8 @@ int deliver_submit(struct deliver *d, struct api_request *req)
 		d->jobs->prev = job;
 	d->jobs = job;
 	d->held++;
-	d->held_bytes += job_bytes(job);
+	job->bytes = job_bytes(job);
+	d->held_bytes += job->bytes;
 	deliver_update_gauges(d);
 	deliver_dispatch(d);
 	return 0;

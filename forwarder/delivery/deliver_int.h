@@ -36,6 +36,7 @@ struct deliver_job {
 	struct curl_slist *key_hdr;       /* Idempotency-Key, ahead of d->fixed_hdrs */
 	struct strbuf resp;               /* first DELIVER_RESP_KEEP bytes */
 	char errbuf[CURL_ERROR_SIZE];
+	size_t bytes;                     /* what it holds, counted in held_bytes */
 };
 
 struct deliver {
