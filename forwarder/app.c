@@ -162,7 +162,8 @@ static int app_tables_new(struct app *a, const struct fwd_config *cfg, char *err
 		.container_bytes = (size_t)cfg->join_container_bytes,
 	};
 	const struct fairq_config qc = {
-		.max_frames = APP_FAIRQ_FRAMES, .max_lanes = APP_FAIRQ_LANES, .max_bytes = APP_FAIRQ_BYTES};
+		.max_frames = APP_FAIRQ_FRAMES, .max_lanes = APP_FAIRQ_LANES, .max_bytes = APP_FAIRQ_BYTES,
+		.boots = a->boots};
 	const struct ratelimit_config rl = {
 		.rate = cfg->student_rate,
 		.burst = cfg->student_burst,
@@ -250,6 +251,7 @@ static int app_input_new(struct app *a, const struct fwd_config *cfg, char *err,
 		.can_take = app_can_take,
 		.on_replay_done = on_replay_done,
 		.arg = a,
+		.boots = a->boots,
 	};
 	const struct outbox_flow_config fc = {
 		.state_dir = cfg->print ? NULL : cfg->state_dir,
@@ -258,6 +260,7 @@ static int app_input_new(struct app *a, const struct fwd_config *cfg, char *err,
 		.exec_ttl_s = cfg->join_ttl,
 		.deliver_queue_max = (size_t)cfg->queue_max,
 		.dataset_max_bytes = cfg->progsnap2_dir[0] ? cfg->progsnap2_queue_max : 0,
+		.boots = a->boots,
 	};
 	int rc;
 
@@ -318,6 +321,13 @@ int app_new(struct ev_loop *loop, const struct fwd_config *cfg, struct app **out
 	rc = app_metrics_init(&a->am);
 	if (rc) {
 		app_err(err, errlen, rc, "the metrics");
+		goto fail;
+	}
+	/* One table of the collectors' sequence numbers for input, the lanes
+	 * and the outbox: what is acknowledged follows from all three. */
+	rc = bootseq_new(&a->boots);
+	if (rc) {
+		app_err(err, errlen, rc, "the boots' table");
 		goto fail;
 	}
 	rc = pipeline_new(&pc, &a->pipe, err, errlen);
@@ -479,5 +489,6 @@ void app_free(struct app *a)
 		pipeline_free(a->pipe);
 	snapshots_free(a->snap);
 	app_metrics_free(&a->am);
+	bootseq_free(a->boots);
 	free(a);
 }

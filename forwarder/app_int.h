@@ -80,6 +80,7 @@ struct app {
 	struct outbox_flow *flow;       /* durable outbox and Acks (outbox_flow.h) */
 	struct outbox_metrics om;
 	struct ds_writer *dsw;          /* NULL: no PROGSNAP2_DIR */
+	struct bootseq *boots;          /* the collectors' sequence numbers (input/bootseq.h) */
 	struct fairq *fq;               /* frames read, by container; NULL in a replay */
 	ev_check dispatch_check;        /* serves fq's lanes after each loop turn */
 	ev_idle dispatch_idle;          /* keeps the loop turning while fq has frames */

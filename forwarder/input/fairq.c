@@ -19,7 +19,7 @@ struct fq_node {
 	uint32_t next;            /* the lane's FIFO, or the free list */
 	uint32_t exec_next;       /* chain of the exec index (execs only) */
 	uint32_t lane;
-	uint8_t boot;
+	uint8_t boot;             /* its slot in the boots' table */
 	struct ilist_link arrival;   /* every queued frame, oldest first */
 };
 
@@ -28,13 +28,6 @@ struct fq_lane {
 	uint32_t head, tail;      /* NIL when the lane is free */
 	uint32_t hash_next;
 	struct ilist_link active;    /* lanes with frames, next turn first */
-};
-
-struct fq_boot {
-	char *id;                 /* NULL: free */
-	uint64_t arrived;         /* highest seq put or done */
-	uint32_t queued;
-	uint64_t used;            /* for reuse of the slot idle longest */
 };
 
 struct fairq {
@@ -46,9 +39,9 @@ struct fairq {
 	uint32_t *lane_buckets, lane_mask;
 	uint32_t nlanes, lanes_used, free_lane;
 	struct ilist arrival, active;
-	struct fq_boot boots[FAIRQ_MAX_BOOTS];
-	uint64_t tick;
-	int last_slot;            /* tried first: frames come boot after boot */
+	struct bootseq *boots;    /* their waiting counts are ours */
+	bool own_boots;
+	unsigned boots_waiting;   /* boots with frames queued */
 };
 
 static uint32_t pow2_at_least(size_t n)
@@ -71,6 +64,14 @@ int fairq_new(const struct fairq_config *cfg, struct fairq **out)
 	q = calloc(1, sizeof(*q));
 	if (!q)
 		return -ENOMEM;
+	q->boots = cfg->boots;
+	if (!q->boots) {
+		if (bootseq_new(&q->boots)) {
+			free(q);
+			return -ENOMEM;
+		}
+		q->own_boots = true;
+	}
 	q->cap = (uint32_t)cfg->max_frames;
 	q->max_bytes = cfg->max_bytes;
 	q->nlanes = (uint32_t)cfg->max_lanes;
@@ -114,8 +115,8 @@ void fairq_free(struct fairq *q)
 		for (i = 0; i < q->cap; i++)
 			if (q->n[i].f)
 				jcw__frame__free_unpacked(q->n[i].f, NULL);
-	for (i = 0; i < FAIRQ_MAX_BOOTS; i++)
-		free(q->boots[i].id);
+	if (q->own_boots)
+		bootseq_free(q->boots);
 	free(q->n);
 	free(q->l);
 	free(q->exec_buckets);
@@ -146,42 +147,6 @@ uint64_t fairq_lane_of(const void *hostname, size_t len)
 static uint32_t exec_bucket(const struct fairq *q, uint32_t tgid, uint64_t start_ns)
 {
 	return (uint32_t)hash_mix64(start_ns ^ ((uint64_t)tgid << 32 | tgid)) & q->exec_mask;
-}
-
-/* The slot of boot_id; with create, a free one or the one idle longest
- * that has nothing queued. -1 when none. */
-static int boot_slot(struct fairq *q, const char *boot_id, bool create)
-{
-	int i, best = -1;
-
-	if (q->boots[q->last_slot].id && strcmp(q->boots[q->last_slot].id, boot_id) == 0)
-		return q->last_slot;
-	for (i = 0; i < FAIRQ_MAX_BOOTS; i++)
-		if (q->boots[i].id && strcmp(q->boots[i].id, boot_id) == 0)
-			goto found;
-	if (!create)
-		return -1;
-	for (i = 0; i < FAIRQ_MAX_BOOTS; i++) {
-		if (q->boots[i].queued)
-			continue;
-		if (!q->boots[i].id) {
-			best = i;
-			break;
-		}
-		if (best < 0 || q->boots[i].used < q->boots[best].used)
-			best = i;
-	}
-	if (best < 0)
-		return -1;
-	free(q->boots[best].id);
-	memset(&q->boots[best], 0, sizeof(q->boots[best]));
-	q->boots[best].id = strdup(boot_id);
-	if (!q->boots[best].id)
-		return -1;
-	i = best;
-found:
-	q->last_slot = i;
-	return i;
 }
 
 /* The lane of key, made if missing (the overflow lane when none is free). */
@@ -222,13 +187,13 @@ int fairq_put(struct fairq *q, uint64_t lane, const char *boot_id, Jcw__Frame *f
 {
 	struct fq_lane *ln;
 	struct fq_node *nd;
+	struct bootseq_boot *bt;
 	uint32_t i, li, b;
-	int bs;
 
 	if (q->len == q->cap || q->bytes >= q->max_bytes)
 		return -ENOBUFS;
-	bs = boot_slot(q, boot_id, true);
-	if (bs < 0)
+	bt = bootseq_get(q->boots, boot_id, NULL);
+	if (!bt || (!bt->waiting && q->boots_waiting >= FAIRQ_MAX_BOOTS))
 		return -ENOBUFS;
 	i = q->free_node;
 	nd = &q->n[i];
@@ -240,7 +205,7 @@ int fairq_put(struct fairq *q, uint64_t lane, const char *boot_id, Jcw__Frame *f
 	q->bytes += nd->bytes;
 	nd->next = NIL;
 	nd->lane = li;
-	nd->boot = (uint8_t)bs;
+	nd->boot = (uint8_t)bootseq_slot(q->boots, bt);
 	nd->exec_next = NIL;
 	if (f->body_case == JCW__FRAME__BODY_EXEC && f->exec) {
 		b = exec_bucket(q, f->exec->tgid, f->exec->start_boottime_ns);
@@ -255,10 +220,9 @@ int fairq_put(struct fairq *q, uint64_t lane, const char *boot_id, Jcw__Frame *f
 	}
 	ln->tail = i;
 	ilist_append(&q->arrival, ARRIVAL(q), i);
-	q->boots[bs].queued++;
-	if (f->seq > q->boots[bs].arrived)
-		q->boots[bs].arrived = f->seq;
-	q->boots[bs].used = ++q->tick;
+	if (!bt->waiting++)
+		q->boots_waiting++;
+	bootseq_seen(bt, f->seq);
 	q->len++;
 	return 0;
 }
@@ -291,6 +255,7 @@ static void exec_unindex(struct fairq *q, uint32_t i)
 
 Jcw__Frame *fairq_take(struct fairq *q, const char **boot_id)
 {
+	struct bootseq_boot *bt;
 	struct fq_lane *ln;
 	struct fq_node *nd;
 	Jcw__Frame *f;
@@ -314,8 +279,10 @@ Jcw__Frame *fairq_take(struct fairq *q, const char **boot_id)
 		ilist_append(&q->active, ACTIVE(q), li);   /* its next frame waits a turn */
 	}
 	ilist_remove(&q->arrival, ARRIVAL(q), i);
-	q->boots[nd->boot].queued--;
-	*boot_id = q->boots[nd->boot].id;
+	bt = bootseq_at(q->boots, nd->boot);
+	if (!--bt->waiting)
+		q->boots_waiting--;
+	*boot_id = bt->id;
 	q->bytes -= nd->bytes;
 	nd->f = NULL;
 	nd->next = q->free_node;
@@ -326,23 +293,26 @@ Jcw__Frame *fairq_take(struct fairq *q, const char **boot_id)
 
 uint64_t fairq_done(struct fairq *q, const char *boot_id, uint64_t seq)
 {
-	int bs = boot_slot(q, boot_id, true);
-	struct fq_boot *b;
+	struct bootseq_boot *b = bootseq_get(q->boots, boot_id, NULL);
+	uint64_t upto;
+	unsigned bs;
 	uint32_t i;
 
-	if (bs < 0)
-		return seq;   /* nothing of that boot is queued: no slot is taken */
-	b = &q->boots[bs];
-	b->used = ++q->tick;
-	if (seq > b->arrived)
-		b->arrived = seq;
-	if (!b->queued)
-		return b->arrived;
-	/* The oldest queued frame of the boot: with one collector, the first. */
-	for (i = q->arrival.first; i != NIL; i = q->n[i].arrival.next)
-		if (q->n[i].boot == bs)
-			return q->n[i].f->seq - 1;
-	return b->arrived;
+	if (!b)
+		return seq;   /* nothing of that boot is queued: it is not busy */
+	bootseq_seen(b, seq);
+	upto = b->seen;
+	if (b->waiting) {
+		/* The oldest queued frame of the boot: with one collector, the first. */
+		bs = bootseq_slot(q->boots, b);
+		for (i = q->arrival.first; i != NIL; i = q->n[i].arrival.next)
+			if (q->n[i].boot == bs) {
+				upto = q->n[i].f->seq - 1;
+				break;
+			}
+	}
+	bootseq_done(b, upto);
+	return b->done;
 }
 
 size_t fairq_len(const struct fairq *q)

@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bootseq.h"
 #include "jcw.pb-c.h"
 
 /* Boots with frames queued at once; more is a collector restarting in a
@@ -37,6 +38,7 @@ struct fairq_config {
 	size_t max_frames;   /* >= 1 */
 	size_t max_lanes;    /* >= 1 (one of them is the overflow lane) */
 	size_t max_bytes;    /* >= 1 */
+	struct bootseq *boots;   /* whose waiting and done it keeps (NULL: its own) */
 };
 
 /* What a decoded field of its own costs the heap: the allocator's
@@ -69,7 +71,7 @@ Jcw__Frame *fairq_take(struct fairq *q, const char **boot_id);
 
 /* Frame seq of boot_id is processed (taken from the queue, or never
  * queued: a heartbeat). Returns the last seq of that boot up to which every
- * arrived frame is processed: what may be acknowledged. */
+ * arrived frame is processed, which is also the boot's done in bootseq. */
 uint64_t fairq_done(struct fairq *q, const char *boot_id, uint64_t seq);
 
 size_t fairq_len(const struct fairq *q);

@@ -1,5 +1,5 @@
 /* input: frames from collectors and captures into the pipeline (see
- * input_int.h for the parts): the input object, its boot table, pausing. */
+ * input_int.h for the parts): the input object, pausing. */
 #include "input_int.h"
 
 #include <errno.h>
@@ -45,6 +45,14 @@ int input_new(struct ev_loop *loop, const struct input_config *cfg, struct input
 		return -ENOMEM;
 	in->loop = loop;
 	in->cfg = *cfg;
+	in->boots = cfg->boots;
+	if (!in->boots) {
+		if (bootseq_new(&in->boots)) {
+			free(in);
+			return -ENOMEM;
+		}
+		in->own_boots = true;
+	}
 	in->listen_fd = -1;
 	if (!in->cfg.max_frame)
 		in->cfg.max_frame = FRAME_MAX_DEFAULT;
@@ -58,50 +66,11 @@ int input_new(struct ev_loop *loop, const struct input_config *cfg, struct input
 	if (cfg->socket_path) {
 		in->socket_path = strdup(cfg->socket_path);
 		if (!in->socket_path) {
-			free(in);
+			input_free(in);
 			return -ENOMEM;
 		}
 	}
 	*out = in;
-	return 0;
-}
-
-struct boot *input_boot_find(struct input *in, const char *id, bool *created)
-{
-	struct boot *b, *victim = &in->boots[0];
-	size_t i;
-
-	*created = false;
-	for (i = 0; i < INPUT_MAX_BOOTS; i++) {
-		b = &in->boots[i];
-		if (b->id && strcmp(b->id, id) == 0) {
-			b->used = ++in->boot_clock;
-			return b;
-		}
-		if (!b->id || (victim->id && b->used < victim->used))
-			victim = b;
-	}
-	/* A forgotten boot that comes back starts over: at worst its
-	 * duplicates pass once more, and event_ids stay the same. */
-	free(victim->id);
-	victim->id = strdup(id);
-	if (!victim->id)
-		return NULL;
-	victim->last_seq = 0;
-	victim->used = ++in->boot_clock;
-	*created = true;
-	return victim;
-}
-
-int input_set_boot(struct input *in, const char *boot_id, uint64_t last_seq)
-{
-	bool created;
-	struct boot *b = input_boot_find(in, boot_id, &created);
-
-	if (!b)
-		return -ENOMEM;
-	if (last_seq > b->last_seq)
-		b->last_seq = last_seq;
 	return 0;
 }
 
@@ -181,13 +150,11 @@ const struct input_stats *input_stats(const struct input *in)
 
 void input_free(struct input *in)
 {
-	size_t i;
-
 	if (!in)
 		return;
 	input_stop(in);
-	for (i = 0; i < INPUT_MAX_BOOTS; i++)
-		free(in->boots[i].id);
+	if (in->own_boots)
+		bootseq_free(in->boots);
 	free(in->socket_path);
 	free(in);
 }

@@ -89,6 +89,9 @@ struct input_config {
 	 * status 0, or -1 when the capture could not be read to its end. */
 	void (*on_replay_done)(void *arg, int status);
 	void *arg;
+	/* The boots' sequence numbers, shared with who acknowledges (NULL:
+	 * input makes its own). */
+	struct bootseq *boots;
 };
 
 struct input;
@@ -111,10 +114,6 @@ bool input_ready(const struct input *in);
 /* Acknowledges every frame up to seq of boot_id to the connections of that
  * boot that asked for Acks (format_version 2). Returns how many got it. */
 int input_ack(struct input *in, const char *boot_id, uint64_t seq);
-/* Before input starts: frames of boot_id up to last_seq were processed by
- * an earlier run (they are duplicates if a collector resends them). 0 or
- * -ENOMEM. */
-int input_set_boot(struct input *in, const char *boot_id, uint64_t last_seq);
 /* Resumes paused reading now (call when can_take turns true again). */
 void input_kick(struct input *in);
 const struct input_stats *input_stats(const struct input *in);

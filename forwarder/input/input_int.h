@@ -1,6 +1,7 @@
 /* input_int: what the parts of input share, and nobody else.
  *
- *   input.c         the input object, its table of collector boots, pausing
+ *   input.c         the input object, pausing (the boots' sequence numbers
+ *                   are bootseq.h's)
  *   input_stream.c  one stream: hello, version and sequence checks, frames,
  *                   acknowledgements back to the collector
  *   input_socket.c  the Unix socket: listen, credentials, accept, read
@@ -14,17 +15,10 @@
 
 #include <ev.h>
 
+#include "bootseq.h"
 #include "frame.h"
 #include "input.h"
 #include "log.h"
-
-#define INPUT_MAX_BOOTS 64
-
-struct boot {
-	char *id;
-	uint64_t last_seq;
-	uint64_t used;       /* LRU stamp */
-};
 
 struct stream {
 	struct input *in;
@@ -34,7 +28,7 @@ struct stream {
 	ev_io io;
 	struct frame_reader rd;
 	char *boot_id;
-	struct boot *boot;   /* cache: valid while boot->id equals boot_id */
+	struct bootseq_boot *boot;   /* cache: valid while boot->id equals boot_id */
 	uint64_t hello_seq;
 	bool acks;           /* the peer keeps frames until acknowledged */
 	struct frame_writer wr;  /* Acks not yet written */
@@ -59,15 +53,12 @@ struct input {
 	ev_timer replay_poll;
 	bool paused;
 	ev_timer pause_timer;
-	struct boot boots[INPUT_MAX_BOOTS];
-	uint64_t boot_clock;
+	struct bootseq *boots;
+	bool own_boots;      /* made here: none was given */
 	struct input_stats st;
 	struct log_ratelimit rl_reject, rl_error, rl_gap;
 };
 
-/* The entry of collector boot id, made (evicting the least recently used)
- * when missing; *created says which. NULL only without memory. */
-struct boot *input_boot_find(struct input *in, const char *id, bool *created);
 /* Stops reading every stream until input_kick (the sink is full). */
 void input_pause(struct input *in);
 

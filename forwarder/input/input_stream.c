@@ -87,8 +87,8 @@ static int stream_hello(struct stream *s, const Jcw__Frame *f)
 	const Jcw__Hello *h = f->hello;
 	struct input *in = s->in;
 	char detail[128];
+	struct bootseq_boot *b;
 	bool created;
-	struct boot *b;
 
 	if (h->format_version != JCW__FORMAT_VERSION__FORMAT_VERSION_CURRENT &&
 	    h->format_version != JCW__FORMAT_VERSION__FORMAT_VERSION_ACKED) {
@@ -101,7 +101,7 @@ static int stream_hello(struct stream *s, const Jcw__Frame *f)
 		input_stream_error(s, INPUT_ERR_BAD_HELLO, "Hello without boot_id");
 		return -1;
 	}
-	b = input_boot_find(in, h->boot_id, &created);
+	b = bootseq_get(in->boots, h->boot_id, &created);
 	free(s->boot_id);
 	s->boot_id = strdup(h->boot_id);
 	if (!b || !s->boot_id) {
@@ -112,12 +112,12 @@ static int stream_hello(struct stream *s, const Jcw__Frame *f)
 	if (!s->is_replay && h->format_version == JCW__FORMAT_VERSION__FORMAT_VERSION_ACKED)
 		s->acks = true;
 	if (created && h->first_seq > 0)
-		b->last_seq = h->first_seq - 1;
-	else if (!created && h->first_seq > 0 && h->first_seq <= b->last_seq)
+		bootseq_seen(b, h->first_seq - 1);
+	else if (!created && h->first_seq > 0 && h->first_seq <= b->seen)
 		in->st.resends++;   /* a reconnect that resends what was already seen */
 	/* A Hello that takes the next number is part of the sequence. */
-	if (f->seq && f->seq == b->last_seq + 1)
-		b->last_seq = f->seq;
+	if (f->seq && f->seq == b->seen + 1)
+		bootseq_seen(b, f->seq);
 	s->hello_seq = f->seq;
 	LOG_INFO("%s: hello from node %.*s, boot %s, collector %s, first_seq %llu%s", s->name,
 		 (int)h->node_name.len, h->node_name.data ? (const char *)h->node_name.data : "",
@@ -131,21 +131,20 @@ static int stream_check_seq(struct stream *s, uint64_t seq)
 {
 	struct input *in = s->in;
 	uint64_t gap, sup = 0;
-	bool created;
 
 	if (seq == 0)
 		return 1;   /* unsequenced */
 	if (!s->boot || !s->boot->id || strcmp(s->boot->id, s->boot_id) != 0) {
-		s->boot = input_boot_find(in, s->boot_id, &created);
+		s->boot = bootseq_get(in->boots, s->boot_id, NULL);
 		if (!s->boot)
 			return 1;
 	}
-	if (seq <= s->boot->last_seq) {
+	if (seq <= s->boot->seen) {
 		in->st.seq_duplicates++;
 		return 0;
 	}
-	gap = seq - s->boot->last_seq - 1;
-	if (gap && s->hello_seq > s->boot->last_seq && s->hello_seq < seq)
+	gap = seq - s->boot->seen - 1;
+	if (gap && s->hello_seq > s->boot->seen && s->hello_seq < seq)
 		gap--;
 	if (gap) {
 		in->st.seq_gaps += gap;
@@ -153,7 +152,7 @@ static int stream_check_seq(struct stream *s, uint64_t seq)
 			LOG_WARN("%s: sequence gap in boot %s: %llu frame(s) missing before seq %llu",
 				 s->name, s->boot_id, (unsigned long long)gap, (unsigned long long)seq);
 	}
-	s->boot->last_seq = seq;
+	bootseq_seen(s->boot, seq);
 	return 1;
 }
 

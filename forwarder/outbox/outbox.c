@@ -355,6 +355,15 @@ int outbox_open(const struct outbox_config *cfg, struct outbox **out, char *err,
 	}
 	ob->cfg = *cfg;
 	ob->lock_fd = -1;
+	ob->boots = cfg->boots;
+	if (!ob->boots) {
+		if (bootseq_new(&ob->boots)) {
+			free(ob);
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+		ob->own_boots = true;
+	}
 	for (i = 0; i < OUTBOX_EXEC_BUCKETS; i++)
 		ob->exec_bucket[i] = -1;
 	ob->dir = strdup(cfg->dir);
@@ -379,7 +388,7 @@ int outbox_open(const struct outbox_config *cfg, struct outbox **out, char *err,
 	if (!rc)
 		rc = outbox_load_state(ob, err, errlen);
 	if (!rc)
-		rc = outbox_load_boots(ob, NULL, NULL);
+		rc = ob_load_boots(ob);
 	if (rc)
 		goto fail;
 	*out = ob;
@@ -449,8 +458,8 @@ void outbox_close(struct outbox *ob)
 	 * removes it: a clean exit leaves one self-contained file. */
 	if (ob->db && sqlite3_close(ob->db) != SQLITE_OK)
 		LOG_ERROR("outbox: closing %s: %s", ob->path, sqlite3_errmsg(ob->db));
-	for (i = 0; i < OUTBOX_MAX_BOOTS; i++)
-		free(ob->boots[i].id);
+	if (ob->own_boots)
+		bootseq_free(ob->boots);
 	if (ob->lock_fd >= 0)
 		close(ob->lock_fd);
 	free(ob->dir);

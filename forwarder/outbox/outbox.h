@@ -37,6 +37,7 @@
 #include <stdint.h>
 
 #include "hist.h"
+#include "input/bootseq.h"
 #include "strbuf.h"
 #include "process/request.h"
 
@@ -56,6 +57,8 @@ struct outbox_config {
 	/* > 0: every new event is queued for the dataset too, while the queue
 	 * holds less than this (then counted in dataset_dropped). */
 	uint64_t dataset_max_bytes;
+	/* Whose staged and durable it keeps, loaded at open (NULL: its own). */
+	struct bootseq *boots;
 };
 
 /* Commit durations (seconds) and sizes (writes per transaction). */
@@ -155,11 +158,10 @@ bool outbox_has_unfed(const struct outbox *ob);
 /* The pending rows reached max_bytes. */
 bool outbox_full(const struct outbox *ob);
 
-/* Calls fn for every stored pending exec frame (at open: to refill the
- * join table) and every boot's last processed sequence number. 0 or -EIO. */
+/* Calls fn for every stored pending exec frame (at start: to refill the
+ * join table). 0 or -EIO. (The boots' last durable sequence numbers are
+ * loaded into the boots' table at open.) */
 int outbox_load_execs(struct outbox *ob, void (*fn)(void *arg, const uint8_t *frame, size_t len),
-		      void *arg);
-int outbox_load_boots(struct outbox *ob, void (*fn)(void *arg, const char *boot_id, uint64_t seq),
 		      void *arg);
 /* The last durable sequence number of boot_id, 0 if unknown. */
 uint64_t outbox_boot_committed(const struct outbox *ob, const char *boot_id);

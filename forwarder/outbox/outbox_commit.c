@@ -223,9 +223,11 @@ static size_t boots_dirty(const struct outbox *ob)
 {
 	size_t i, n = 0;
 
-	for (i = 0; i < OUTBOX_MAX_BOOTS; i++)
-		if (ob->boots[i].id && ob->boots[i].staged > ob->boots[i].committed)
-			n++;
+	for (i = 0; i < BOOTSEQ_MAX; i++) {
+		const struct bootseq_boot *bs = bootseq_at(ob->boots, (unsigned)i);
+
+		n += bs->id && bs->staged > bs->durable;
+	}
 	return n;
 }
 
@@ -251,10 +253,10 @@ struct outbox_batch *outbox_commit_take(struct outbox *ob, double exec_ttl_unix)
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return NULL;
-	for (i = 0; i < OUTBOX_MAX_BOOTS; i++) {
-		struct boot_seq *bs = &ob->boots[i];
+	for (i = 0; i < BOOTSEQ_MAX; i++) {
+		const struct bootseq_boot *bs = bootseq_at(ob->boots, (unsigned)i);
 
-		if (!bs->id || bs->staged <= bs->committed)
+		if (!bs->id || bs->staged <= bs->durable)
 			continue;
 		b->boots[b->nboots].id = strdup(bs->id);
 		if (!b->boots[b->nboots].id) {
@@ -327,7 +329,7 @@ static int batch_restore(struct outbox *ob, struct outbox_batch *b)
 
 int outbox_commit_end(struct outbox *ob, struct outbox_batch *b, char *err, size_t errlen)
 {
-	struct boot_seq *bs;
+	struct bootseq_boot *bs;
 	size_t i;
 	int ret = 0;
 
@@ -359,12 +361,12 @@ int outbox_commit_end(struct outbox *ob, struct outbox_batch *b, char *err, size
 		     (double)b->writes);
 	commit_done(ob, b);
 	for (i = 0; i < b->nboots; i++) {
-		bs = ob_boot_get(ob, b->boots[i].id, false);
-		if (!bs || bs->committed >= b->boots[i].seq)
+		bs = bootseq_find(ob->boots, b->boots[i].id);
+		if (!bs || bs->durable >= b->boots[i].seq)
 			continue;
-		bs->committed = b->boots[i].seq;
+		bs->durable = b->boots[i].seq;
 		if (ob->cfg.on_commit)
-			ob->cfg.on_commit(ob->cfg.arg, bs->id, bs->committed);
+			ob->cfg.on_commit(ob->cfg.arg, bs->id, bs->durable);
 	}
 	ob->boots_dirty = boots_dirty(ob);
 	ob->st.staged = outbox_staged(ob);

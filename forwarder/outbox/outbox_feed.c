@@ -119,11 +119,9 @@ int outbox_load_execs(struct outbox *ob, void (*fn)(void *arg, const uint8_t *fr
 	return 0;
 }
 
-int outbox_load_boots(struct outbox *ob, void (*fn)(void *arg, const char *boot_id, uint64_t seq),
-		      void *arg)
+int ob_load_boots(struct outbox *ob)
 {
 	sqlite3_stmt *s = NULL;
-	struct boot_seq *b;
 	const char *id;
 	uint64_t seq;
 	int rc;
@@ -132,22 +130,14 @@ int outbox_load_boots(struct outbox *ob, void (*fn)(void *arg, const char *boot_
 	rc = sqlite3_prepare_v2(ob->db, "SELECT boot_id, last_seq, updated_unix FROM boot"
 				" ORDER BY updated_unix DESC LIMIT ?1", -1, &s, NULL);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int(s, 1, OUTBOX_MAX_BOOTS);
+		rc = sqlite3_bind_int(s, 1, BOOTSEQ_MAX);
 	while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		id = (const char *)sqlite3_column_text(s, 0);
 		seq = (uint64_t)sqlite3_column_int64(s, 1);
 		rc = SQLITE_OK;
 		if (!id)
 			continue;
-		if (!fn) {
-			b = ob_boot_get(ob, id, true);
-			if (b) {
-				b->committed = b->staged = seq;
-				b->used = sqlite3_column_double(s, 2) - OB_BOOT_LOADED_SHIFT;
-			}
-		} else {
-			fn(arg, id, seq);
-		}
+		bootseq_load(ob->boots, id, seq, sqlite3_column_double(s, 2));
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE) {

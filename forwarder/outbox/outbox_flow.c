@@ -14,13 +14,6 @@
 #define FLOW_RETRY_MAX_S 1.0          /* failed commits: retried at least this often */
 #define FLOW_RETRY_MIN_S 0.005        /* ... and first after this, with an interval of 0 */
 #define FLOW_EXEC_TTL_PERIOD_S 60.0   /* how often stale pending execs are dropped */
-#define FLOW_MEM_BOOTS 16             /* boots acknowledged without an outbox */
-
-struct mem_boot {
-	char *id;
-	uint64_t seen, acked;
-	uint64_t used;
-};
 
 struct outbox_flow {
 	struct ev_loop *loop;
@@ -38,8 +31,8 @@ struct outbox_flow {
 	bool paused;                      /* can_take said no */
 	double last_commit;               /* ev_now() of the last batch taken (or Acks sent) */
 	double next_ttl_mono;
-	struct mem_boot boots[FLOW_MEM_BOOTS];
-	uint64_t boot_clock;
+	struct bootseq *boots;            /* shared with input, fairq and the outbox */
+	bool own_boots;
 	struct outbox_flow_stats st;
 	struct log_ratelimit rl_commit, rl_put, rl_dead;
 };
@@ -48,52 +41,42 @@ static void flow_feed(struct outbox_flow *fl);
 
 /* --- acknowledgements ------------------------------------------------------ */
 
+/* Tells the collector of b what bootseq_ackable allows. */
+static void flow_ack(struct outbox_flow *fl, struct bootseq_boot *b)
+{
+	uint64_t seq = bootseq_ackable(b);
+
+	if (!seq)
+		return;
+	if (fl->in)
+		input_ack(fl->in, b->id, seq);
+	b->acked = seq;
+}
+
 /* outbox on_commit: the boot's frames up to seq are durable. */
 static void flow_on_commit(void *arg, const char *boot_id, uint64_t seq)
 {
 	struct outbox_flow *fl = arg;
+	struct bootseq_boot *b = bootseq_find(fl->boots, boot_id);
 
-	if (fl->in)
-		input_ack(fl->in, boot_id, seq);
+	(void)seq;   /* the boot's durable, now */
+	if (b)
+		flow_ack(fl, b);
 }
 
-/* Without an outbox: remember the last seq seen per boot, ack on the timer. */
-static void mem_seen(struct outbox_flow *fl, const char *boot_id, uint64_t seq)
-{
-	struct mem_boot *b, *victim = &fl->boots[0];
-	size_t i;
-
-	for (i = 0; i < FLOW_MEM_BOOTS; i++) {
-		b = &fl->boots[i];
-		if (b->id && strcmp(b->id, boot_id) == 0)
-			goto found;
-		if (!b->id || (victim->id && b->used < victim->used))
-			victim = b;
-	}
-	b = victim;
-	free(b->id);
-	memset(b, 0, sizeof(*b));
-	b->id = strdup(boot_id);
-	if (!b->id)
-		return;   /* no Ack this time; a later frame brings it */
-found:
-	b->used = ++fl->boot_clock;
-	if (seq > b->seen)
-		b->seen = seq;
-}
-
+/* Without an outbox what is processed is as durable as it gets: it is
+ * acknowledged at the commits' pace. */
 static void mem_ack(struct outbox_flow *fl)
 {
-	size_t i;
+	struct bootseq_boot *b;
+	unsigned i;
 
-	for (i = 0; i < FLOW_MEM_BOOTS; i++) {
-		struct mem_boot *b = &fl->boots[i];
-
-		if (b->id && b->seen > b->acked) {
-			if (fl->in)
-				input_ack(fl->in, b->id, b->seen);
-			b->acked = b->seen;
-		}
+	for (i = 0; i < BOOTSEQ_MAX; i++) {
+		b = bootseq_at(fl->boots, i);
+		if (!b->id)
+			continue;
+		b->durable = b->done;
+		flow_ack(fl, b);
 	}
 }
 
@@ -304,24 +287,27 @@ nomem:
 void outbox_flow_frame(struct outbox_flow *fl, const char *boot_id, const Jcw__Frame *f,
 		       uint64_t seen)
 {
-	uint64_t c;
+	struct bootseq_boot *b;
 
-	if (f->body_case == JCW__FRAME__BODY_HELLO) {
+	if (f->body_case == JCW__FRAME__BODY_HELLO && (b = bootseq_find(fl->boots, boot_id))) {
 		/* A reconnecting collector may resend frames this forwarder made
 		 * durable before (and then crashed, or the Ack was lost): ack
-		 * them at once so it can forget them. */
-		c = fl->ob ? outbox_boot_committed(fl->ob, boot_id) : 0;
-		if (c && fl->in)
-			input_ack(fl->in, boot_id, c);
+		 * them again at once, on the new connection, so it can forget
+		 * them. */
+		b->acked = 0;
+		flow_ack(fl, b);
 	}
 	if (fl->ob && f->body_case == JCW__FRAME__BODY_EXEC && f->exec)
 		frame_exec(fl, boot_id, f);
 	if (!f->seq || !seen)
 		return;
-	if (fl->ob)
+	if (fl->ob) {
 		outbox_seen(fl->ob, boot_id, seen);
-	else
-		mem_seen(fl, boot_id, seen);
+	} else {
+		b = bootseq_get(fl->boots, boot_id, NULL);
+		if (b)
+			bootseq_done(b, seen);   /* without memory: a later frame brings it */
+	}
 	flow_schedule(fl);
 }
 
@@ -465,6 +451,15 @@ int outbox_flow_new(struct ev_loop *loop, const struct outbox_flow_config *cfg,
 	}
 	fl->loop = loop;
 	fl->cfg = *cfg;
+	fl->boots = cfg->boots;
+	if (!fl->boots) {
+		if (bootseq_new(&fl->boots)) {
+			free(fl);
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+		fl->own_boots = true;
+	}
 	if (!(fl->cfg.commit_interval_s > 0))
 		fl->cfg.commit_interval_s = 0;
 	if (!fl->cfg.commit_batch)
@@ -482,19 +477,19 @@ int outbox_flow_new(struct ev_loop *loop, const struct outbox_flow_config *cfg,
 			.on_commit = flow_on_commit,
 			.arg = fl,
 			.dataset_max_bytes = cfg->dataset_max_bytes,
+			.boots = fl->boots,
 		};
 
 		rc = outbox_open(&oc, &fl->ob, err, errlen);
 		if (rc) {
-			free(fl);
+			outbox_flow_free(fl);
 			return rc;
 		}
 		/* Created before the sandbox, like the snapshots' worker. */
 		rc = worker_new(loop, 1, committer_work, committer_done, fl, &fl->committer);
 		if (rc) {
 			snprintf(err, errlen, "outbox committer thread: %s", strerror(-rc));
-			outbox_close(fl->ob);
-			free(fl);
+			outbox_flow_free(fl);
 			return rc;
 		}
 	}
@@ -507,7 +502,6 @@ struct restore {
 	struct join_table *join;
 	uint64_t now_ns;
 	size_t execs, bad;
-	struct input *in;
 };
 
 static void restore_exec(void *arg, const uint8_t *data, size_t len)
@@ -525,24 +519,18 @@ static void restore_exec(void *arg, const uint8_t *data, size_t len)
 	r->execs++;
 }
 
-static void restore_boot(void *arg, const char *boot_id, uint64_t seq)
-{
-	struct restore *r = arg;
-
-	input_set_boot(r->in, boot_id, seq);
-}
-
 int outbox_flow_start(struct outbox_flow *fl, struct input *in, struct deliver *dl,
 		      struct join_table *join, uint64_t now_ns)
 {
-	struct restore r = {.join = join, .now_ns = now_ns, .in = in};
+	struct restore r = {.join = join, .now_ns = now_ns};
 	const struct outbox_stats *os;
 
 	fl->in = in;
 	fl->dl = dl;
 	if (!fl->ob)
 		return 0;
-	if (outbox_load_boots(fl->ob, restore_boot, &r) || outbox_load_execs(fl->ob, restore_exec, &r))
+	/* The boots were loaded at open, into the table input shares. */
+	if (outbox_load_execs(fl->ob, restore_exec, &r))
 		return -EIO;
 	os = outbox_stats(fl->ob);
 	LOG_INFO("outbox: %llu event(s) (%llu bytes) to send from an earlier run, %zu exec(s) "
@@ -564,8 +552,6 @@ struct outbox *outbox_flow_outbox(const struct outbox_flow *fl)
 
 void outbox_flow_free(struct outbox_flow *fl)
 {
-	size_t i;
-
 	if (!fl)
 		return;
 	/* A batch still out ends here, with nobody left to tell. */
@@ -576,7 +562,7 @@ void outbox_flow_free(struct outbox_flow *fl)
 	ev_timer_stop(fl->loop, &fl->commit_timer);
 	ev_prepare_stop(fl->loop, &fl->commit_soon);
 	outbox_close(fl->ob);
-	for (i = 0; i < FLOW_MEM_BOOTS; i++)
-		free(fl->boots[i].id);
+	if (fl->own_boots)
+		bootseq_free(fl->boots);
 	free(fl);
 }

@@ -48,6 +48,7 @@ struct outbox_flow_config {
 	double exec_ttl_s;          /* JOIN_TTL: pending execs older than this go */
 	size_t deliver_queue_max;   /* feed delivery up to this many queued */
 	uint64_t dataset_max_bytes; /* > 0: queue every event for the dataset (outbox.h) */
+	struct bootseq *boots;      /* the boots' sequence numbers, input's too (NULL: its own) */
 };
 
 /* What the flow counts itself (the outbox counts the rest). */

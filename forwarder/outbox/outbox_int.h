@@ -27,8 +27,6 @@
 #include "outbox.h"
 
 #define OUTBOX_EXEC_BUCKETS 1024
-/* Collector boots whose last sequence number is remembered. */
-#define OUTBOX_MAX_BOOTS 64
 
 enum op_kind { OP_PUT, OP_DONE, OP_DEAD, OP_RETRY, OP_EXEC_PUT, OP_EXEC_DEL, OP_DS_DONE };
 
@@ -56,17 +54,6 @@ struct op {
 	int hash_next;           /* EXEC_PUT chain, -1 ends */
 };
 
-struct boot_seq {
-	char *id;
-	uint64_t committed;
-	uint64_t staged;
-	double used;             /* clock_mono_s() of its last use: the LRU order */
-};
-/* A boot loaded at open was used before any of this process's (whose
- * clock_mono_s() is >= 0): its used is its last update's unix time shifted
- * below zero, which keeps the boots' own order among themselves. */
-#define OB_BOOT_LOADED_SHIFT 1e10
-
 /* A group commit's batch (outbox_commit.c): the ops staged until it was
  * taken, the boots' sequence numbers they make durable, and, once run,
  * how the transaction went. */
@@ -76,7 +63,7 @@ struct outbox_batch {
 	struct {
 		char *id;
 		uint64_t seq;
-	} boots[OUTBOX_MAX_BOOTS];
+	} boots[BOOTSEQ_MAX];
 	size_t nboots;
 	double ttl;
 	/* results of outbox_commit_run */
@@ -111,8 +98,9 @@ struct outbox {
 	struct op *ops;
 	size_t nops, capops;
 	int exec_bucket[OUTBOX_EXEC_BUCKETS];
-	size_t boots_dirty;
-	struct boot_seq boots[OUTBOX_MAX_BOOTS];
+	size_t boots_dirty;      /* boots staged beyond durable and not in the batch out */
+	struct bootseq *boots;
+	bool own_boots;
 
 	uint64_t next_id;
 	uint64_t fed_upto;
@@ -137,7 +125,8 @@ void ob_exec_rehash(struct outbox *ob);
 /* OP_PUT's dataset row, on the commit's thread: SQLite code. */
 int ob_dataset_apply_put(struct outbox *ob, struct op *o);
 int ob_dataset_apply_done(struct outbox *ob, const struct op *o);
-/* The boot's entry, created (evicting the least recently used) if asked. */
-struct boot_seq *ob_boot_get(struct outbox *ob, const char *id, bool create);
+/* Loads the most recent boots' durable sequence numbers into the boots'
+ * table (outbox_feed.c). 0 or -EIO. */
+int ob_load_boots(struct outbox *ob);
 
 #endif

@@ -262,46 +262,15 @@ int outbox_exec_del(struct outbox *ob, uint32_t tgid, uint64_t start_ns)
 	return 0;
 }
 
-struct boot_seq *ob_boot_get(struct outbox *ob, const char *id, bool create)
-{
-	struct boot_seq *b, *victim = NULL;
-	size_t i;
-
-	for (i = 0; i < OUTBOX_MAX_BOOTS; i++) {
-		b = &ob->boots[i];
-		if (b->id && strcmp(b->id, id) == 0)
-			return b;
-	}
-	if (!create)
-		return NULL;
-	/* An empty slot, else the least recently used boot with nothing
-	 * staged (a staged number must reach the file). */
-	for (i = 0; i < OUTBOX_MAX_BOOTS; i++) {
-		b = &ob->boots[i];
-		if (!b->id) {
-			victim = b;
-			break;
-		}
-		if (b->staged <= b->committed && (!victim || b->used < victim->used))
-			victim = b;
-	}
-	if (!victim)
-		return NULL;
-	free(victim->id);
-	memset(victim, 0, sizeof(*victim));
-	victim->id = strdup(id);
-	return victim->id ? victim : NULL;
-}
-
 int outbox_seen(struct outbox *ob, const char *boot_id, uint64_t seq)
 {
-	struct boot_seq *b = ob_boot_get(ob, boot_id, true);
+	struct bootseq_boot *b = bootseq_get(ob->boots, boot_id, NULL);
 
 	if (!b)
 		return -ENOMEM;
-	b->used = clock_mono_s();
+	bootseq_done(b, seq);
 	if (seq > b->staged) {
-		if (b->staged <= b->committed)
+		if (b->staged <= b->durable)
 			ob->boots_dirty++;
 		b->staged = seq;
 	}
@@ -316,12 +285,9 @@ size_t outbox_staged(const struct outbox *ob)
 
 uint64_t outbox_boot_committed(const struct outbox *ob, const char *boot_id)
 {
-	size_t i;
+	const struct bootseq_boot *b = bootseq_find(ob->boots, boot_id);
 
-	for (i = 0; i < OUTBOX_MAX_BOOTS; i++)
-		if (ob->boots[i].id && strcmp(ob->boots[i].id, boot_id) == 0)
-			return ob->boots[i].committed;
-	return 0;
+	return b ? b->durable : 0;
 }
 
 size_t ob_ops_memory(const struct op *ops, size_t n)
