@@ -7,8 +7,9 @@
  * The table keeps its entries in an array and owns the links: each entry
  * holds a struct ilist_link for its group's list, found at base + i *
  * stride as in ilist.h. Groups live in an array of max_groups (a table of
- * n entries never has more than n groups), hashed by their 64-bit key, and
- * are freed when their last entry goes. All operations O(1) on average. */
+ * n entries never has more than n groups), found by their 64-bit key
+ * through a slotmap, and are freed when their last entry goes. All
+ * operations O(1) on average. */
 #ifndef JCW_GROUPSHARE_H
 #define JCW_GROUPSHARE_H
 
@@ -16,22 +17,20 @@
 #include <stdint.h>
 
 #include "ilist.h"
+#include "slotmap.h"
 
 struct groupshare_group {
 	uint64_t key;
 	size_t bytes;
-	uint32_t count;           /* 0: slot free */
-	uint32_t hash_next;       /* bucket chain, or the free list */
+	uint32_t count;
 	struct ilist members;     /* the entries, oldest first */
 };
 
 struct groupshare {
-	struct groupshare_group *g;
-	uint32_t *buckets;
-	uint32_t mask, free_head;
+	struct groupshare_group *g;   /* by slot of groups */
+	struct slotmap groups;
 	void *base;               /* the table's entries and where their links are */
 	size_t stride;
-	size_t ngroups;           /* max_groups, allocated */
 };
 
 /* Room for max_groups groups (>= 1) of entries whose group link is at

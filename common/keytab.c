@@ -5,30 +5,20 @@
 #include <string.h>
 
 #include "hash.h"
-#include "ilist.h"
-
-struct kt_entry {
-	char key[KEYTAB_KEY_MAX + 1];
-	uint64_t hash;
-	uint32_t hnext;            /* hash chain */
-	struct ilist_link lru;     /* least recently used first */
-};
+#include "slotmap.h"
 
 struct keytab {
-	char *e;                   /* capacity entries of stride bytes */
-	size_t stride, value_off, capacity;
-	uint32_t *buckets;
-	size_t mask;
-	uint32_t used;             /* entries 0..used-1 have been handed out */
-	struct ilist lru;
+	char *e;                   /* capacity entries of stride bytes: key, then value */
+	size_t stride, value_off;
+	struct slotmap slots;      /* least recently used first */
 	keytab_evict_fn evict;
 	void *ctx;
 	uint64_t evicted;
 };
 
-static struct kt_entry *kt_at(const struct keytab *t, uint32_t i)
+static char *kt_key(const struct keytab *t, uint32_t i)
 {
-	return (struct kt_entry *)(t->e + (size_t)i * t->stride);
+	return t->e + (size_t)i * t->stride;
 }
 
 static void *kt_value(const struct keytab *t, uint32_t i)
@@ -36,35 +26,28 @@ static void *kt_value(const struct keytab *t, uint32_t i)
 	return t->e + (size_t)i * t->stride + t->value_off;
 }
 
-#define KT_LRU(t) &((struct kt_entry *)(t)->e)->lru, (t)->stride
-
 int keytab_new(size_t capacity, size_t value_size, keytab_evict_fn evict, void *ctx,
 	       struct keytab **out)
 {
 	struct keytab *t;
-	size_t nb = 1, align = _Alignof(max_align_t);
+	size_t align = _Alignof(max_align_t);
+	int rc;
 
-	if (!capacity || capacity >= ILIST_NIL / 2)
+	if (!capacity || capacity > SLOTMAP_MAX)
 		return -EINVAL;
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
-	t->value_off = (sizeof(struct kt_entry) + align - 1) / align * align;
+	t->value_off = (KEYTAB_KEY_MAX + 1 + align - 1) / align * align;
 	t->stride = (t->value_off + value_size + align - 1) / align * align;
-	t->capacity = capacity;
 	t->evict = evict;
 	t->ctx = ctx;
-	t->lru = (struct ilist)ILIST_INIT;
-	while (nb < capacity * 2)
-		nb *= 2;
-	t->mask = nb - 1;
+	rc = slotmap_init(&t->slots, capacity);
 	t->e = calloc(capacity, t->stride);
-	t->buckets = malloc(nb * sizeof(*t->buckets));
-	if (!t->e || !t->buckets) {
+	if (rc || !t->e) {
 		keytab_free(t);
 		return -ENOMEM;
 	}
-	memset(t->buckets, 0xff, nb * sizeof(*t->buckets));
 	*out = t;
 	return 0;
 }
@@ -74,7 +57,7 @@ void keytab_free(struct keytab *t)
 	if (!t)
 		return;
 	free(t->e);
-	free(t->buckets);
+	slotmap_free(&t->slots);
 	free(t);
 }
 
@@ -82,38 +65,10 @@ static uint32_t kt_lookup(const struct keytab *t, const char *key, size_t len, u
 {
 	uint32_t i;
 
-	for (i = t->buckets[h & t->mask]; i != ILIST_NIL; i = kt_at(t, i)->hnext) {
-		struct kt_entry *e = kt_at(t, i);
-
-		if (e->hash == h && memcmp(e->key, key, len + 1) == 0)
+	for (i = slotmap_first(&t->slots, h); i != SLOTMAP_NIL; i = slotmap_next(&t->slots, i))
+		if (memcmp(kt_key(t, i), key, len + 1) == 0)
 			return i;
-	}
-	return ILIST_NIL;
-}
-
-static void kt_unlink(struct keytab *t, uint32_t i)
-{
-	uint32_t *pp = &t->buckets[kt_at(t, i)->hash & t->mask];
-
-	while (*pp != i)
-		pp = &kt_at(t, *pp)->hnext;
-	*pp = kt_at(t, i)->hnext;
-}
-
-/* A free entry, or the least recently used one, handed to evict first. */
-static uint32_t kt_take(struct keytab *t)
-{
-	uint32_t i;
-
-	if (t->used < t->capacity)
-		return t->used++;
-	i = t->lru.first;
-	if (t->evict)
-		t->evict(t->ctx, kt_at(t, i)->key, kt_value(t, i));
-	ilist_remove(&t->lru, KT_LRU(t), i);
-	kt_unlink(t, i);
-	t->evicted++;
-	return i;
+	return SLOTMAP_NIL;
 }
 
 void *keytab_get(struct keytab *t, const char *key, bool *fresh)
@@ -121,7 +76,6 @@ void *keytab_get(struct keytab *t, const char *key, bool *fresh)
 	size_t len = strlen(key);
 	uint64_t h;
 	uint32_t i;
-	struct kt_entry *e;
 
 	if (fresh)
 		*fresh = false;
@@ -129,19 +83,21 @@ void *keytab_get(struct keytab *t, const char *key, bool *fresh)
 		return NULL;
 	h = hash_fnv1a(key, len);
 	i = kt_lookup(t, key, len, h);
-	if (i != ILIST_NIL) {
-		ilist_remove(&t->lru, KT_LRU(t), i);
-		ilist_append(&t->lru, KT_LRU(t), i);
+	if (i != SLOTMAP_NIL) {
+		slotmap_touch(&t->slots, i);
 		return kt_value(t, i);
 	}
-	i = kt_take(t);
-	e = kt_at(t, i);
-	memset(e, 0, t->stride);
-	memcpy(e->key, key, len + 1);
-	e->hash = h;
-	e->hnext = t->buckets[h & t->mask];
-	t->buckets[h & t->mask] = i;
-	ilist_append(&t->lru, KT_LRU(t), i);
+	if (slotmap_full(&t->slots)) {
+		/* The key used longest ago makes room, its owner told first. */
+		i = slotmap_oldest(&t->slots);
+		if (t->evict)
+			t->evict(t->ctx, kt_key(t, i), kt_value(t, i));
+		slotmap_del(&t->slots, i);
+		t->evicted++;
+	}
+	i = slotmap_add(&t->slots, h);
+	memset(kt_key(t, i), 0, t->stride);
+	memcpy(kt_key(t, i), key, len + 1);
 	if (fresh)
 		*fresh = true;
 	return kt_value(t, i);
@@ -155,7 +111,7 @@ void *keytab_find(const struct keytab *t, const char *key)
 	if (len > KEYTAB_KEY_MAX)
 		return NULL;
 	i = kt_lookup(t, key, len, hash_fnv1a(key, len));
-	return i == ILIST_NIL ? NULL : kt_value(t, i);
+	return i == SLOTMAP_NIL ? NULL : kt_value(t, i);
 }
 
 void keytab_each(struct keytab *t, void (*fn)(void *ctx, const char *key, void *value),
@@ -163,13 +119,13 @@ void keytab_each(struct keytab *t, void (*fn)(void *ctx, const char *key, void *
 {
 	uint32_t i;
 
-	for (i = 0; i < t->used; i++)
-		fn(ctx, kt_at(t, i)->key, kt_value(t, i));
+	for (i = slotmap_oldest(&t->slots); i != SLOTMAP_NIL; i = slotmap_newer(&t->slots, i))
+		fn(ctx, kt_key(t, i), kt_value(t, i));
 }
 
 size_t keytab_size(const struct keytab *t)
 {
-	return t->used;
+	return slotmap_used(&t->slots);
 }
 
 uint64_t keytab_evicted(const struct keytab *t)
@@ -179,5 +135,5 @@ uint64_t keytab_evicted(const struct keytab *t)
 
 size_t keytab_memory(const struct keytab *t)
 {
-	return t ? sizeof(*t) + t->capacity * t->stride + (t->mask + 1) * sizeof(*t->buckets) : 0;
+	return t ? sizeof(*t) + (size_t)t->slots.cap * t->stride + slotmap_memory(&t->slots) : 0;
 }

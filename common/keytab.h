@@ -2,8 +2,9 @@
  * {student_id}"), for every per-student table: hashed with index chains,
  * kept in least-recently-used order, and full at its capacity, when a new
  * key takes the place of the key used longest ago (the caller hears of it
- * first, to keep what that entry counted). All operations O(1) on average;
- * the memory is allocated once, at keytab_new.
+ * first, to keep what that entry counted). All operations O(1) on average
+ * (common/slotmap.h keeps the slots); the memory is allocated once, at
+ * keytab_new.
  *
  * A value is value_size bytes the caller lays out (a struct), zeroed when
  * its key is new; pointers to values stay valid until the key is evicted. */

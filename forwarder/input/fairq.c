@@ -6,60 +6,54 @@
 
 #include "hash.h"
 #include "ilist.h"
+#include "slotmap.h"
 
-#define NIL ILIST_NIL
+#define NIL SLOTMAP_NIL
 #define OVERFLOW_LANE 0u   /* shared by containers once every lane is taken */
-/* The arrival list's and the active-lane list's arguments to ilist.h. */
-#define ARRIVAL(q) &(q)->n[0].arrival, sizeof((q)->n[0])
+/* The active-lane list's arguments to ilist.h. */
 #define ACTIVE(q) &(q)->l[0].active, sizeof((q)->l[0])
 
 struct fq_node {
-	Jcw__Frame *f;            /* NULL: free */
+	Jcw__Frame *f;
 	size_t bytes;             /* fairq_frame_bytes(f) */
-	uint32_t next;            /* the lane's FIFO, or the free list */
-	uint32_t exec_next;       /* chain of the exec index (execs only) */
+	uint32_t next;            /* the lane's FIFO */
 	uint32_t lane;
 	uint8_t boot;             /* its slot in the boots' table */
-	struct ilist_link arrival;   /* every queued frame, oldest first */
 };
 
 struct fq_lane {
 	uint64_t key;
 	uint32_t head, tail;      /* NIL when the lane is free */
-	uint32_t hash_next;
 	struct ilist_link active;    /* lanes with frames, next turn first */
 };
 
 struct fairq {
-	struct fq_node *n;
-	uint32_t *exec_buckets, exec_mask;
-	uint32_t cap, len, free_node;
+	struct fq_node *n;        /* by slot of nodes */
+	struct slotmap nodes;     /* every queued frame, oldest first; an exec by (tgid, start) */
+	uint64_t puts;            /* the hash of a frame nobody looks up */
 	size_t bytes, max_bytes;  /* fairq_frame_bytes of the frames queued */
-	struct fq_lane *l;
-	uint32_t *lane_buckets, lane_mask;
-	uint32_t nlanes, lanes_used, free_lane;
-	struct ilist arrival, active;
+	struct fq_lane *l;        /* l[0]: the overflow lane; l[1 + slot of lanes] */
+	struct slotmap lanes;     /* by key */
+	uint32_t nlanes;
+	struct ilist active;
 	struct bootseq *boots;    /* their waiting counts are ours */
 	bool own_boots;
 	unsigned boots_waiting;   /* boots with frames queued */
 };
 
-static uint32_t pow2_at_least(size_t n)
+static uint64_t exec_hash(uint32_t tgid, uint64_t start_ns)
 {
-	uint32_t b = 1;
-
-	while (b < n)
-		b <<= 1;
-	return b;
+	return hash_mix64(start_ns ^ ((uint64_t)tgid << 32 | tgid));
 }
 
 int fairq_new(const struct fairq_config *cfg, struct fairq **out)
 {
 	struct fairq *q;
-	uint32_t i, nb, lb;
+	uint32_t i;
+	int rc;
 
-	if (!cfg->max_frames || !cfg->max_lanes || !cfg->max_bytes || cfg->max_frames > UINT32_MAX / 4 ||
-	    cfg->max_lanes > UINT32_MAX / 4)
+	if (!cfg->max_frames || !cfg->max_lanes || !cfg->max_bytes || cfg->max_frames > SLOTMAP_MAX ||
+	    cfg->max_lanes > SLOTMAP_MAX)
 		return -EINVAL;
 	q = calloc(1, sizeof(*q));
 	if (!q)
@@ -72,34 +66,19 @@ int fairq_new(const struct fairq_config *cfg, struct fairq **out)
 		}
 		q->own_boots = true;
 	}
-	q->cap = (uint32_t)cfg->max_frames;
 	q->max_bytes = cfg->max_bytes;
 	q->nlanes = (uint32_t)cfg->max_lanes;
-	nb = pow2_at_least(cfg->max_frames);
-	lb = pow2_at_least(cfg->max_lanes * 2);
-	q->n = calloc(q->cap, sizeof(*q->n));
+	/* Lane 0 is the overflow lane, never in the lanes' slotmap. */
+	rc = slotmap_init(&q->nodes, cfg->max_frames);
+	rc |= slotmap_init(&q->lanes, q->nlanes > 1 ? q->nlanes - 1 : 1);
+	q->n = calloc(cfg->max_frames, sizeof(*q->n));
 	q->l = calloc(q->nlanes, sizeof(*q->l));
-	q->exec_buckets = malloc(nb * sizeof(*q->exec_buckets));
-	q->lane_buckets = malloc(lb * sizeof(*q->lane_buckets));
-	if (!q->n || !q->l || !q->exec_buckets || !q->lane_buckets) {
+	if (rc || !q->n || !q->l) {
 		fairq_free(q);
 		return -ENOMEM;
 	}
-	q->exec_mask = nb - 1;
-	q->lane_mask = lb - 1;
-	for (i = 0; i < nb; i++)
-		q->exec_buckets[i] = NIL;
-	for (i = 0; i < lb; i++)
-		q->lane_buckets[i] = NIL;
-	for (i = 0; i < q->cap; i++)
-		q->n[i].next = i + 1 < q->cap ? i + 1 : NIL;
-	/* Lane 0 is the overflow lane, never hashed nor freed to the list. */
-	for (i = 0; i < q->nlanes; i++) {
+	for (i = 0; i < q->nlanes; i++)
 		q->l[i].head = q->l[i].tail = NIL;
-		q->l[i].hash_next = i + 1 < q->nlanes ? i + 1 : NIL;
-	}
-	q->free_lane = q->nlanes > 1 ? 1 : NIL;
-	q->arrival = (struct ilist)ILIST_INIT;
 	q->active = (struct ilist)ILIST_INIT;
 	*out = q;
 	return 0;
@@ -112,15 +91,14 @@ void fairq_free(struct fairq *q)
 	if (!q)
 		return;
 	if (q->n)
-		for (i = 0; i < q->cap; i++)
-			if (q->n[i].f)
-				jcw__frame__free_unpacked(q->n[i].f, NULL);
+		for (i = slotmap_oldest(&q->nodes); i != NIL; i = slotmap_newer(&q->nodes, i))
+			jcw__frame__free_unpacked(q->n[i].f, NULL);
 	if (q->own_boots)
 		bootseq_free(q->boots);
 	free(q->n);
 	free(q->l);
-	free(q->exec_buckets);
-	free(q->lane_buckets);
+	slotmap_free(&q->nodes);
+	slotmap_free(&q->lanes);
 	free(q);
 }
 
@@ -144,43 +122,25 @@ uint64_t fairq_lane_of(const void *hostname, size_t len)
 	return hash_fnv1a(hostname, len);
 }
 
-static uint32_t exec_bucket(const struct fairq *q, uint32_t tgid, uint64_t start_ns)
-{
-	return (uint32_t)hash_mix64(start_ns ^ ((uint64_t)tgid << 32 | tgid)) & q->exec_mask;
-}
-
 /* The lane of key, made if missing (the overflow lane when none is free). */
 static uint32_t lane_get(struct fairq *q, uint64_t key)
 {
-	uint32_t b = (uint32_t)hash_mix64(key) & q->lane_mask, i;
+	uint64_t h = hash_mix64(key);
+	uint32_t i;
 
-	for (i = q->lane_buckets[b]; i != NIL; i = q->l[i].hash_next)
-		if (q->l[i].key == key)
-			return i;
-	if (q->free_lane == NIL)
+	for (i = slotmap_first(&q->lanes, h); i != NIL; i = slotmap_next(&q->lanes, i))
+		if (q->l[1 + i].key == key)
+			return 1 + i;
+	if (q->nlanes == 1 || (i = slotmap_add(&q->lanes, h)) == NIL)
 		return OVERFLOW_LANE;
-	i = q->free_lane;
-	q->free_lane = q->l[i].hash_next;
-	q->l[i].key = key;
-	q->l[i].hash_next = q->lane_buckets[b];
-	q->lane_buckets[b] = i;
-	q->lanes_used++;
-	return i;
+	q->l[1 + i].key = key;
+	return 1 + i;
 }
 
-static void lane_release(struct fairq *q, uint32_t i)
+static void lane_release(struct fairq *q, uint32_t li)
 {
-	uint32_t b, *pp;
-
-	if (i == OVERFLOW_LANE)
-		return;
-	b = (uint32_t)hash_mix64(q->l[i].key) & q->lane_mask;
-	for (pp = &q->lane_buckets[b]; *pp != i; pp = &q->l[*pp].hash_next)
-		;
-	*pp = q->l[i].hash_next;
-	q->l[i].hash_next = q->free_lane;
-	q->free_lane = i;
-	q->lanes_used--;
+	if (li != OVERFLOW_LANE)
+		slotmap_del(&q->lanes, li - 1);
 }
 
 int fairq_put(struct fairq *q, uint64_t lane, const char *boot_id, Jcw__Frame *f)
@@ -188,16 +148,17 @@ int fairq_put(struct fairq *q, uint64_t lane, const char *boot_id, Jcw__Frame *f
 	struct fq_lane *ln;
 	struct fq_node *nd;
 	struct bootseq_boot *bt;
-	uint32_t i, li, b;
+	uint32_t i, li;
+	bool exec = f->body_case == JCW__FRAME__BODY_EXEC && f->exec;
 
-	if (q->len == q->cap || q->bytes >= q->max_bytes)
+	if (fairq_full(q))
 		return -ENOBUFS;
 	bt = bootseq_get(q->boots, boot_id, NULL);
 	if (!bt || (!bt->waiting && q->boots_waiting >= FAIRQ_MAX_BOOTS))
 		return -ENOBUFS;
-	i = q->free_node;
+	i = slotmap_add(&q->nodes, exec ? exec_hash(f->exec->tgid, f->exec->start_boottime_ns)
+					: hash_mix64(++q->puts));
 	nd = &q->n[i];
-	q->free_node = nd->next;
 	li = lane_get(q, lane);
 	ln = &q->l[li];
 	nd->f = f;
@@ -206,12 +167,6 @@ int fairq_put(struct fairq *q, uint64_t lane, const char *boot_id, Jcw__Frame *f
 	nd->next = NIL;
 	nd->lane = li;
 	nd->boot = (uint8_t)bootseq_slot(q->boots, bt);
-	nd->exec_next = NIL;
-	if (f->body_case == JCW__FRAME__BODY_EXEC && f->exec) {
-		b = exec_bucket(q, f->exec->tgid, f->exec->start_boottime_ns);
-		nd->exec_next = q->exec_buckets[b];
-		q->exec_buckets[b] = i;
-	}
 	if (ln->tail == NIL) {
 		ln->head = i;
 		ilist_append(&q->active, ACTIVE(q), li);
@@ -219,11 +174,9 @@ int fairq_put(struct fairq *q, uint64_t lane, const char *boot_id, Jcw__Frame *f
 		q->n[ln->tail].next = i;
 	}
 	ln->tail = i;
-	ilist_append(&q->arrival, ARRIVAL(q), i);
 	if (!bt->waiting++)
 		q->boots_waiting++;
 	bootseq_seen(bt, f->seq);
-	q->len++;
 	return 0;
 }
 
@@ -231,26 +184,17 @@ bool fairq_exec_lane(const struct fairq *q, uint32_t tgid, uint64_t start_ns, ui
 {
 	uint32_t i;
 
-	for (i = q->exec_buckets[exec_bucket(q, tgid, start_ns)]; i != NIL; i = q->n[i].exec_next) {
-		const Jcw__Exec *e = q->n[i].f->exec;
+	for (i = slotmap_first(&q->nodes, exec_hash(tgid, start_ns)); i != NIL;
+	     i = slotmap_next(&q->nodes, i)) {
+		const Jcw__Frame *f = q->n[i].f;
 
-		if (e->tgid == tgid && e->start_boottime_ns == start_ns) {
+		if (f->body_case == JCW__FRAME__BODY_EXEC && f->exec && f->exec->tgid == tgid &&
+		    f->exec->start_boottime_ns == start_ns) {
 			*lane = q->l[q->n[i].lane].key;
 			return true;
 		}
 	}
 	return false;
-}
-
-static void exec_unindex(struct fairq *q, uint32_t i)
-{
-	const Jcw__Exec *e = q->n[i].f->exec;
-	uint32_t *pp = &q->exec_buckets[exec_bucket(q, e->tgid, e->start_boottime_ns)];
-
-	while (*pp != NIL && *pp != i)
-		pp = &q->n[*pp].exec_next;
-	if (*pp == i)
-		*pp = q->n[i].exec_next;
 }
 
 Jcw__Frame *fairq_take(struct fairq *q, const char **boot_id)
@@ -268,8 +212,6 @@ Jcw__Frame *fairq_take(struct fairq *q, const char **boot_id)
 	i = ln->head;
 	nd = &q->n[i];
 	f = nd->f;
-	if (f->body_case == JCW__FRAME__BODY_EXEC && f->exec)
-		exec_unindex(q, i);
 	ln->head = nd->next;
 	ilist_remove(&q->active, ACTIVE(q), li);
 	if (ln->head == NIL) {
@@ -278,16 +220,13 @@ Jcw__Frame *fairq_take(struct fairq *q, const char **boot_id)
 	} else {
 		ilist_append(&q->active, ACTIVE(q), li);   /* its next frame waits a turn */
 	}
-	ilist_remove(&q->arrival, ARRIVAL(q), i);
 	bt = bootseq_at(q->boots, nd->boot);
 	if (!--bt->waiting)
 		q->boots_waiting--;
 	*boot_id = bt->id;
 	q->bytes -= nd->bytes;
 	nd->f = NULL;
-	nd->next = q->free_node;
-	q->free_node = i;
-	q->len--;
+	slotmap_del(&q->nodes, i);
 	return f;
 }
 
@@ -305,7 +244,7 @@ uint64_t fairq_done(struct fairq *q, const char *boot_id, uint64_t seq)
 	if (b->waiting) {
 		/* The oldest queued frame of the boot: with one collector, the first. */
 		bs = bootseq_slot(q->boots, b);
-		for (i = q->arrival.first; i != NIL; i = q->n[i].arrival.next)
+		for (i = slotmap_oldest(&q->nodes); i != NIL; i = slotmap_newer(&q->nodes, i))
 			if (q->n[i].boot == bs) {
 				upto = q->n[i].f->seq - 1;
 				break;
@@ -317,22 +256,21 @@ uint64_t fairq_done(struct fairq *q, const char *boot_id, uint64_t seq)
 
 size_t fairq_len(const struct fairq *q)
 {
-	return q->len;
+	return slotmap_used(&q->nodes);
 }
 
 size_t fairq_lanes(const struct fairq *q)
 {
-	return q->lanes_used + (q->l[OVERFLOW_LANE].head != NIL);
+	return slotmap_used(&q->lanes) + (q->l[OVERFLOW_LANE].head != NIL);
 }
 
 bool fairq_full(const struct fairq *q)
 {
-	return q->len == q->cap || q->bytes >= q->max_bytes;
+	return slotmap_full(&q->nodes) || q->bytes >= q->max_bytes;
 }
 
 size_t fairq_memory(const struct fairq *q)
 {
-	return sizeof(*q) + q->cap * sizeof(*q->n) + q->nlanes * sizeof(*q->l) +
-	       ((size_t)q->exec_mask + 1) * sizeof(*q->exec_buckets) +
-	       ((size_t)q->lane_mask + 1) * sizeof(*q->lane_buckets) + q->bytes;
+	return sizeof(*q) + q->nodes.cap * sizeof(*q->n) + q->nlanes * sizeof(*q->l) +
+	       slotmap_memory(&q->nodes) + slotmap_memory(&q->lanes) + q->bytes;
 }

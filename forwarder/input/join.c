@@ -6,75 +6,54 @@
 
 #include "groupshare.h"
 #include "hash.h"
-#include "ilist.h"
+#include "slotmap.h"
 
-#define JOIN_NIL ILIST_NIL
-/* The age list's arguments to ilist.h. */
-#define JOIN_AGE(t) &(t)->e[0].age, sizeof((t)->e[0])
+#define JOIN_NIL SLOTMAP_NIL
 
 struct join_entry {
 	struct join_exec x;       /* first: a join_exec pointer is its entry's */
 	uint8_t *packed;          /* the frame's wire bytes; NULL: slot free */
 	size_t len;
 	uint64_t put_ns;
-	uint32_t hash_next;       /* chain of the bucket */
 	uint32_t group;           /* its container's */
-	struct ilist_link age;    /* oldest first; the free list uses age.next */
 	struct ilist_link gage;   /* its container's, oldest first */
 };
 
 struct join_table {
-	struct join_entry *e;
-	uint32_t *buckets;
-	uint32_t mask;            /* buckets - 1 (a power of two) */
-	uint32_t cap;
-	uint32_t size;
+	struct join_entry *e;     /* by slot */
+	struct slotmap slots;     /* hashed by tgid, oldest put first */
 	size_t bytes;
 	struct join_limits lim;
-	struct ilist age;
-	uint32_t free_head;
 	struct groupshare shares; /* per container: what JOIN_CONTAINER_BYTES bounds */
 	struct join_stats stats;
 };
 
 /* By tgid alone, so join_find_tgid() walks one chain: two live entries
  * share a tgid only when an exit was missed. */
-static uint32_t join_hash(uint32_t tgid)
+static uint64_t join_hash(uint32_t tgid)
 {
-	return (uint32_t)hash_mix64(tgid);
+	return hash_mix64(tgid);
 }
 
 int join_new(const struct join_limits *lim, struct join_table **out)
 {
 	struct join_table *t;
-	size_t nb = 1, i, n = lim->max_entries;
+	size_t n = lim->max_entries;
 
 	*out = NULL;
-	if (n == 0 || n > UINT32_MAX / 4 || lim->container_bytes < JOIN_CONTAINER_BYTES_MIN ||
+	if (n == 0 || n > SLOTMAP_MAX || lim->container_bytes < JOIN_CONTAINER_BYTES_MIN ||
 	    lim->max_bytes < lim->container_bytes)
 		return -EINVAL;
-	while (nb < n * 2)
-		nb <<= 1;
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
 	t->e = calloc(n, sizeof(*t->e));
-	t->buckets = malloc(nb * sizeof(*t->buckets));
-	if (!t->e || !t->buckets ||
+	if (!t->e || slotmap_init(&t->slots, n) ||
 	    groupshare_init(&t->shares, n, &t->e[0].gage, sizeof(t->e[0]))) {
 		join_free(t);
 		return -ENOMEM;
 	}
-	for (i = 0; i < nb; i++)
-		t->buckets[i] = JOIN_NIL;
-	t->mask = (uint32_t)(nb - 1);
-	t->cap = (uint32_t)n;
 	t->lim = *lim;
-	t->age = (struct ilist)ILIST_INIT;
-	/* Free list threaded through age.next. */
-	for (i = 0; i < n; i++)
-		t->e[i].age.next = i + 1 < n ? (uint32_t)(i + 1) : JOIN_NIL;
-	t->free_head = 0;
 	*out = t;
 	return 0;
 }
@@ -85,56 +64,46 @@ void join_free(struct join_table *t)
 
 	if (!t)
 		return;
-	for (i = 0; t->e && i < t->cap; i++)
+	for (i = 0; t->e && i < t->slots.cap; i++)
 		free(t->e[i].packed);
 	free(t->e);
-	free(t->buckets);
+	slotmap_free(&t->slots);
 	groupshare_free(&t->shares);
 	free(t);
 }
 
-static uint32_t *join_find_link(struct join_table *t, uint32_t tgid, uint64_t start_ns)
+static uint32_t join_lookup(const struct join_table *t, uint32_t tgid, uint64_t start_ns)
 {
-	uint32_t *link = &t->buckets[join_hash(tgid) & t->mask];
+	uint32_t i;
 
-	while (*link != JOIN_NIL) {
-		struct join_entry *en = &t->e[*link];
-
-		if (en->x.tgid == tgid && en->x.start_ns == start_ns)
-			return link;
-		link = &en->hash_next;
-	}
-	return link;
+	for (i = slotmap_first(&t->slots, join_hash(tgid)); i != JOIN_NIL;
+	     i = slotmap_next(&t->slots, i))
+		if (t->e[i].x.tgid == tgid && t->e[i].x.start_ns == start_ns)
+			return i;
+	return JOIN_NIL;
 }
 
-/* Unlinks entry i (found through *link), gives back its bytes and its
- * place in its group, and returns its packed bytes (the caller frees
- * them) with their length. */
-static uint8_t *join_remove(struct join_table *t, uint32_t *link, size_t *len)
+/* Frees slot i, gives back its bytes and its place in its group, and
+ * returns its packed bytes (the caller frees them) with their length. */
+static uint8_t *join_remove(struct join_table *t, uint32_t i, size_t *len)
 {
-	uint32_t i = *link;
 	struct join_entry *en = &t->e[i];
 	uint8_t *p = en->packed;
 
-	*link = en->hash_next;
-	ilist_remove(&t->age, JOIN_AGE(t), i);
+	slotmap_del(&t->slots, i);
 	groupshare_remove(&t->shares, en->group, i, en->len);
 	t->bytes -= en->len;
 	*len = en->len;
 	en->packed = NULL;
 	en->len = 0;
-	en->age.next = t->free_head;
-	t->free_head = i;
-	t->size--;
 	return p;
 }
 
 static void join_drop(struct join_table *t, uint32_t i)
 {
-	struct join_entry *en = &t->e[i];
 	size_t len;
 
-	free(join_remove(t, join_find_link(t, en->x.tgid, en->x.start_ns), &len));
+	free(join_remove(t, i, &len));
 }
 
 static Jcw__Frame *join_unpack(struct join_table *t, const uint8_t *p, size_t len)
@@ -165,7 +134,7 @@ int join_put(struct join_table *t, Jcw__Frame *f, uint64_t now_ns)
 {
 	struct join_exec meta;
 	struct join_entry *en;
-	uint32_t *link, i, gi;
+	uint32_t i, gi;
 	uint64_t key;
 	uint8_t *p;
 	size_t len;
@@ -189,12 +158,10 @@ int join_put(struct join_table *t, Jcw__Frame *f, uint64_t now_ns)
 	jcw__frame__pack(f, p);
 	jcw__frame__free_unpacked(f, NULL);
 
-	link = join_find_link(t, meta.tgid, meta.start_ns);
-	if (*link != JOIN_NIL) {
+	i = join_lookup(t, meta.tgid, meta.start_ns);
+	if (i != JOIN_NIL) {
 		/* The process exec'd again: it is the new program now. */
-		size_t old;
-
-		free(join_remove(t, link, &old));
+		join_drop(t, i);
 		t->stats.replaced++;
 		replaced = 1;
 	}
@@ -205,37 +172,32 @@ int join_put(struct join_table *t, Jcw__Frame *f, uint64_t now_ns)
 		join_drop(t, groupshare_oldest(&t->shares, gi));
 		t->stats.evicted_share++;
 	}
-	while (t->size && (t->size == t->cap || t->bytes + len > t->lim.max_bytes)) {
-		join_drop(t, t->age.first);
+	while (slotmap_used(&t->slots) &&
+	       (slotmap_full(&t->slots) || t->bytes + len > t->lim.max_bytes)) {
+		join_drop(t, slotmap_oldest(&t->slots));
 		t->stats.evicted++;
 	}
-	link = join_find_link(t, meta.tgid, meta.start_ns);
-	i = t->free_head;
+	i = slotmap_add(&t->slots, join_hash(meta.tgid));
 	en = &t->e[i];
-	t->free_head = en->age.next;
 	en->x = meta;
 	en->packed = p;
 	en->len = len;
 	en->put_ns = now_ns;
-	en->hash_next = JOIN_NIL;
 	en->group = groupshare_add(&t->shares, key, i, len);
-	*link = i;
-	ilist_append(&t->age, JOIN_AGE(t), i);
 	t->bytes += len;
-	t->size++;
 	return replaced;
 }
 
 Jcw__Frame *join_take(struct join_table *t, uint32_t tgid, uint64_t start_boottime_ns)
 {
-	uint32_t *link = join_find_link(t, tgid, start_boottime_ns);
+	uint32_t i = join_lookup(t, tgid, start_boottime_ns);
 	Jcw__Frame *f;
 	uint8_t *p;
 	size_t len;
 
-	if (*link == JOIN_NIL)
+	if (i == JOIN_NIL)
 		return NULL;
-	p = join_remove(t, link, &len);
+	p = join_remove(t, i, &len);
 	f = join_unpack(t, p, len);
 	free(p);
 	return f;
@@ -244,20 +206,18 @@ Jcw__Frame *join_take(struct join_table *t, uint32_t tgid, uint64_t start_bootti
 const struct join_exec *join_peek(const struct join_table *t, uint32_t tgid,
 				  uint64_t start_boottime_ns)
 {
-	uint32_t i = t->buckets[join_hash(tgid) & t->mask];
+	uint32_t i = join_lookup(t, tgid, start_boottime_ns);
 
-	for (; i != JOIN_NIL; i = t->e[i].hash_next)
-		if (t->e[i].x.tgid == tgid && t->e[i].x.start_ns == start_boottime_ns)
-			return &t->e[i].x;
-	return NULL;
+	return i == JOIN_NIL ? NULL : &t->e[i].x;
 }
 
 const struct join_exec *join_find_tgid(const struct join_table *t, uint32_t tgid)
 {
-	uint32_t i = t->buckets[join_hash(tgid) & t->mask];
 	const struct join_exec *best = NULL;
+	uint32_t i;
 
-	for (; i != JOIN_NIL; i = t->e[i].hash_next)
+	for (i = slotmap_first(&t->slots, join_hash(tgid)); i != JOIN_NIL;
+	     i = slotmap_next(&t->slots, i))
 		if (t->e[i].x.tgid == tgid && (!best || t->e[i].x.start_ns > best->start_ns))
 			best = &t->e[i].x;
 	return best;
@@ -276,8 +236,9 @@ size_t join_expire(struct join_table *t, uint64_t now_ns, uint64_t ttl_ns)
 
 	if (now_ns < ttl_ns)
 		return 0;
-	while (t->age.first != JOIN_NIL && t->e[t->age.first].put_ns < now_ns - ttl_ns) {
-		join_drop(t, t->age.first);
+	while (slotmap_oldest(&t->slots) != JOIN_NIL &&
+	       t->e[slotmap_oldest(&t->slots)].put_ns < now_ns - ttl_ns) {
+		join_drop(t, slotmap_oldest(&t->slots));
 		n++;
 	}
 	t->stats.expired += n;
@@ -286,7 +247,7 @@ size_t join_expire(struct join_table *t, uint64_t now_ns, uint64_t ttl_ns)
 
 size_t join_size(const struct join_table *t)
 {
-	return t->size;
+	return slotmap_used(&t->slots);
 }
 
 size_t join_bytes(const struct join_table *t)
@@ -301,6 +262,6 @@ const struct join_stats *join_get_stats(const struct join_table *t)
 
 size_t join_memory(const struct join_table *t)
 {
-	return sizeof(*t) + t->cap * sizeof(*t->e) + ((size_t)t->mask + 1) * sizeof(*t->buckets) +
-	       t->bytes + groupshare_memory(&t->shares);
+	return sizeof(*t) + t->slots.cap * sizeof(*t->e) + slotmap_memory(&t->slots) + t->bytes +
+	       groupshare_memory(&t->shares);
 }

@@ -1,13 +1,15 @@
 /* bench_pipeline: events per second through pipeline_process, and through
  * the join table, over a mix of synthetic events shaped like a class at
  * work: compiles, program runs, python runs, shell noise from student
- * containers, and processes of other containers. Prints FIGURE lines. */
+ * containers, and processes of other containers; and through the lanes
+ * that read ahead of them. Prints FIGURE lines. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "input/fairq.h"
 #include "input/join.h"
 #include "process/pipeline.h"
 
@@ -173,6 +175,49 @@ int main(int argc, char **argv)
 		printf("FIGURE join put+take: %.0f pairs/s (%.0f ns/pair, %zu live, %zu bytes held)\n",
 		       ops / el, el * 1e9 / ops, join_size(jt), join_bytes(jt));
 		join_free(jt);
+	}
+
+	/* The lanes' hot path: a frame read ahead is put in its container's
+	 * lane (an exec is indexed for its exit), taken back round-robin and
+	 * marked done, with the app's bounds full: 2,048 frames waiting in
+	 * 1,024 lanes. */
+	{
+		enum { FRAMES = 2048, LANES = 1024 };
+		const struct fairq_config qc = {
+			.max_frames = FRAMES, .max_lanes = LANES, .max_bytes = (size_t)1 << 30};
+		struct fairq *q;
+		const char *boot;
+		uint64_t ops = 0, seq = 0, lane;
+
+		if (fairq_new(&qc, &q))
+			return 1;
+		for (i = 0; i < FRAMES; i++) {
+			Jcw__Frame *f = bench_exec_frame((uint32_t)i, i);
+
+			if (!f)
+				return 1;
+			f->seq = ++seq;
+			if (fairq_put(q, seq % LANES, "boot", f))
+				return 1;
+		}
+		t0 = now_s();
+		do {
+			for (k = 0; k < 10000; k++, ops++) {
+				Jcw__Frame *f = fairq_take(q, &boot);
+
+				if (!f || fairq_done(q, boot, f->seq) != f->seq)
+					return 1;
+				f->seq = ++seq;
+				f->exec->start_boottime_ns = seq;
+				if (fairq_put(q, seq % LANES, "boot", f) ||
+				    !fairq_exec_lane(q, f->exec->tgid, seq, &lane))
+					return 1;
+			}
+			el = now_s() - t0;
+		} while (el < secs / 2);
+		printf("FIGURE lanes put+take+done: %.0f frames/s (%.0f ns/frame, %zu waiting in %zu lanes)\n",
+		       ops / el, el * 1e9 / ops, fairq_len(q), fairq_lanes(q));
+		fairq_free(q);
 	}
 	pipeline_free(p);
 	return 0;

@@ -492,7 +492,7 @@ fig4() {
 	pr=$(sed -n 's/^FIGURE pipeline_process: \([0-9]*\) events\/s.*/\1/p' <<<"$out")
 	result 4.pipeline_process 4 "pipeline only (pipeline_process, in process)" "${pr:-n/a}" events/s "> 200k events/s" \
 		"build/bench/bench_pipeline: pipeline_process over a synthetic mix in a loop for $PIPE_SECS s (no I/O)" \
-		"$(grep '^FIGURE join' <<<"$out" | sed 's/^FIGURE //')"
+		"$(grep -E '^FIGURE (join|lanes)' <<<"$out" | sed 's/^FIGURE //' | paste -sd';' | sed 's/;/; /g')"
 	fig4_mode print a_print "(a) pipeline only, --print > /dev/null" "> 200k events/s" || return 1
 	start_sink fig4 || return 1
 	fig4_mode http b_http "(b) delivery to httpsink, keep-alive" "" || return 1
