@@ -91,6 +91,8 @@ static const struct {
 	{"lines_added", "lines this version added to the one saved before (the first: all)"},
 	{"lines_removed", "lines it removed from the one saved before"},
 	{"seconds_since_previous", "seconds since the version before was saved (empty: none)"},
+	{"burst", "the save added at least PASTE_LINES lines at once (the forwarder's setting, "
+		  "default 40): a convenience beside lines_added"},
 };
 
 static const char *describe(const char *key)
@@ -292,7 +294,8 @@ static int readme(struct build *b, const struct xcols *x)
 		"Timeout (stopped by a signal from outside: `X-TimeoutCause` says whether it was the "
 		"user's interrupt, a time limit or another process's kill). `ProgramErrorOutput` "
 		"is its standard error (the first and last bytes kept) under `Resources/`.\n"
-		"- `File.Create`, `File.Edit` (`EditType` GenericEdit), `File.Delete`: a saved "
+		"- `File.Create`, `File.Edit` (`EditType` Paste when the save added `PASTE_LINES` "
+		"lines or more at once, `X-Burst`; else GenericEdit), `File.Delete`: a saved "
 		"version of a source file (the first one in the dataset is File.Create).\n\n"
 		"`SubjectID` is the student's id, `CourseID` the course and `CourseSectionID` the "
 		"course and section (JCode's class_div), `AssignmentID` the homework directory. "

@@ -350,7 +350,8 @@ static int snapshot_rows(struct rowctx *c)
 	s = ds_db_prepare(b->db,
 		"SELECT s.event_id, e.node, s.class_div, s.hw, s.student, s.t,"
 		" json_extract(e.body, '$.timestamp'), s.file, s.csid, s.etype,"
-		" json_remove(e.body, '$.event_id', '$.timestamp') FROM snap s JOIN ev e USING (event_id)",
+		" json_remove(e.body, '$.event_id', '$.timestamp'),"
+		" coalesce(json_extract(e.body, '$.burst'), 0) FROM snap s JOIN ev e USING (event_id)",
 		b->err, sizeof(b->err));
 	if (!s)
 		return -1;
@@ -364,7 +365,10 @@ static int snapshot_rows(struct rowctx *c)
 		bind(c->ins, C_EID, txt(s, 0));
 		bind(c->ins, C_CSID, txt(s, 8));
 		bind(c->ins, C_SECTION, txt(s, 7));
-		bind(c->ins, C_EDIT, !strcmp(etype, "File.Edit") ? "GenericEdit" : NULL);
+		/* A save that added PASTE_LINES or more at once is the spec's
+		 * Paste; any other, an edit of no known kind. */
+		bind(c->ins, C_EDIT, strcmp(etype, "File.Edit") ? NULL
+				     : sqlite3_column_int(s, 11) ? "Paste" : "GenericEdit");
 		strbuf_reset(&c->x);
 		strbuf_puts(&c->x, txt(s, 10));
 		x_add(&c->x, "node", txt(s, 1));

@@ -222,6 +222,7 @@ static int app_outputs_new(struct app *a, const struct fwd_config *cfg, char *er
 			.max_students = RATELIMIT_STUDENTS_DEFAULT,
 		},
 		.student_total = cfg->snap_student_total,
+		.paste_lines = (uint32_t)cfg->paste_lines,
 	};
 	int rc;
 

@@ -10,6 +10,7 @@
 #include "stderr_mode.h"
 #include "file_exts.h"
 #include "frame.h"
+#include "snapshot/snap_register.h"
 #include "log.h"
 #include "observe/health.h"
 
@@ -86,6 +87,9 @@ const struct opt_def config_opts[] = {
 	 "a saved file is snapshotted after this long without another save, seconds", 0, 0},
 	{"debounce-max-wait", "DEBOUNCE_MAX_WAIT", OPT_SECONDS, "3", CFG(debounce_max_wait),
 	 "... or at the latest this long after the first save of a burst, seconds", 0, 0},
+	{"paste-lines", "PASTE_LINES", OPT_UINT, SNAP_PASTE_LINES_DEFAULT, CFG(paste_lines),
+	 "a save that adds at least this many lines at once is flagged burst: true (docs/api.md "
+	 "says why this default; 0: never)", 0, 1000000},
 	{"snapshot-student-files", "SNAPSHOT_STUDENT_FILES", OPT_UINT, "30", CFG(snap_student_files),
 	 "snapshots one student may store per minute after the burst; more wait, unread, for "
 	 "the budget (jcw_snapshot_deferred_total; 0 disables)", 0, 1000000},

@@ -45,6 +45,8 @@ int snap_register_request(const struct snap_register_in *in, struct api_request 
 			json_obj_null(&o, "sha256_normalized");
 		json_obj_uint(&o, "lines_added", in->signals->lines_added);
 		json_obj_uint(&o, "lines_removed", in->signals->lines_removed);
+		json_obj_bool(&o, "burst",
+			      in->paste_lines && in->signals->lines_added >= in->paste_lines);
 		if (in->have_previous && in->event_time_ns / 1000000000ull >= in->previous_s)
 			json_obj_uint(&o, "seconds_since_previous",
 				      in->event_time_ns / 1000000000ull - in->previous_s);

@@ -71,6 +71,7 @@ struct snapshots_config {
 	size_t max_pending;           /* files waiting in the debounce; 0: SNAPSHOTS_PENDING_DEFAULT */
 	struct snap_budget_config budget; /* per student; all 0: none */
 	uint64_t student_total;       /* bytes one student may hold in all (snap_quota.h); 0: no cap */
+	uint32_t paste_lines;         /* PASTE_LINES (snap_register.h); 0: never a burst */
 };
 
 /* Counters: every file action ends in exactly one result or in debounced. */

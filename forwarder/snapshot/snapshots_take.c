@@ -229,6 +229,7 @@ void snapshots_job_done(void *arg, void *ctx)
 	ri.signals = j->have_signals ? &j->signals : NULL;
 	ri.have_previous = j->have_previous;
 	ri.previous_s = j->previous_s;
+	ri.paste_lines = s->cfg.paste_lines;
 	err = snap_register_request(&ri, &req);
 	if (err) {
 		/* Stored but not registered: the service finds it on disk. */

@@ -26,7 +26,7 @@ def line(eid, kind, path, t, body):
     body = dict(body, event_id=eid, timestamp=iso(t))
     return json.dumps({"event_id": eid, "endpoint": kind, "path": path, "time_ns": int(t * 1e9),
                        "body": body}, separators=(",", ":")) + "\n"
-def snap(eid, cd, hw, st, f, t, content, deleted=False, store=True):
+def snap(eid, cd, hw, st, f, t, content, deleted=False, store=True, burst=None):
     name = f.replace("/", "@")
     stamp = "%d_%06d" % (t, eid_n(eid))
     ext = os.path.splitext(f)[1]
@@ -35,8 +35,8 @@ def snap(eid, cd, hw, st, f, t, content, deleted=False, store=True):
         os.makedirs(p, exist_ok=True)
         open(f"{p}/{stamp}{ext}", "w").write("" if deleted else content)
     return line(eid, "snapshot", f"/api/{cd}/{hw}/{st}/{name.replace('@', '%40')}/{stamp}", t,
-                {"bytes": 0 if deleted else len(content), "deleted": deleted, "file": f,
-                 "snapshot": stamp + ext})
+                dict({"bytes": 0 if deleted else len(content), "deleted": deleted, "file": f,
+                      "snapshot": stamp + ext}, **({} if burst is None else {"burst": burst})))
 def eid_n(e):
     return int(e.rsplit("-", 1)[1])
 def build(eid, cd, hw, st, t, src, exit_code, diag, errors, warnings):
@@ -78,6 +78,8 @@ n2 = [
     snap("bootB-3", *B, "lib/starter.h", S + 10, starter),
     snap("bootB-5", *B, "gone.py", S + 11, "print(1)\n", store=False),
     run("bootB-7", *B, S + 12, "gone.py", 0, ptype="python"),
+    # 50 lines at once on top of the starter (PASTE_LINES 40): a Paste.
+    snap("bootB-9", *B, "lib/starter.h", S + 13, starter + "int x;\n" * 50, burst=True),
 ]
 for node, lines in (("n1", n1), ("n2", n2)):
     os.makedirs(f"{d}/ds/parts/{node}", exist_ok=True)
@@ -92,7 +94,7 @@ EOF
 "$DS" build --events "$tmp/ds" --snapshots "$tmp/snapshots" --out "$tmp/out" 2>"$tmp/build.err" ||
 	{ cat "$tmp/build.err"; exit 1; }
 cat "$tmp/build.err"
-grep -q '16 line(s) read, 2 duplicate(s) dropped, 1 torn and 1 invalid skipped; 12 event(s) in scope' "$tmp/build.err" ||
+grep -q '17 line(s) read, 2 duplicate(s) dropped, 1 torn and 1 invalid skipped; 13 event(s) in scope' "$tmp/build.err" ||
 	{ echo "FAIL: the report's counts"; exit 1; }
 grep -q '1 snapshot(s) missing' "$tmp/build.err" || { echo "FAIL: the missing snapshot is not reported"; exit 1; }
 "$DS" check "$tmp/out"
@@ -106,7 +108,7 @@ def check(ok, what):
     if not ok:
         print("FAIL:", what)
         sys.exit(1)
-check(len(rows) == 12 + 3 + 1, f"12 events, 3 diagnostics of the second compile, 1 of the third, the driver's of the first: {len(rows)}")
+check(len(rows) == 13 + 3 + 1, f"13 events, 3 diagnostics of the second compile, 1 of the third, the driver's of the first: {len(rows)}")
 c1, c2, c3 = by["bootA-1"], by["bootA-5"], by["bootA-9"]
 check(c1["CompileResult"] == "Error" and c1["CodeStateID"] == "", "a compile before any save has no code state")
 check(c2["CompileResult"] == "Error" and c3["CompileResult"] == "Warning", "compile results")
@@ -130,7 +132,10 @@ cell = by["bootA-17"]
 check(cell["X-Cell"] == "2" and cell["ExecutionResult"] == "Error" and cell["ToolInstances"] == "JCode;ipykernel", "the cell")
 sa, sb = by["bootA-13"], by["bootB-3"]
 check(sa["CodeStateID"] == sb["CodeStateID"] and sa["SubjectID"] != sb["SubjectID"], "one code state for the same file of two students")
-check(len(os.listdir(f"{d}/out/CodeStates")) == 3, "three distinct code states")
+check(len(os.listdir(f"{d}/out/CodeStates")) == 4, "four distinct code states")
+p = by["bootB-9"]
+check(p["EventType"] == "File.Edit" and p["EditType"] == "Paste" and p["X-Burst"] == "true",
+      f"a burst save is a Paste: {p['EditType']} {p.get('X-Burst')}")
 check(by["bootB-5"]["CodeStateID"] == "" and by["bootB-7"]["ExecutionResult"] == "Success", "a missing snapshot is unknown")
 check(by["bootB-3"]["CourseID"] == "ds" and by["bootB-3"]["CourseSectionID"] == "ds-2" and by["bootB-3"]["AssignmentID"] == "hw2", "course, section, homework")
 check(by["bootB-3"]["X-Node"] == "n2" and c1["X-Node"] == "n1", "the node")
@@ -149,7 +154,7 @@ EOF
 "$DS" build --events "$tmp/ds" --snapshots "$tmp/snapshots" --out "$tmp/os" --course os 2>"$tmp/f.err"
 grep -q '9 event(s) in scope' "$tmp/f.err" || { cat "$tmp/f.err"; echo "FAIL: --course os"; exit 1; }
 "$DS" build --events "$tmp/ds" --snapshots "$tmp/snapshots" --out "$tmp/hw2" --homework hw2 2>"$tmp/f.err"
-grep -q '3 event(s) in scope' "$tmp/f.err" || { cat "$tmp/f.err"; echo "FAIL: --homework hw2"; exit 1; }
+grep -q '4 event(s) in scope' "$tmp/f.err" || { cat "$tmp/f.err"; echo "FAIL: --homework hw2"; exit 1; }
 "$DS" build --events "$tmp/ds" --snapshots "$tmp/snapshots" --out "$tmp/t" --since 1800000002 \
 	--until 2027-01-15T08:00:06Z 2>"$tmp/f.err"
 grep -q '4 event(s) in scope' "$tmp/f.err" || { cat "$tmp/f.err"; echo "FAIL: --since/--until"; exit 1; }
@@ -186,4 +191,4 @@ EOF
 [ "$(find "$tmp/evil-out" -mindepth 1 -maxdepth 1)" = "$tmp/evil-out/ds" ] ||
 	{ ls -la "$tmp/evil-out"; echo "FAIL: something was written beside the dataset"; exit 1; }
 "$DS" check "$tmp/evil-out/ds" >/dev/null || { "$DS" check "$tmp/evil-out/ds"; echo "FAIL: check"; exit 1; }
-echo "FIGURE dataset build: 16 lines of 2 nodes -> 12 events once each, 2 copies, 1 torn and 1 invalid line dropped, filters by course, homework and time"
+echo "FIGURE dataset build: 17 lines of 2 nodes -> 13 events once each, 2 copies, 1 torn and 1 invalid line dropped, filters by course, homework and time"

@@ -120,7 +120,7 @@ for r, (path, eid, n, deleted, ts) in zip(reqs, want):
         body.update(sha256=hashlib.sha256(content).hexdigest(),
                     sha256_normalized=hashlib.sha256(re.sub(rb"\s", b"", content)).hexdigest(),
                     lines_added=content.count(b"\n"), lines_removed=0,
-                    seconds_since_previous=None)
+                    seconds_since_previous=None, burst=False)
     assert r["json"] == body, (r["json"], body)
 print("api: %d registrations as expected" % len(reqs))
 

@@ -57,3 +57,28 @@ Test(snap_register, refuses_dot_segments)
 	in.filename = "";
 	cr_assert_eq(snap_register_request(&in, &r), -EINVAL);
 }
+
+/* The line figures always go with a saved version; burst only says that
+ * lines_added reached PASTE_LINES (never, with 0). */
+Test(snap_register, burst_follows_paste_lines)
+{
+	struct snap_signals sig = {.lines_added = 40, .lines_removed = 2};
+	struct snap_register_in in = {
+		.class_div = "os-1", .hw = "hw1", .student_id = "202012345",
+		.filename = "main.c", .url_ts = "20250101_120101", .bytes = 900,
+		.event_id = "boot-8", .event_time_ns = T0, .ext = ".c", .file = "main.c",
+		.signals = &sig, .paste_lines = 40,
+	};
+	const unsigned limits[] = {40, 41, 0};
+	const char *want[] = {"\"burst\":true", "\"burst\":false", "\"burst\":false"};
+	struct api_request r;
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		in.paste_lines = limits[i];
+		cr_assert_eq(snap_register_request(&in, &r), 0);
+		cr_assert_not_null(strstr(r.body, "\"lines_added\":40,\"lines_removed\":2,"), "%s", r.body);
+		cr_assert_not_null(strstr(r.body, want[i]), "PASTE_LINES %u: %s", limits[i], r.body);
+		api_request_free(&r);
+	}
+}
