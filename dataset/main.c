@@ -9,6 +9,7 @@
 #include "build.h"
 #include "check.h"
 #include "metrics.h"
+#include "similar.h"
 #include "version.h"
 
 static void usage(FILE *f)
@@ -17,6 +18,7 @@ static void usage(FILE *f)
 	      "                         [--course C] [--homework HW] [--since T] [--until T]\n"
 	      "       jcw-dataset check DIR\n"
 	      "       jcw-dataset metrics DIR\n"
+	      "       jcw-dataset similar DIR [--common N]\n"
 	      "\n"
 	      "build    merges every node's parts (DIR/parts/{node}/*.jsonl, the forwarders'\n"
 	      "         PROGSNAP2_DIR) and the snapshot store into one ProgSnap2 v1.0 dataset\n"
@@ -26,7 +28,11 @@ static void usage(FILE *f)
 	      "check    validates a dataset against the v1.0 rules: one line per problem,\n"
 	      "         exit status 1 when there is any.\n"
 	      "metrics  prints per student and homework: Compiles, FailedShare, ErrorQuotient\n"
-	      "         (Jadud) and RepeatedErrorDensity (Becker), as CSV.\n", f);
+	      "         (Jadud) and RepeatedErrorDensity (Becker), as CSV.\n"
+	      "similar  prints the students of one homework whose saved code is the same\n"
+	      "         without comments and whitespace, with when each first had it, as CSV;\n"
+	      "         code that N or more of the homework's students share (starter code)\n"
+	      "         is left out (default: half of them, at least 3).\n", f);
 }
 
 /* unix ns of "2026-09-01", "2026-09-01T09:00:00[Z]" (UTC) or "1767225600". */
@@ -93,6 +99,32 @@ static int cmd_build(int argc, char **argv)
 	return build_run(&o, stderr) ? 1 : 0;
 }
 
+static int cmd_similar(int argc, char **argv)
+{
+	static const struct option lo[] = {{"common", required_argument, NULL, 'c'}, {0}};
+	unsigned long common = 0;
+	char *end;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		if (c != 'c') {
+			usage(stderr);
+			return 2;
+		}
+		common = strtoul(optarg, &end, 10);
+		if (!*optarg || *end || common < 2 || common > 1000000) {
+			fprintf(stderr, "jcw-dataset similar: --common %s: not a count from 2 to "
+				"1000000\n", optarg);
+			return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		usage(stderr);
+		return 2;
+	}
+	return similar_run(argv[optind], (unsigned)common, stdout) ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	long n;
@@ -107,6 +139,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "build"))
 		return cmd_build(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "similar"))
+		return cmd_similar(argc - 1, argv + 1);
 	if ((!strcmp(argv[1], "check") || !strcmp(argv[1], "metrics")) && argc == 3) {
 		if (!strcmp(argv[1], "metrics"))
 			return metrics_run(argv[2], stdout) ? 1 : 0;

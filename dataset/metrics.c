@@ -2,7 +2,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "db.h"
 #include "measures.h"
@@ -154,36 +153,20 @@ static int walk(sqlite3 *db, FILE *out, char *err, size_t errlen)
 
 int metrics_run(const char *dir, FILE *out)
 {
-	char path[4096], dbpath[4096], err[1024] = "";
-	struct ds_header h = {0};
-	sqlite3 *db = NULL;
-	int fd = ds_db_temp(dbpath, sizeof(dbpath)), rc = -1;
 	static const char *const need[] = {"EventType", "EventID", "Order", "SubjectID",
 					   "AssignmentID", "CodeStateID", "ParentEventID",
 					   "CompileMessageType", "CompileResult"};
-	size_t i;
+	struct ds_main w;
+	char err[1024] = "";
+	int rc;
 
-	if (fd < 0) {
-		fprintf(stderr, "jcw-dataset metrics: no work database in $TMPDIR\n");
-		return -1;
+	rc = ds_main_open(&w, dir, need, sizeof(need) / sizeof(need[0]), err, sizeof(err));
+	if (!rc) {
+		ds_db_exec(w.db, "CREATE INDEX main_parent ON main(ParentEventID)", err, sizeof(err));
+		rc = walk(w.db, out, err, sizeof(err));
+		ds_main_close(&w);
 	}
-	close(fd);
-	snprintf(path, sizeof(path), "%s/MainTable.csv", dir);
-	if (ds_db_open(dbpath, &db, err, sizeof(err)) ||
-	    ds_table_load(db, path, "main", NULL, NULL, &h, err, sizeof(err)))
-		goto out;
-	for (i = 0; i < sizeof(need) / sizeof(need[0]); i++)
-		if (ds_header_find(&h, need[i]) < 0) {
-			snprintf(err, sizeof(err), "%.900s has no column %s", path, need[i]);
-			goto out;
-		}
-	ds_db_exec(db, "CREATE INDEX main_parent ON main(ParentEventID)", err, sizeof(err));
-	rc = walk(db, out, err, sizeof(err));
-out:
 	if (rc)
 		fprintf(stderr, "jcw-dataset metrics: %s\n", err);
-	ds_header_free(&h);
-	sqlite3_close(db);
-	unlink(dbpath);
 	return rc;
 }

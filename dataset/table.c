@@ -1,8 +1,10 @@
 #include "table.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "db.h"
 #include "strbuf.h"
@@ -144,4 +146,45 @@ out:
 	else
 		ds_header_free(&h);
 	return rc;
+}
+
+int ds_main_open(struct ds_main *w, const char *dir, const char *const *need, size_t nneed,
+		 char *err, size_t errlen)
+{
+	char csv[4096];
+	struct ds_header h = {0};
+	int fd = ds_db_temp(w->path, sizeof(w->path)), rc = -1;
+	size_t i;
+
+	w->db = NULL;
+	if (fd < 0) {
+		w->path[0] = '\0';
+		snprintf(err, errlen, "no work database in $TMPDIR");
+		return -1;
+	}
+	close(fd);
+	snprintf(csv, sizeof(csv), "%s/MainTable.csv", dir);
+	if (ds_db_open(w->path, &w->db, err, errlen) ||
+	    ds_table_load(w->db, csv, "main", NULL, NULL, &h, err, errlen))
+		goto out;
+	for (i = 0; i < nneed; i++)
+		if (ds_header_find(&h, need[i]) < 0) {
+			snprintf(err, errlen, "%.900s has no column %s", csv, need[i]);
+			goto out;
+		}
+	rc = 0;
+out:
+	ds_header_free(&h);
+	if (rc)
+		ds_main_close(w);
+	return rc;
+}
+
+void ds_main_close(struct ds_main *w)
+{
+	sqlite3_close(w->db);
+	w->db = NULL;
+	if (w->path[0])
+		unlink(w->path);
+	w->path[0] = '\0';
 }

@@ -29,4 +29,16 @@ void ds_header_free(struct ds_header *h);
 /* The header's index of name, or -1. */
 int ds_header_find(const struct ds_header *h, const char *name);
 
+/* A published dataset's DIR/MainTable.csv as table "main" of a new work
+ * database in $TMPDIR (its path in w->path), with the columns need[]
+ * checked: what `metrics` and `similar` read. 0, or -1 with err. */
+struct ds_main {
+	sqlite3 *db;
+	char path[4096];
+};
+int ds_main_open(struct ds_main *w, const char *dir, const char *const *need, size_t nneed,
+		 char *err, size_t errlen);
+/* Closes and removes the work database. */
+void ds_main_close(struct ds_main *w);
+
 #endif
