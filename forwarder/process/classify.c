@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rulesfile.h"
+
 #define CLASSIFY_PATTERN_MAX 128
 #define CLASSIFY_EXT_MAX 16
 #define CLASSIFY_MAX_EXTS 32
@@ -259,14 +261,14 @@ static int classify_parse_type(const char *s, enum proc_type *type)
 	return -EINVAL;
 }
 
-static const char *classify_check_pattern(const char *p)
+const char *classify_check_pattern(const char *p, bool path)
 {
 	size_t i, k;
 
-	if (strlen(p) > CLASSIFY_PATTERN_MAX)
+	if (strlen(p) > (path ? CLASSIFY_PATH_PATTERN_MAX : CLASSIFY_PATTERN_MAX))
 		return "pattern too long";
 	for (i = 0; p[i]; i++) {
-		if (p[i] == '/')
+		if (p[i] == '/' && !path)
 			return "pattern matches a basename and cannot contain '/'";
 		if (p[i] == '\\' && !p[i + 1])
 			return "pattern ends with '\\'";
@@ -296,30 +298,12 @@ static const char *classify_check_ext(const char *e)
 	return NULL;
 }
 
-/* Parses one line (modified in place). 0, 1 if it holds no rule, or -errno
- * with the reason in *what. */
-static int classify_parse_line(char *line, struct classify_rule *rule, const char **what)
+/* Parses one rule's fields. 0, or -errno with the reason in *what. */
+static int classify_parse_line(char **tok, size_t n, struct classify_rule *rule, const char **what)
 {
-	char *tok[2 + CLASSIFY_MAX_EXTS + 1];
-	size_t n = 0, i;
-	char *s = line, *save = NULL;
 	const char **exts = NULL;
+	size_t i;
 
-	for (i = 0; s[i]; i++) {
-		if (s[i] == '#' && (i == 0 || s[i - 1] == ' ' || s[i - 1] == '\t')) {
-			s[i] = '\0';
-			break;
-		}
-	}
-	for (char *t = strtok_r(s, " \t\r\n", &save); t; t = strtok_r(NULL, " \t\r\n", &save)) {
-		if (n == sizeof(tok) / sizeof(tok[0])) {
-			*what = "too many extensions";
-			return -EINVAL;
-		}
-		tok[n++] = t;
-	}
-	if (n == 0)
-		return 1;
 	memset(rule, 0, sizeof(*rule));
 	if (classify_parse_type(tok[0], &rule->type)) {
 		*what = "unknown type (expected c, c++, compiler, python or ignore)";
@@ -329,7 +313,7 @@ static int classify_parse_line(char *line, struct classify_rule *rule, const cha
 		*what = "missing pattern";
 		return -EINVAL;
 	}
-	if ((*what = classify_check_pattern(tok[1])))
+	if ((*what = classify_check_pattern(tok[1], false)))
 		return -EINVAL;
 	for (i = 2; i < n; i++)
 		if ((*what = classify_check_ext(tok[i])))
@@ -376,64 +360,28 @@ nomem:
 	return -ENOMEM;
 }
 
-static int classify_rules_load(struct classify_rules *r, const char *file,
-			       char *err, size_t errlen)
+static int classify_add(void *ctx, char **tok, size_t n, const char **what)
 {
-	FILE *f;
-	char *line = NULL;
-	size_t cap = 0;
-	unsigned lineno = 0;
-	ssize_t got;
-	int ret = 0;
+	struct classify_rules *r = ctx;
+	struct classify_rule rule;
+	int rc = classify_parse_line(tok, n, &rule, what);
 
-	f = fopen(file, "re");
-	if (!f) {
-		ret = -errno;
-		snprintf(err, errlen, "%s: %s", file, strerror(-ret));
-		return ret;
-	}
-	while ((got = getline(&line, &cap, f)) >= 0) {
-		struct classify_rule rule;
-		const char *what = NULL;
-		int rc;
+	if (rc)
+		return rc;
+	if (r->n == r->cap) {
+		size_t ncap = r->cap ? r->cap * 2 : 8;
+		struct classify_rule *nr = realloc(r->rules, ncap * sizeof(*nr));
 
-		lineno++;
-		if (memchr(line, '\0', (size_t)got)) {
-			snprintf(err, errlen, "%s:%u: NUL byte in line", file, lineno);
-			ret = -EINVAL;
-			goto out;
+		if (!nr) {
+			classify_rule_clear(&rule);
+			*what = "out of memory";
+			return -ENOMEM;
 		}
-		rc = classify_parse_line(line, &rule, &what);
-		if (rc < 0) {
-			snprintf(err, errlen, "%s:%u: %s", file, lineno, what);
-			ret = rc;
-			goto out;
-		}
-		if (rc > 0)
-			continue;
-		if (r->n == r->cap) {
-			size_t ncap = r->cap ? r->cap * 2 : 8;
-			struct classify_rule *nr = realloc(r->rules, ncap * sizeof(*nr));
-
-			if (!nr) {
-				classify_rule_clear(&rule);
-				snprintf(err, errlen, "%s:%u: out of memory", file, lineno);
-				ret = -ENOMEM;
-				goto out;
-			}
-			r->rules = nr;
-			r->cap = ncap;
-		}
-		r->rules[r->n++] = rule;
+		r->rules = nr;
+		r->cap = ncap;
 	}
-	if (ferror(f)) {
-		ret = -EIO;
-		snprintf(err, errlen, "%s: read error", file);
-	}
-out:
-	free(line);
-	fclose(f);
-	return ret;
+	r->rules[r->n++] = rule;
+	return 0;
 }
 
 int classify_rules_new(const char *file, struct classify_rules **out,
@@ -448,7 +396,7 @@ int classify_rules_new(const char *file, struct classify_rules **out,
 		return -ENOMEM;
 	}
 	if (file) {
-		ret = classify_rules_load(r, file, err, errlen);
+		ret = rulesfile_read(file, 2 + CLASSIFY_MAX_EXTS, classify_add, r, err, errlen);
 		if (ret) {
 			classify_rules_free(r);
 			return ret;

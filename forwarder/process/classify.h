@@ -50,6 +50,11 @@ void classify_rules_free(struct classify_rules *r);
 const struct classify_rule *classify_match(const struct classify_rules *r,
 					   const char *name, size_t len);
 
+/* Why pattern is no valid glob of the rules file format, or NULL. A
+ * basename's pattern (path false) cannot hold '/'; a path's is longer. */
+#define CLASSIFY_PATH_PATTERN_MAX 512
+const char *classify_check_pattern(const char *pattern, bool path);
+
 /* The glob of the rules file format against name[0..len). */
 bool classify_glob(const char *pattern, const char *name, size_t len);
 
