@@ -155,12 +155,30 @@ static __always_inline void file_fill(struct jcw_file *r, struct uts_namespace *
 	r->old_arg_len = 0;
 	r->path_len = 0;
 	r->old_len = 0;
+	r->exe_len = 0;
 	r->kind = kind;
 	r->flags = 0;
 	__builtin_memset(r->pad, 0, sizeof(r->pad));
 	__builtin_memset(r->pad2, 0, sizeof(r->pad2));
 	bpf_get_current_comm(r->comm, sizeof(r->comm));
 	bpf_probe_read_kernel_str(r->hostname, sizeof(r->hostname), uts->name.nodename);
+}
+
+/* Appends the executable of the current task (who wrote, renamed or
+ * unlinked) at data[off]; returns the end of the data. */
+static __always_inline __u32 file_writer_exe(struct file_scratch *s, struct task_struct *t,
+					     __u32 off, struct path *root)
+{
+	struct file *exe = t->mm->exe_file;
+	bool trunc = false;
+	__u32 n = 0;
+
+	if (exe)
+		n = path_resolve(s->data, off, exe->f_path.dentry, exe->f_path.mnt, root, &trunc);
+	if (!exe || trunc)
+		s->rec.flags |= JCW_FILE_EXE_TRUNC;
+	s->rec.exe_len = n;
+	return off + n;
 }
 
 static __always_inline void file_emit(struct file_scratch *s, __u32 dlen)
@@ -210,7 +228,7 @@ static __always_inline int file_closing(__s64 fd)
 	s->rec.path_len = n;
 	if (trunc)
 		s->rec.flags |= JCW_FILE_PATH_TRUNC;
-	file_emit(s, n);
+	file_emit(s, file_writer_exe(s, t, n, &t->fs->root));
 	return 0;
 }
 
@@ -295,7 +313,7 @@ static __always_inline void file_emit_args(struct task_struct *t, struct uts_nam
 		if (trunc)
 			s->rec.flags |= JCW_FILE_OLD_TRUNC;
 	}
-	file_emit(s, off);
+	file_emit(s, file_writer_exe(s, t, off, &root));
 }
 
 static __always_inline int file_op_begin(__u32 kind, __s64 dirfd, __u64 path, __s64 old_dirfd,

@@ -158,9 +158,13 @@ enum jcw_file_kind {
 /* jcw_file.flags */
 #define JCW_FILE_PATH_TRUNC (1u << 0)  /* path hit a walk bound or was unreadable */
 #define JCW_FILE_OLD_TRUNC (1u << 1)   /* the same for old */
+#define JCW_FILE_EXE_TRUNC (1u << 2)   /* the same for the writer's executable */
 
 /* A file event. Variable length, like jcw_exec; the data that follows is
  *   path_arg[path_arg_len] old_arg[old_arg_len] path[path_len] old[old_len]
+ *   exe[exe_len]
+ * exe is the executable of the process that closed, renamed or unlinked
+ * (its components, leaf first, as the process sees it): who wrote it.
  * A close resolves the file itself: path = its components (leaf first, as
  * in exec records), no args. A rename or unlink has the path arguments as
  * the process passed them (NUL-terminated, maybe relative), and, for a
@@ -178,9 +182,10 @@ struct jcw_file {
 	__u16 old_arg_len;
 	__u16 path_len;
 	__u16 old_len;
+	__u16 exe_len;
 	__u8 kind;                 /* enum jcw_file_kind */
 	__u8 flags;                /* JCW_FILE_* */
-	__u8 pad[6];
+	__u8 pad[4];
 	char comm[JCW_COMM_LEN];
 	char hostname[JCW_HOST_LEN];
 	__u8 pad2[7];

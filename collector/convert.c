@@ -237,7 +237,8 @@ static int convert_file(const struct jcw_file *r, size_t len, const struct conve
 	const uint8_t *d = (const uint8_t *)(r + 1);
 	const uint8_t *path_arg = d, *old_arg = d + r->path_arg_len;
 	const uint8_t *path = old_arg + r->old_arg_len, *old = path + r->path_len;
-	size_t var = (size_t)r->path_arg_len + r->old_arg_len + r->path_len + r->old_len;
+	const uint8_t *exe = old + r->old_len;
+	size_t var = (size_t)r->path_arg_len + r->old_arg_len + r->path_len + r->old_len + r->exe_len;
 	Jcw__FileEvent *e = &out->file;
 	char *p;
 
@@ -260,10 +261,11 @@ static int convert_file(const struct jcw_file *r, size_t len, const struct conve
 	e->size = r->size;
 	e->path_truncated = !!(r->flags & JCW_FILE_PATH_TRUNC);
 	e->old_path_truncated = !!(r->flags & JCW_FILE_OLD_TRUNC);
+	e->exe_truncated = !!(r->flags & JCW_FILE_EXE_TRUNC);
 
 	/* Each joined path is at most its two parts + "/" (+ "/" for an
-	 * empty component list). */
-	out->paths = malloc(var + 4);
+	 * empty component list); the exe its components + "/". */
+	out->paths = malloc(var + 6);
 	if (!out->paths) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
@@ -275,6 +277,11 @@ static int convert_file(const struct jcw_file *r, size_t len, const struct conve
 		p += e->path.len;
 		e->old_path.data = (uint8_t *)p;
 		e->old_path.len = convert_file_path(old_arg, r->old_arg_len, old, r->old_len, p);
+	}
+	if (r->exe_len) {
+		p += e->path.len + e->old_path.len;
+		e->exe.data = (uint8_t *)p;
+		e->exe.len = convert_path(exe, r->exe_len, p);
 	}
 	out->frame.body_case = JCW__FRAME__BODY_FILE;
 	out->frame.file = e;

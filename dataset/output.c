@@ -91,6 +91,9 @@ static const struct {
 	{"lines_added", "lines this version added to the one saved before (the first: all)"},
 	{"lines_removed", "lines it removed from the one saved before"},
 	{"seconds_since_previous", "seconds since the version before was saved (empty: none)"},
+	{"writer", "who wrote the save (JSON object): comm, the process name; exe, its executable "
+		   "(null: unknown); kind, editor, shell, copy, download, vcs, archive, program or "
+		   "other"},
 	{"burst", "the save added at least PASTE_LINES lines at once (the forwarder's setting, "
 		  "default 40): a convenience beside lines_added"},
 };

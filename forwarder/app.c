@@ -223,6 +223,7 @@ static int app_outputs_new(struct app *a, const struct fwd_config *cfg, char *er
 		},
 		.student_total = cfg->snap_student_total,
 		.paste_lines = (uint32_t)cfg->paste_lines,
+		.writer_rules_file = cfg->writer_rules_file,
 	};
 	int rc;
 

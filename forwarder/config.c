@@ -87,6 +87,9 @@ const struct opt_def config_opts[] = {
 	 "a saved file is snapshotted after this long without another save, seconds", 0, 0},
 	{"debounce-max-wait", "DEBOUNCE_MAX_WAIT", OPT_SECONDS, "3", CFG(debounce_max_wait),
 	 "... or at the latest this long after the first save of a burst, seconds", 0, 0},
+	{"writer-rules-file", "WRITER_RULES_FILE", OPT_STR, NULL, CFG(writer_rules_file),
+	 "extra rules for the kind of process that wrote a saved file (docs/configuration.md "
+	 "\"Writer rules\")", 0, 0},
 	{"paste-lines", "PASTE_LINES", OPT_UINT, SNAP_PASTE_LINES_DEFAULT, CFG(paste_lines),
 	 "a save that adds at least this many lines at once is flagged burst: true (docs/api.md "
 	 "says why this default; 0: never)", 0, 1000000},

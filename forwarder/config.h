@@ -61,6 +61,7 @@ struct fwd_config {
 	uint64_t snap_student_bytes_burst;
 	uint64_t snap_student_total;        /* on the volume, in all */
 	uint64_t paste_lines;               /* PASTE_LINES */
+	char *writer_rules_file;            /* WRITER_RULES_FILE */
 	/* Durable outbox (outbox_flow.h). */
 	char *state_dir;          /* NULL: the default, except with --replay */
 	uint64_t outbox_max_bytes;

@@ -53,6 +53,19 @@ int snap_register_request(const struct snap_register_in *in, struct api_request 
 		else
 			json_obj_null(&o, "seconds_since_previous");
 	}
+	if (in->writer_kind) {
+		struct json_obj w;
+
+		json_obj_key(&o, "writer");
+		json_obj_begin(&w, &sb);
+		json_obj_cstr(&w, "comm", in->writer_comm ? in->writer_comm : "");
+		if (in->writer_exe)
+			json_obj_cstr(&w, "exe", in->writer_exe);
+		else
+			json_obj_null(&w, "exe");
+		json_obj_cstr(&w, "kind", in->writer_kind);
+		json_obj_end(&w);
+	}
 	/* Only when several saves were folded into this one (a burst, or the
 	 * student's budget): "saved 50,000 times" stays visible. */
 	if (in->saves > 1)

@@ -44,6 +44,8 @@ struct snap_register_in {
 	 * is): the figures are always sent, the flag only saves a reader the
 	 * comparison. */
 	uint32_t paste_lines;
+	/* Who wrote it: {"comm", "exe" (null: unknown), "kind"}. */
+	const char *writer_comm, *writer_exe, *writer_kind;
 };
 
 /* Fills *out (free with api_request_free). 0, -EINVAL when a segment is

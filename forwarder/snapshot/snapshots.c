@@ -42,6 +42,7 @@ void snapshots_pending_free(void *p)
 	free(sp->rel);
 	free(sp->filename);
 	free(sp->event_id);
+	free(sp->exe);
 	free(sp);
 }
 
@@ -130,6 +131,14 @@ static void snapshots_action(struct snapshots *s, const Jcw__FileEvent *e,
 	p->deletion = deletion;
 	p->time_ns = t;
 	p->saves = 1;
+	if (e->comm.len)
+		memcpy(p->comm, e->comm.data, e->comm.len < SNAP_WRITER_COMM_MAX ? e->comm.len
+										: SNAP_WRITER_COMM_MAX);
+	if (e->exe.len && !e->exe_truncated && !(p->exe = strndup((const char *)e->exe.data,
+								  e->exe.len)))
+		goto nomem;
+	p->kind = snap_writer_kind_of(s->writers, p->exe, p->exe ? strlen(p->exe) : 0, p->comm,
+				      strlen(p->comm));
 
 	rc = snap_debounce_add(s->db, p->rel, now, p, &replaced);
 	if (rc == -ENOBUFS) {
@@ -198,7 +207,8 @@ static void pending_bytes(void *ctx, void *data)
 {
 	const struct snap_pending *p = data;
 
-	*(size_t *)ctx += sizeof(*p) + strlen(p->rel) + strlen(p->filename) + strlen(p->event_id) + 3;
+	*(size_t *)ctx += sizeof(*p) + strlen(p->rel) + strlen(p->filename) + strlen(p->event_id) + 3 +
+			  (p->exe ? strlen(p->exe) + 1 : 0);
 }
 
 size_t snapshots_memory(const struct snapshots *s)
@@ -259,6 +269,12 @@ int snapshots_new(struct ev_loop *loop, const struct snapshots_config *cfg,
 	rc = snap_debounce_new(&dc, &s->db);
 	if (rc)
 		goto fail;
+	rc = snap_writer_rules_new(cfg->writer_rules_file, cfg->container_root, &s->writers, err,
+				   errlen);
+	if (rc) {
+		snapshots_free(s);
+		return rc;
+	}
 	if (cfg->budget.files_per_min > 0 || cfg->budget.bytes_per_hour > 0) {
 		rc = snap_budget_new(&cfg->budget, &s->budget);
 		if (rc)
@@ -319,6 +335,7 @@ void snapshots_free(struct snapshots *s)
 	worker_free(s->worker);   /* the last jobs done, the thread gone */
 	snap_debounce_free(s->db, snapshots_pending_free);
 	snap_budget_free(s->budget);
+	snap_writer_rules_free(s->writers);
 	snap_store_free(s->store);
 	snap_quota_free(s->quota);
 	free(s->buf);

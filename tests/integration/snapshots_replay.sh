@@ -42,11 +42,11 @@ P=/home/coder/project
 cat >"$tmp/files.spec" <<EOF
 hello boot=snap-boot node=node-1 first_seq=1
 defaults host=jcode-os-1-202012345
-file kind=close_write path=$P/hw1/main.c time=1700000000.0 tgid=10
-file kind=close_write path=$P/hw1/main.c time=1700000000.2 tgid=10
-file kind=close_write path=$P/hw1/main.c time=1700000000.4 tgid=10
-file kind=close_write path=$P/hw1/util.c.tmp time=1700000002.0 tgid=11
-file kind=rename old_path=$P/hw1/util.c.tmp path=$P/hw1/util.c time=1700000002.1 tgid=11
+file kind=close_write path=$P/hw1/main.c time=1700000000.0 tgid=10 comm=bash exe=/usr/bin/bash
+file kind=close_write path=$P/hw1/main.c time=1700000000.2 tgid=10 comm=node exe=/usr/lib/code-server/lib/node
+file kind=close_write path=$P/hw1/main.c time=1700000000.4 tgid=10 comm=node exe=/usr/lib/code-server/lib/node
+file kind=close_write path=$P/hw1/util.c.tmp time=1700000002.0 tgid=11 comm=node exe=/usr/lib/code-server/lib/node
+file kind=rename old_path=$P/hw1/util.c.tmp path=$P/hw1/util.c time=1700000002.1 tgid=11 comm=mv exe=/usr/bin/mv
 file kind=unlink path=$P/hw1/old.c time=1700000004.0 tgid=12
 file kind=close_write path=$P/hw1/.hidden.c time=1700000006.0 tgid=13
 file kind=close_write path=$P/hw1/venv/lib/x.py time=1700000006.1 tgid=13
@@ -113,6 +113,11 @@ for r, (path, eid, n, deleted, ts) in zip(reqs, want):
             "file": name.replace("@", "/"), "snapshot": stamp + os.path.splitext(name)[1]}
     if eid == "snap-boot-4":
         body["saves"] = 3   # the three quick saves of main.c, folded into one
+    # Who wrote it: the last save's writer (the editor, after a shell's
+    # first write), a rename's renamer; the kernel named nobody else here.
+    body["writer"] = {"snap-boot-4": {"comm": "node", "exe": "/usr/lib/code-server/lib/node", "kind": "editor"},
+                      "snap-boot-6": {"comm": "mv", "exe": "/usr/bin/mv", "kind": "copy"}}.get(
+                          eid, {"comm": "", "exe": None, "kind": "other"})
     if not deleted:
         # Each is its file's first version: every line added, none before.
         content = {"snap-boot-4": main_c, "snap-boot-6": util_c, "snap-boot-13": main_cpp,

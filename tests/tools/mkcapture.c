@@ -27,6 +27,7 @@
  *        [total=] [cpu=] [detail=]
  *   heartbeat [time=] [records=] [queue_frames=] [queue_bytes=]
  *   file kind=close_write|rename|unlink path=P [old_path=] [tgid=] [host=] [size=] [time=]
+ *        [comm=] [exe=]     (the writer's name and executable)
  *   stderr tgid=N data=BYTES [start=NS] [offset=] [tail=1 total=N] [time=]
  *   raw BYTES            bytes written as they are (broken streams)
  *   frame BYTES          one length-prefixed frame with these bytes as body
@@ -473,6 +474,7 @@ static void rec_file(struct spec_state *st, const struct field *f, size_t n)
 	e.comm = bin(get(f, n, "comm"));
 	e.path = bin(get(f, n, "path"));
 	e.old_path = bin(get(f, n, "old_path"));
+	e.exe = bin(get(f, n, "exe"));
 	e.size = num(st, f, n, "size", 0);
 	fr.body_case = JCW__FRAME__BODY_FILE;
 	fr.file = &e;

@@ -82,3 +82,28 @@ Test(snap_register, burst_follows_paste_lines)
 		api_request_free(&r);
 	}
 }
+
+/* Who wrote it, with an unknown executable as null. */
+Test(snap_register, writer)
+{
+	struct snap_register_in in = {
+		.class_div = "os-1", .hw = "hw1", .student_id = "202012345",
+		.filename = "main.c", .url_ts = "20250101_120101", .bytes = 1,
+		.event_id = "boot-9", .event_time_ns = T0, .ext = ".c", .file = "main.c",
+		.writer_comm = "node", .writer_exe = "/usr/lib/code-server/lib/node",
+		.writer_kind = "editor",
+	};
+	struct api_request r;
+
+	cr_assert_eq(snap_register_request(&in, &r), 0);
+	cr_assert_not_null(strstr(r.body, ",\"writer\":{\"comm\":\"node\",\"exe\":"
+				  "\"/usr/lib/code-server/lib/node\",\"kind\":\"editor\"}"), "%s", r.body);
+	api_request_free(&r);
+	in.writer_comm = "";
+	in.writer_exe = NULL;
+	in.writer_kind = "other";
+	cr_assert_eq(snap_register_request(&in, &r), 0);
+	cr_assert_not_null(strstr(r.body, "\"writer\":{\"comm\":\"\",\"exe\":null,\"kind\":\"other\"}"),
+			   "%s", r.body);
+	api_request_free(&r);
+}
