@@ -192,6 +192,28 @@ static __always_inline void file_emit(struct file_scratch *s, __u32 dlen)
 		count(JCW_CNT_RINGBUF_LOST);
 }
 
+/* A file was written and is being closed: the written map learns its
+ * writer, for an exec that runs it later (records.h). */
+static __always_inline void file_written(struct inode *inode, struct task_struct *t)
+{
+	struct jcw_written_key k = {};
+	struct jcw_written w = {}, *old;
+
+	k.ino = BPF_CORE_READ(inode, i_ino);
+	k.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	w.tgid = t->tgid;
+	w.start_ns = compat_start_boottime(t);
+	w.ktime_ns = bpf_ktime_get_boot_ns();
+	bpf_get_current_comm(w.comm, sizeof(w.comm));
+	/* A file written again (an editor's every save) is updated in place:
+	 * an LRU map's update allocates a new element each time. */
+	old = bpf_map_lookup_elem(&written, &k);
+	if (old)
+		__builtin_memcpy(old, &w, sizeof(w));
+	else
+		bpf_map_update_elem(&written, &k, &w, BPF_ANY);
+}
+
 /* Descriptor fd of the current task is about to be closed (close, or the
  * target of dup2/dup3). */
 static __always_inline int file_closing(__s64 fd)
@@ -203,6 +225,7 @@ static __always_inline int file_closing(__s64 fd)
 	struct dentry *d;
 	struct file *f;
 	bool trunc = false, unknown;
+	__u16 mode;
 	__u32 slot, n;
 
 	if (!t || fd < 0 || fd > 0x7fffffff)
@@ -211,8 +234,12 @@ static __always_inline int file_closing(__s64 fd)
 	if (!f || !(BPF_CORE_READ(f, f_mode) & JCW_FMODE_WRITE))
 		return 0;
 	inode = BPF_CORE_READ(f, f_inode);
-	if ((BPF_CORE_READ(inode, i_mode) & JCW_S_IFMT) != JCW_S_IFREG)
+	mode = BPF_CORE_READ(inode, i_mode);
+	if ((mode & JCW_S_IFMT) != JCW_S_IFREG)
 		return 0;
+	/* Any written file, not only executables: a linker and a download
+	 * set the x bit after the close. */
+	file_written(inode, t);
 	d = BPF_CORE_READ(f, f_path.dentry);
 	if (!file_ext_match(BPF_CORE_READ(d, d_name.name), BPF_CORE_READ(d, d_name.len)) ||
 	    !budget_take(uts))

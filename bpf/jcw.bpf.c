@@ -97,6 +97,13 @@ struct {
 	__type(value, __u64);
 } counters SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, JCW_WRITTEN_MAX);
+	__type(key, struct jcw_written_key);
+	__type(value, struct jcw_written);
+} written SEC(".maps");
+
 static __always_inline void count(__u32 idx)
 {
 	__u64 *v = bpf_map_lookup_elem(&counters, &idx);
@@ -128,9 +135,30 @@ static __always_inline __u64 exec_paths(struct scratch *s, struct task_struct *t
 {
 	struct fs_struct *fs = t->fs;
 	struct file *exe = t->mm->exe_file;
+	struct jcw_written_key wk = {};
+	struct jcw_written *w;
 	bool trunc = false;
 	__u32 off = args_len, n;
 	__u64 size;
+
+	/* Where the program came from: its inode's last writer, if any. */
+	wk.ino = exe->f_inode->i_ino;
+	wk.dev = exe->f_inode->i_sb->s_dev;
+	s->rec.exe_ino = wk.ino;
+	s->rec.exe_dev = wk.dev;
+	w = bpf_map_lookup_elem(&written, &wk);
+	if (w) {
+		s->rec.writer_tgid = w->tgid;
+		s->rec.writer_start_ns = w->start_ns;
+		s->rec.writer_ktime_ns = w->ktime_ns;
+		__builtin_memcpy(s->rec.writer_comm, w->comm, sizeof(w->comm));
+		flags |= JCW_EXEC_WRITER;
+	} else {
+		s->rec.writer_tgid = 0;
+		s->rec.writer_start_ns = 0;
+		s->rec.writer_ktime_ns = 0;
+		__builtin_memset(s->rec.writer_comm, 0, sizeof(s->rec.writer_comm));
+	}
 
 	n = walk_exe ? path_resolve(s->data, off, exe->f_path.dentry, exe->f_path.mnt, &fs->root,
 				    &trunc) : 0;

@@ -65,6 +65,7 @@ enum jcw_rec_type {
 #define JCW_EXEC_EXE_TRUNC (1u << 1)   /* exe path hit a walk bound */
 #define JCW_EXEC_CWD_TRUNC (1u << 2)   /* cwd hit a walk bound */
 #define JCW_EXEC_SEEDED (1u << 3)      /* from the task iterator at start */
+#define JCW_EXEC_WRITER (1u << 5)      /* writer_* say who last wrote the executable */
 #define JCW_EXEC_UNTRUSTED (1u << 4)   /* hostname matched in a UTS ns not owned by the initial user ns (policy "any") */
 
 /* Kind of what fd 0 / 1 refers to (mirrors jcw.FdKind). */
@@ -91,6 +92,14 @@ struct jcw_exec {
 	__u64 cgroup_id;
 	__u64 uts_ns_inum;
 	__u64 mnt_ns_inum;
+	/* The executable's inode, and who last closed it after writing it in
+	 * a tracked container (JCW_EXEC_WRITER: found in the written map). */
+	__u64 exe_ino;
+	__u64 writer_start_ns;     /* the writer's start_boottime */
+	__u64 writer_ktime_ns;     /* when it closed the file */
+	__u32 exe_dev;
+	__u32 writer_tgid;
+	char writer_comm[JCW_COMM_LEN];
 	__u32 pid;
 	__u32 tgid;
 	__u32 ppid;
@@ -159,6 +168,26 @@ enum jcw_file_kind {
 #define JCW_FILE_PATH_TRUNC (1u << 0)  /* path hit a walk bound or was unreadable */
 #define JCW_FILE_OLD_TRUNC (1u << 1)   /* the same for old */
 #define JCW_FILE_EXE_TRUNC (1u << 2)   /* the same for the writer's executable */
+
+/* The written map (bpf/file.bpf.h): the last close after a write of a
+ * regular file in a tracked container, by inode, so that an exec can say
+ * where its program came from. Every written file, since a linker (and a
+ * download followed by chmod) sets the x bit only after the close; least
+ * recently written first out, so on a busy node a binary run long after it
+ * was written has no writer any more (provenance "unknown"). */
+#define JCW_WRITTEN_MAX 32768
+struct jcw_written_key {
+	__u64 ino;
+	__u32 dev;
+	__u32 pad;
+};
+struct jcw_written {
+	__u64 start_ns;            /* the writer's start_boottime */
+	__u64 ktime_ns;
+	__u32 tgid;
+	__u32 pad;
+	char comm[JCW_COMM_LEN];
+};
 
 /* A file event. Variable length, like jcw_exec; the data that follows is
  *   path_arg[path_arg_len] old_arg[old_arg_len] path[path_len] old[old_len]

@@ -187,6 +187,19 @@ static int convert_exec(const struct jcw_exec *r, size_t len, const struct conve
 	e->cwd.data = (uint8_t *)cwd;
 	e->cwd.len = convert_path(data + r->args_len + r->exe_len, r->cwd_len, cwd);
 
+	e->exe_ino = r->exe_ino;
+	e->exe_dev = r->exe_dev;
+	if (r->flags & JCW_EXEC_WRITER) {
+		Jcw__ExeWriter *w = &out->writer;
+
+		jcw__exe_writer__init(w);
+		w->tgid = r->writer_tgid;
+		w->start_boottime_ns = r->writer_start_ns;
+		w->comm = cbytes(r->writer_comm, sizeof(r->writer_comm));
+		w->time_unix_ns = convert_time(ctx, r->writer_ktime_ns);
+		e->exe_writer = w;
+	}
+
 	out->frame.body_case = JCW__FRAME__BODY_EXEC;
 	out->frame.exec = e;
 	return 0;

@@ -23,6 +23,7 @@ struct converted {
 	Jcw__Exec exec;
 	Jcw__Exit exit;
 	Jcw__FileEvent file;
+	Jcw__ExeWriter writer;    /* the exec's, when it has one */
 	Jcw__StderrPiece err;
 	ProtobufCBinaryData *argv;
 	char *paths;                /* also a tail's unrolled ring */

@@ -91,6 +91,9 @@ static const struct {
 	{"lines_added", "lines this version added to the one saved before (the first: all)"},
 	{"lines_removed", "lines it removed from the one saved before"},
 	{"seconds_since_previous", "seconds since the version before was saved (empty: none)"},
+	{"built_by", "the build (its EventID) that linked the executable run, of the same container"},
+	{"provenance", "where the executable run came from (JSON object): kind built, copied, "
+		       "downloaded, written, prebuilt or unknown, and its writer's process name"},
 	{"writer", "who wrote the save (JSON object): comm, the process name; exe, its executable "
 		   "(null: unknown); kind, editor, shell, copy, download, vcs, archive, program or "
 		   "other"},

@@ -223,7 +223,7 @@ static int app_outputs_new(struct app *a, const struct fwd_config *cfg, char *er
 		},
 		.student_total = cfg->snap_student_total,
 		.paste_lines = (uint32_t)cfg->paste_lines,
-		.writer_rules_file = cfg->writer_rules_file,
+		.writers = a->writers,
 	};
 	int rc;
 
@@ -304,6 +304,7 @@ int app_new(struct ev_loop *loop, const struct fwd_config *cfg, struct app **out
 	struct pipeline_config pc = {
 		.rules_file = cfg->rules_file,
 		.admit = app_admit,
+		.provenance = app_provenance,
 		.stderr_mode = stderr_mode_parse(cfg->stderr_mode),
 		.stderr_limits = {
 			.diag_max = (size_t)cfg->diag_max,
@@ -320,6 +321,7 @@ int app_new(struct ev_loop *loop, const struct fwd_config *cfg, struct app **out
 	a->loop = loop;
 	a->cfg = cfg;
 	pc.admit_ctx = a;
+	pc.provenance_ctx = a;
 	rc = app_metrics_init(&a->am);
 	if (rc) {
 		app_err(err, errlen, rc, "the metrics");
@@ -332,7 +334,12 @@ int app_new(struct ev_loop *loop, const struct fwd_config *cfg, struct app **out
 		app_err(err, errlen, rc, "the boots' table");
 		goto fail;
 	}
-	rc = pipeline_new(&pc, &a->pipe, err, errlen);
+	/* Who writes files: for the snapshots' writer and the runs' provenance. */
+	rc = writer_rules_new(cfg->writer_rules_file, cfg->container_root, &a->writers, err, errlen);
+	if (!rc && (rc = provenance_new(cfg->container_root, a->writers, &a->prov)))
+		app_err(err, errlen, rc, "the provenance table");
+	if (!rc)
+		rc = pipeline_new(&pc, &a->pipe, err, errlen);
 	if (!rc)
 		rc = app_tables_new(a, cfg, err, errlen);
 	if (!rc)
@@ -350,6 +357,7 @@ int app_new(struct ev_loop *loop, const struct fwd_config *cfg, struct app **out
 	a->am.dl = a->dl;
 	a->am.snap = a->snap;
 	a->am.rl = a->student_rl;
+	a->am.prov = a->prov;
 	a->am.flow = a->flow;
 	*out = a;
 	return 0;
@@ -492,5 +500,7 @@ void app_free(struct app *a)
 	snapshots_free(a->snap);
 	app_metrics_free(&a->am);
 	bootseq_free(a->boots);
+	provenance_free(a->prov);
+	writer_rules_free(a->writers);
 	free(a);
 }

@@ -81,6 +81,8 @@ struct app {
 	struct outbox_metrics om;
 	struct ds_writer *dsw;          /* NULL: no PROGSNAP2_DIR */
 	struct bootseq *boots;          /* the collectors' sequence numbers (input/bootseq.h) */
+	struct writer_rules *writers;   /* who writes files (process/writer.h) */
+	struct provenance *prov;        /* where run binaries came from (process/provenance.h) */
 	struct fairq *fq;               /* frames read, by container; NULL in a replay */
 	ev_check dispatch_check;        /* serves fq's lanes after each loop turn */
 	ev_idle dispatch_idle;          /* keeps the loop turning while fq has frames */
@@ -89,6 +91,7 @@ struct app {
 
 /* app_route.c. The pipeline's admit: the per-student event limit. */
 bool app_admit(void *arg, const char *student_key, uint64_t event_time_ns);
+void app_provenance(void *arg, const Jcw__Exec *exec, struct prov_result *out);
 /* ratelimit_report_fn: one log line per student over the limit since the
  * last report. */
 void app_student_rl_log(void *arg, const char *key, uint64_t n, uint64_t total);

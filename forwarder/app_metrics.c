@@ -84,6 +84,7 @@ static void collect_memory(struct app_metrics *am)
 		[APP_MEM_OUTBOX] = ob ? outbox_memory(ob) : 0,
 		[APP_MEM_SNAPSHOTS] = am->snap ? snapshots_memory(am->snap) : 0,
 		[APP_MEM_RATELIMIT] = ratelimit_memory(am->rl),
+		[APP_MEM_PROVENANCE] = provenance_memory(am->prov),
 	};
 	size_t i;
 
@@ -306,6 +307,7 @@ static int app_metrics_families_out(struct app_metrics *am)
 		static const char *const l_table[] = {"table", NULL};
 		static const char *const tables[APP_MEM_TABLES] = {
 			"join", "lanes", "stderr", "delivery", "outbox", "snapshots", "ratelimit",
+			"provenance",
 		};
 		size_t i;
 		struct metric_family *f = metrics_labelled(am->reg, METRIC_GAUGE,
@@ -313,7 +315,8 @@ static int app_metrics_families_out(struct app_metrics *am)
 			"waiting for their exit), lanes (frames read ahead), stderr (texts of running "
 			"processes), delivery (requests held), outbox (staged writes and committed "
 			"events kept for delivery), snapshots (files waiting, the budget's and "
-			"quota's tables, the read buffer), ratelimit (the per-student limit).", l_table);
+			"quota's tables, the read buffer), ratelimit (the per-student limit), provenance "
+			"(builds and their helpers, for the runs' built_by).", l_table);
 
 		for (i = 0; i < APP_MEM_TABLES; i++)
 			am->mem[i] = metrics_get(f, tables[i]);

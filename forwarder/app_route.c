@@ -115,15 +115,12 @@ static void app_age(const struct app *a, struct metric_series *s, uint64_t t)
 		metric_observe(s, (double)(now - t) * 1e-9);
 }
 
-/* Where a finished process's standard error goes once its log is made:
- * it was in the log; or the process is a helper (not reported itself) and
- * it goes to the nearest ancestor that is (a compiler driver that runs
- * cc1, as, collect2 -> ld), still running and so still in the join
- * table; or nowhere. A pid names an ancestor only if its process started
- * before the child it is the parent of (else the pid was reused after the
- * parent died) and in the same container: text never crosses students. */
-static void app_err_settle(struct app *a, const Jcw__Exec *e, const Jcw__Exit *x,
-			   enum pipe_result res, enum api_endpoint endpoint)
+/* The nearest ancestor of e that is reported (a compiler driver above its
+ * cc1, as, collect2 -> ld), still running and so still in the join table,
+ * or NULL. A pid names an ancestor only if its process started before the
+ * child it is the parent of (else the pid was reused after the parent
+ * died) and in the same container: nothing crosses students. */
+static const struct join_exec *app_reported_ancestor(struct app *a, const Jcw__Exec *e)
 {
 	const struct join_exec *p;
 	Jcw__Frame *pf;
@@ -133,31 +130,63 @@ static void app_err_settle(struct app *a, const Jcw__Exec *e, const Jcw__Exit *x
 	unsigned depth;
 	bool reports;
 
+	for (depth = 0; depth < APP_ERR_ANCESTORS && ppid; depth++) {
+		p = join_find_tgid(a->join, ppid);
+		if (!p || p->start_ns > child_start || p->uts_ns_inum != e->uts_ns_inum ||
+		    p->hostname_len != hlen ||
+		    (hlen && memcmp(p->hostname, e->hostname.data, hlen) != 0))
+			return NULL;   /* not running, a later process with its pid, another container */
+		child_start = p->start_ns;
+		pf = join_decode(a->join, p);
+		reports = pf && pipeline_reports(a->pipe, pf->exec);
+		if (pf)
+			jcw__frame__free_unpacked(pf, NULL);
+		if (reports)
+			return p;
+		ppid = p->ppid;
+	}
+	return NULL;
+}
+
+/* Where a finished process's standard error goes once its log is made:
+ * it was in the log; or the process is a helper (not reported itself) and
+ * it goes to its nearest reported ancestor; or nowhere. */
+static void app_err_settle(struct app *a, const Jcw__Exec *e, const Jcw__Exit *x,
+			   enum pipe_result res, enum api_endpoint endpoint)
+{
+	const struct join_exec *p;
+
 	if (res == PIPE_SUCCESS && pipeline_logs_stderr(a->pipe, endpoint, e)) {
 		metric_inc(a->am.err_logged);
-	} else if (res == PIPE_NONTARGET) {
-		for (depth = 0; depth < APP_ERR_ANCESTORS && ppid; depth++) {
-			p = join_find_tgid(a->join, ppid);
-			if (!p || p->start_ns > child_start || p->uts_ns_inum != e->uts_ns_inum ||
-			    p->hostname_len != hlen ||
-			    (hlen && memcmp(p->hostname, e->hostname.data, hlen) != 0))
-				break;   /* not running, a later process with its pid, another container */
-			child_start = p->start_ns;
-			pf = join_decode(a->join, p);
-			reports = pf && pipeline_reports(a->pipe, pf->exec);
-			if (pf)
-				jcw__frame__free_unpacked(pf, NULL);
-			if (reports) {
-				errjoin_handover(a->errtexts, x->tgid, x->start_boottime_ns, p->tgid, p->start_ns);
-				return;
-			}
-			ppid = p->ppid;
-		}
-		metric_inc(a->am.err_dropped);
+	} else if (res == PIPE_NONTARGET && (p = app_reported_ancestor(a, e))) {
+		errjoin_handover(a->errtexts, x->tgid, x->start_boottime_ns, p->tgid, p->start_ns);
+		return;
 	} else {
 		metric_inc(a->am.err_dropped);
 	}
 	errjoin_drop(a->errtexts, x->tgid, x->start_boottime_ns);
+}
+
+/* What a build leaves for the runs of what it linked (provenance.h): a
+ * reported build's log, or a helper (ld) of the reported build above it. */
+static void app_provenance_note(struct app *a, const Jcw__Exec *e, enum pipe_result res,
+				const struct api_request *req)
+{
+	const struct join_exec *p;
+
+	if (res == PIPE_SUCCESS && req->endpoint == API_BUILD_LOG)
+		provenance_build(a->prov, e, req->event_id);
+	else if (res == PIPE_NONTARGET && pipeline_is_helper(a->pipe, e) &&
+		 (p = app_reported_ancestor(a, e)))
+		provenance_helper(a->prov, e, p->tgid, p->start_ns);
+}
+
+/* pipeline_config's provenance: where a reported binary came from. */
+void app_provenance(void *arg, const Jcw__Exec *exec, struct prov_result *out)
+{
+	const struct app *a = arg;
+
+	provenance_of(a->prov, exec, out);
 }
 
 static void app_exit(struct app *a, const char *boot_id, Jcw__Frame *f)
@@ -191,6 +220,7 @@ static void app_exit(struct app *a, const char *boot_id, Jcw__Frame *f)
 	res = pipeline_process(a->pipe, boot_id, f->seq, ef->exec, x, et, &req, &reason);
 	if (et)
 		app_err_settle(a, ef->exec, x, res, req.endpoint);
+	app_provenance_note(a, ef->exec, res, &req);
 	if (reason == REASON_MALFORMED_HOST && log_ratelimit_allow(&a->rl_host, LOG_BURST, &sup))
 		LOG_WARN("hostname \"%.*s\" has the " STUDENT_HOST_PREFIX " prefix but is not "
 			 STUDENT_HOST_RULE ": its processes are not reported (%llu similar messages "

@@ -184,6 +184,31 @@ static size_t body_put_contract(struct json_obj *o, const struct body_in *in, in
 	return bad;
 }
 
+/* built_by and provenance {kind, writer: {comm} or null} of a binary. */
+static size_t body_put_provenance(struct json_obj *o, const struct prov_result *p)
+{
+	struct json_obj po, wo;
+	size_t bad = 0;
+
+	if (p->built_by[0])
+		json_obj_cstr(o, "built_by", p->built_by);
+	else
+		json_obj_null(o, "built_by");
+	json_obj_key(o, "provenance");
+	json_obj_begin(&po, o->sb);
+	json_obj_cstr(&po, "kind", prov_kind_name(p->kind));
+	if (p->writer_comm[0]) {
+		json_obj_key(&po, "writer");
+		json_obj_begin(&wo, o->sb);
+		bad += json_obj_str(&wo, "comm", p->writer_comm, strlen(p->writer_comm));
+		json_obj_end(&wo);
+	} else {
+		json_obj_null(&po, "writer");
+	}
+	json_obj_end(&po);
+	return bad;
+}
+
 /* What the kernel measured of a process (not of a cell: the marker's
  * figures would say nothing of the cell). */
 static size_t body_put_figures(struct json_obj *o, const struct body_in *in)
@@ -226,6 +251,8 @@ static size_t body_put_figures(struct json_obj *o, const struct body_in *in)
 		json_obj_null(o, "killer_comm");
 	}
 	json_obj_bool(o, "oom_killed", x->oom_killed);
+	if (in->prov)
+		bad += body_put_provenance(o, in->prov);
 	return bad;
 }
 

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "provenance.h"
 #include "cell.h"
 #include "jcw.pb-c.h"
 #include "json.h"
@@ -38,6 +39,8 @@ struct body_in {
 	 * returns the invalid bytes it replaced. NULL: none. */
 	size_t (*extra)(void *ctx, struct json_obj *o);
 	void *extra_ctx;
+	/* run of a binary: where it came from (provenance.h); NULL: no fields. */
+	const struct prov_result *prov;
 };
 
 /* Writes the body into sb. Returns the number of invalid UTF-8 bytes that

@@ -24,6 +24,8 @@ struct pipeline {
 	void *admit_ctx;
 	enum stderr_mode stderr_mode;
 	struct errreport_limits stderr_limits;
+	void (*provenance)(void *ctx, const Jcw__Exec *exec, struct prov_result *out);
+	void *provenance_ctx;
 };
 
 int pipeline_new(const struct pipeline_config *cfg, struct pipeline **out,
@@ -47,6 +49,8 @@ int pipeline_new(const struct pipeline_config *cfg, struct pipeline **out,
 		p->admit_ctx = cfg->admit_ctx;
 		p->stderr_mode = cfg->stderr_mode;
 		p->stderr_limits = cfg->stderr_limits;
+		p->provenance = cfg->provenance;
+		p->provenance_ctx = cfg->provenance_ctx;
 	}
 	*out = p;
 	return 0;
@@ -276,6 +280,7 @@ static enum pipe_result pipeline_build(const struct pipeline *p, const char *boo
 {
 	struct pipeline_sources srcs;
 	struct pipeline_err perr;
+	struct prov_result prov;
 	struct body_in in;
 	struct strbuf sb = STRBUF_INIT;
 	struct api_request r = {0};
@@ -328,6 +333,10 @@ static enum pipe_result pipeline_build(const struct pipeline *p, const char *boo
 						       .cwd_len = exec->cwd.len}};
 		in.extra = pipeline_err_fields;
 		in.extra_ctx = &perr;
+	}
+	if (t->type == PROC_BINARY && p->provenance) {
+		p->provenance(p->provenance_ctx, exec, &prov);
+		in.prov = &prov;
 	}
 	body_write(&sb, &in);
 	r.body = strbuf_detach(&sb, &r.body_len);
@@ -403,4 +412,16 @@ const char *pipe_reason_name(enum pipe_reason r)
 	};
 
 	return (unsigned)r < PIPE_REASON_COUNT ? names[r] : "unknown";
+}
+
+bool pipeline_is_helper(const struct pipeline *p, const Jcw__Exec *exec)
+{
+	const uint8_t *exe = exec->exe_path.data ? exec->exe_path.data : (const uint8_t *)"";
+	size_t len = pipeline_strip_deleted(exe, exec->exe_path.len), base = len;
+	const struct classify_rule *rule;
+
+	while (base > 0 && exe[base - 1] != '/')
+		base--;
+	rule = classify_match(p->rules, (const char *)exe + base, len - base);
+	return rule && rule->type == PROC_NONE;
 }

@@ -16,6 +16,7 @@
 
 #include "stderr_mode.h"
 #include "errreport.h"
+#include "provenance.h"
 #include "errtext.h"
 #include "jcw.pb-c.h"
 #include "request.h"
@@ -54,6 +55,9 @@ struct pipeline_config {
 	 * value) adds no field; BUILDS adds them to build logs only. */
 	enum stderr_mode stderr_mode;
 	struct errreport_limits stderr_limits;
+	/* Optional: where a binary that is reported came from (provenance.h). */
+	void (*provenance)(void *ctx, const Jcw__Exec *exec, struct prov_result *out);
+	void *provenance_ctx;
 };
 
 struct pipeline;
@@ -77,6 +81,10 @@ enum pipe_result pipeline_process(const struct pipeline *p, const char *boot_id,
  * a program built for homework, of a student's container), whatever its
  * exit: the owner of a helper process's standard error. */
 bool pipeline_reports(const struct pipeline *p, const Jcw__Exec *exec);
+
+/* Whether exec is a toolchain's helper (an "ignore" rule: as, ld,
+ * collect2, ...): what it writes belongs to the build above it. */
+bool pipeline_is_helper(const struct pipeline *p, const Jcw__Exec *exec);
 
 /* Whether a log of endpoint made for exec carries its standard error
  * (the mode, and never for a notebook cell's marker). */

@@ -132,12 +132,12 @@ static void snapshots_action(struct snapshots *s, const Jcw__FileEvent *e,
 	p->time_ns = t;
 	p->saves = 1;
 	if (e->comm.len)
-		memcpy(p->comm, e->comm.data, e->comm.len < SNAP_WRITER_COMM_MAX ? e->comm.len
-										: SNAP_WRITER_COMM_MAX);
+		memcpy(p->comm, e->comm.data, e->comm.len < WRITER_COMM_MAX ? e->comm.len
+										: WRITER_COMM_MAX);
 	if (e->exe.len && !e->exe_truncated && !(p->exe = strndup((const char *)e->exe.data,
 								  e->exe.len)))
 		goto nomem;
-	p->kind = snap_writer_kind_of(s->writers, p->exe, p->exe ? strlen(p->exe) : 0, p->comm,
+	p->kind = writer_kind_of(s->cfg.writers, p->exe, p->exe ? strlen(p->exe) : 0, p->comm,
 				      strlen(p->comm));
 
 	rc = snap_debounce_add(s->db, p->rel, now, p, &replaced);
@@ -269,12 +269,7 @@ int snapshots_new(struct ev_loop *loop, const struct snapshots_config *cfg,
 	rc = snap_debounce_new(&dc, &s->db);
 	if (rc)
 		goto fail;
-	rc = snap_writer_rules_new(cfg->writer_rules_file, cfg->container_root, &s->writers, err,
-				   errlen);
-	if (rc) {
-		snapshots_free(s);
-		return rc;
-	}
+
 	if (cfg->budget.files_per_min > 0 || cfg->budget.bytes_per_hour > 0) {
 		rc = snap_budget_new(&cfg->budget, &s->budget);
 		if (rc)
@@ -335,7 +330,6 @@ void snapshots_free(struct snapshots *s)
 	worker_free(s->worker);   /* the last jobs done, the thread gone */
 	snap_debounce_free(s->db, snapshots_pending_free);
 	snap_budget_free(s->budget);
-	snap_writer_rules_free(s->writers);
 	snap_store_free(s->store);
 	snap_quota_free(s->quota);
 	free(s->buf);

@@ -72,7 +72,7 @@ struct snapshots_config {
 	struct snap_budget_config budget; /* per student; all 0: none */
 	uint64_t student_total;       /* bytes one student may hold in all (snap_quota.h); 0: no cap */
 	uint32_t paste_lines;         /* PASTE_LINES (snap_register.h); 0: never a burst */
-	const char *writer_rules_file; /* WRITER_RULES_FILE (snap_writer.h); NULL: built-in only */
+	const struct writer_rules *writers; /* who writes files (process/writer.h; not owned); NULL: built-ins only */
 };
 
 /* Counters: every file action ends in exactly one result or in debounced. */

@@ -11,7 +11,7 @@
 #include "snap_debounce.h"
 #include "snap_quota.h"
 #include "snap_store.h"
-#include "snap_writer.h"
+#include "process/writer.h"
 #include "worker.h"
 #include "snapshots.h"
 
@@ -33,9 +33,9 @@ struct snap_pending {
 	char *event_id;
 	uint64_t saves;     /* saves folded into this one (debounce, budget) */
 	/* Who wrote it (the last save's writer, or who deleted it). */
-	char comm[SNAP_WRITER_COMM_MAX + 1];
+	char comm[WRITER_COMM_MAX + 1];
 	char *exe;          /* NULL: the kernel gave none */
-	enum snap_writer_kind kind;
+	enum writer_kind kind;
 };
 
 struct snapshots {
@@ -46,7 +46,6 @@ struct snapshots {
 	void *submit_arg;
 	struct snap_debounce *db;
 	struct snap_budget *budget;    /* NULL: none */
-	struct snap_writer_rules *writers;
 	ev_timer budget_report;        /* a log line per student over budget, each minute */
 	struct worker *worker;    /* owns store, quota, rc and buf once started */
 	struct snap_store *store;

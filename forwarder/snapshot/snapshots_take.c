@@ -232,7 +232,7 @@ void snapshots_job_done(void *arg, void *ctx)
 	ri.paste_lines = s->cfg.paste_lines;
 	ri.writer_comm = p->comm;
 	ri.writer_exe = p->exe;
-	ri.writer_kind = snap_writer_kind_name(p->kind);
+	ri.writer_kind = writer_kind_name(p->kind);
 	err = snap_register_request(&ri, &req);
 	if (err) {
 		/* Stored but not registered: the service finds it on disk. */

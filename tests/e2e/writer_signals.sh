@@ -8,10 +8,14 @@
 #   cp of a file from outside the workspace     -> hw1/given.c
 #   the student's own compiled program writes   -> hw1/out.c
 #   the editor pastes 60 lines into main.c      -> burst
+# then runs: its compiled hw1/prog (built by the build before), the same
+# path after cp of another binary over it, and a binary the host put into
+# the workspace (never written inside the container).
 # Asserts, for every registration: writer {comm, exe, kind}, sha256 of the
 # stored bytes, sha256_normalized present, lines_added / lines_removed /
-# seconds_since_previous against the version before, burst. Skips (77)
-# only when not root or when BPF cannot run here.
+# seconds_since_previous against the version before, burst; for every run:
+# built_by (the build log's event_id) and provenance {kind, writer}. Skips
+# (77) only when not root or when BPF cannot run here.
 set -u
 source "$(dirname "$0")/../lib.sh"
 live_test writer unshare gcc curl python3
@@ -54,6 +58,8 @@ int main(int argc, char **argv)
 }
 C
 printf '/* handed out by the course */\nint given(void) { return 1; }\n' >"$tmp/given.c"
+printf 'int main(void) { return 3; }\n' >"$ws/hw1/prog.c"
+cp /usr/bin/true "$ws/hw1/host_bin"
 python3 - "$tmp" <<'PY'
 import sys
 d = sys.argv[1]
@@ -84,18 +90,25 @@ EOF
 	cp "$T/given.c" hw1/given.c; sleep 0.6
 	gcc -o hw1/gen hw1/gen.c && ./hw1/gen hw1/out.c; sleep 0.6
 	"$IDE" hw1/main.c <"$T/main2.c"; sleep 0.6
+	gcc -o hw1/prog hw1/prog.c
+	./hw1/prog || true
+	cp /usr/bin/false hw1/prog
+	./hw1/prog || true
+	./hw1/host_bin
 ' IDE="$tmp/ide-bin/ide" T="$tmp" || fail "the student's session failed ($?)"
 
 metric() { curl -sf "http://127.0.0.1:$mport/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
-done8() { [ "$(metric jcw_api_delivered_total)" = 8 ] && [ "$(metric jcw_snapshot_pending_files)" = 0 ]; }
-wait_for 20 done8 || fail "6 registrations, a build and a run expected, $(metric jcw_api_delivered_total) delivered"
+all_in() { [ "$(metric jcw_api_delivered_total)" = 12 ] && [ "$(metric jcw_snapshot_pending_files)" = 0 ]; }
+wait_for 20 all_in || fail "6 registrations, 2 builds and 4 runs expected, $(metric jcw_api_delivered_total) delivered"
 
 python3 - "$tmp" "$ws" <<'PY' || fail "registrations"
 import hashlib, json, sys
 d, ws = sys.argv[1], sys.argv[2]
 P = "/home/coder/project"
-regs = [json.loads(l) for l in open(d + "/api.log")]
-regs = [r for r in regs if "/logs/" not in r["path"]]
+reqs = [json.loads(l) for l in open(d + "/api.log")]
+regs = [r for r in reqs if "/logs/" not in r["path"]]
+builds = [r for r in reqs if r["path"].endswith("/logs/build")]
+runs = [r for r in reqs if r["path"].endswith("/logs/run")]
 by = {}
 for r in regs:
     by.setdefault(r["json"]["file"], []).append(r["json"])
@@ -126,5 +139,16 @@ assert m2["seconds_since_previous"] is not None and m2["seconds_since_previous"]
 # prefix: the first version normalized is a prefix of nothing else here.
 assert first["main.c"]["sha256_normalized"] != m2["sha256_normalized"]
 print("writers, hashes and line figures as expected for %d registrations" % len(regs))
+# Where each run's binary came from: the kernel's last writer of its inode.
+bid = {r["json"]["target_path"].rsplit("/", 1)[1]: r["idempotency_key"] for r in builds}
+assert sorted(bid) == ["gen.c", "prog.c"], bid
+got = [(r["json"]["target_path"].rsplit("/", 1)[1], r["json"]["built_by"], r["json"]["provenance"])
+       for r in runs]
+want = [("gen", bid["gen.c"], {"kind": "built", "writer": {"comm": "ld"}}),
+        ("prog", bid["prog.c"], {"kind": "built", "writer": {"comm": "ld"}}),
+        ("prog", None, {"kind": "copied", "writer": {"comm": "cp"}}),
+        ("host_bin", None, {"kind": "unknown", "writer": None})]
+assert got == want, got
+print("runs: built_by the build that linked them, a copy over a build shows the copy")
 PY
 echo "FIGURE writer signals: 6 live saves by editor, shell, cat, cp and a student program; one 60-line paste flagged burst"

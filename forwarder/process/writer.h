@@ -1,4 +1,4 @@
-/* snap_writer: what kind of process wrote a saved file, from its executable
+/* writer: what kind of process wrote a saved file, from its executable
  * (the kernel's record of who closed, renamed or unlinked it): the IDE's
  * own save, a shell's redirection, a copy, a download, version control,
  * an archive, the student's own program or script, or something else.
@@ -18,15 +18,15 @@
  * editors are editors; an executable below the container's project
  * directory (CONTAINER_ROOT) and the interpreters of students' scripts are
  * programs; then shells, copy tools, downloaders, git, archivers. */
-#ifndef JCW_SNAP_WRITER_H
-#define JCW_SNAP_WRITER_H
+#ifndef JCW_WRITER_H
+#define JCW_WRITER_H
 
 #include <stddef.h>
 
 /* A process name is at most this long (the kernel's TASK_COMM_LEN - 1). */
-#define SNAP_WRITER_COMM_MAX 15
+#define WRITER_COMM_MAX 15
 
-enum snap_writer_kind {
+enum writer_kind {
 	WRITER_OTHER,
 	WRITER_EDITOR,
 	WRITER_SHELL,
@@ -38,20 +38,20 @@ enum snap_writer_kind {
 	WRITER_KIND_COUNT
 };
 
-const char *snap_writer_kind_name(enum snap_writer_kind k);   /* "editor", ... */
+const char *writer_kind_name(enum writer_kind k);   /* "editor", ... */
 
-struct snap_writer_rules;
+struct writer_rules;
 
 /* The built-in rules, with the programs below container_root (NULL: none),
  * after those of file (NULL: none). 0, or -errno with "file:line: what" in
  * err. */
-int snap_writer_rules_new(const char *file, const char *container_root,
-			  struct snap_writer_rules **out, char *err, size_t errlen);
-void snap_writer_rules_free(struct snap_writer_rules *r);
+int writer_rules_new(const char *file, const char *container_root,
+			  struct writer_rules **out, char *err, size_t errlen);
+void writer_rules_free(struct writer_rules *r);
 
 /* The kind of the writer whose executable is exe[0..exe_len) (may be
  * empty) and whose process name is comm[0..comm_len). */
-enum snap_writer_kind snap_writer_kind_of(const struct snap_writer_rules *r, const char *exe,
+enum writer_kind writer_kind_of(const struct writer_rules *r, const char *exe,
 					  size_t exe_len, const char *comm, size_t comm_len);
 
 #endif

@@ -7,22 +7,22 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "snapshot/snap_writer.h"
+#include "process/writer.h"
 
-static struct snap_writer_rules *r;
+static struct writer_rules *r;
 static char err[256];
 
 static void teardown(void)
 {
-	snap_writer_rules_free(r);
+	writer_rules_free(r);
 	r = NULL;
 }
 
-TestSuite(snap_writer, .fini = teardown);
+TestSuite(writer, .fini = teardown);
 
 static const char *kind(const char *exe, const char *comm)
 {
-	return snap_writer_kind_name(snap_writer_kind_of(r, exe, strlen(exe), comm, strlen(comm)));
+	return writer_kind_name(writer_kind_of(r, exe, strlen(exe), comm, strlen(comm)));
 }
 
 /* A rules file with these lines; its path in a static buffer. */
@@ -39,9 +39,9 @@ static const char *rules_file(const char *text)
 	return path;
 }
 
-Test(snap_writer, built_in_kinds)
+Test(writer, built_in_kinds)
 {
-	cr_assert_eq(snap_writer_rules_new(NULL, "/home/coder/project", &r, err, sizeof(err)), 0);
+	cr_assert_eq(writer_rules_new(NULL, "/home/coder/project", &r, err, sizeof(err)), 0);
 	cr_assert_str_eq(kind("/usr/lib/code-server/lib/node", "node"), "editor");
 	cr_assert_str_eq(kind("/usr/bin/node", "node"), "program", "another node runs a script");
 	cr_assert_str_eq(kind("/usr/bin/vim.basic", "vim"), "editor");
@@ -63,7 +63,7 @@ Test(snap_writer, built_in_kinds)
 	cr_assert_str_eq(kind("", ""), "other");
 }
 
-Test(snap_writer, a_rules_file_comes_first)
+Test(writer, a_rules_file_comes_first)
 {
 	const char *f = rules_file("# our image\n"
 				   "editor /opt/ide/bin/*   # the course's IDE\n"
@@ -71,7 +71,7 @@ Test(snap_writer, a_rules_file_comes_first)
 				   "\n"
 				   "program */labtools/*\n");
 
-	cr_assert_eq(snap_writer_rules_new(f, "/home/coder/project", &r, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(writer_rules_new(f, "/home/coder/project", &r, err, sizeof(err)), 0, "%s", err);
 	unlink(f);
 	cr_assert_str_eq(kind("/opt/ide/bin/server", "server"), "editor");
 	cr_assert_str_eq(kind("/usr/bin/cp", "cp"), "other");
@@ -79,7 +79,7 @@ Test(snap_writer, a_rules_file_comes_first)
 	cr_assert_str_eq(kind("/usr/bin/mv", "mv"), "copy", "the built-ins still follow");
 }
 
-Test(snap_writer, bad_rules_files_say_where)
+Test(writer, bad_rules_files_say_where)
 {
 	static const struct {
 		const char *text, *want;
@@ -94,11 +94,11 @@ Test(snap_writer, bad_rules_files_say_where)
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		const char *f = rules_file(bad[i].text);
 
-		cr_assert_eq(snap_writer_rules_new(f, NULL, &r, err, sizeof(err)), -EINVAL, "%s", bad[i].text);
+		cr_assert_eq(writer_rules_new(f, NULL, &r, err, sizeof(err)), -EINVAL, "%s", bad[i].text);
 		unlink(f);
 		cr_assert_not_null(strstr(err, bad[i].want), "%s: %s", bad[i].text, err);
 		cr_assert_null(r);
 	}
-	cr_assert_eq(snap_writer_rules_new("/nonexistent/rules", NULL, &r, err, sizeof(err)), -ENOENT);
+	cr_assert_eq(writer_rules_new("/nonexistent/rules", NULL, &r, err, sizeof(err)), -ENOENT);
 	cr_assert_not_null(strstr(err, "/nonexistent/rules: "), "%s", err);
 }

@@ -1,4 +1,4 @@
-#include "snap_writer.h"
+#include "writer.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -14,7 +14,7 @@ static const char *const kind_names[WRITER_KIND_COUNT] = {
 };
 
 struct writer_rule {
-	enum snap_writer_kind kind;
+	enum writer_kind kind;
 	const char *pattern;
 };
 
@@ -41,17 +41,17 @@ static const struct writer_rule builtin[] = {
 };
 #define N_BUILTIN (sizeof(builtin) / sizeof(builtin[0]))
 
-struct snap_writer_rules {
+struct writer_rules {
 	struct writer_rule *r;    /* the file's, then the workspace's; patterns owned */
 	size_t n, cap;
 };
 
-const char *snap_writer_kind_name(enum snap_writer_kind k)
+const char *writer_kind_name(enum writer_kind k)
 {
 	return (unsigned)k < WRITER_KIND_COUNT ? kind_names[k] : "other";
 }
 
-static int push(struct snap_writer_rules *r, enum snap_writer_kind kind, char *pattern)
+static int push(struct writer_rules *r, enum writer_kind kind, char *pattern)
 {
 	struct writer_rule *n;
 
@@ -88,14 +88,14 @@ static int add_line(void *ctx, char **tok, size_t n, const char **what)
 	}
 	if ((*what = classify_check_pattern(tok[1], strchr(tok[1], '/') != NULL)))
 		return -EINVAL;
-	if (push(ctx, (enum snap_writer_kind)k, strdup(tok[1]))) {
+	if (push(ctx, (enum writer_kind)k, strdup(tok[1]))) {
 		*what = "out of memory";
 		return -ENOMEM;
 	}
 	return 0;
 }
 
-void snap_writer_rules_free(struct snap_writer_rules *r)
+void writer_rules_free(struct writer_rules *r)
 {
 	size_t i;
 
@@ -107,10 +107,10 @@ void snap_writer_rules_free(struct snap_writer_rules *r)
 	free(r);
 }
 
-int snap_writer_rules_new(const char *file, const char *container_root,
-			  struct snap_writer_rules **out, char *err, size_t errlen)
+int writer_rules_new(const char *file, const char *container_root,
+			  struct writer_rules **out, char *err, size_t errlen)
 {
-	struct snap_writer_rules *r = calloc(1, sizeof(*r));
+	struct writer_rules *r = calloc(1, sizeof(*r));
 	char *ws = NULL;
 	int rc = 0;
 
@@ -127,7 +127,7 @@ int snap_writer_rules_new(const char *file, const char *container_root,
 		rc = -ENOMEM;
 	}
 	if (rc) {
-		snap_writer_rules_free(r);
+		writer_rules_free(r);
 		return rc;
 	}
 	*out = r;
@@ -142,7 +142,7 @@ static bool match(const struct writer_rule *w, const char *exe, size_t exe_len,
 	return classify_glob(w->pattern, base, base_len);
 }
 
-enum snap_writer_kind snap_writer_kind_of(const struct snap_writer_rules *r, const char *exe,
+enum writer_kind writer_kind_of(const struct writer_rules *r, const char *exe,
 					  size_t exe_len, const char *comm, size_t comm_len)
 {
 	const char *base = comm, *slash;
