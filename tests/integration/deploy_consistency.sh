@@ -52,6 +52,8 @@ OMITTED = {
         "LOG_MAX_BYTES": "only with LOG_FILE_PATH",
         "LOG_BACKUP_COUNT": "only with LOG_FILE_PATH",
         "RULES_FILE": "built-in classification rules; mount a ConfigMap and set it to override",
+        "WRITER_RULES_FILE": "built-in writer kinds (code-server's Node is the editor); mount a ConfigMap and set it to add rules",
+        "PASTE_LINES": "the default's reasoning is in docs/api.md; a course that saves rarely raises it",
         "API_MAX_INFLIGHT": "tuning",
         "QUEUE_MAX_EVENTS": "tuning",
         "PROGSNAP2_QUEUE_MAX_BYTES": "the default (1 GiB in the node's outbox volume) rides out a day of a full dataset volume",
