@@ -20,6 +20,19 @@ int bootseq_new(struct bootseq **out)
 	return *out ? 0 : -ENOMEM;
 }
 
+int bootseq_use(struct bootseq *given, struct bootseq **t, bool *own)
+{
+	*t = given;
+	*own = !given;
+	return given ? 0 : bootseq_new(t);
+}
+
+void bootseq_release(struct bootseq *t, bool own)
+{
+	if (own)
+		bootseq_free(t);
+}
+
 void bootseq_free(struct bootseq *t)
 {
 	unsigned i;

@@ -43,6 +43,10 @@ struct bootseq;
 /* 0 or -ENOMEM. */
 int bootseq_new(struct bootseq **out);
 void bootseq_free(struct bootseq *t);
+/* For a component's config: *t is given, or (given NULL) a table of its
+ * own, *own set, to free with bootseq_release. 0 or -ENOMEM. */
+int bootseq_use(struct bootseq *given, struct bootseq **t, bool *own);
+void bootseq_release(struct bootseq *t, bool own);
 
 /* The boot of id, now the most recently used; made when missing (*created
  * set, when created is not NULL). NULL when every slot holds a boot with

@@ -58,13 +58,9 @@ int fairq_new(const struct fairq_config *cfg, struct fairq **out)
 	q = calloc(1, sizeof(*q));
 	if (!q)
 		return -ENOMEM;
-	q->boots = cfg->boots;
-	if (!q->boots) {
-		if (bootseq_new(&q->boots)) {
-			free(q);
-			return -ENOMEM;
-		}
-		q->own_boots = true;
+	if (bootseq_use(cfg->boots, &q->boots, &q->own_boots)) {
+		free(q);
+		return -ENOMEM;
 	}
 	q->max_bytes = cfg->max_bytes;
 	q->nlanes = (uint32_t)cfg->max_lanes;
@@ -93,8 +89,7 @@ void fairq_free(struct fairq *q)
 	if (q->n)
 		for (i = slotmap_oldest(&q->nodes); i != NIL; i = slotmap_newer(&q->nodes, i))
 			jcw__frame__free_unpacked(q->n[i].f, NULL);
-	if (q->own_boots)
-		bootseq_free(q->boots);
+	bootseq_release(q->boots, q->own_boots);
 	free(q->n);
 	free(q->l);
 	slotmap_free(&q->nodes);

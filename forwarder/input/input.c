@@ -45,13 +45,9 @@ int input_new(struct ev_loop *loop, const struct input_config *cfg, struct input
 		return -ENOMEM;
 	in->loop = loop;
 	in->cfg = *cfg;
-	in->boots = cfg->boots;
-	if (!in->boots) {
-		if (bootseq_new(&in->boots)) {
-			free(in);
-			return -ENOMEM;
-		}
-		in->own_boots = true;
+	if (bootseq_use(cfg->boots, &in->boots, &in->own_boots)) {
+		free(in);
+		return -ENOMEM;
 	}
 	in->listen_fd = -1;
 	if (!in->cfg.max_frame)
@@ -153,8 +149,7 @@ void input_free(struct input *in)
 	if (!in)
 		return;
 	input_stop(in);
-	if (in->own_boots)
-		bootseq_free(in->boots);
+	bootseq_release(in->boots, in->own_boots);
 	free(in->socket_path);
 	free(in);
 }

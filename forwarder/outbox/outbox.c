@@ -355,14 +355,10 @@ int outbox_open(const struct outbox_config *cfg, struct outbox **out, char *err,
 	}
 	ob->cfg = *cfg;
 	ob->lock_fd = -1;
-	ob->boots = cfg->boots;
-	if (!ob->boots) {
-		if (bootseq_new(&ob->boots)) {
-			free(ob);
-			snprintf(err, errlen, "out of memory");
-			return -ENOMEM;
-		}
-		ob->own_boots = true;
+	if (bootseq_use(cfg->boots, &ob->boots, &ob->own_boots)) {
+		free(ob);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
 	}
 	for (i = 0; i < OUTBOX_EXEC_BUCKETS; i++)
 		ob->exec_bucket[i] = -1;
@@ -458,8 +454,7 @@ void outbox_close(struct outbox *ob)
 	 * removes it: a clean exit leaves one self-contained file. */
 	if (ob->db && sqlite3_close(ob->db) != SQLITE_OK)
 		LOG_ERROR("outbox: closing %s: %s", ob->path, sqlite3_errmsg(ob->db));
-	if (ob->own_boots)
-		bootseq_free(ob->boots);
+	bootseq_release(ob->boots, ob->own_boots);
 	if (ob->lock_fd >= 0)
 		close(ob->lock_fd);
 	free(ob->dir);

@@ -451,14 +451,10 @@ int outbox_flow_new(struct ev_loop *loop, const struct outbox_flow_config *cfg,
 	}
 	fl->loop = loop;
 	fl->cfg = *cfg;
-	fl->boots = cfg->boots;
-	if (!fl->boots) {
-		if (bootseq_new(&fl->boots)) {
-			free(fl);
-			snprintf(err, errlen, "out of memory");
-			return -ENOMEM;
-		}
-		fl->own_boots = true;
+	if (bootseq_use(cfg->boots, &fl->boots, &fl->own_boots)) {
+		free(fl);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
 	}
 	if (!(fl->cfg.commit_interval_s > 0))
 		fl->cfg.commit_interval_s = 0;
@@ -562,7 +558,6 @@ void outbox_flow_free(struct outbox_flow *fl)
 	ev_timer_stop(fl->loop, &fl->commit_timer);
 	ev_prepare_stop(fl->loop, &fl->commit_soon);
 	outbox_close(fl->ob);
-	if (fl->own_boots)
-		bootseq_free(fl->boots);
+	bootseq_release(fl->boots, fl->own_boots);
 	free(fl);
 }
