@@ -292,7 +292,7 @@ static int convert_file(const struct jcw_file *r, size_t len, const struct conve
 		e->old_path.len = convert_file_path(old_arg, r->old_arg_len, old, r->old_len, p);
 	}
 	if (r->exe_len) {
-		p += e->path.len + e->old_path.len;
+		p = out->paths + e->path.len + e->old_path.len;
 		e->exe.data = (uint8_t *)p;
 		e->exe.len = convert_path(exe, r->exe_len, p);
 	}

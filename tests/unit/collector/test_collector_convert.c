@@ -275,13 +275,17 @@ Test(convert, malformed_records)
 	free(e);
 }
 
+/* The writer's executable (components) of the next make_file; "" none. */
+static const char *file_exe = "";
+static size_t file_exe_len;
+
 /* A file record laid out as bpf/file.bpf.h does: path_arg old_arg path old
- * (argument lengths include their NUL). */
+ * exe (argument lengths include their NUL). */
 static void *make_file(uint8_t kind, const void *path_arg, size_t palen, const void *old_arg,
 		       size_t oalen, const void *path, size_t plen, const void *old, size_t olen,
 		       size_t *len)
 {
-	size_t n = sizeof(struct jcw_file) + palen + oalen + plen + olen;
+	size_t n = sizeof(struct jcw_file) + palen + oalen + plen + olen + file_exe_len;
 	struct jcw_file *f = calloc(1, n);
 	uint8_t *d = (uint8_t *)(f + 1);
 
@@ -296,12 +300,14 @@ static void *make_file(uint8_t kind, const void *path_arg, size_t palen, const v
 	f->old_arg_len = (uint16_t)oalen;
 	f->path_len = (uint16_t)plen;
 	f->old_len = (uint16_t)olen;
+	f->exe_len = (uint16_t)file_exe_len;
 	strcpy(f->comm, "bash");
 	memcpy(f->hostname, "jcode-os-1-202012345", 21);
 	memcpy(d, path_arg, palen);
 	memcpy(d + palen, old_arg, oalen);
 	memcpy(d + palen + oalen, path, plen);
 	memcpy(d + palen + oalen + plen, old, olen);
+	memcpy(d + palen + oalen + plen + olen, file_exe, file_exe_len);
 	*len = n;
 	return f;
 }
@@ -394,6 +400,40 @@ Test(convert_file, rename_old_and_new_each_with_its_directory)
 	assert_bytes(cv.file.old_path, "/home/coder/project/hw1/a.c");
 	converted_free(&cv);
 	free(rec);
+}
+
+/* The writer's executable comes after every path, of a close and of a
+ * rename (whose two joined paths come first in the same buffer). */
+Test(convert_file, the_writer_exe_follows_the_paths)
+{
+	static const char exe[] = "mv\0bin\0usr\0";
+	static const char comps[] = "main.c\0hw1\0project\0coder\0home\0";
+	struct converted cv;
+	char err[128];
+	size_t len;
+	void *rec;
+
+	file_exe = exe;
+	file_exe_len = sizeof(exe) - 1;
+	rec = make_file(JCW_FILE_RENAME, "b.c", 4, "/home/coder/project/hw1/a.c", 28, hw1_comps,
+			sizeof(hw1_comps) - 1, "", 0, &len);
+	cr_assert_eq(convert_record(rec, len, &ctx, &cv, err, sizeof(err)), 0, "%s", err);
+	assert_bytes(cv.file.path, "/home/coder/project/hw1/b.c");
+	assert_bytes(cv.file.old_path, "/home/coder/project/hw1/a.c");
+	assert_bytes(cv.file.exe, "/usr/bin/mv");
+	cr_assert(!cv.file.exe_truncated);
+	converted_free(&cv);
+	free(rec);
+	rec = make_file(JCW_FILE_CLOSE_WRITE, "", 0, "", 0, comps, sizeof(comps) - 1, "", 0, &len);
+	((struct jcw_file *)rec)->flags = JCW_FILE_EXE_TRUNC;
+	cr_assert_eq(convert_record(rec, len, &ctx, &cv, err, sizeof(err)), 0, "%s", err);
+	assert_bytes(cv.file.path, "/home/coder/project/hw1/main.c");
+	assert_bytes(cv.file.exe, "/usr/bin/mv");
+	cr_assert(cv.file.exe_truncated);
+	converted_free(&cv);
+	free(rec);
+	file_exe = "";
+	file_exe_len = 0;
 }
 
 Test(convert_file, truncation_flags)
