@@ -261,6 +261,7 @@ static int app_input_new(struct app *a, const struct fwd_config *cfg, char *err,
 		.commit_interval_s = cfg->commit_interval,
 		.exec_ttl_s = cfg->join_ttl,
 		.deliver_queue_max = (size_t)cfg->queue_max,
+		.deliver_inflight = (size_t)cfg->max_inflight,
 		.dataset_max_bytes = cfg->progsnap2_dir[0] ? cfg->progsnap2_queue_max : 0,
 		.boots = a->boots,
 	};

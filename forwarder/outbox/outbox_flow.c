@@ -31,6 +31,7 @@ struct outbox_flow {
 	bool paused;                      /* can_take said no */
 	double last_commit;               /* ev_now() of the last batch taken (or Acks sent) */
 	double next_ttl_mono;
+	size_t feed_max;                  /* requests fed to delivery's queue at most */
 	struct bootseq *boots;            /* shared with input, fairq and the outbox */
 	bool own_boots;
 	struct outbox_flow_stats st;
@@ -236,7 +237,7 @@ static int flow_take(void *arg, struct api_request *req)
 	uint64_t sup = 0;
 	int rc;
 
-	if (deliver_stats(fl->dl)->queued >= fl->cfg.deliver_queue_max)
+	if (deliver_stats(fl->dl)->queued >= fl->feed_max)
 		return 1;
 	rc = deliver_submit(fl->dl, req);
 	if (rc == 0 || rc == -ENOBUFS || rc == -ENOMEM || rc == -ESHUTDOWN)
@@ -460,6 +461,10 @@ int outbox_flow_new(struct ev_loop *loop, const struct outbox_flow_config *cfg,
 		fl->cfg.commit_interval_s = 0;
 	if (!fl->cfg.commit_batch)
 		fl->cfg.commit_batch = FLOW_COMMIT_BATCH_DEFAULT;
+	fl->feed_max = fl->cfg.deliver_queue_max;
+	if (fl->cfg.deliver_inflight &&
+	    fl->cfg.deliver_inflight * FLOW_FEED_PER_INFLIGHT < fl->feed_max)
+		fl->feed_max = fl->cfg.deliver_inflight * FLOW_FEED_PER_INFLIGHT;
 	fl->retry_s = flow_retry_base(fl);
 	fl->next_ttl_mono = clock_mono_s() + FLOW_EXEC_TTL_PERIOD_S;
 	ev_init(&fl->commit_timer, commit_timer_cb);

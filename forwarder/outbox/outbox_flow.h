@@ -28,6 +28,12 @@
 
 /* Staged writes that start a commit at once, whatever the interval. */
 #define FLOW_COMMIT_BATCH_DEFAULT 512
+/* With the outbox, delivery is fed this many requests per transfer it may
+ * have in flight, at most deliver_queue_max: the rest wait in the outbox
+ * (its ready list, then the file), not twice in memory. 32 keeps every
+ * transfer busy across the per-student lanes at a fraction of the memory
+ * of a full queue (docs/performance.md figure 6). */
+#define FLOW_FEED_PER_INFLIGHT 32
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -47,6 +53,8 @@ struct outbox_flow_config {
 	size_t commit_batch;        /* commit at once at this many staged writes (0: FLOW_COMMIT_BATCH_DEFAULT) */
 	double exec_ttl_s;          /* JOIN_TTL: pending execs older than this go */
 	size_t deliver_queue_max;   /* feed delivery up to this many queued */
+	size_t deliver_inflight;    /* API_MAX_INFLIGHT: with the outbox, feed at most
+				     * FLOW_FEED_PER_INFLIGHT times this (0: no such cap) */
 	uint64_t dataset_max_bytes; /* > 0: queue every event for the dataset (outbox.h) */
 	struct bootseq *boots;      /* the boots' sequence numbers, input's too (NULL: its own) */
 };
