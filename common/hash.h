@@ -38,4 +38,10 @@ static inline uint64_t hash_mix64(uint64_t x)
 	return x;
 }
 
+/* A process's key, (tgid, start_boottime_ns), for every table of them. */
+static inline uint64_t hash_proc(uint32_t tgid, uint64_t start_ns)
+{
+	return hash_mix64(start_ns ^ ((uint64_t)tgid << 32 | tgid));
+}
+
 #endif

@@ -28,11 +28,6 @@ struct errjoin {
 
 static void errjoin_release(struct errjoin *j, uint32_t i);
 
-static uint64_t errjoin_hash(uint32_t tgid, uint64_t start)
-{
-	return hash_mix64(((uint64_t)tgid << 32) ^ start);
-}
-
 int errjoin_new(size_t max_procs, size_t share, size_t head_cap, size_t tail_cap,
 		struct errjoin **out)
 {
@@ -72,7 +67,7 @@ static uint32_t errjoin_lookup(const struct errjoin *j, uint32_t tgid, uint64_t 
 {
 	uint32_t i;
 
-	for (i = slotmap_first(&j->slots, errjoin_hash(tgid, start)); i != SLOTMAP_NIL;
+	for (i = slotmap_first(&j->slots, hash_proc(tgid, start)); i != SLOTMAP_NIL;
 	     i = slotmap_next(&j->slots, i))
 		if (j->e[i].tgid == tgid && j->e[i].start == start)
 			return i;
@@ -117,7 +112,7 @@ static struct errtext *errjoin_get(struct errjoin *j, uint32_t tgid, uint64_t st
 		errjoin_release(j, slotmap_oldest(&j->slots));
 		j->st.evicted++;
 	}
-	i = slotmap_add(&j->slots, errjoin_hash(tgid, start));
+	i = slotmap_add(&j->slots, hash_proc(tgid, start));
 	e = &j->e[i];
 	if (errtext_init(&e->text, j->head_cap, j->tail_cap)) {
 		slotmap_del(&j->slots, i);
@@ -169,7 +164,7 @@ void errjoin_handover(struct errjoin *j, uint32_t tgid, uint64_t start, uint32_t
 	e->tgid = to_tgid;
 	e->start = to_start;
 	e->text.shift = e->text.total;   /* all of it is the helper's */
-	slotmap_rehash(&j->slots, i, errjoin_hash(to_tgid, to_start));
+	slotmap_rehash(&j->slots, i, hash_proc(to_tgid, to_start));
 }
 
 void errjoin_drop(struct errjoin *j, uint32_t tgid, uint64_t start)

@@ -41,16 +41,11 @@ struct fairq {
 	unsigned boots_waiting;   /* boots with frames queued */
 };
 
-static uint64_t exec_hash(uint32_t tgid, uint64_t start_ns)
-{
-	return hash_mix64(start_ns ^ ((uint64_t)tgid << 32 | tgid));
-}
-
 int fairq_new(const struct fairq_config *cfg, struct fairq **out)
 {
 	struct fairq *q;
 	uint32_t i;
-	int rc;
+	int rc, rc2;
 
 	if (!cfg->max_frames || !cfg->max_lanes || !cfg->max_bytes || cfg->max_frames > SLOTMAP_MAX ||
 	    cfg->max_lanes > SLOTMAP_MAX)
@@ -66,10 +61,10 @@ int fairq_new(const struct fairq_config *cfg, struct fairq **out)
 	q->nlanes = (uint32_t)cfg->max_lanes;
 	/* Lane 0 is the overflow lane, never in the lanes' slotmap. */
 	rc = slotmap_init(&q->nodes, cfg->max_frames);
-	rc |= slotmap_init(&q->lanes, q->nlanes > 1 ? q->nlanes - 1 : 1);
+	rc2 = slotmap_init(&q->lanes, q->nlanes > 1 ? q->nlanes - 1 : 1);
 	q->n = calloc(cfg->max_frames, sizeof(*q->n));
 	q->l = calloc(q->nlanes, sizeof(*q->l));
-	if (rc || !q->n || !q->l) {
+	if (rc || rc2 || !q->n || !q->l) {
 		fairq_free(q);
 		return -ENOMEM;
 	}
@@ -151,7 +146,7 @@ int fairq_put(struct fairq *q, uint64_t lane, const char *boot_id, Jcw__Frame *f
 	bt = bootseq_get(q->boots, boot_id, NULL);
 	if (!bt || (!bt->waiting && q->boots_waiting >= FAIRQ_MAX_BOOTS))
 		return -ENOBUFS;
-	i = slotmap_add(&q->nodes, exec ? exec_hash(f->exec->tgid, f->exec->start_boottime_ns)
+	i = slotmap_add(&q->nodes, exec ? hash_proc(f->exec->tgid, f->exec->start_boottime_ns)
 					: hash_mix64(++q->puts));
 	nd = &q->n[i];
 	li = lane_get(q, lane);
@@ -179,7 +174,7 @@ bool fairq_exec_lane(const struct fairq *q, uint32_t tgid, uint64_t start_ns, ui
 {
 	uint32_t i;
 
-	for (i = slotmap_first(&q->nodes, exec_hash(tgid, start_ns)); i != NIL;
+	for (i = slotmap_first(&q->nodes, hash_proc(tgid, start_ns)); i != NIL;
 	     i = slotmap_next(&q->nodes, i)) {
 		const Jcw__Frame *f = q->n[i].f;
 

@@ -174,7 +174,7 @@ int outbox_retry(struct outbox *ob, const struct api_request *req, unsigned atte
 
 static unsigned exec_hash(uint32_t tgid, uint64_t start_ns)
 {
-	return (unsigned)(hash_mix64(start_ns ^ ((uint64_t)tgid << 32 | tgid)) % OUTBOX_EXEC_BUCKETS);
+	return (unsigned)(hash_proc(tgid, start_ns) % OUTBOX_EXEC_BUCKETS);
 }
 
 /* The staged, not cancelled EXEC_PUT of (tgid, start), or NULL. */

@@ -181,11 +181,27 @@ static enum pipe_reason pipeline_where(enum hwpath_where where, enum pipe_reason
  * (a compiler, an interpreter, a notebook cell's marker, or a program of a
  * homework directory), with t filled, else why not. A tool's source is
  * found later (pipeline_source); a program's target is its executable. */
+/* The classification rule of exec's executable (by its basename), or NULL;
+ * *exe and *exe_len: its path without a " (deleted)" suffix. */
+static const struct classify_rule *pipeline_rule(const struct pipeline *p, const Jcw__Exec *exec,
+						 const uint8_t **exe, size_t *exe_len)
+{
+	size_t base;
+
+	/* protobuf-c leaves an absent bytes field as {0, NULL}: NULL + 0 is
+	 * undefined behaviour, so an empty path gets a real (empty) string. */
+	*exe = exec->exe_path.data ? exec->exe_path.data : (const uint8_t *)"";
+	*exe_len = pipeline_strip_deleted(*exe, exec->exe_path.len);
+	for (base = *exe_len; base > 0 && (*exe)[base - 1] != '/'; base--)
+		;
+	return classify_match(p->rules, (const char *)*exe + base, *exe_len - base);
+}
+
 static enum pipe_reason pipeline_classify(const struct pipeline *p, const Jcw__Exec *exec,
 					  struct pipe_target *t)
 {
 	const uint8_t *exe;
-	size_t exe_len, base;
+	size_t exe_len;
 	ssize_t n;
 
 	switch (student_parse(exec->hostname.data, exec->hostname.len, &t->st)) {
@@ -204,13 +220,7 @@ static enum pipe_reason pipeline_classify(const struct pipeline *p, const Jcw__E
 		t->process_type = "python";
 		return REASON_NONE;
 	}
-	/* protobuf-c leaves an absent bytes field as {0, NULL}: NULL + 0 is
-	 * undefined behaviour, so an empty path gets a real (empty) string. */
-	exe = exec->exe_path.data ? exec->exe_path.data : (const uint8_t *)"";
-	exe_len = pipeline_strip_deleted(exe, exec->exe_path.len);
-	for (base = exe_len; base > 0 && exe[base - 1] != '/'; base--)
-		;
-	t->rule = classify_match(p->rules, (const char *)exe + base, exe_len - base);
+	t->rule = pipeline_rule(p, exec, &exe, &exe_len);
 	t->type = t->rule ? t->rule->type : PROC_NONE;
 	switch (t->type) {
 	case PROC_C_COMPILER:
@@ -416,12 +426,10 @@ const char *pipe_reason_name(enum pipe_reason r)
 
 bool pipeline_is_helper(const struct pipeline *p, const Jcw__Exec *exec)
 {
-	const uint8_t *exe = exec->exe_path.data ? exec->exe_path.data : (const uint8_t *)"";
-	size_t len = pipeline_strip_deleted(exe, exec->exe_path.len), base = len;
 	const struct classify_rule *rule;
+	const uint8_t *exe;
+	size_t len;
 
-	while (base > 0 && exe[base - 1] != '/')
-		base--;
-	rule = classify_match(p->rules, (const char *)exe + base, len - base);
+	rule = pipeline_rule(p, exec, &exe, &len);
 	return rule && rule->type == PROC_NONE;
 }

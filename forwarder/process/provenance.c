@@ -38,11 +38,6 @@ const char *prov_kind_name(enum prov_kind k)
 	return (unsigned)k < PROV_KIND_COUNT ? kind_names[k] : "unknown";
 }
 
-static uint64_t key_hash(uint32_t tgid, uint64_t start_ns)
-{
-	return hash_mix64(start_ns ^ ((uint64_t)tgid << 32 | tgid));
-}
-
 int provenance_new(const char *container_root, const struct writer_rules *rules,
 		   struct provenance **out)
 {
@@ -82,7 +77,7 @@ static const struct prov_entry *find(const struct provenance *p, uint32_t tgid, 
 {
 	uint32_t i;
 
-	for (i = slotmap_first(&p->slots, key_hash(tgid, start_ns)); i != SLOTMAP_NIL;
+	for (i = slotmap_first(&p->slots, hash_proc(tgid, start_ns)); i != SLOTMAP_NIL;
 	     i = slotmap_next(&p->slots, i))
 		if (p->e[i].tgid == tgid && p->e[i].start_ns == start_ns)
 			return &p->e[i];
@@ -96,7 +91,7 @@ static struct prov_entry *add(struct provenance *p, const Jcw__Exec *e)
 
 	if (slotmap_full(&p->slots))
 		slotmap_del(&p->slots, slotmap_oldest(&p->slots));
-	i = slotmap_add(&p->slots, key_hash(e->tgid, e->start_boottime_ns));
+	i = slotmap_add(&p->slots, hash_proc(e->tgid, e->start_boottime_ns));
 	memset(&p->e[i], 0, sizeof(p->e[i]));
 	p->e[i].tgid = e->tgid;
 	p->e[i].start_ns = e->start_boottime_ns;
