@@ -224,6 +224,9 @@ static int app_outputs_new(struct app *a, const struct fwd_config *cfg, char *er
 		.student_total = cfg->snap_student_total,
 		.paste_lines = (uint32_t)cfg->paste_lines,
 		.writers = a->writers,
+		.hold = app_snapshot_hold,
+		.release = app_snapshot_release,
+		.hold_arg = a,
 	};
 	int rc;
 
@@ -264,6 +267,8 @@ static int app_input_new(struct app *a, const struct fwd_config *cfg, char *err,
 		.deliver_inflight = (size_t)cfg->max_inflight,
 		.dataset_max_bytes = cfg->progsnap2_dir[0] ? cfg->progsnap2_queue_max : 0,
 		.boots = a->boots,
+		.restore_file = app_restore_file,
+		.restore_arg = a,
 	};
 	int rc;
 

@@ -97,6 +97,11 @@ void app_provenance(void *arg, const Jcw__Exec *exec, struct prov_result *out);
 void app_student_rl_log(void *arg, const char *key, uint64_t n, uint64_t total);
 /* snapshots_submit_fn: registrations take the same way as the logs. */
 void app_snapshot_submit(void *arg, struct api_request *req);
+/* snapshots_config.hold/release and outbox_flow_config.restore_file: a
+ * file action's frame kept by the outbox while its snapshot waits. */
+void app_snapshot_hold(void *arg, const char *event_id, const char *boot_id, const Jcw__Frame *f);
+void app_snapshot_release(void *arg, const char *event_id);
+void app_restore_file(void *arg, const char *boot_id, const Jcw__Frame *f);
 /* input's callbacks: a frame of boot_id (owned from here on), and whether
  * reading may go on (the outbox, or delivery's queue, has room). */
 void app_on_frame(void *arg, const char *boot_id, Jcw__Frame *f);

@@ -105,6 +105,30 @@ void app_snapshot_submit(void *arg, struct api_request *req)
 	app_emit(arg, req);
 }
 
+void app_snapshot_hold(void *arg, const char *event_id, const char *boot_id, const Jcw__Frame *f)
+{
+	struct app *a = arg;
+
+	if (a->flow)
+		outbox_flow_hold(a->flow, event_id, boot_id, f);
+}
+
+void app_snapshot_release(void *arg, const char *event_id)
+{
+	struct app *a = arg;
+
+	if (a->flow)
+		outbox_flow_release(a->flow, event_id);
+}
+
+void app_restore_file(void *arg, const char *boot_id, const Jcw__Frame *f)
+{
+	struct app *a = arg;
+
+	if (a->snap)
+		snapshots_on_file_event(a->snap, boot_id, f);
+}
+
 /* How old an event of time t is now; live input only (a replay's events
  * are as old as the capture). */
 static void app_age(const struct app *a, struct metric_series *s, uint64_t t)
@@ -289,7 +313,7 @@ static void app_process(struct app *a, const char *boot_id, Jcw__Frame *f)
 		break;
 	case JCW__FRAME__BODY_FILE:
 		if (a->snap)
-			snapshots_on_file_event(a->snap, boot_id, f->seq, f->file);
+			snapshots_on_file_event(a->snap, boot_id, f);
 		break;
 	case JCW__FRAME__BODY_STDERR_PIECE:
 		if (a->errtexts) {

@@ -7,9 +7,12 @@
  *                 next attempt's time;
  *   dead_letter   events the API refused for good, with its status and
  *                 response;
- *   pending_exec  the raw Exec frames still waiting for their Exit in the
- *                 join table, so acknowledging a frame never depends on
- *                 memory alone;
+ *   pending_exec  the raw frames still waiting in memory, so acknowledging
+ *                 a frame never depends on memory alone: Exec frames
+ *                 waiting for their Exit in the join table, and File frames
+ *                 waiting for their snapshot (outbox_flow_hold: tgid 0,
+ *                 which no process has, and start_ns a hash of the file
+ *                 action's event_id);
  *   boot          per collector boot, the last sequence number processed,
  *                 so frames a collector resends after a restart are dropped;
  *   dataset       with a dataset (dataset_max_bytes > 0), one line per event
@@ -158,10 +161,11 @@ bool outbox_has_unfed(const struct outbox *ob);
 /* The pending rows reached max_bytes. */
 bool outbox_full(const struct outbox *ob);
 
-/* Calls fn for every stored pending exec frame (at start: to refill the
- * join table). 0 or -EIO. (The boots' last durable sequence numbers are
+/* Calls fn for every stored pending frame with its boot (at start: to
+ * refill the join table and the snapshots' debounce). 0 or -EIO. (The boots' last durable sequence numbers are
  * loaded into the boots' table at open.) */
-int outbox_load_execs(struct outbox *ob, void (*fn)(void *arg, const uint8_t *frame, size_t len),
+int outbox_load_execs(struct outbox *ob,
+		      void (*fn)(void *arg, const char *boot_id, const uint8_t *frame, size_t len),
 		      void *arg);
 /* The last durable sequence number of boot_id, 0 if unknown. */
 uint64_t outbox_boot_committed(const struct outbox *ob, const char *boot_id);

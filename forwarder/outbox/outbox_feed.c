@@ -100,20 +100,22 @@ bool outbox_full(const struct outbox *ob)
 	return ob->st.bytes >= ob->cfg.max_bytes;
 }
 
-int outbox_load_execs(struct outbox *ob, void (*fn)(void *arg, const uint8_t *frame, size_t len),
+int outbox_load_execs(struct outbox *ob,
+		      void (*fn)(void *arg, const char *boot_id, const uint8_t *frame, size_t len),
 		      void *arg)
 {
 	sqlite3_stmt *s = NULL;
 	int rc;
 
-	rc = sqlite3_prepare_v2(ob->db, "SELECT frame FROM pending_exec ORDER BY id", -1, &s, NULL);
+	rc = sqlite3_prepare_v2(ob->db, "SELECT boot_id, frame FROM pending_exec ORDER BY id", -1, &s, NULL);
 	while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-		fn(arg, sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0));
+		fn(arg, (const char *)sqlite3_column_text(s, 0), sqlite3_column_blob(s, 1),
+		   (size_t)sqlite3_column_bytes(s, 1));
 		rc = SQLITE_OK;
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE) {
-		LOG_ERROR("outbox: reading pending execs: %s", sqlite3_errmsg(ob->db));
+		LOG_ERROR("outbox: reading pending frames: %s", sqlite3_errmsg(ob->db));
 		return -EIO;
 	}
 	return 0;

@@ -1,6 +1,7 @@
 #include "outbox_flow.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 
 #include "clock.h"
 #include "frame.h"
+#include "hash.h"
 #include "log.h"
 #include "worker.h"
 
@@ -262,7 +264,9 @@ static void flow_feed(struct outbox_flow *fl)
 
 /* --- the app's hooks -------------------------------------------------------- */
 
-static void frame_exec(struct outbox_flow *fl, const char *boot_id, const Jcw__Frame *f)
+/* Keeps the frame f in pending_exec under (tgid, start_ns) until deleted. */
+static void frame_keep(struct outbox_flow *fl, const char *boot_id, const Jcw__Frame *f,
+		       uint32_t tgid, uint64_t start_ns)
 {
 	uint8_t stackbuf[4096], *buf = stackbuf;
 	size_t len = jcw__frame__get_packed_size(f);
@@ -272,8 +276,7 @@ static void frame_exec(struct outbox_flow *fl, const char *boot_id, const Jcw__F
 	if (len > sizeof(stackbuf) && !(buf = malloc(len)))
 		goto nomem;
 	jcw__frame__pack(f, buf);
-	rc = outbox_exec_put(fl->ob, boot_id, f->seq, f->exec->tgid, f->exec->start_boottime_ns,
-			     buf, len);
+	rc = outbox_exec_put(fl->ob, boot_id, f->seq, tgid, start_ns, buf, len);
 	if (buf != stackbuf)
 		free(buf);
 	if (rc == 0)
@@ -281,8 +284,27 @@ static void frame_exec(struct outbox_flow *fl, const char *boot_id, const Jcw__F
 nomem:
 	/* The frame is acknowledged with the others but not stored. */
 	if (log_ratelimit_allow(&fl->rl_put, LOG_BURST, &sup))
-		LOG_ERROR("out of memory staging the exec of tgid %u: it will be lost if the "
-			  "forwarder stops before its exit", f->exec->tgid);
+		LOG_ERROR("out of memory staging frame %" PRIu64 ": what it holds is lost if the "
+			  "forwarder stops before it is done", f->seq);
+}
+
+/* A held file action's key in pending_exec: tgid 0, which no process has. */
+static uint64_t held_key(const char *event_id)
+{
+	return hash_fnv1a(event_id, strlen(event_id));
+}
+
+void outbox_flow_hold(struct outbox_flow *fl, const char *event_id, const char *boot_id,
+		      const Jcw__Frame *f)
+{
+	if (fl->ob)
+		frame_keep(fl, boot_id, f, 0, held_key(event_id));
+}
+
+void outbox_flow_release(struct outbox_flow *fl, const char *event_id)
+{
+	if (fl->ob)
+		outbox_exec_del(fl->ob, 0, held_key(event_id));
 }
 
 void outbox_flow_frame(struct outbox_flow *fl, const char *boot_id, const Jcw__Frame *f,
@@ -299,7 +321,7 @@ void outbox_flow_frame(struct outbox_flow *fl, const char *boot_id, const Jcw__F
 		flow_ack(fl, b);
 	}
 	if (fl->ob && f->body_case == JCW__FRAME__BODY_EXEC && f->exec)
-		frame_exec(fl, boot_id, f);
+		frame_keep(fl, boot_id, f, f->exec->tgid, f->exec->start_boottime_ns);
 	if (!f->seq || !seen)
 		return;
 	if (fl->ob) {
@@ -500,30 +522,36 @@ int outbox_flow_new(struct ev_loop *loop, const struct outbox_flow_config *cfg,
 }
 
 struct restore {
+	struct outbox_flow *fl;
 	struct join_table *join;
 	uint64_t now_ns;
-	size_t execs, bad;
+	size_t execs, files, bad;
 };
 
-static void restore_exec(void *arg, const uint8_t *data, size_t len)
+static void restore_frame(void *arg, const char *boot_id, const uint8_t *data, size_t len)
 {
 	struct restore *r = arg;
 	Jcw__Frame *f = frame_decode(data, len);
 
-	if (!f || f->body_case != JCW__FRAME__BODY_EXEC) {
-		if (f)
-			jcw__frame__free_unpacked(f, NULL);
-		r->bad++;
+	if (f && f->body_case == JCW__FRAME__BODY_EXEC) {
+		join_put(r->join, f, r->now_ns);   /* the table owns it */
+		r->execs++;
 		return;
 	}
-	join_put(r->join, f, r->now_ns);
-	r->execs++;
+	if (f && f->body_case == JCW__FRAME__BODY_FILE && r->fl->cfg.restore_file) {
+		r->fl->cfg.restore_file(r->fl->cfg.restore_arg, boot_id, f);
+		r->files++;
+	} else {
+		r->bad++;
+	}
+	if (f)
+		jcw__frame__free_unpacked(f, NULL);
 }
 
 int outbox_flow_start(struct outbox_flow *fl, struct input *in, struct deliver *dl,
 		      struct join_table *join, uint64_t now_ns)
 {
-	struct restore r = {.join = join, .now_ns = now_ns};
+	struct restore r = {.fl = fl, .join = join, .now_ns = now_ns};
 	const struct outbox_stats *os;
 
 	fl->in = in;
@@ -531,12 +559,13 @@ int outbox_flow_start(struct outbox_flow *fl, struct input *in, struct deliver *
 	if (!fl->ob)
 		return 0;
 	/* The boots were loaded at open, into the table input shares. */
-	if (outbox_load_execs(fl->ob, restore_exec, &r))
+	if (outbox_load_execs(fl->ob, restore_frame, &r))
 		return -EIO;
 	os = outbox_stats(fl->ob);
 	LOG_INFO("outbox: %llu event(s) (%llu bytes) to send from an earlier run, %zu exec(s) "
-		 "waiting for their exit restored%s", (unsigned long long)os->rows,
-		 (unsigned long long)os->bytes, r.execs, r.bad ? " (some unreadable, skipped)" : "");
+		 "waiting for their exit and %zu file action(s) waiting for their snapshot "
+		 "restored%s", (unsigned long long)os->rows, (unsigned long long)os->bytes,
+		 r.execs, r.files, r.bad ? " (some unreadable, skipped)" : "");
 	flow_feed(fl);
 	return 0;
 }

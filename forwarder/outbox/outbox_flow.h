@@ -57,6 +57,10 @@ struct outbox_flow_config {
 				     * FLOW_FEED_PER_INFLIGHT times this (0: no such cap) */
 	uint64_t dataset_max_bytes; /* > 0: queue every event for the dataset (outbox.h) */
 	struct bootseq *boots;      /* the boots' sequence numbers, input's too (NULL: its own) */
+	/* At start, each File frame held when the last run ended
+	 * (outbox_flow_hold), to be handed to the snapshots again. */
+	void (*restore_file)(void *arg, const char *boot_id, const Jcw__Frame *f);
+	void *restore_arg;
 };
 
 /* What the flow counts itself (the outbox counts the rest). */
@@ -83,6 +87,13 @@ int outbox_flow_start(struct outbox_flow *fl, struct input *in, struct deliver *
  * (f->seq, or less while frames before it wait in input's lanes). */
 void outbox_flow_frame(struct outbox_flow *fl, const char *boot_id, const Jcw__Frame *f,
 		       uint64_t seen);
+/* A file action's frame waits in memory for its snapshot (snapshots.h's
+ * hold): kept in the outbox until outbox_flow_release(event_id), and
+ * handed to restore_file at the next start if the process ends first.
+ * Without an outbox nothing is kept. */
+void outbox_flow_hold(struct outbox_flow *fl, const char *event_id, const char *boot_id,
+		      const Jcw__Frame *f);
+void outbox_flow_release(struct outbox_flow *fl, const char *event_id);
 /* The exec of (tgid, start) was taken from the join table by its exit. */
 void outbox_flow_joined(struct outbox_flow *fl, uint32_t tgid, uint64_t start_ns);
 /* An event for delivery: staged in the outbox (req is left to the caller

@@ -76,7 +76,7 @@ static const struct metric_def outbox_singles[] = {
 	{OM(age), METRIC_GAUGE, "jcw_outbox_oldest_pending_age_seconds",
 	 "Age of the oldest stored event (0: none)."},
 	{OM(execs), METRIC_GAUGE, "jcw_outbox_pending_execs",
-	 "Execs stored while they wait for their exit."},
+	 "Frames stored while they wait in memory: execs for their exit, file actions for their snapshot."},
 	{OM(staged), METRIC_GAUGE, "jcw_outbox_staged_writes",
 	 "Writes waiting for the next group commit."},
 	{OM(stored), METRIC_COUNTER, "jcw_outbox_stored_events_total",

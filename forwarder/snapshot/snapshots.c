@@ -46,6 +46,13 @@ void snapshots_pending_free(void *p)
 	free(sp);
 }
 
+void snapshots_pending_done(struct snapshots *s, struct snap_pending *p)
+{
+	if (p && s->cfg.release)
+		s->cfg.release(s->cfg.hold_arg, p->event_id);
+	snapshots_pending_free(p);
+}
+
 /* Takes everything due at now (all of it for SNAP_DEBOUNCE_NONE). */
 static void snapshots_take_due(struct snapshots *s, uint64_t now)
 {
@@ -84,11 +91,13 @@ static void snapshots_filtered(struct snapshots *s, uint64_t *reason)
 	snapshots_count(s, SNAPSHOTS_FILTERED);
 }
 
-/* One save or deletion of path, at event time t and clock now. */
-static void snapshots_action(struct snapshots *s, const Jcw__FileEvent *e,
+/* One save or deletion of path, at event time t and clock now, from the
+ * frame f of boot_id. */
+static void snapshots_action(struct snapshots *s, const char *boot_id, const Jcw__Frame *f,
 			     const ProtobufCBinaryData *path, bool truncated, bool deletion,
 			     uint64_t t, uint64_t now, const char *event_id)
 {
+	const Jcw__FileEvent *e = f->file;
 	struct snap_path sp;
 	enum snap_path_result pr;
 	enum snap_filter_reason fr;
@@ -152,8 +161,11 @@ static void snapshots_action(struct snapshots *s, const Jcw__FileEvent *e,
 	if (rc == 1) {
 		s->st.debounced++;
 		p->saves += ((struct snap_pending *)replaced)->saves;
-		snapshots_pending_free(replaced);
+		/* First: a frame sent again after a restart has the same id. */
+		snapshots_pending_done(s, replaced);
 	}
+	if (s->cfg.hold)
+		s->cfg.hold(s->cfg.hold_arg, p->event_id, boot_id, f);
 	s->st.pending = snap_debounce_pending(s->db);
 	return;
 nomem:
@@ -162,9 +174,10 @@ nomem:
 	LOG_ERROR("snapshot of a file dropped: out of memory");
 }
 
-void snapshots_on_file_event(struct snapshots *s, const char *boot_id, uint64_t seq,
-			     const Jcw__FileEvent *e)
+void snapshots_on_file_event(struct snapshots *s, const char *boot_id, const Jcw__Frame *f)
 {
+	const Jcw__FileEvent *e = f->file;
+	uint64_t seq = f->seq;
 	char id[160];
 	uint64_t t = e->time_unix_ns ? e->time_unix_ns : clock_unix_ns();
 	uint64_t now = snapshots_advance(s, t);
@@ -175,17 +188,17 @@ void snapshots_on_file_event(struct snapshots *s, const char *boot_id, uint64_t 
 	snprintf(id, sizeof(id), "%s-%" PRIu64, boot_id ? boot_id : "", seq);
 	switch (e->kind) {
 	case JCW__FILE_EVENT_KIND__FILE_CLOSE_WRITE:
-		snapshots_action(s, e, &e->path, e->path_truncated, false, t, now, id);
+		snapshots_action(s, boot_id, f, &e->path, e->path_truncated, false, t, now, id);
 		break;
 	case JCW__FILE_EVENT_KIND__FILE_UNLINK:
-		snapshots_action(s, e, &e->path, e->path_truncated, true, t, now, id);
+		snapshots_action(s, boot_id, f, &e->path, e->path_truncated, true, t, now, id);
 		break;
 	case JCW__FILE_EVENT_KIND__FILE_RENAME: {
 		char old_id[170];
 
 		snprintf(old_id, sizeof(old_id), "%s-old", id);
-		snapshots_action(s, e, &e->old_path, e->old_path_truncated, true, t, now, old_id);
-		snapshots_action(s, e, &e->path, e->path_truncated, false, t, now, id);
+		snapshots_action(s, boot_id, f, &e->old_path, e->old_path_truncated, true, t, now, old_id);
+		snapshots_action(s, boot_id, f, &e->path, e->path_truncated, false, t, now, id);
 		break;
 	}
 	default:

@@ -73,6 +73,13 @@ struct snapshots_config {
 	uint64_t student_total;       /* bytes one student may hold in all (snap_quota.h); 0: no cap */
 	uint32_t paste_lines;         /* PASTE_LINES (snap_register.h); 0: never a burst */
 	const struct writer_rules *writers; /* who writes files (process/writer.h; not owned); NULL: built-ins only */
+	/* Optional. A file action that starts waiting (the debounce, the
+	 * budget, the worker) holds its frame until the action ends (stored,
+	 * unchanged, refused, or folded into a later save of the file): the
+	 * outbox keeps held frames, so a crash meanwhile loses no save. */
+	void (*hold)(void *arg, const char *event_id, const char *boot_id, const Jcw__Frame *f);
+	void (*release)(void *arg, const char *event_id);
+	void *hold_arg;
 };
 
 /* Counters: every file action ends in exactly one result or in debounced. */
@@ -100,11 +107,10 @@ int snapshots_new(struct ev_loop *loop, const struct snapshots_config *cfg,
 		  snapshots_submit_fn submit, void *arg, struct snapshots **out,
 		  char *err, size_t errlen);
 
-/* One FileEvent frame of stream boot_id with sequence number seq (for the
- * event_id "{boot_id}-{seq}"; the deletion of a rename's old name gets
- * "{boot_id}-{seq}-old"). */
-void snapshots_on_file_event(struct snapshots *s, const char *boot_id, uint64_t seq,
-			     const Jcw__FileEvent *e);
+/* One FileEvent frame f of stream boot_id (the event_id is
+ * "{boot_id}-{f->seq}"; the deletion of a rename's old name gets
+ * "{boot_id}-{f->seq}-old"). */
+void snapshots_on_file_event(struct snapshots *s, const char *boot_id, const Jcw__Frame *f);
 
 /* Takes every waiting file now (shutdown: before delivery stops taking). */
 void snapshots_flush(struct snapshots *s);

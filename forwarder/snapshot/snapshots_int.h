@@ -73,6 +73,8 @@ struct snapshots {
 /* snapshots.c */
 uint64_t snapshots_now(const struct snapshots *s);
 void snapshots_pending_free(void *p);
+/* p's action is over: its frame is released (config.release), p freed. */
+void snapshots_pending_done(struct snapshots *s, struct snap_pending *p);
 
 /* snapshots_take.c */
 void snapshots_count(struct snapshots *s, enum snapshots_result r);

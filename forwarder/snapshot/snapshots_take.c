@@ -102,7 +102,7 @@ static bool snapshots_defer(struct snapshots *s, struct snap_pending *p, uint64_
 		return true;
 	}
 	snapshots_count(s, SNAPSHOTS_OVER_BUDGET);
-	snapshots_pending_free(p);
+	snapshots_pending_done(s, p);
 	return false;
 }
 
@@ -244,7 +244,7 @@ void snapshots_job_done(void *arg, void *ctx)
 	LOG_DEBUG("snapshot %s: %zu bytes%s", req.path, j->len, p->deletion ? " (deleted)" : "");
 	s->submit(s->submit_arg, &req);
 out:
-	snapshots_pending_free(p);
+	snapshots_pending_done(s, p);
 	free(j);
 }
 
@@ -259,7 +259,7 @@ void snapshots_take(struct snapshots *s, struct snap_pending *p, bool may_wait)
 
 	if (!j) {
 		snapshots_count(s, SNAPSHOTS_STORE_ERROR);
-		snapshots_pending_free(p);
+		snapshots_pending_done(s, p);
 		return;
 	}
 	j->p = p;
@@ -291,7 +291,7 @@ void snapshots_take(struct snapshots *s, struct snap_pending *p, bool may_wait)
 	worker_drain(s->worker);
 	if (worker_submit(s->worker, j) != 0) {   /* not reachable: drained */
 		snapshots_count(s, SNAPSHOTS_STORE_ERROR);
-		snapshots_pending_free(p);
+		snapshots_pending_done(s, p);
 		free(j);
 	}
 }

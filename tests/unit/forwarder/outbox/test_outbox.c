@@ -318,9 +318,11 @@ struct got {
 	uint32_t tgid[8];
 };
 
-static void on_exec(void *arg, const uint8_t *frame, size_t len)
+static void on_exec(void *arg, const char *boot_id, const uint8_t *frame, size_t len)
 {
 	struct got *g = arg;
+
+	(void)boot_id;
 	Jcw__Frame *f = jcw__frame__unpack(NULL, len, frame);
 
 	cr_assert_not_null(f);

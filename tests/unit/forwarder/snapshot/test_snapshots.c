@@ -19,10 +19,26 @@ static char tmp[64], codes[128], base[128];
 static struct api_request reqs[16];
 static int nreq;
 
+/* The frames snapshots holds (config.hold/release), as the outbox would. */
+static char held[8][64];
+static int nheld, held_at_submit;
+
+static int held_index(const char *event_id)
+{
+	int i;
+
+	for (i = 0; i < nheld; i++)
+		if (!strcmp(held[i], event_id))
+			return i;
+	return -1;
+}
+
 static void submit(void *arg, struct api_request *req)
 {
 	(void)arg;
 	cr_assert_lt(nreq, 16);
+	if (held_index(req->event_id) >= 0)
+		held_at_submit++;
 	reqs[nreq++] = *req;
 }
 
@@ -52,6 +68,7 @@ static void setup(void)
 	cr_assert_eq(system(p), 0);
 	log_threshold = LOG_LVL_ERROR;
 	nreq = 0;
+	nheld = held_at_submit = 0;
 }
 
 static void teardown(void)
@@ -67,12 +84,32 @@ static void teardown(void)
 
 TestSuite(snapshots, .init = setup, .fini = teardown);
 
+static void hold(void *arg, const char *event_id, const char *boot_id, const Jcw__Frame *f)
+{
+	(void)arg;
+	cr_assert_str_eq(boot_id, "boot");
+	cr_assert_eq(f->body_case, JCW__FRAME__BODY_FILE);
+	cr_assert_eq(held_index(event_id), -1, "%s held twice", event_id);
+	cr_assert_lt(nheld, 8);
+	snprintf(held[nheld++], sizeof(held[0]), "%s", event_id);
+}
+
+static void release(void *arg, const char *event_id)
+{
+	int i = held_index(event_id);
+
+	(void)arg;
+	cr_assert_geq(i, 0, "%s released but not held", event_id);
+	memcpy(held[i], held[--nheld], sizeof(held[0]));
+}
+
 static struct snapshots *make(struct ev_loop *loop, const struct file_exts *exts)
 {
 	struct snapshots_config cfg = {
 		.watch_root = codes, .container_root = "/home/coder/project",
 		.snapshot_base = base, .exts = exts, .max_file_size = 1024,
 		.window_s = 0.6, .max_wait_s = 3,
+		.hold = hold, .release = release,
 	};
 	struct snapshots *s = NULL;
 	char err[256];
@@ -85,6 +122,7 @@ static void event(struct snapshots *s, uint64_t seq, Jcw__FileEventKind kind, co
 		  const char *path, const char *old, uint64_t t)
 {
 	Jcw__FileEvent e = JCW__FILE_EVENT__INIT;
+	Jcw__Frame f = JCW__FRAME__INIT;
 
 	e.kind = kind;
 	e.hostname.data = (uint8_t *)host;
@@ -96,7 +134,10 @@ static void event(struct snapshots *s, uint64_t seq, Jcw__FileEventKind kind, co
 		e.old_path.len = strlen(old);
 	}
 	e.time_unix_ns = t;
-	snapshots_on_file_event(s, "boot", seq, &e);
+	f.seq = seq;
+	f.body_case = JCW__FRAME__BODY_FILE;
+	f.file = &e;
+	snapshots_on_file_event(s, "boot", &f);
 }
 
 /* The stored snapshot's content, "" for an empty one, NULL if missing. */
@@ -147,6 +188,39 @@ Test(snapshots, burst_of_saves_is_one_snapshot)
 	cr_assert_eq(st->debounced, 2);
 	cr_assert_eq(st->result[SNAPSHOTS_STORED], 1);
 	cr_assert_eq(st->result[SNAPSHOTS_UNCHANGED], 1);
+	snapshots_free(s);
+	ev_loop_destroy(loop);
+}
+
+/* A save's frame is held from the moment it waits until its registration
+ * is out (a crash before that finds it in the outbox), and one folded into
+ * a later save is released at once: only the burst's last is kept. */
+Test(snapshots, held_frames_follow_the_waiting_saves)
+{
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	struct snapshots *s = make(loop, NULL);
+
+	write_file("hw1/src/main.c", "int held;\n");
+	event(s, 2, JCW__FILE_EVENT_KIND__FILE_CLOSE_WRITE, POD, "/home/coder/project/hw1/src/main.c",
+	      NULL, T0);
+	cr_assert_eq(nheld, 1);
+	cr_assert_str_eq(held[0], "boot-2");
+	event(s, 3, JCW__FILE_EVENT_KIND__FILE_CLOSE_WRITE, POD, "/home/coder/project/hw1/src/main.c",
+	      NULL, T0 + 100 * MS);
+	cr_assert_eq(nheld, 1);
+	cr_assert_str_eq(held[0], "boot-3");
+	/* A filtered file never waits, so it holds nothing. */
+	event(s, 4, JCW__FILE_EVENT_KIND__FILE_CLOSE_WRITE, POD, "/home/coder/project/hw1/.hidden.c",
+	      NULL, T0 + 200 * MS);
+	/* A rename waits twice: the old name's deletion and the new name. */
+	write_file("hw1/src/new.c", "int renamed;\n");
+	event(s, 5, JCW__FILE_EVENT_KIND__FILE_RENAME, POD, "/home/coder/project/hw1/src/new.c",
+	      "/home/coder/project/hw1/src/old.c", T0 + 300 * MS);
+	cr_assert_eq(nheld, 3);
+	snapshots_flush(s);
+	cr_assert_eq(nreq, 3);
+	cr_assert_eq(held_at_submit, 3, "a frame was released before its registration was out");
+	cr_assert_eq(nheld, 0);
 	snapshots_free(s);
 	ev_loop_destroy(loop);
 }
