@@ -5,6 +5,7 @@
 #   make run        quick start: show JSON events for a student session
 #   make test       unit, integration and end-to-end tests (ASan/UBSan build)
 #   make bench      benchmarks (figures, not pass/fail)
+#   make soak       a class of 250 students for an hour, live (SOAK_MINUTES)
 #   make install    install binaries and units (DESTDIR, PREFIX)
 #   make V=1 ...    show the commands
 #
@@ -110,18 +111,20 @@ TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRCS))
 BENCH_SRCS := $(wildcard tests/bench/*.c)
 BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
-.PHONY: all deps run test check unit integration e2e bench install clean vmlinux help
+.PHONY: all deps run test check unit integration e2e bench soak install clean vmlinux help
 all: $(COLLECTOR) $(FORWARDER) $(DATASET) $(TOOL_BINS) $(UNIT_BINS) $(BENCH_BINS)
 
 help:
-	@sed -n '2,13p' Makefile
+	@sed -n '2,14p' Makefile
 
 # --- dependencies ----------------------------------------------------------
 # Everything the build and the tests need, from Debian's archive.
 DEB_PKGS := gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev \
 	    protobuf-c-compiler libprotobuf-c-dev libcurl4-openssl-dev \
 	    libev-dev libsqlite3-dev libcriterion-dev pkg-config python3 iproute2 util-linux \
-	    procps curl libseccomp-dev
+	    procps curl libseccomp-dev gnuplot-nox
+# gnuplot draws the soak's figure (tests/soak/report.py; its short run is in
+# make test).
 
 # Deployment checks (tests/integration/deploy_*.sh): YAML parsing, man pages,
 # systemd-analyze and systemd-sysusers; kubectl for "kubectl kustomize"
@@ -252,6 +255,12 @@ e2e: all
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)BUILD=$(BUILD) tests/bench/run.sh
+
+# Not part of make test (an hour by default); its 5-minute run is
+# tests/e2e/soak_short.sh. docs/soak.md describes both.
+soak: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)BUILD=$(BUILD) tests/soak/run.sh
 
 # --- fuzzing ---------------------------------------------------------------
 # libFuzzer targets tests/fuzz/fuzz_<name>.c, built with clang against the

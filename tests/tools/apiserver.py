@@ -29,6 +29,15 @@ order (the first that applies decides the answer):
                          422) and a pydantic-like error document
   --delay S              wait S seconds before answering (the first
                          --delay-first N requests only, if given)
+  --spells FILE          a schedule, JSON: [{"kind": "fail"|"slow",
+                         "start": T, "end": T, "delay": S}, ...] with T in
+                         Unix seconds: "fail" answers --fail-status to every
+                         request arriving in [start, end) (a 5xx spell),
+                         "slow" waits "delay" seconds before answering (an
+                         overloaded database); read once at start, so a
+                         restarted server keeps the same schedule
+  --jitter S             every other answer waits uniform(0, S) seconds, as a
+                         real service's handler and database do
 Otherwise: 200 {"message": "ok"}. HTTP/1.1 with keep-alive, Content-Length
 always set. GET /_health answers 200 and is not recorded.
 
@@ -40,6 +49,7 @@ import socket
 import argparse
 import json
 import os
+import random
 import signal
 import sys
 import threading
@@ -60,6 +70,17 @@ class Faults:
         self.delay_left = args.delay_first
         self.args = args
         self.started = time.monotonic()
+        self.spells = []
+        if args.spells:
+            with open(args.spells, encoding="utf-8") as f:
+                self.spells = json.load(f)
+
+    def spell(self, now):
+        """The scheduled spell in force at Unix time now, or None."""
+        for sp in self.spells:
+            if sp["start"] <= now < sp["end"]:
+                return sp
+        return None
 
     def decide(self, body):
         """Returns (seq, action, delay) with action one of
@@ -86,6 +107,13 @@ class Faults:
                 return seq, "fail", delay
             if time.monotonic() - self.started < a.fail_for:
                 return seq, "fail", delay
+            sp = self.spell(time.time())
+            if sp is not None and sp["kind"] == "fail":
+                return seq, "fail", delay
+            if sp is not None and sp["kind"] == "slow":
+                delay = max(delay, float(sp.get("delay", 0.5)))
+            elif a.jitter > 0:
+                delay = max(delay, random.uniform(0, a.jitter))
         if a.reject_marker is not None and a.reject_marker.encode() in body:
             return seq, "reject", delay
         return seq, "ok", delay
@@ -242,6 +270,8 @@ def main():
     p.add_argument("--reject-status", type=int, default=422)
     p.add_argument("--delay", type=float, default=0.0)
     p.add_argument("--delay-first", type=int, default=None)
+    p.add_argument("--spells", help="JSON schedule of 5xx and slow spells")
+    p.add_argument("--jitter", type=float, default=0.0)
     p.add_argument("--verbose", action="store_true")
     args = p.parse_args()
 
