@@ -162,8 +162,9 @@ bool outbox_has_unfed(const struct outbox *ob);
 bool outbox_full(const struct outbox *ob);
 
 /* Calls fn for every stored pending frame with its boot (at start: to
- * refill the join table and the snapshots' debounce). 0 or -EIO. (The boots' last durable sequence numbers are
- * loaded into the boots' table at open.) */
+ * refill the join table and the snapshots' debounce). 0 or -EIO. (The
+ * boots' last durable sequence numbers are loaded into the boots' table at
+ * open.) */
 int outbox_load_execs(struct outbox *ob,
 		      void (*fn)(void *arg, const char *boot_id, const uint8_t *frame, size_t len),
 		      void *arg);

@@ -21,7 +21,10 @@ Checks, each a failure when broken:
     delay, API_RETRY_MAX 30 s, plus 10 s to drain), and under 2 s inside
     them (every event is delivered soon after the fault);
   5 the monitor's CPU (BPF + collector + forwarder) over the second half
-    stays under CPU_SHARE_MAX of one core.
+    stays under CPU_SHARE_MAX of one core;
+  6 no forwarder saw a sequence gap (a frame the collector lost), and the
+    flood was felt: the flooder's runs over the per-student limit were
+    counted (else the flood proved nothing).
 Writes DIR/report.md and DIR/soak.svg (gnuplot); prints FIGURE lines.
 Exit 0, or 1 with one FAIL line per broken check.
 """
@@ -55,6 +58,8 @@ GROWTH = [  # (label, sample key path, floor per hour, unit shown)
     ("stderr processes", ("jcw_stderr_processes",), 0, ""),
     ("input lanes", ("jcw_input_lanes",), 0, ""),
     ("outbox rows", ("jcw_outbox_rows",), 0, ""),
+    ("delivery queue", ("jcw_api_queue_depth",), 0, ""),
+    ("snapshots waiting", ("jcw_snapshot_pending_files",), 0, ""),
     ("table memory", ("jcw_table_memory_bytes",), 0, "B"),
 ]
 # A node runs the monitor beside hundreds of students; 5 % of one core is
@@ -240,6 +245,12 @@ def main():
         fails.append(f"an event exited in a fault window arrived {max(lat_in):.1f} s later")
 
     samples = [json.loads(l) for l in open(a.samples) if l.strip()]
+    gaps = max((s["jcw_sequence_gaps_total"] or 0 for s in samples), default=0)
+    limited = max((s["jcw_ratelimited_events_total"] or 0 for s in samples), default=0)
+    if gaps:
+        fails.append(f"{gaps:.0f} sequence gap(s): frames the collector lost")
+    if not limited:
+        fails.append("the flood was not felt: no run over the per-student limit was counted")
     half = [s for s in samples if T / 2 <= s["t"] <= T + a.sample_secs]
     growth = []
     for label, path, floor, unit in GROWTH:

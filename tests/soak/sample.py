@@ -22,8 +22,7 @@ import urllib.request
 
 GAUGES = ["jcw_outbox_rows", "jcw_join_entries", "jcw_stderr_processes",
           "jcw_input_lanes", "jcw_api_queue_depth", "jcw_snapshot_pending_files",
-          "jcw_table_memory_bytes", "jcw_outbox_oldest_pending_age_seconds",
-          "jcw_lost_records_total", "jcw_sequence_gaps_total",
+          "jcw_table_memory_bytes", "jcw_sequence_gaps_total",
           "jcw_ratelimited_events_total"]
 TICK = os.sysconf("SC_CLK_TCK")
 

@@ -80,7 +80,7 @@ EOF
 flood() {  # a tight loop of runs and saves while the driver says so
 	printf 'int main(void) { return 0; }\n' >f.c
 	gcc -o f f.c
-	while [ -e "$CTL/flood" ] && [ "$(date +%s)" -lt "$END" ]; do   # (gone: stops too)
+	while [ -e "$CTL/flood" ] && [ "$(date +%s)" -lt "$END" ]; do
 		"$PY" -c 'import sys
 for i in range(200):
     with open("f%d.c" % (i % 50), "w") as f:
