@@ -108,11 +108,14 @@ UNIT_SRCS := $(wildcard tests/unit/*/test_*.c tests/unit/*/*/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 TOOL_SRCS := $(wildcard tests/tools/*.c)
 TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRCS))
+# LD_PRELOAD shims for fault tests: shared objects, without sanitizers.
+PRELOAD_SRCS := $(wildcard tests/tools/preload/*.c)
+PRELOAD_LIBS := $(patsubst tests/tools/preload/%.c,$(BUILD)/tools/%.so,$(PRELOAD_SRCS))
 BENCH_SRCS := $(wildcard tests/bench/*.c)
 BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
 .PHONY: all deps run test check unit integration e2e bench soak install clean vmlinux help
-all: $(COLLECTOR) $(FORWARDER) $(DATASET) $(TOOL_BINS) $(UNIT_BINS) $(BENCH_BINS)
+all: $(COLLECTOR) $(FORWARDER) $(DATASET) $(TOOL_BINS) $(PRELOAD_LIBS) $(UNIT_BINS) $(BENCH_BINS)
 
 help:
 	@sed -n '2,14p' Makefile
@@ -225,6 +228,11 @@ $(BUILD)/tools/%: $(OBJ)/tests/tools/%.o $(LIB_DATASET) $(LIB_FORWARDER) $(LIB_C
 	$(msg) LINK $@
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_ALL)
+
+$(BUILD)/tools/%.so: tests/tools/preload/%.c
+	$(msg) CC $@
+	@mkdir -p $(@D)
+	$(Q)$(CC) -O2 -std=gnu11 -Wall -Wextra -Werror -fPIC -shared -o $@ $< -ldl
 
 $(BUILD)/bench/%: $(OBJ)/tests/bench/%.o $(LIB_DATASET) $(LIB_FORWARDER) $(LIB_COLLECTOR) $(LIB_COMMON)
 	$(msg) LINK $@

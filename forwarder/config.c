@@ -122,10 +122,11 @@ const struct opt_def config_opts[] = {
 	 "events stored for delivery; when reached, frames are neither read nor acknowledged "
 	 "(the collector buffers, then counts its losses)", 65536, 1ull << 40},
 	{"commit-interval", "OUTBOX_COMMIT_INTERVAL", OPT_SECONDS, "5ms", CFG(commit_interval),
-	 "pace of the group commits that make stored events durable (and let them be sent and "
-	 "acknowledged): after a quiet spell an event is committed at once, then at most one "
-	 "commit begins per interval, with all that came meanwhile; 0: every turn of the loop "
-	 "(faster to the API under load, with more commits and CPU)", 0, 0},
+	 "pace of the group commits that make stored events durable and let the collector's "
+	 "frames be acknowledged (events are sent without waiting for them): after a quiet "
+	 "spell an event is committed at once, then at most one commit begins per interval, "
+	 "with all that came meanwhile; 0: every turn of the loop (acknowledgements sooner, "
+	 "with more commits and CPU)", 0, 0},
 	{"progsnap2-dir", "PROGSNAP2_DIR", OPT_STR, "", CFG(progsnap2_dir),
 	 "write every reported event to this node's part of a ProgSnap2 event table in this "
 	 "directory (docs/dataset.md; needs STATE_DIR); empty: no dataset", 0, 0},

@@ -346,7 +346,7 @@ static int outbox_load_state(struct outbox *ob, char *err, size_t errlen)
 int outbox_open(const struct outbox_config *cfg, struct outbox **out, char *err, size_t errlen)
 {
 	struct outbox *ob;
-	int rc, i;
+	int rc;
 
 	ob = calloc(1, sizeof(*ob));
 	if (!ob) {
@@ -360,8 +360,7 @@ int outbox_open(const struct outbox_config *cfg, struct outbox **out, char *err,
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	for (i = 0; i < OUTBOX_EXEC_BUCKETS; i++)
-		ob->exec_bucket[i] = -1;
+	ob_buckets_reset(ob);
 	ob->dir = strdup(cfg->dir);
 	if (!ob->dir || asprintf(&ob->path, "%s/" OUTBOX_DB_NAME, cfg->dir) < 0) {
 		ob->path = NULL;

@@ -25,8 +25,16 @@
  * transaction (group commit: the caller decides when, typically every few
  * ms). A failed commit (disk full, I/O error) is rolled back and keeps the
  * staged writes for the next try, so nothing staged is ever lost while the
- * process lives. Only committed rows are handed out for delivery
- * (outbox_feed), oldest first, each once per process lifetime.
+ * process lives. Events are handed out for delivery (outbox_feed) oldest
+ * first, each once per process lifetime, and as soon as they are staged:
+ * delivery never waits for a commit's fsync, which a busy disk can make
+ * last hundreds of ms. Nothing is less safe for it, because the frames an
+ * event comes from are acknowledged only once it is committed: after a
+ * crash before the commit the collector sends them again and the event
+ * goes out a second time, with the same idempotency key, as after a crash
+ * between the API's answer and the commit of the row's deletion. Only
+ * while older events wait in the file do new ones wait for their commit
+ * (they go out after the older ones, in order).
  *
  * Opening checks the file (PRAGMA quick_check); a damaged database is moved
  * to STATE_DIR/quarantine/ and every row that can still be read is copied
@@ -80,6 +88,7 @@ struct outbox_stats {
 	uint64_t inserted;        /* events made durable */
 	uint64_t duplicates;      /* events whose event_id was already pending */
 	uint64_t deleted;         /* events removed after the API took them */
+	uint64_t unwritten;       /* events the API took before their commit: never written */
 	uint64_t dead_letters;    /* events moved to dead_letter */
 	uint64_t dead_pruned;     /* dead letters removed by OUTBOX_DEAD_LETTER_MAX */
 	uint64_t commits;         /* successful transactions */
@@ -108,7 +117,9 @@ void outbox_close(struct outbox *ob);
 
 /* Copies req into a new row. 0 or -ENOMEM. */
 int outbox_put(struct outbox *ob, const struct api_request *req);
-/* The API took req (2xx/409): its row goes. 0 or -ENOMEM. */
+/* The API took req (2xx/409): its row goes. A row still staged (not yet
+ * in a batch) and without a dataset line is never written at all
+ * (stats.unwritten). 0 or -ENOMEM. */
 int outbox_done(struct outbox *ob, const struct api_request *req);
 /* The API refused req for good: its row moves to dead_letter with the
  * status and (up to 4 KiB of) the response. 0 or -ENOMEM. */
@@ -150,11 +161,11 @@ int outbox_commit_end(struct outbox *ob, struct outbox_batch *b, char *err, size
 
 /* --- reading --------------------------------------------------------- */
 
-/* Hands committed events not handed out before to take(), oldest first,
- * until take() returns non-zero (it keeps the request then, and the row is
- * offered again next time) or there are none left. take() owns *req when
- * it returns 0 (it may move its contents out). Returns the count taken, or
- * -EIO on a read error. */
+/* Hands events not handed out before to take() (staged or committed, as
+ * above), oldest first, until take() returns non-zero (it keeps the request
+ * then, and the row is offered again next time) or there are none left.
+ * take() owns *req when it returns 0 (it may move its contents out).
+ * Returns the count taken, or -EIO on a read error. */
 int outbox_feed(struct outbox *ob, int (*take)(void *arg, struct api_request *req), void *arg);
 /* Committed events exist that outbox_feed has not handed out yet. */
 bool outbox_has_unfed(const struct outbox *ob);

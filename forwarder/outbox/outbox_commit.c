@@ -39,6 +39,8 @@ static int apply_op(struct outbox *ob, struct op *o)
 
 	switch (o->kind) {
 	case OP_PUT:
+		if (o->cancelled)
+			return SQLITE_DONE;
 		s = ob->stmt[ST_PUT];
 		sqlite3_bind_int64(s, 1, (sqlite3_int64)o->id);
 		bind_text(s, 2, o->req.event_id);
@@ -114,7 +116,7 @@ static int apply_all(struct outbox *ob, struct outbox_batch *b)
 		rc = apply_op(ob, &b->ops[i]);
 		if (rc != SQLITE_DONE)
 			return rc;
-		if (!(b->ops[i].kind == OP_EXEC_PUT && b->ops[i].cancelled))
+		if (!b->ops[i].cancelled)
 			b->writes++;
 		if (b->ops[i].kind == OP_DEAD)
 			b->dead_added = true;
@@ -147,8 +149,19 @@ static int apply_all(struct outbox *ob, struct outbox_batch *b)
 	return SQLITE_DONE;
 }
 
-/* A committed PUT: to the FIFO, or only in the file when the FIFO is full
- * or older rows are already waiting in the file. */
+void ob_ready_append(struct outbox *ob, struct ready *r)
+{
+	r->next = NULL;
+	if (ob->rtail)
+		ob->rtail->next = r;
+	else
+		ob->rhead = r;
+	ob->rtail = r;
+	ob->nready++;
+}
+
+/* A committed late PUT: to the FIFO, or only in the file when the FIFO is
+ * full or older rows are already waiting in the file. */
 static void ready_add(struct outbox *ob, struct op *o)
 {
 	struct ready *r;
@@ -158,16 +171,10 @@ static void ready_add(struct outbox *ob, struct op *o)
 		api_request_free(&o->req);
 		return;
 	}
-	r->next = NULL;
 	r->id = o->id;
 	r->req = o->req;
 	memset(&o->req, 0, sizeof(o->req));
-	if (ob->rtail)
-		ob->rtail->next = r;
-	else
-		ob->rhead = r;
-	ob->rtail = r;
-	ob->nready++;
+	ob_ready_append(ob, r);
 }
 
 /* The transaction is durable: account for the batch's ops. */
@@ -180,7 +187,13 @@ static void commit_done(struct outbox *ob, struct outbox_batch *b)
 
 		switch (o->kind) {
 		case OP_PUT:
+			if (!o->early)
+				ob->late_puts--;
+			if (o->cancelled)
+				break;   /* accounted for by outbox_done */
 			if (o->dup) {
+				/* An early copy of it is out already: the API
+				 * sees the event twice, with one key. */
 				ob->st.duplicates++;
 				ob->st.rows--;
 				ob->st.bytes -= o->size;
@@ -190,7 +203,8 @@ static void commit_done(struct outbox *ob, struct outbox_batch *b)
 					ob->st.dataset_rows++;
 					ob->st.dataset_bytes += o->ds_bytes;
 				}
-				ready_add(ob, o);
+				if (!o->early)
+					ready_add(ob, o);
 			}
 			break;
 		case OP_DS_DONE:
@@ -274,8 +288,7 @@ struct outbox_batch *outbox_commit_take(struct outbox *ob, double exec_ttl_unix)
 	ob->ops = NULL;
 	ob->nops = ob->capops = 0;
 	ob->boots_dirty = 0;   /* in the batch; end() counts again */
-	for (i = 0; i < OUTBOX_EXEC_BUCKETS; i++)
-		ob->exec_bucket[i] = -1;
+	ob_buckets_reset(ob);
 	ob->busy = true;
 	ob->st.staged = outbox_staged(ob);
 	return b;
@@ -323,7 +336,7 @@ static int batch_restore(struct outbox *ob, struct outbox_batch *b)
 	ob->nops = b->nops + ob->nops;
 	b->ops = NULL;
 	b->nops = 0;
-	ob_exec_rehash(ob);
+	ob_rehash(ob);
 	return 0;
 }
 
@@ -346,8 +359,11 @@ int outbox_commit_end(struct outbox *ob, struct outbox_batch *b, char *err, size
 		}
 		/* Without memory to put it back, the batch is lost to this
 		 * process: its frames were not acknowledged and come again. */
-		if (batch_restore(ob, b))
+		if (batch_restore(ob, b)) {
 			LOG_ERROR("outbox: no memory to keep a failed batch of %zu write(s)", b->nops);
+			for (i = 0; i < b->nops; i++)
+				ob->late_puts -= b->ops[i].kind == OP_PUT && !b->ops[i].early;
+		}
 		ob->boots_dirty = boots_dirty(ob);
 		ob->st.staged = outbox_staged(ob);
 		batch_free(b);

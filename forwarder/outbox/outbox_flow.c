@@ -347,8 +347,10 @@ int outbox_flow_put(struct outbox_flow *fl, struct api_request *req)
 	if (!fl->ob)
 		return fl->dl ? deliver_submit(fl->dl, req) : -ENOTCONN;
 	rc = outbox_put(fl->ob, req);
-	if (rc == 0)
+	if (rc == 0) {
 		flow_schedule(fl);
+		flow_feed(fl);   /* staged is enough to go (outbox.h) */
+	}
 	return rc;
 }
 
@@ -419,7 +421,7 @@ void outbox_flow_retry(struct outbox_flow *fl, const struct api_request *req,
 
 bool outbox_flow_idle(const struct outbox_flow *fl)
 {
-	return !fl->ob || (outbox_staged(fl->ob) == 0 && !outbox_has_unfed(fl->ob));
+	return !fl->ob || (!fl->batch && outbox_staged(fl->ob) == 0 && !outbox_has_unfed(fl->ob));
 }
 
 void outbox_flow_stop(struct outbox_flow *fl)

@@ -111,7 +111,8 @@ void outbox_flow_result(struct outbox_flow *fl, const struct api_request *req,
 			enum deliver_outcome outcome, long status);
 void outbox_flow_retry(struct outbox_flow *fl, const struct api_request *req,
 		       unsigned attempts, double delay_s);
-/* Nothing staged and nothing stored that delivery has not been given. */
+/* Nothing staged, no commit out, and nothing stored that delivery has not
+ * been given. */
 bool outbox_flow_idle(const struct outbox_flow *fl);
 /* Shutdown began: feed delivery no more. */
 void outbox_flow_stop(struct outbox_flow *fl);

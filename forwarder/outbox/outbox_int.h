@@ -10,11 +10,16 @@
  *
  * Accounting: rows/bytes count a PUT as soon as it is staged (so the bound
  * holds before the commit) and forget a row when the commit that deleted it
- * succeeded. Committed PUTs go to a bounded in-memory FIFO (ready) from
- * which outbox_feed hands them out without reading the file; when that FIFO
- * is full, or at start, the rest is read back from the file in id order
- * (backlog). fed_upto is the highest id handed out: rows at or below it are
- * with the caller (in delivery) and are never handed out twice. */
+ * succeeded. PUTs go to a bounded in-memory FIFO (ready) from which
+ * outbox_feed hands them out without reading the file: a copy as soon as it
+ * is staged (early), so delivery never waits for the fsync. When the FIFO
+ * is full, or rows wait in the file, a PUT is late: it joins the FIFO at its
+ * commit, or stays in the file when the FIFO is still full then, and no PUT
+ * after it is early until every late one is committed, so the FIFO stays in
+ * id order. What is in the file beyond the FIFO, and everything at start,
+ * is read back in id order (backlog). fed_upto is the highest id handed
+ * out: rows at or below it are with the caller (in delivery) and are never
+ * handed out twice. */
 #ifndef JCW_OUTBOX_INT_H
 #define JCW_OUTBOX_INT_H
 
@@ -27,14 +32,16 @@
 #include "outbox.h"
 
 #define OUTBOX_EXEC_BUCKETS 1024
+#define OUTBOX_PUT_BUCKETS 1024
 
 enum op_kind { OP_PUT, OP_DONE, OP_DEAD, OP_RETRY, OP_EXEC_PUT, OP_EXEC_DEL, OP_DS_DONE };
 
 struct op {
 	enum op_kind kind;
-	bool cancelled;          /* EXEC_PUT joined before it was committed */
+	bool cancelled;          /* EXEC_PUT joined, PUT taken by the API, before the commit */
 	bool dup;                /* PUT ignored: event_id already pending */
 	bool dataset;            /* PUT: also queued for the dataset */
+	bool early;              /* PUT: a copy went to the FIFO when it was staged */
 	uint64_t id;             /* PUT: row id; DS_DONE: released up to it */
 	uint64_t ds_rows;        /* DS_DONE: rows released */
 	uint64_t ds_bytes;       /* PUT: its dataset line; DS_DONE: lines released */
@@ -52,6 +59,7 @@ struct op {
 	uint8_t *blob;
 	size_t blob_len;
 	int hash_next;           /* EXEC_PUT chain, -1 ends */
+	int put_next;            /* PUT chain by event_id, -1 ends */
 };
 
 /* A group commit's batch (outbox_commit.c): the ops staged until it was
@@ -98,6 +106,7 @@ struct outbox {
 	struct op *ops;
 	size_t nops, capops;
 	int exec_bucket[OUTBOX_EXEC_BUCKETS];
+	int put_bucket[OUTBOX_PUT_BUCKETS];
 	size_t boots_dirty;      /* boots staged beyond durable and not in the batch out */
 	struct bootseq *boots;
 	bool own_boots;
@@ -105,6 +114,7 @@ struct outbox {
 	uint64_t next_id;
 	uint64_t fed_upto;
 	bool backlog;            /* committed rows after the FIFO exist only in the file */
+	size_t late_puts;        /* PUTs staged or out with the batch that are not early */
 	struct ready *rhead, *rtail;
 	size_t nready;
 	bool busy;               /* a batch is out: the database is its thread's */
@@ -113,15 +123,19 @@ struct outbox {
 	struct outbox_stats st;
 };
 
+/* Appends r (its request owned) to the FIFO's tail (outbox_commit.c). */
+void ob_ready_append(struct outbox *ob, struct ready *r);
 /* Bytes n ops hold (their copies of requests, responses, frames). */
 size_t ob_ops_memory(const struct op *ops, size_t n);
 /* A staged op's memory (the op itself belongs to the ops array). */
 void ob_op_free(struct op *o);
 /* strdup of s, or NULL for NULL; *fail set when memory ran out. */
 char *ob_dup_or_null(const char *s, bool *fail);
-/* Rebuilds exec_bucket over the staged ops; of two EXEC_PUTs of one
- * process the later wins (outbox_stage.c). */
-void ob_exec_rehash(struct outbox *ob);
+/* Empties exec_bucket and put_bucket (nothing staged). */
+void ob_buckets_reset(struct outbox *ob);
+/* Rebuilds both over the staged ops; of two EXEC_PUTs of one process the
+ * later wins (outbox_stage.c). */
+void ob_rehash(struct outbox *ob);
 /* OP_PUT's dataset row, on the commit's thread: SQLite code. */
 int ob_dataset_apply_put(struct outbox *ob, struct op *o);
 int ob_dataset_apply_done(struct outbox *ob, const struct op *o);

@@ -44,6 +44,7 @@ static void collect(struct metrics *m, void *arg)
 	metric_set(om->execs, (double)os->pending_execs);
 	metric_set(om->staged, (double)os->staged);
 	metric_set(om->stored, (double)os->inserted);
+	metric_set(om->unwritten, (double)os->unwritten);
 	metric_set(om->dup_events, (double)os->duplicates);
 	metric_set(om->dead, (double)(os->dead_letters + fs->feed_invalid));
 	metric_set(om->dead_rows, (double)os->dead_rows);
@@ -81,6 +82,9 @@ static const struct metric_def outbox_singles[] = {
 	 "Writes waiting for the next group commit."},
 	{OM(stored), METRIC_COUNTER, "jcw_outbox_stored_events_total",
 	 "Events made durable in the outbox."},
+	{OM(unwritten), METRIC_COUNTER, "jcw_outbox_unwritten_events_total",
+	 "Events the API accepted before their group commit, so never written to the file "
+	 "(their frames are acknowledged by that commit all the same)."},
 	{OM(dup_events), METRIC_COUNTER, "jcw_outbox_duplicate_events_total",
 	 "Events not stored because an event with the same event_id was pending."},
 	{OM(retries), METRIC_COUNTER, "jcw_outbox_retries_total",

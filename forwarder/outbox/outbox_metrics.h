@@ -15,7 +15,7 @@ struct outbox_metrics {
 	const struct input *in;
 	uint64_t max_bytes;
 	struct metric_series *enabled, *rows, *bytes, *max, *full, *age, *execs, *staged,
-		*stored, *dup_events, *outcome[DELIVER_OUTCOME_COUNT], *retries, *dead,
+		*stored, *unwritten, *dup_events, *outcome[DELIVER_OUTCOME_COUNT], *retries, *dead,
 		*dead_rows, *dead_pruned, *acked, *acks, *resends, *dup_frames, *disk_full,
 		*disk_full_now, *commits, *commit_errors, *commit_s, *commit_w, *quarantined,
 		*salvaged, *unreadable, *backpressure;

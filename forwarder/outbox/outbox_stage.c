@@ -35,6 +35,7 @@ static struct op *op_new(struct outbox *ob, enum op_kind kind)
 	memset(o, 0, sizeof(*o));
 	o->kind = kind;
 	o->hash_next = -1;
+	o->put_next = -1;
 	o->when = clock_unix_s();
 	return o;
 }
@@ -59,29 +60,63 @@ char *ob_dup_or_null(const char *s, bool *fail)
 	return d;
 }
 
+/* *dst = an owned copy of src (whose body may be NULL); 0 or -ENOMEM. */
+static int req_copy(struct api_request *dst, const struct api_request *src)
+{
+	bool fail = false;
+
+	memset(dst, 0, sizeof(*dst));
+	dst->endpoint = src->endpoint;
+	dst->type = src->type;
+	dst->event_time_unix_ns = src->event_time_unix_ns;
+	dst->path = ob_dup_or_null(src->path, &fail);
+	dst->event_id = ob_dup_or_null(src->event_id, &fail);
+	dst->student_key = ob_dup_or_null(src->student_key, &fail);
+	dst->body = malloc(src->body_len + 1);
+	if (dst->body) {
+		memcpy(dst->body, src->body ? src->body : "", src->body_len);
+		dst->body[src->body_len] = '\0';
+		dst->body_len = src->body_len;
+	}
+	if (fail || !dst->body || !dst->path || !dst->event_id) {
+		api_request_free(dst);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* A copy of the staged PUT o to the FIFO now, when nothing older waits
+ * (outbox_int.h): true if it went. */
+static bool ready_early(struct outbox *ob, const struct op *o)
+{
+	struct ready *r;
+
+	if (ob->backlog || ob->late_puts || ob->nready >= OUTBOX_READY_MAX ||
+	    !(r = malloc(sizeof(*r))))
+		return false;
+	if (req_copy(&r->req, &o->req)) {
+		free(r);
+		return false;
+	}
+	r->id = o->id;
+	ob_ready_append(ob, r);
+	return true;
+}
+
+static unsigned put_hash(const char *event_id)
+{
+	return (unsigned)(hash_fnv1a(event_id, strlen(event_id)) % OUTBOX_PUT_BUCKETS);
+}
+
 int outbox_put(struct outbox *ob, const struct api_request *req)
 {
 	struct op *o = op_new(ob, OP_PUT);
-	bool fail = false;
+	unsigned h;
 
 	if (!o)
 		return -ENOMEM;
-	o->req.endpoint = req->endpoint;
-	o->req.type = req->type;
-	o->req.event_time_unix_ns = req->event_time_unix_ns;
-	o->req.path = ob_dup_or_null(req->path, &fail);
-	o->req.event_id = ob_dup_or_null(req->event_id, &fail);
-	o->req.student_key = ob_dup_or_null(req->student_key, &fail);
-	o->req.body = malloc(req->body_len + 1);
-	if (o->req.body) {
-		memcpy(o->req.body, req->body ? req->body : "", req->body_len);
-		o->req.body[req->body_len] = '\0';
-		o->req.body_len = req->body_len;
-	}
-	if (fail || !o->req.body || !o->req.path || !o->req.event_id) {
-		ob_op_free(o);
+	if (req_copy(&o->req, req))
 		return -ENOMEM;
-	}
 	o->id = ob->next_id++;
 	o->size = row_size(req);
 	if (ob->cfg.dataset_max_bytes) {
@@ -91,6 +126,12 @@ int outbox_put(struct outbox *ob, const struct api_request *req)
 		if (!o->dataset)
 			ob->st.dataset_dropped++;
 	}
+	o->early = ready_early(ob, o);
+	if (!o->early)
+		ob->late_puts++;
+	h = put_hash(o->req.event_id);
+	o->put_next = ob->put_bucket[h];
+	ob->put_bucket[h] = (int)ob->nops;
 	ob->st.rows++;
 	ob->st.bytes += o->size;
 	ob->nops++;
@@ -112,8 +153,36 @@ static struct op *op_for(struct outbox *ob, enum op_kind kind, const struct api_
 	return o;
 }
 
+/* The staged (not yet taken), not cancelled PUT of event_id, or NULL. */
+static struct op *put_staged(struct outbox *ob, const char *event_id)
+{
+	int i;
+
+	for (i = ob->put_bucket[put_hash(event_id)]; i >= 0; i = ob->ops[i].put_next) {
+		struct op *o = &ob->ops[i];
+
+		if (o->kind == OP_PUT && !o->cancelled && strcmp(o->req.event_id, event_id) == 0)
+			return o;
+	}
+	return NULL;
+}
+
 int outbox_done(struct outbox *ob, const struct api_request *req)
 {
+	struct op *put = req->event_id ? put_staged(ob, req->event_id) : NULL;
+
+	/* The API took it before its commit (outbox.h): neither the row nor
+	 * its deletion needs to reach the file, and its frames are
+	 * acknowledged by that commit all the same. Not with a dataset line,
+	 * which only the row's commit writes. */
+	if (put && !put->dataset) {
+		put->cancelled = true;
+		ob->st.rows--;
+		ob->st.bytes -= put->size < ob->st.bytes ? put->size : ob->st.bytes;
+		ob->st.unwritten++;
+		ob->st.staged = outbox_staged(ob);
+		return 0;
+	}
 	if (!op_for(ob, OP_DONE, req))
 		return -ENOMEM;
 	ob->nops++;
@@ -191,17 +260,34 @@ static struct op *exec_staged(struct outbox *ob, uint32_t tgid, uint64_t start_n
 	return NULL;
 }
 
-void ob_exec_rehash(struct outbox *ob)
+void ob_buckets_reset(struct outbox *ob)
+{
+	size_t i;
+
+	for (i = 0; i < OUTBOX_EXEC_BUCKETS; i++)
+		ob->exec_bucket[i] = -1;
+	for (i = 0; i < OUTBOX_PUT_BUCKETS; i++)
+		ob->put_bucket[i] = -1;
+}
+
+void ob_rehash(struct outbox *ob)
 {
 	struct op *o, *old;
 	unsigned h;
 	size_t i;
 
-	for (i = 0; i < OUTBOX_EXEC_BUCKETS; i++)
-		ob->exec_bucket[i] = -1;
+	ob_buckets_reset(ob);
 	for (i = 0; i < ob->nops; i++) {
 		o = &ob->ops[i];
-		if (o->kind != OP_EXEC_PUT || o->cancelled)
+		if (o->cancelled)
+			continue;
+		if (o->kind == OP_PUT) {
+			h = put_hash(o->req.event_id);
+			o->put_next = ob->put_bucket[h];
+			ob->put_bucket[h] = (int)i;
+			continue;
+		}
+		if (o->kind != OP_EXEC_PUT)
 			continue;
 		old = exec_staged(ob, o->tgid, o->start_ns);
 		if (old)

@@ -130,9 +130,18 @@ static void write_session(const char *path)
 	close(fd);
 }
 
-/* Runs the forwarder on argv to its end, stdout into out. */
-static int run_forwarder(int argc, char **argv, const char *out)
+static void stop_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
+	(void)loop;
+	(void)revents;
+	app_shutdown(w->data, "the test's time is up");
+}
+
+/* Runs the forwarder on argv to its end, or until stop_s seconds have
+ * passed (> 0) as a SIGTERM would, stdout into out. */
+static int run_forwarder(int argc, char **argv, const char *out, double stop_s)
+{
+	ev_timer stop;
 	struct fwd_config cfg;
 	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
 	struct app *a = NULL;
@@ -147,7 +156,12 @@ static int run_forwarder(int argc, char **argv, const char *out)
 	close(fd);
 	cr_assert_eq(app_new(loop, &cfg, &a, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(app_start(a, err, sizeof(err)), 0, "%s", err);
+	ev_timer_init(&stop, stop_cb, stop_s, 0.);
+	stop.data = a;
+	if (stop_s > 0)
+		ev_timer_start(loop, &stop);
 	ev_run(loop, 0);
+	ev_timer_stop(loop, &stop);
 	status = app_exit_status(a);
 	app_free(a);
 	fflush(stdout);
@@ -191,7 +205,7 @@ Test(app, replay_routes_each_frame)
 	snprintf(cap, sizeof(cap), "%s/session.cap", dir);
 	snprintf(out, sizeof(out), "%s/out.jsonl", dir);
 	write_session(cap);
-	cr_assert_eq(run_forwarder((int)(sizeof(argv) / sizeof(argv[0])) - 1, argv, out), 0);
+	cr_assert_eq(run_forwarder((int)(sizeof(argv) / sizeof(argv[0])) - 1, argv, out, 0), 0);
 	text = slurp(out);
 	/* The compile and the run of the student, nothing else. */
 	cr_assert_eq(count(text, "\n"), 2, "%s", text);
@@ -204,7 +218,9 @@ Test(app, replay_routes_each_frame)
 }
 
 /* The dataset is written while the API never answers: the events wait
- * for the API in the outbox, and their lines are already in the part. */
+ * for the API in the outbox, and their lines are already in the part.
+ * A replay waits for its events' delivery, so it is stopped (as SIGTERM
+ * would) once they had time to be written. */
 Test(app, dataset_beside_a_dead_api)
 {
 	char cap[128], out[128], state[128], ds[128], parts[192], cmd[320];
@@ -220,7 +236,7 @@ Test(app, dataset_beside_a_dead_api)
 	snprintf(ds, sizeof(ds), "%s/ds", dir);
 	snprintf(parts, sizeof(parts), "%s/ds/parts/n1", dir);
 	write_session(cap);
-	run_forwarder((int)(sizeof(argv) / sizeof(argv[0])) - 1, argv, out);
+	run_forwarder((int)(sizeof(argv) / sizeof(argv[0])) - 1, argv, out, 1.0);
 	snprintf(cmd, sizeof(cmd), "cat %s/*.jsonl > %s/all.jsonl", parts, dir);
 	cr_assert_eq(system(cmd), 0);
 	snprintf(out, sizeof(out), "%s/all.jsonl", dir);

@@ -142,19 +142,20 @@ Test(outbox, creates_dir_0700_and_commits_in_one_batch)
 	put("b-5");
 	cr_assert_eq(outbox_staged(ob), 2);
 	s->limit = 100;
-	/* Nothing is handed out before it is committed. */
-	cr_assert_eq(outbox_feed(ob, take, s), 0);
+	/* Staged is enough to be handed out: delivery does not wait for the
+	 * commit's fsync (the frames' acknowledgement does). */
+	cr_assert(outbox_has_unfed(ob));
+	cr_assert_eq(outbox_feed(ob, take, s), 2);
+	cr_assert_str_eq(s->ids[0], "b-3");
+	cr_assert_str_eq(s->ids[1], "b-5");
 	cr_assert_not(outbox_has_unfed(ob));
 	commit();
 	cr_assert_eq(outbox_staged(ob), 0);
 	cr_assert_eq(outbox_stats(ob)->rows, 2);
 	cr_assert_eq(outbox_stats(ob)->commits, 1);
 	cr_assert_eq(outbox_stats(ob)->commit_writes.count, 1);
-	cr_assert(outbox_has_unfed(ob));
-	cr_assert_eq(outbox_feed(ob, take, s), 2);
-	cr_assert_str_eq(s->ids[0], "b-3");
-	cr_assert_str_eq(s->ids[1], "b-5");
-	/* Handed out once only. */
+	/* Handed out once only: the commit does not hand them out again. */
+	cr_assert_not(outbox_has_unfed(ob));
 	cr_assert_eq(outbox_feed(ob, take, s), 0);
 	free(s);
 }
@@ -216,10 +217,14 @@ Test(outbox, unique_event_id)
 	cr_assert_eq(outbox_stats(ob)->rows, 2);
 	cr_assert_eq(outbox_stats(ob)->duplicates, 1);
 	cr_assert_eq(outbox_stats(ob)->inserted, 2);
+	cr_assert_eq(count_rows("outbox"), 2);
+	/* Stored once; the copy went out as it was staged, before its commit
+	 * could tell, with the same key (outbox.h). */
 	s->limit = 10;
-	cr_assert_eq(outbox_feed(ob, take, s), 2);
+	cr_assert_eq(outbox_feed(ob, take, s), 3);
 	cr_assert_str_eq(s->ids[0], "b-3");
-	cr_assert_str_eq(s->ids[1], "b-4");
+	cr_assert_str_eq(s->ids[1], "b-3");
+	cr_assert_str_eq(s->ids[2], "b-4");
 	free(s);
 }
 
@@ -310,6 +315,44 @@ Test(outbox, backlog_beyond_the_memory_fifo_keeps_order)
 	}
 	cr_assert_str_eq(s->ids[total], "b-last");
 	cr_assert_not(outbox_has_unfed(ob));
+	free(s);
+}
+
+/* A PUT staged while the FIFO is full waits for its commit, and so does
+ * every PUT after it until then: the order stays the ids' order. Once
+ * every such PUT is committed and handed out, staged is enough again. */
+Test(outbox, late_puts_keep_the_order)
+{
+	struct sink *s = calloc(1, sizeof(*s));
+	char id[24];
+	size_t i;
+
+	ob = open_ob(1ull << 30);
+	for (i = 0; i < OUTBOX_READY_MAX; i++) {
+		snprintf(id, sizeof(id), "b-%zu", i);
+		put(id);
+	}
+	put("late-1");   /* the FIFO is full */
+	s->limit = 10;
+	cr_assert_eq(outbox_feed(ob, take, s), 10);
+	put("late-2");   /* room now, but late-1 is older */
+	s->limit = 8192;
+	cr_assert_eq(outbox_feed(ob, take, s), OUTBOX_READY_MAX - 10, "the late ones went early");
+	cr_assert_not(outbox_has_unfed(ob));
+	commit();
+	cr_assert_eq(outbox_feed(ob, take, s), 2);
+	cr_assert_str_eq(s->ids[OUTBOX_READY_MAX], "late-1");
+	cr_assert_str_eq(s->ids[OUTBOX_READY_MAX + 1], "late-2");
+	put("again");
+	cr_assert_eq(outbox_feed(ob, take, s), 1, "staged was not enough again");
+	cr_assert_str_eq(s->ids[OUTBOX_READY_MAX + 2], "again");
+	for (i = 0; i < OUTBOX_READY_MAX; i++) {
+		snprintf(id, sizeof(id), "b-%zu", i);
+		cr_assert_str_eq(s->ids[i], id);
+	}
+	commit();
+	cr_assert_eq(outbox_feed(ob, take, s), 0);
+	cr_assert_eq(count_rows("outbox"), OUTBOX_READY_MAX + 3);
 	free(s);
 }
 
@@ -565,22 +608,89 @@ Test(outbox, staging_goes_on_while_a_batch_is_out)
 	cr_assert_eq(outbox_exec_del(ob, 20, 1000), 0);
 	cr_assert_eq(outbox_seen(ob, "boot-b", 7), 0);
 	cr_assert_eq(outbox_commit(ob, 0, err, sizeof(err)), -EBUSY);
-	cr_assert_eq(outbox_feed(ob, take, s), 0, "nothing committed yet");
+	/* Both go out while the batch is on the disk. */
+	cr_assert_eq(outbox_feed(ob, take, s), 2);
+	cr_assert_str_eq(s->ids[0], "e1");
+	cr_assert_str_eq(s->ids[1], "e2");
 	outbox_commit_run(ob, b);   /* as the committer thread would */
 	cr_assert_eq(committed_seq, 0, "acknowledged only at the end");
 	cr_assert_eq(outbox_commit_end(ob, b, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(committed_seq, 3);
-	cr_assert_eq(outbox_feed(ob, take, s), 1);
-	cr_assert_str_eq(s->ids[0], "e1");
+	cr_assert_eq(outbox_feed(ob, take, s), 0);
 	cr_assert_eq(count_rows("pending_exec"), 1);
 	commit();
 	cr_assert_eq(committed_seq, 7);
-	cr_assert_eq(outbox_feed(ob, take, s), 1);
-	cr_assert_str_eq(s->ids[1], "e2");
+	cr_assert_eq(outbox_feed(ob, take, s), 0);
+	cr_assert_eq(count_rows("outbox"), 2);
 	cr_assert_eq(count_rows("pending_exec"), 0, "the exit staged meanwhile deleted it");
 	cr_assert_eq(outbox_load_execs(ob, on_exec, &g), 0);
 	cr_assert_eq(g.n, 0);
 	free(s);
+}
+
+/* An event the API took before its commit is never written, and its frames
+ * are still acknowledged by that commit; one whose row is already on its
+ * way to the disk is deleted by the next; one with a dataset line is
+ * written (only the row's commit writes the line). */
+Test(outbox, taken_before_the_commit_is_never_written)
+{
+	struct outbox_config c = {.dir = dir, .max_bytes = 1 << 20, .on_commit = on_commit};
+	struct outbox_batch *b;
+	struct sink *s = calloc(1, sizeof(*s));
+	struct api_request r;
+
+	cr_assert_eq(outbox_open(&c, &ob, err, sizeof(err)), 0, "%s", err);
+	s->limit = 100;
+	committed_seq = 0;
+	put("u-1");
+	cr_assert_eq(outbox_seen(ob, "boot-u", 4), 0);
+	cr_assert_eq(outbox_feed(ob, take, s), 1);
+	r = mkreq("u-1", NULL, 100);
+	cr_assert_eq(outbox_done(ob, &r), 0);
+	api_request_free(&r);
+	cr_assert_eq(outbox_stats(ob)->rows, 0);
+	commit();
+	cr_assert_eq(committed_seq, 4, "the frames were not acknowledged");
+	cr_assert_eq(count_rows("outbox"), 0);
+	cr_assert_eq(outbox_stats(ob)->unwritten, 1);
+	cr_assert_eq(outbox_stats(ob)->inserted, 0);
+	cr_assert_eq(outbox_stats(ob)->deleted, 0);
+	cr_assert_eq(outbox_stats(ob)->commit_writes.sum, 1, "only the boot's row was written");
+
+	/* Taken into a batch first: written, then deleted. */
+	put("u-2");
+	b = outbox_commit_take(ob, 0);
+	cr_assert_not_null(b);
+	r = mkreq("u-2", NULL, 100);
+	cr_assert_eq(outbox_done(ob, &r), 0);
+	api_request_free(&r);
+	outbox_commit_run(ob, b);
+	cr_assert_eq(outbox_commit_end(ob, b, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(count_rows("outbox"), 1);
+	commit();
+	cr_assert_eq(count_rows("outbox"), 0);
+	cr_assert_eq(outbox_stats(ob)->rows, 0);
+	cr_assert_eq(outbox_stats(ob)->inserted, 1);
+	cr_assert_eq(outbox_stats(ob)->deleted, 1);
+	cr_assert_eq(outbox_stats(ob)->unwritten, 1);
+	free(s);
+}
+
+Test(outbox, taken_before_the_commit_keeps_its_dataset_line)
+{
+	struct outbox_config c = {.dir = dir, .max_bytes = 1 << 20, .dataset_max_bytes = 1 << 20};
+	struct api_request r;
+
+	cr_assert_eq(outbox_open(&c, &ob, err, sizeof(err)), 0, "%s", err);
+	put("d-1");
+	r = mkreq("d-1", NULL, 100);
+	cr_assert_eq(outbox_done(ob, &r), 0);
+	api_request_free(&r);
+	commit();
+	cr_assert_eq(count_rows("dataset"), 1);
+	cr_assert_eq(count_rows("outbox"), 0);
+	cr_assert_eq(outbox_stats(ob)->unwritten, 0);
+	cr_assert_eq(outbox_stats(ob)->deleted, 1);
 }
 
 /* --- the dataset's queue ------------------------------------------------ */
