@@ -118,8 +118,8 @@ void outbox_close(struct outbox *ob);
 /* Copies req into a new row. 0 or -ENOMEM. */
 int outbox_put(struct outbox *ob, const struct api_request *req);
 /* The API took req (2xx/409): its row goes. A row still staged (not yet
- * in a batch) and without a dataset line is never written at all
- * (stats.unwritten). 0 or -ENOMEM. */
+ * in a batch), handed out before its commit and without a dataset line is
+ * never written at all (stats.unwritten). 0 or -ENOMEM. */
 int outbox_done(struct outbox *ob, const struct api_request *req);
 /* The API refused req for good: its row moves to dead_letter with the
  * status and (up to 4 KiB of) the response. 0 or -ENOMEM. */

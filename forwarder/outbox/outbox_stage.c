@@ -173,9 +173,11 @@ int outbox_done(struct outbox *ob, const struct api_request *req)
 
 	/* The API took it before its commit (outbox.h): neither the row nor
 	 * its deletion needs to reach the file, and its frames are
-	 * acknowledged by that commit all the same. Not with a dataset line,
-	 * which only the row's commit writes. */
-	if (put && !put->dataset) {
+	 * acknowledged by that commit all the same. Only a PUT handed out
+	 * early can be what the API took: a late one with this event_id is a
+	 * copy of a stored row, which this answer must delete. Not with a
+	 * dataset line either, which only the row's commit writes. */
+	if (put && put->early && !put->dataset) {
 		put->cancelled = true;
 		ob->st.rows--;
 		ob->st.bytes -= put->size < ob->st.bytes ? put->size : ob->st.bytes;

@@ -676,6 +676,29 @@ Test(outbox, taken_before_the_commit_is_never_written)
 	free(s);
 }
 
+/* A late copy of a stored event (staged while rows wait in the file) is not
+ * what the API took: the answer deletes the stored row. */
+Test(outbox, an_answer_deletes_the_stored_row_not_a_late_copy)
+{
+	struct api_request r;
+
+	ob = open_ob(1 << 20);
+	put("s-1");
+	commit();
+	outbox_close(ob);
+	ob = open_ob(1 << 20);   /* s-1 waits in the file: new PUTs are late */
+	put("s-1");
+	r = mkreq("s-1", NULL, 100);
+	cr_assert_eq(outbox_done(ob, &r), 0);
+	api_request_free(&r);
+	commit();
+	cr_assert_eq(count_rows("outbox"), 0, "the stored row stayed");
+	cr_assert_eq(outbox_stats(ob)->rows, 0);
+	cr_assert_eq(outbox_stats(ob)->duplicates, 1);
+	cr_assert_eq(outbox_stats(ob)->deleted, 1);
+	cr_assert_eq(outbox_stats(ob)->unwritten, 0);
+}
+
 Test(outbox, taken_before_the_commit_keeps_its_dataset_line)
 {
 	struct outbox_config c = {.dir = dir, .max_bytes = 1 << 20, .dataset_max_bytes = 1 << 20};
