@@ -113,6 +113,7 @@ struct collector {
 	uint64_t next_heartbeat_ns, next_loss_poll_ns;
 	uint8_t *argbuf;                 /* /proc cmdline of seeded processes */
 	bool stopping;
+	uint64_t link_watched;           /* link.sockets when its watch was last set */
 	bool link_watch_out;
 	bool link_acked;                 /* an Ack came on this connection */
 	struct log_ratelimit decode_rl;

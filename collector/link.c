@@ -68,6 +68,7 @@ int link_connect(struct link *l, uint64_t now_ns)
 		link_down(l, now_ns);
 		return err;
 	}
+	l->sockets++;
 	memcpy(sa.sun_path, l->path, strlen(l->path));
 	if (connect(l->fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
 		link_up(l);

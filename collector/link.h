@@ -27,6 +27,7 @@ struct link {
 	uint64_t next_try_ns;      /* CLOCK_MONOTONIC: earliest next connect */
 	uint64_t backoff_ns;
 	uint64_t connects;         /* successful connects so far */
+	uint64_t sockets;          /* sockets opened so far: each a new fd to watch */
 	struct frame_reader rd;
 	struct frame_writer pre;   /* preamble, written before the queue */
 };

@@ -30,9 +30,17 @@ static void link_watch(struct collector *c)
 		c->link_watch_out = false;
 		return;
 	}
+	/* Every tick comes here: a system call only for a new socket or a
+	 * new mask (a closed fd leaves the epoll set by itself). */
+	if (c->link_watched == c->link.sockets && c->link_watch_out == out)
+		return;
 	ev.events = EPOLLIN | (out ? EPOLLOUT : 0);
-	if (epoll_ctl(c->epfd, EPOLL_CTL_MOD, c->link.fd, &ev) < 0)
-		epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->link.fd, &ev);
+	if (epoll_ctl(c->epfd, EPOLL_CTL_MOD, c->link.fd, &ev) < 0 &&
+	    epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->link.fd, &ev) < 0) {
+		LOG_DEBUG("watching the forwarder's socket: %s", strerror(errno));
+		return;   /* tried again at the next tick */
+	}
+	c->link_watched = c->link.sockets;
 	c->link_watch_out = out;
 }
 
