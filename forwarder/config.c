@@ -121,12 +121,13 @@ const struct opt_def config_opts[] = {
 	{"outbox-max-bytes", "OUTBOX_MAX_BYTES", OPT_BYTES, "512m", CFG(outbox_max_bytes),
 	 "events stored for delivery; when reached, frames are neither read nor acknowledged "
 	 "(the collector buffers, then counts its losses)", 65536, 1ull << 40},
-	{"commit-interval", "OUTBOX_COMMIT_INTERVAL", OPT_SECONDS, "5ms", CFG(commit_interval),
+	{"commit-interval", "OUTBOX_COMMIT_INTERVAL", OPT_SECONDS, "50ms", CFG(commit_interval),
 	 "pace of the group commits that make stored events durable and let the collector's "
-	 "frames be acknowledged (events are sent without waiting for them): after a quiet "
-	 "spell an event is committed at once, then at most one commit begins per interval, "
-	 "with all that came meanwhile; 0: every turn of the loop (acknowledgements sooner, "
-	 "with more commits and CPU)", 0, 0},
+	 "frames be acknowledged: a write waits this long for its commit, with all that comes "
+	 "meanwhile, and at most one commit begins per interval. Events are sent without "
+	 "waiting, and one the API answers within the interval is never written; after a "
+	 "crash the events of the last interval are sent again (same key). 0: every turn of "
+	 "the loop (fewer sent twice, more commits and CPU)", 0, 0},
 	{"progsnap2-dir", "PROGSNAP2_DIR", OPT_STR, "", CFG(progsnap2_dir),
 	 "write every reported event to this node's part of a ProgSnap2 event table in this "
 	 "directory (docs/dataset.md; needs STATE_DIR); empty: no dataset", 0, 0},

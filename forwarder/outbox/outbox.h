@@ -22,8 +22,7 @@
  *                 other.
  *
  * Writes are staged in memory and applied by outbox_commit() in one
- * transaction (group commit: the caller decides when, typically every few
- * ms). A failed commit (disk full, I/O error) is rolled back and keeps the
+ * transaction (group commit: the caller decides when, outbox_flow.h). A failed commit (disk full, I/O error) is rolled back and keeps the
  * staged writes for the next try, so nothing staged is ever lost while the
  * process lives. Events are handed out for delivery (outbox_feed) oldest
  * first, each once per process lifetime, and as soon as they are staged:

@@ -24,7 +24,7 @@ struct outbox_flow {
 	struct input *in;
 	struct deliver *dl;
 	ev_timer commit_timer;
-	ev_prepare commit_soon;           /* after a quiet spell: at the end of the loop's turn */
+	ev_prepare commit_soon;           /* at the end of the loop's turn */
 	struct worker *committer;         /* runs the transactions; NULL: on the loop */
 	struct outbox_batch *batch;       /* the one out with the committer */
 	double retry_s;                   /* next delay after a failed commit */
@@ -86,7 +86,7 @@ static void mem_ack(struct outbox_flow *fl)
 /* --- group commit ---------------------------------------------------------- */
 
 static void flow_commit(struct outbox_flow *fl);
-static void flow_schedule(struct outbox_flow *fl);
+static void flow_schedule_in(struct outbox_flow *fl, double wait);
 
 static double flow_retry_base(const struct outbox_flow *fl)
 {
@@ -114,9 +114,10 @@ static void flow_commit_end(struct outbox_flow *fl, struct outbox_batch *b)
 		/* What was staged meanwhile has waited for this commit: the
 		 * next one starts at once if this one took the interval or
 		 * more (a slower disk makes bigger batches), else when the
-		 * interval is over (flow_schedule). */
+		 * interval since this one began is over. */
 		if (outbox_staged(fl->ob))
-			flow_schedule(fl);
+			flow_schedule_in(fl, fl->last_commit + fl->cfg.commit_interval_s -
+					     ev_now(fl->loop));
 		return;
 	}
 	/* Nothing of the batch is lost: it is staged again, frames stay
@@ -199,11 +200,10 @@ static void commit_soon_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	flow_commit(w->data);
 }
 
-/* Something was staged: commit soon, or now when the batch is full. */
-static void flow_schedule(struct outbox_flow *fl)
+/* A commit in wait seconds (at the end of this turn of the loop when
+ * wait <= 0), or now when the batch is full; nothing when one is due or out. */
+static void flow_schedule_in(struct outbox_flow *fl, double wait)
 {
-	double wait;
-
 	if (fl->failing)
 		return;   /* the retry timer runs */
 	if (fl->batch)
@@ -214,21 +214,26 @@ static void flow_schedule(struct outbox_flow *fl)
 	}
 	if (ev_is_active(&fl->commit_timer) || ev_is_active(&fl->commit_soon))
 		return;
-	/* Adaptive group commit. After a quiet spell (no commit began in the
-	 * last interval) a write is committed at the end of this turn of the
-	 * loop, with whatever else the turn read (a drain of the collector
-	 * comes in one or a few reads): a lone event pays one fsync, no
-	 * wait. Otherwise it waits for the interval to pass since the last
-	 * commit began, so under load commits are at most one per interval
-	 * and batch, and once they take longer than that they follow each
-	 * other (flow_commit_end). */
-	wait = fl->last_commit + fl->cfg.commit_interval_s - ev_now(fl->loop);
 	if (wait <= 0) {
 		ev_prepare_start(fl->loop, &fl->commit_soon);
 		return;
 	}
 	ev_timer_set(&fl->commit_timer, wait, 0.);
 	ev_timer_start(fl->loop, &fl->commit_timer);
+}
+
+/* Something was staged. Group commit on a pace: the first write waits one
+ * interval, and everything staged meanwhile goes with it. Events go to the
+ * API without waiting (outbox.h), and what the API answers within the
+ * interval, most events in a few ms, is never written at all, nor its
+ * deletion: an idle node pays one small transaction per interval, not an
+ * insert, a delete and two fsyncs per event. Under load commits begin at
+ * most once per interval, and follow each other once they take longer
+ * (flow_commit_end). With an interval of 0: at the end of this turn of the
+ * loop, with whatever else it read. */
+static void flow_schedule(struct outbox_flow *fl)
+{
+	flow_schedule_in(fl, fl->cfg.commit_interval_s);
 }
 
 /* --- feeding delivery ------------------------------------------------------ */

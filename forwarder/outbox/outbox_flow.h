@@ -7,14 +7,14 @@
  *   all of that durable in one transaction, on a thread of its own (the
  *   loop never waits for the fsync), and only then are the collector's
  *   frames acknowledged, up to the last seq seen per boot (the app's:
- *   below every frame still waiting in its lanes). The first write after
- *   a quiet spell waits up to commit_interval_s (or commit_batch writes);
- *   with an interval of 0 it is committed at the end of the loop's turn,
- *   with whatever else that turn read. Under load each commit starts as
- *   the one before ends, with all that was staged meanwhile, so a slower
- *   disk makes bigger batches.
- * - Delivery is fed from committed rows only, oldest first, as far as its
- *   queue has room; 2xx/409 deletes the row, a final 4xx moves it to
+ *   below every frame still waiting in its lanes). The first write staged
+ *   waits commit_interval_s (or commit_batch writes), so that events the
+ *   API answers meanwhile are never written; with an interval of 0 it is
+ *   committed at the end of the loop's turn, with whatever else that turn
+ *   read. Under load each commit starts as the one before ends, with all
+ *   that was staged meanwhile, so a slower disk makes bigger batches.
+ * - Delivery is fed from the outbox's rows, staged ones too (outbox.h),
+ *   oldest first, as far as its queue has room; 2xx/409 deletes the row, a final 4xx moves it to
  *   dead_letter, an abandoned request (shutdown) stays for the next start.
  * - Backpressure: while the outbox is at OUTBOX_MAX_BYTES or commits fail
  *   (disk full), can_take() says no: input stops reading, no Acks go out,

@@ -25,11 +25,14 @@ start_fwd
 wait_fake
 wait_for 30 metric_is jcw_outbox_rows 0
 stop_fwd
-# A kill can only undo deletions not yet committed: the requests in flight
-# (API_MAX_INFLIGHT, 8) and those answered since the last group commit
-# (5 ms: at these rates at most one more such window). So at most two
-# windows per kill are delivered twice, each with its own key.
-judge --boot "$(fake_field boot)" --events "$n" --label "kill -9 x$rounds" --max-dups $((rounds * 2 * 8))
+# A kill can only undo what no commit made durable: the requests in flight
+# (API_MAX_INFLIGHT, 8) and the events of the batch on the disk and the one
+# being staged, answered or not (their frames come again): two commit
+# intervals at 150 events/s, each delivered twice with its own key.
+commit_ms=$("$FWD" --help | sed -n 's/^ *--commit-interval .*(default: \([0-9]*\)ms)$/\1/p')
+[ -n "$commit_ms" ] || { echo "FAIL: no --commit-interval default in ms in $FWD --help"; exit 1; }
+per_kill=$((8 + 150 * 2 * commit_ms / 1000 + 1))
+judge --boot "$(fake_field boot)" --events "$n" --label "kill -9 x$rounds" --max-dups $((rounds * per_kill))
 connects=$(fake_field connects) resent=$(fake_field resent)
 echo "FIGURE kill -9: $rounds kills, collector connections $connects, frames resent $resent, quarantined $(ls "$state/quarantine" 2>/dev/null | wc -l) file(s)"
 [ ! -d "$state/quarantine" ] || { echo "FAIL: a kill -9 damaged the outbox"; exit 1; }
