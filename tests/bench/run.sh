@@ -96,6 +96,7 @@ EXECLOOP=$BUILD/bench/execloop
 RUNSTAT=$BUILD/bench/runstat
 PIPEBENCH=$BUILD/bench/bench_pipeline
 BPFSTATS=$BUILD/bench/bpfstats
+WAKEFLOOR=$BUILD/bench/wakefloor
 CALC="python3 $HERE/calc.py"
 STUDENT=jcode-os-9-209912345
 OTHER=bench-other-host
@@ -540,7 +541,8 @@ latency_run() {
 	read -r _ _ got _ < <($CALC sum "$tmp/f5.json")
 	curl -sf "http://127.0.0.1:$MPORT/metrics" >"$tmp/f5.m1" || return 1
 	split=$($CALC agesplit "$tmp/f5.m0" "$tmp/f5.m1") || return 1
-	[ "$rate$sfx" = 1000 ] && t99="< 5 ms with the outbox"
+	[ "$rate$sfx" = 1000 ] && t99="< 10 ms"
+	[ "$rate$sfx" = 1000.fast ] && t99="< 5 ms"
 	result "5.p50.$rate$sfx" 5 "latency p50 at $rate exits/s$wsfx" "$(div "$p50" 1000)" ms "" "$M5" "$n samples, $got exits/s achieved"
 	result "5.p99.$rate$sfx" 5 "latency p99 at $rate exits/s$wsfx" "$(div "$p99" 1000)" ms "$t99" "$M5" ""
 	result "5.max.$rate$sfx" 5 "latency max at $rate exits/s$wsfx" "$(div "$mx" 1000)" ms "" "$M5" ""
@@ -581,8 +583,30 @@ n = max(n, 1)
 print(f"{(bpf + col + fwd) / n:.1f} {bpf / n:.1f} {col / n:.1f} {fwd / n:.1f}")
 PY
 )
-	result "5.node_cpu.1000$sfx" 5 "the monitor's whole CPU per student event at 1000 exits/s$wsfx" "$total" us "" "$M5N" \
+	# The latency setting may cost at most twice the default's CPU.
+	local target="<= 40 us"
+	if [ -z "$sfx" ]; then
+		NODE_CPU_DEFAULT=$total
+	elif [ -n "${NODE_CPU_DEFAULT:-}" ]; then
+		target="<= $(python3 -c "print(round(2 * $NODE_CPU_DEFAULT, 1))") us"
+	else
+		target=""
+	fi
+	result "5.node_cpu.1000$sfx" 5 "the monitor's whole CPU per student event at 1000 exits/s$wsfx" "$total" us "$target" "$M5N" \
 		"BPF $bpf us + collector $col us + forwarder $fwd us, over $n events delivered (CPU ticks of 1/$clk s)"
+}
+# The floor under the figure above: what this machine charges for the
+# wake-ups and the HTTP exchange an event needs, with none of the
+# monitor's code (tests/bench/wakefloor.c).
+M5F="tests/bench/wakefloor for $LAT_SECS s: a timerfd every 5 ms that does nothing (tick); then at each tick 5 HTTP/1.1 POSTs of a run log's size, one after the other on one keep-alive loopback TCP connection to a forked server, each answer awaited in epoll_wait; the process's CPU (CLOCK_PROCESS_CPUTIME_ID) per tick and per request"
+floor_run() {
+	local tick per srv
+	"$WAKEFLOOR" -r 1000 -b 5 -t "$LAT_SECS" >"$tmp/floor.json" || return 1
+	read -r tick per srv < <($CALC get "$tmp/floor.json" tick_us per_request_us server_per_request_us | paste -sd' ')
+	result 5.floor.tick 5 "one wake-up of a process asleep between ticks (every 5 ms)" "$tick" us "" "$M5F" \
+		"the collector drains on such a tick"
+	result 5.floor.exchange 5 "the least CPU per event at 1000 exits/s: a tick's fifth and one HTTP exchange" "$per" us "" "$M5F" \
+		"no monitor code; the server's side (not the monitor's): $srv us per request"
 }
 fig5() {
 	start_sink fig5 && start_monitor || return 1
@@ -590,22 +614,21 @@ fig5() {
 	latency_run 1000 "" "" || return 1
 	node_cost_run || return 1
 	stop_monitor
+	floor_run || return 1
 	# What the outbox's group commit (and its fsync) adds: the same
 	# without it (STATE_DIR empty: events only in memory).
 	if [ $HAS_OUTBOX = 1 ]; then
 		NO_OUTBOX=1 start_monitor || return 1
 		latency_run 1000 .no_outbox ", no outbox" || return 1
 		stop_monitor
-		# The settings that trade CPU for latency (docs/performance.md):
-		# the collector drains every 1 ms, the forwarder commits at the
-		# end of every turn of its loop.
-		local fwd_saved=("${FWD_ARGS[@]}") fast=", FLUSH_INTERVAL 1ms, OUTBOX_COMMIT_INTERVAL 0"
-		FWD_ARGS+=(--commit-interval 0)
+		# The setting that trades CPU for latency (docs/performance.md):
+		# the collector drains every 1 ms. Events do not wait for the
+		# outbox's commits, so its interval stays the default.
+		local fast=", FLUSH_INTERVAL 1ms"
 		start_monitor --flush-interval 1ms || return 1
 		latency_run 1000 .fast "$fast" || return 1
 		node_cost_run .fast "$fast" || return 1
 		stop_monitor
-		FWD_ARGS=("${fwd_saved[@]}")
 	fi
 	stop_pid "$SINK_PID"
 }
