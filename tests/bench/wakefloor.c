@@ -176,9 +176,14 @@ static int run_exchanges(double period_s, unsigned batch, double secs, uint64_t 
 		       "Idempotency-Key: 0123456789abcdef0123456789abcdef-123456\r\n"
 		       "Content-Length: %d\r\n\r\n%s", BODY_BYTES, body);
 	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(lfd, 1) < 0 ||
-	    getsockname(lfd, (struct sockaddr *)&sa, &sl) < 0)
-		return fail("listen on loopback");
+	if (lfd < 0)
+		return fail("socket");
+	if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(lfd, 1) < 0 ||
+	    getsockname(lfd, (struct sockaddr *)&sa, &sl) < 0) {
+		fail("listen on loopback");
+		close(lfd);
+		return -1;
+	}
 	pid = fork();
 	if (pid < 0) {
 		close(lfd);
