@@ -113,6 +113,11 @@ size_t frame_reader_pending(const struct frame_reader *r)
 	return r->end - r->start;
 }
 
+bool frame_reader_short(const struct frame_reader *r)
+{
+	return r->end < r->cap;
+}
+
 void frame_writer_init(struct frame_writer *w)
 {
 	memset(w, 0, sizeof(*w));

@@ -51,6 +51,11 @@ int frame_reader_next(struct frame_reader *r, const uint8_t **data, size_t *len)
  * stream ended inside a frame (a truncated capture). */
 size_t frame_reader_pending(const struct frame_reader *r);
 
+/* True when the last frame_reader_fill read less than the room it offered:
+ * the descriptor had no more bytes at that moment, so another read would
+ * only return EAGAIN. */
+bool frame_reader_short(const struct frame_reader *r);
+
 struct frame_writer {
 	uint8_t *buf;
 	size_t cap;

@@ -57,6 +57,11 @@ static void conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 			return;
 		}
 		in->st.bytes += (uint64_t)n;
+		/* A short read emptied the socket: the watcher is level
+		 * triggered, so bytes that come later wake it again, and a
+		 * read now would only say EAGAIN. */
+		if (frame_reader_short(&s->rd))
+			break;
 	}
 	/* The last read may have brought whole frames. If it also emptied the
 	 * socket, no new byte will wake this watcher again (a collector that

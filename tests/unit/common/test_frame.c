@@ -167,3 +167,37 @@ Test(frame, malformed_message_rejected)
 	cr_assert_null(frame_decode(junk, sizeof(junk)));
 	cr_assert_null(frame_decode(empty, sizeof(empty)));
 }
+
+/* A read that stops before the room it was offered has emptied the socket
+ * (the forwarder's input then skips the read that would say EAGAIN); one
+ * that fills the room has not said so. */
+Test(frame, short_read_says_the_socket_is_empty)
+{
+	struct frame_reader r;
+	static uint8_t big[1 << 20];
+	int sv[2];
+	int sndbuf = 1 << 20;
+	size_t sent = 0;
+	ssize_t n;
+
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	fcntl(sv[1], F_SETFL, O_NONBLOCK);
+	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	frame_reader_init(&r, 0, false);
+	cr_assert_eq(write(sv[0], "abc", 3), 3);
+	cr_assert_eq(frame_reader_fill(&r, sv[1]), 3);
+	cr_assert(frame_reader_short(&r));
+	cr_assert_eq(frame_reader_fill(&r, sv[1]), -EAGAIN);
+	/* More than any room the reader offers at once. */
+	memset(big, 0x5a, sizeof(big));
+	fcntl(sv[0], F_SETFL, O_NONBLOCK);
+	while ((n = write(sv[0], big, sizeof(big))) > 0)
+		sent += (size_t)n;
+	cr_assert_gt(sent, 2 * 65536, "the socket took only %zu bytes", sent);
+	cr_assert_gt(frame_reader_fill(&r, sv[1]), 0);
+	cr_assert_not(frame_reader_short(&r));
+	cr_assert_gt(frame_reader_fill(&r, sv[1]), 0);
+	frame_reader_free(&r);
+	close(sv[0]);
+	close(sv[1]);
+}
