@@ -39,8 +39,9 @@ static bool header_safe(const char *s)
 }
 
 /* Per request, only what differs is made: an easy handle comes back from
- * the last attempt that ended (curl_easy_reset clears its options and keeps
- * its caches; connections live in the multi's pool anyway), and the fixed
+ * the last attempt that ended with its fixed options still set (they are
+ * the same for every request, so they are set once, when the handle is
+ * made; connections live in the multi's pool anyway), and the fixed
  * headers are one list that each request's Idempotency-Key node points to. */
 int deliver_transfer_init(struct deliver *d)
 {
@@ -71,19 +72,46 @@ void deliver_transfer_fini(struct deliver *d)
 	d->fixed_hdrs = NULL;
 }
 
+/* The options every request shares; those that differ are set by
+ * deliver_transfer_start each time, so a reused handle carries nothing of
+ * its last request into the next. */
+static CURL *easy_new(const struct deliver *d)
+{
+	double ms = d->cfg.timeout_s * 1000;
+	long timeout_ms = ms < 1 ? 1 : ms > 1e9 ? 1000000000L : (long)ms;
+	CURLcode rc = CURLE_OK;
+	CURL *e = curl_easy_init();
+
+	if (!e)
+		return NULL;
+#define SETOPT(opt, val) do { if (rc == CURLE_OK) rc = curl_easy_setopt(e, opt, val); } while (0)
+	SETOPT(CURLOPT_NOSIGNAL, 1L);
+	SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
+	SETOPT(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+	SETOPT(CURLOPT_POST, 1L);
+	SETOPT(CURLOPT_USERAGENT, "jcw-forwarder/" JCW_VERSION);
+	SETOPT(CURLOPT_TIMEOUT_MS, timeout_ms);
+	SETOPT(CURLOPT_TCP_KEEPALIVE, 1L);
+	SETOPT(CURLOPT_WRITEFUNCTION, write_cb);
+#undef SETOPT
+	if (rc != CURLE_OK) {
+		curl_easy_cleanup(e);
+		return NULL;
+	}
+	return e;
+}
+
 static CURL *easy_get(struct deliver *d)
 {
-	return d->nspare ? d->spare[--d->nspare] : curl_easy_init();
+	return d->nspare ? d->spare[--d->nspare] : easy_new(d);
 }
 
 static void easy_put(struct deliver *d, CURL *e)
 {
-	if (d->spare && d->nspare < d->cfg.max_inflight) {
-		curl_easy_reset(e);
+	if (d->spare && d->nspare < d->cfg.max_inflight)
 		d->spare[d->nspare++] = e;
-	} else {
+	else
 		curl_easy_cleanup(e);
-	}
 }
 
 /* A node of our own ahead of the shared list: freed alone, never by
@@ -117,8 +145,6 @@ int deliver_transfer_start(struct deliver *d, struct deliver_job *job)
 	struct curl_slist *key = NULL;
 	CURLcode rc = CURLE_OK;
 	CURL *e;
-	double ms = d->cfg.timeout_s * 1000;
-	long timeout_ms = ms < 1 ? 1 : ms > 1e9 ? 1000000000L : (long)ms;
 
 	if (header_safe(job->req.event_id) && !(key = key_header(d, job->req.event_id)))
 		return -ENOMEM;
@@ -130,18 +156,10 @@ int deliver_transfer_start(struct deliver *d, struct deliver_job *job)
 #define SETOPT(opt, val) do { if (rc == CURLE_OK) rc = curl_easy_setopt(e, opt, val); } while (0)
 	SETOPT(CURLOPT_URL, job->url);
 	SETOPT(CURLOPT_PRIVATE, job);
-	SETOPT(CURLOPT_NOSIGNAL, 1L);
-	SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
-	SETOPT(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
-	SETOPT(CURLOPT_POST, 1L);
 	SETOPT(CURLOPT_POSTFIELDS, job->req.body ? job->req.body : "");
 	SETOPT(CURLOPT_POSTFIELDSIZE_LARGE,
 	       (curl_off_t)(job->req.body ? job->req.body_len : 0));
 	SETOPT(CURLOPT_HTTPHEADER, key ? key : d->fixed_hdrs);
-	SETOPT(CURLOPT_USERAGENT, "jcw-forwarder/" JCW_VERSION);
-	SETOPT(CURLOPT_TIMEOUT_MS, timeout_ms);
-	SETOPT(CURLOPT_TCP_KEEPALIVE, 1L);
-	SETOPT(CURLOPT_WRITEFUNCTION, write_cb);
 	SETOPT(CURLOPT_WRITEDATA, job);
 	SETOPT(CURLOPT_ERRORBUFFER, job->errbuf);
 #undef SETOPT

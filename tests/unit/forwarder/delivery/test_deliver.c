@@ -418,6 +418,48 @@ Test(deliver, reuses_the_connection)
 	run_free(&r);
 }
 
+/* One handle serves every request (max_inflight 1) and keeps its fixed
+ * options between them: what differs per request (the path, the body and
+ * its length, the Idempotency-Key, which an event_id that would split a
+ * header does not get) must be the new request's, never the last one's. */
+Test(deliver, a_reused_handle_carries_nothing_of_its_last_request)
+{
+	static const char *const body[] = {"{\"long\":\"0123456789abcdef\"}", "{}", "{\"x\":1}"};
+	static const char *const id[] = {"key-1", "bad key", "key-3"};
+	static const char *const key[] = {"\"key-1\"", "null", "\"key-3\""};
+	static const char *const student[] = {"202012345", "202099999", "202012345"};
+	struct deliver_config cfg;
+	struct logged l;
+	struct run r;
+	char clen[32], want_path[80], *qbody, *first_port;
+
+	cfg = default_config(&r);
+	cfg.max_inflight = 1;
+	run_start(&r, NULL, &cfg);
+	for (int i = 0; i < 3; i++) {
+		submit(&r, student[i], id[i], body[i]);
+		run_until(&r, (unsigned)i + 1, 10);
+	}
+	l = read_log();
+	cr_assert_eq(l.n, 3);
+	for (size_t i = 0; i < l.n; i++) {
+		snprintf(want_path, sizeof(want_path), "\"/api/os-1/hw1/%s/logs/build\"", student[i]);
+		cr_assert_str_eq(field(l.lines[i], "path"), want_path, "request %zu", i);
+		cr_assert_str_eq(field(l.lines[i], "idempotency_key"), key[i], "request %zu", i);
+		snprintf(clen, sizeof(clen), "\"%zu\"", strlen(body[i]));
+		cr_assert_str_eq(field(l.lines[i], "Content-Length"), clen, "request %zu", i);
+		qbody = quoted(body[i]);
+		cr_assert_str_eq(field(l.lines[i], "body"), qbody, "request %zu", i);
+		free(qbody);
+		cr_assert_str_eq(field(l.lines[i], "method"), "\"POST\"");
+	}
+	first_port = strdup(field(l.lines[0], "client_port"));
+	cr_assert_str_eq(field(l.lines[2], "client_port"), first_port, "one connection throughout");
+	free(first_port);
+	logged_free(&l);
+	run_free(&r);
+}
+
 Test(deliver, retries_503_with_same_key)
 {
 	const char *const flags[] = {"--fail-first", "1", "--fail-status", "503", NULL};
