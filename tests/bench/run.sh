@@ -598,15 +598,31 @@ PY
 # The floor under the figure above: what this machine charges for the
 # wake-ups and the HTTP exchange an event needs, with none of the
 # monitor's code (tests/bench/wakefloor.c).
-M5F="tests/bench/wakefloor for $LAT_SECS s: a timerfd every 5 ms that does nothing (tick); then at each tick 5 HTTP/1.1 POSTs of a run log's size, one after the other on one keep-alive loopback TCP connection to a forked server, each answer awaited in epoll_wait; the process's CPU (CLOCK_PROCESS_CPUTIME_ID) per tick and per request"
+M5F="tests/bench/wakefloor for $LAT_SECS s: a timerfd every 5 ms that does nothing (tick); then at each tick 5 HTTP/1.1 POSTs of a run log's size, one after the other on one keep-alive loopback TCP connection to a forked server, each answer awaited in epoll_wait; then the same POSTs made by libcurl's multi interface on that epoll loop (one reused handle, the forwarder's options); the process's CPU (CLOCK_PROCESS_CPUTIME_ID) per tick and per request"
 floor_run() {
-	local tick per srv
+	local tick per srv curl ltick lper lcurl lpid
 	"$WAKEFLOOR" -r 1000 -b 5 -t "$LAT_SECS" >"$tmp/floor.json" || return 1
-	read -r tick per srv < <($CALC get "$tmp/floor.json" tick_us per_request_us server_per_request_us | paste -sd' ')
+	read -r tick per srv curl < <($CALC get "$tmp/floor.json" tick_us per_request_us server_per_request_us curl_per_request_us | paste -sd' ')
+	# Again beside figure 5's student (its two exec loops, no monitor):
+	# the floor on CPUs that the student's processes also want. The loops
+	# outlast wakefloor's three runs and end by themselves.
+	in_container "$STUDENT" bash -c '"$1" -r "$2" -t "$3" "$4" & "$1" -r "$2" -t "$3" "$4"; wait' \
+		loops "$EXECLOOP" 500 "$((3 * LAT_SECS + 2))" "$TINY" >/dev/null &
+	lpid=$!
+	sleep 1
+	"$WAKEFLOOR" -r 1000 -b 5 -t "$LAT_SECS" >"$tmp/floor.load.json" || { wait "$lpid"; return 1; }
+	wait "$lpid"
+	read -r ltick lper lcurl < <($CALC get "$tmp/floor.load.json" tick_us per_request_us curl_per_request_us | paste -sd' ')
 	result 5.floor.tick 5 "one wake-up of a process asleep between ticks (every 5 ms)" "$tick" us "" "$M5F" \
-		"the collector drains on such a tick"
+		"the collector drains on such a tick; $ltick us beside the student's exec loops"
 	result 5.floor.exchange 5 "the least CPU per event at 1000 exits/s: a tick's fifth and one HTTP exchange" "$per" us "" "$M5F" \
 		"no monitor code; the server's side (not the monitor's): $srv us per request"
+	result 5.floor.curl 5 "the least CPU per event at 1000 exits/s with libcurl: a tick's fifth and one exchange made by libcurl multi" "$curl" us "" "$M5F" \
+		"no monitor code: what the forwarder's HTTP library adds to the exchange above"
+	result 5.floor.exchange.loaded 5 "the same exchange beside the student's exec loops (1000 execs/s, no monitor)" "$lper" us "" "$M5F" \
+		"figure 5's load without the monitor: the other processes on the same two CPUs"
+	result 5.floor.curl.loaded 5 "the same libcurl exchange beside the student's exec loops (1000 execs/s, no monitor)" "$lcurl" us "" "$M5F" \
+		"the least a forwarder that sends each event as one libcurl request pays on this machine under figure 5's load"
 }
 fig5() {
 	start_sink fig5 && start_monitor || return 1

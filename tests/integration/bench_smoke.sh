@@ -127,7 +127,8 @@ else:
 if root:
     for fid in ("1.handle_exec.untracked", "1.handle_exec.tracked", "1.handle_exit.tracked",
                 "1.per_exec.tracked", "3.storm_rate", "3.min_ring_bytes", "5.p50.100",
-                "5.p99.1000", "5.node_cpu.1000", "6.col_rss.storm", "6.fwd_rss.storm", "9.bystander.p50",
+                "5.p99.1000", "5.node_cpu.1000", "5.floor.tick", "5.floor.exchange",
+                "5.floor.curl", "5.floor.exchange.loaded", "5.floor.curl.loaded", "6.col_rss.storm", "6.fwd_rss.storm", "9.bystander.p50",
                 "9.bystander.p99", "1.write.write_to_fd_1_untracked_process",
                 "1.write.write_to_fd_2_untracked_process", "1.write.write_to_fd_1_tracked_process",
                 "1.write.write_of_16_B_to_fd_2_tracked_in_its_head_a_record_each"):
