@@ -140,9 +140,19 @@ static int run_ticks(double period_s, double secs, uint64_t *ticks, double *cpu)
 	return 0;
 }
 
+struct raw_exchange {
+	int fd, ep;
+	const char *req;
+	size_t len;
+};
+
 /* One POST and its whole answer, the answer awaited in epoll_wait. */
-static int exchange(int fd, int ep, const char *req, size_t len)
+static int exchange(void *ctx)
 {
+	const struct raw_exchange *x = ctx;
+	int fd = x->fd, ep = x->ep;
+	const char *req = x->req;
+	size_t len = x->len;
 	char buf[512];
 	size_t got = 0;
 	struct epoll_event ev;
@@ -159,6 +169,37 @@ static int exchange(int fd, int ep, const char *req, size_t len)
 		got += (size_t)n;
 	}
 	return got == sizeof(ANSWER) - 1 ? 0 : fail("a longer answer than sent");
+}
+
+/* A run's one exchange: 0, or -1 on any failure. */
+typedef int (*exchange_fn)(void *ctx);
+
+/* Every period_s for secs seconds, batch exchanges one after the other
+ * (one student's lane): their number and the process's CPU over them. */
+static int timed_batches(double period_s, unsigned batch, double secs, exchange_fn fn,
+			 void *ctx, uint64_t *reqs, double *cpu)
+{
+	int tfd = timer_start(period_s), rc = -1;
+	double end, c0;
+	unsigned i;
+
+	if (tfd < 0)
+		return -1;
+	*reqs = 0;
+	end = clock_s(CLOCK_MONOTONIC) + secs;
+	c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
+	while (clock_s(CLOCK_MONOTONIC) < end) {
+		if (tick(tfd) < 0)
+			goto out;
+		for (i = 0; i < batch; i++, ++*reqs)
+			if (fn(ctx) < 0)
+				goto out;
+	}
+	*cpu = clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+	rc = 0;
+out:
+	close(tfd);
+	return rc;
 }
 
 /* A forked server on a loopback port: its pid, or -1. */
@@ -218,10 +259,8 @@ static int run_exchanges(double period_s, unsigned batch, double secs, uint64_t 
 	struct sockaddr_in sa;
 	struct epoll_event ev = {.events = EPOLLIN};
 	char body[BODY_BYTES + 1], req[1024];
-	int fd = -1, ep = -1, tfd = -1, rc = -1, len;
-	double end, c0;
+	int fd = -1, ep = -1, rc = -1, len;
 	pid_t pid;
-	unsigned i;
 
 	make_body(body);
 	len = snprintf(req, sizeof(req),
@@ -243,24 +282,11 @@ static int run_exchanges(double period_s, unsigned batch, double secs, uint64_t 
 		fail("epoll");
 		goto out;
 	}
-	tfd = timer_start(period_s);
-	if (tfd < 0)
+	if (timed_batches(period_s, batch, secs, exchange,
+			  &(struct raw_exchange){fd, ep, req, (size_t)len}, reqs, cpu) < 0)
 		goto out;
-	*reqs = 0;
-	end = clock_s(CLOCK_MONOTONIC) + secs;
-	c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
-	while (clock_s(CLOCK_MONOTONIC) < end) {
-		if (tick(tfd) < 0)
-			goto out;
-		for (i = 0; i < batch; i++, ++*reqs)
-			if (exchange(fd, ep, req, (size_t)len) < 0)
-				goto out;
-	}
-	*cpu = clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
 	rc = 0;
 out:
-	if (tfd >= 0)
-		close(tfd);
 	if (ep >= 0)
 		close(ep);
 	if (fd >= 0)
@@ -310,9 +336,19 @@ static size_t curl_discard(char *p, size_t size, size_t n, void *u)
 	return size * n;
 }
 
+struct curl_exchange_ctx {
+	CURLM *m;
+	CURL *e;
+	struct curl_loop *cl;
+};
+
 /* One POST through the multi handle, driven by epoll until it is done. */
-static int curl_exchange(CURLM *m, CURL *e, struct curl_loop *cl)
+static int curl_exchange(void *ctx)
 {
+	const struct curl_exchange_ctx *x = ctx;
+	CURLM *m = x->m;
+	CURL *e = x->e;
+	struct curl_loop *cl = x->cl;
 	struct epoll_event evs[8];
 	int running, n, i, left;
 	long status = 0;
@@ -367,10 +403,9 @@ static int run_curl(double period_s, unsigned batch, double secs, uint64_t *reqs
 	char body[BODY_BYTES + 1], url[96];
 	CURLM *m = NULL;
 	CURL *e = NULL;
-	int tfd = -1, rc = -1;
-	double end, c0;
+	struct curl_exchange_ctx x = {.cl = &cl};
+	int rc = -1;
 	pid_t pid;
-	unsigned i;
 
 	make_body(body);
 	pid = server_start(&sa);
@@ -406,27 +441,13 @@ static int run_curl(double period_s, unsigned batch, double secs, uint64_t *reqs
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 5000L);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, curl_discard);
-	tfd = timer_start(period_s);
-	if (tfd < 0)
-		goto out;
+	x.m = m;
+	x.e = e;
 	/* The first exchange opens the connection, outside the measure. */
-	if (curl_exchange(m, e, &cl) < 0)
+	if (curl_exchange(&x) < 0 || timed_batches(period_s, batch, secs, curl_exchange, &x, reqs, cpu) < 0)
 		goto out;
-	*reqs = 0;
-	end = clock_s(CLOCK_MONOTONIC) + secs;
-	c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
-	while (clock_s(CLOCK_MONOTONIC) < end) {
-		if (tick(tfd) < 0)
-			goto out;
-		for (i = 0; i < batch; i++, ++*reqs)
-			if (curl_exchange(m, e, &cl) < 0)
-				goto out;
-	}
-	*cpu = clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
 	rc = 0;
 out:
-	if (tfd >= 0)
-		close(tfd);
 	if (e)
 		curl_easy_cleanup(e);
 	if (m)
