@@ -10,11 +10,9 @@
 #include "stderr_mode.h"
 #include "file_exts.h"
 #include "pin.h"
+#include "stringify.h"
 
 #define O(f) offsetof(struct config, f)
-/* A default that records.h owns, as the option table's text. */
-#define STR_(x) #x
-#define STR(x) STR_(x)
 const struct opt_def collector_opts[] = {
 	{"socket", "SOCKET_PATH", OPT_STR, FRAME_SOCKET_DEFAULT, O(socket),
 	 "forwarder's Unix socket; empty: no socket", 0, 0},
@@ -34,7 +32,7 @@ const struct opt_def collector_opts[] = {
 	{"tracked-max", "TRACKED_MAX", OPT_UINT, "65536", O(tracked_max),
 	 "processes tracked at once until their exit", 1024, 1u << 22},
 	{"tracked-per-container", "TRACKED_PER_CONTAINER", OPT_UINT,
-	 STR(JCW_TRACKED_SHARE_DEFAULT), O(tracked_share),
+	 JCW_STR(JCW_TRACKED_SHARE_DEFAULT), O(tracked_share),
 	 "processes of one container tracked at once; its execs past them are not recorded, "
 	 "counted per container (0: no share, only --tracked-max)", 0, 1u << 22},
 	{"container-rate", "CONTAINER_RECORD_RATE", OPT_UINT, "1000", O(container_rate),

@@ -82,6 +82,7 @@ static void collect_memory(struct app_metrics *am)
 		[APP_MEM_STDERR] = am->errtexts ? errjoin_memory(am->errtexts) : 0,
 		[APP_MEM_DELIVERY] = am->dl ? deliver_memory(am->dl) : 0,
 		[APP_MEM_OUTBOX] = ob ? outbox_memory(ob) : 0,
+		[APP_MEM_SQLITE] = outbox_sqlite_memory(),
 		[APP_MEM_SNAPSHOTS] = am->snap ? snapshots_memory(am->snap) : 0,
 		[APP_MEM_RATELIMIT] = ratelimit_memory(am->rl),
 		[APP_MEM_PROVENANCE] = provenance_memory(am->prov),
@@ -306,15 +307,16 @@ static int app_metrics_families_out(struct app_metrics *am)
 	{
 		static const char *const l_table[] = {"table", NULL};
 		static const char *const tables[APP_MEM_TABLES] = {
-			"join", "lanes", "stderr", "delivery", "outbox", "snapshots", "ratelimit",
-			"provenance",
+			"join", "lanes", "stderr", "delivery", "outbox", "sqlite", "snapshots",
+			"ratelimit", "provenance",
 		};
 		size_t i;
 		struct metric_family *f = metrics_labelled(am->reg, METRIC_GAUGE,
 			"jcw_table_memory_bytes", "Memory each bounded table has allocated: join (execs "
 			"waiting for their exit), lanes (frames read ahead), stderr (texts of running "
 			"processes), delivery (requests held), outbox (staged writes and committed "
-			"events kept for delivery), snapshots (files waiting, the budget's and "
+			"events kept for delivery), sqlite (SQLite's own: the outbox's page cache, "
+			"statements and schema), snapshots (files waiting, the budget's and "
 			"quota's tables, the read buffer), ratelimit (the per-student limit), provenance "
 			"(builds and their helpers, for the runs' built_by).", l_table);
 

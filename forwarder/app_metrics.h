@@ -23,7 +23,8 @@
 #define APP_LOST_SOURCES 8   /* jcw.LostSource values 0..6, and "other" */
 /* The tables of jcw_table_memory_bytes, in app_metrics.c's order. */
 enum app_mem_table { APP_MEM_JOIN, APP_MEM_LANES, APP_MEM_STDERR, APP_MEM_DELIVERY, APP_MEM_OUTBOX,
-		     APP_MEM_SNAPSHOTS, APP_MEM_RATELIMIT, APP_MEM_PROVENANCE, APP_MEM_TABLES };
+		     APP_MEM_SQLITE, APP_MEM_SNAPSHOTS, APP_MEM_RATELIMIT, APP_MEM_PROVENANCE,
+		     APP_MEM_TABLES };
 
 struct app_metrics {
 	struct metrics *reg;

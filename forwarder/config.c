@@ -10,12 +10,10 @@
 #include "stderr_mode.h"
 #include "file_exts.h"
 #include "frame.h"
+#include "stringify.h"
 #include "outbox/outbox_flow.h"
 #include "snapshot/snap_register.h"
 
-/* A number's #define as text, for the help of the option it bounds. */
-#define CONFIG_STR_(x) #x
-#define CONFIG_STR(x) CONFIG_STR_(x)
 #include "log.h"
 #include "observe/health.h"
 
@@ -30,7 +28,7 @@ const struct opt_def config_opts[] = {
 	 "API requests in flight at once", 1, 1024},
 	{"queue-max", "QUEUE_MAX_EVENTS", OPT_UINT, "4096", CFG(queue_max),
 	 "requests waiting for delivery; when full, input pauses (the collector buffers). With "
-	 "the outbox, delivery holds at most " CONFIG_STR(FLOW_FEED_PER_INFLIGHT) " per "
+	 "the outbox, delivery holds at most " JCW_STR(FLOW_FEED_PER_INFLIGHT) " per "
 	 "API_MAX_INFLIGHT of them and the rest wait "
 	 "in the outbox", 1, 100000000},
 	/* A real student's compile/run cycle takes seconds, and a test script

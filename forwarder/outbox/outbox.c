@@ -13,8 +13,12 @@
 #include "fdio.h"
 #include "log.h"
 #include "outbox_salvage.h"
+#include "stringify.h"
 
 #define OUTBOX_SCHEMA_VERSION 1
+/* SQLite's page cache for the outbox, in KiB (see db_open). */
+#define OUTBOX_PAGE_CACHE_KIB 512
+
 
 const double outbox_commit_seconds_bounds[OUTBOX_HIST_BUCKETS] = {
 	0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1,
@@ -143,10 +147,11 @@ static int db_open(const char *path, sqlite3 **out, char *err, size_t errlen)
 	sqlite3_finalize(s);
 	s = NULL;
 	/* The outbox inserts at one end of its table and deletes at the
-	 * other, so the pages it touches are few: a 512 KiB page cache holds
+	 * other, so the pages it touches are few: OUTBOX_PAGE_CACHE_KIB holds
 	 * them, where SQLite's default 2 MiB was most of the gap between the
 	 * forwarder's peak RSS and its bound (docs/performance.md, figure 6). */
-	rc = exec_sql(db, "PRAGMA synchronous=FULL; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-512;",
+	rc = exec_sql(db, "PRAGMA synchronous=FULL; PRAGMA temp_store=MEMORY; "
+		      "PRAGMA cache_size=-" JCW_STR(OUTBOX_PAGE_CACHE_KIB) ";",
 		      err, errlen);
 	if (rc != SQLITE_OK)
 		goto fail;
@@ -412,6 +417,13 @@ void outbox_read_gauges(struct outbox *ob)
 	    step_u64(ob->stmt[ST_COUNT_DEAD], &ob->st.dead_rows) != SQLITE_OK)
 		LOG_DEBUG("outbox: counting rows: %s", sqlite3_errmsg(ob->db));
 	ob->st.oldest_unix = v;
+}
+
+size_t outbox_sqlite_memory(void)
+{
+	sqlite3_int64 n = sqlite3_memory_used();
+
+	return n > 0 ? (size_t)n : 0;
 }
 
 size_t outbox_memory(const struct outbox *ob)

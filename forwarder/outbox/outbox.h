@@ -205,4 +205,8 @@ const struct outbox_stats *outbox_stats(const struct outbox *ob);
  * cache (bounded by SQLite, and in process_resident_memory_bytes). */
 size_t outbox_memory(const struct outbox *ob);
 
+/* The memory SQLite holds in this process (the outbox is its one user):
+ * its page cache, prepared statements and schema. */
+size_t outbox_sqlite_memory(void);
+
 #endif

@@ -42,8 +42,10 @@ for l in open(sys.argv[1]):
     m = re.match(r'jcw_table_memory_bytes\{table="(\w+)"\} (\S+)', l)
     if m:
         mem[m.group(1)] = float(m.group(2))
-want = {"join", "lanes", "stderr", "delivery", "outbox", "snapshots", "ratelimit", "provenance"}
-if set(mem) != want or not all(mem[t] > 0 for t in ("join", "lanes", "stderr", "outbox", "snapshots", "provenance")):
+want = {"join", "lanes", "stderr", "delivery", "outbox", "sqlite", "snapshots", "ratelimit",
+        "provenance"}
+if set(mem) != want or not all(mem[t] > 0 for t in ("join", "lanes", "stderr", "outbox", "sqlite",
+                                                    "snapshots", "provenance")):
     print(f"jcw_table_memory_bytes: {mem}")
     sys.exit(1)
 print("table memory: " + ", ".join(f"{t} {int(v)} B" for t, v in sorted(mem.items())))
