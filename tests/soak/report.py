@@ -46,6 +46,8 @@ from collections import defaultdict
 #     class's ~15 events/s is 3.3 MiB/h, so it fails.
 #   fds, map entries, tables, outbox rows: 0. They mirror a stationary
 #     workload; any trend that is not noise is a leak.
+#   SQLite memory 1 MiB/h, as RSS: its page cache (512 KiB at most) fills
+#     as the outbox's rows pass through it, in steps at each API fault.
 MIB = 1024
 GROWTH = [  # (label, sample key path, floor per hour, unit shown)
     ("collector RSS", ("collector", "rss_kb"), 1 * MIB, "KiB"),
@@ -61,6 +63,7 @@ GROWTH = [  # (label, sample key path, floor per hour, unit shown)
     ("delivery queue", ("jcw_api_queue_depth",), 0, ""),
     ("snapshots waiting", ("jcw_snapshot_pending_files",), 0, ""),
     ("table memory", ("jcw_table_memory_bytes",), 0, "B"),
+    ("SQLite memory", ("sqlite_memory_bytes",), 1024 * 1024, "B"),
 ]
 # A node runs the monitor beside hundreds of students; 5 % of one core is
 # what a class of this size may cost it (docs/soak.md).
