@@ -15,7 +15,8 @@
  *             forwarder does: the CPU of a tick's share and one exchange;
  *   curl      the same exchanges made by libcurl's multi interface on the
  *             same epoll loop (its socket and timer callbacks, one reused
- *             easy handle, the forwarder's options): what the forwarder's
+ *             easy handle, the options and headers of
+ *             forwarder/delivery/deliver_transfer.c): what the forwarder's
  *             HTTP library adds to the exchange, still without its code.
  * CPU is the process's own (CLOCK_PROCESS_CPUTIME_ID, which the kernel
  * counts exactly); the server's, from its rusage, is shown apart. Prints
@@ -41,6 +42,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "version.h"
 
 #define BODY_BYTES 260   /* a run log's JSON body (docs/api.md) */
 #define ANSWER "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}"
@@ -150,20 +153,17 @@ struct raw_exchange {
 static int exchange(void *ctx)
 {
 	const struct raw_exchange *x = ctx;
-	int fd = x->fd, ep = x->ep;
-	const char *req = x->req;
-	size_t len = x->len;
 	char buf[512];
 	size_t got = 0;
 	struct epoll_event ev;
 	ssize_t n;
 
-	if (send(fd, req, len, 0) != (ssize_t)len)
+	if (send(x->fd, x->req, x->len, 0) != (ssize_t)x->len)
 		return fail("send");
 	while (got < sizeof(ANSWER) - 1) {
-		if (epoll_wait(ep, &ev, 1, 5000) != 1)
+		if (epoll_wait(x->ep, &ev, 1, 5000) != 1)
 			return fail("no answer");
-		n = recv(fd, buf, sizeof(buf), 0);
+		n = recv(x->fd, buf, sizeof(buf), 0);
 		if (n <= 0)
 			return fail("recv");
 		got += (size_t)n;
@@ -433,6 +433,8 @@ static int run_curl(double period_s, unsigned batch, double secs, uint64_t *reqs
 	curl_multi_setopt(m, CURLMOPT_TIMERDATA, &cl);
 	curl_easy_setopt(e, CURLOPT_URL, url);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "jcw-forwarder/" JCW_VERSION);
 	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
 	curl_easy_setopt(e, CURLOPT_POST, 1L);
 	curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
